@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_CHARS = 1500  # long posts are scored per chunk, each label taking its best chunk
 MAX_CHUNKS = 8
+MAX_TEXT_CHARS = 1_000_000  # beyond this a 'post' is not a post; the rest is ignored
 EMPTY = "empty text"
 
 
@@ -31,19 +32,22 @@ def default_model_dir() -> Path:
 
 
 def chunk_text(text: str, size: int = CHUNK_CHARS, limit: int = MAX_CHUNKS) -> list[str]:
-    """Split a long text at whitespace into chunks of about ``size`` characters (at most ``limit``)."""
+    """Split a long text at whitespace into chunks of about ``size`` characters. Past ``limit`` chunks,
+    the first ``limit - 1`` and the last are kept: posts put the news first and the sign-off (or the
+    claim after a long preamble) last."""
     if len(text) <= size:
         return [text]
     chunks: list[str] = []
     start = 0
-    while start < len(text) and len(chunks) < limit:
+    while start < len(text):
         end = min(start + size, len(text))
         if end < len(text):
             cut = text.rfind(" ", start + size // 2, end)
             end = cut if cut > start else end
         chunks.append(text[start:end].strip())
         start = end
-    return [c for c in chunks if c]
+    chunks = [c for c in chunks if c]
+    return chunks if len(chunks) <= limit else [*chunks[: limit - 1], chunks[-1]]
 
 
 class _ChunkedScorer:
@@ -60,7 +64,7 @@ class _ChunkedScorer:
         pieces: list[str] = []
         owner: list[int] = []
         for i, text in enumerate(texts):
-            cleaned = clean_for_model(text or "", max_chars=CHUNK_CHARS * MAX_CHUNKS)
+            cleaned = clean_for_model(text or "", max_chars=MAX_TEXT_CHARS)
             if not cleaned.strip():
                 continue
             for chunk in chunk_text(cleaned):

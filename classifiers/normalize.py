@@ -26,10 +26,11 @@ def normalize_arabic(text: str) -> str:
     """Fold the spelling variants Arabic posts use interchangeably: diacritics and tatweel removed,
     alef forms (أ إ آ ٱ) to ا, ى to ي, ة to ه, Arabic-Indic and Persian digits to 0-9 (pyarabic for the
     diacritics, tatweel and alef; the rest here)."""
+    text = text.translate(_LETTERS)  # first: pyarabic's alef folding would turn ى into ا
     text = araby.strip_tashkeel(text)
     text = araby.strip_tatweel(text)
     text = araby.normalize_alef(text)
-    return text.translate(_LETTERS).translate(_DIGITS)
+    return text.translate(_DIGITS)
 
 
 def normalize_for_match(text: str) -> str:

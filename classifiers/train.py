@@ -119,7 +119,7 @@ def finetune(name_or_path: str, examples: list[data.Example], out: Path, *, seed
             loss.backward()
             optim.step()
             optim.zero_grad()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         log.info("fine-tune epoch %d/%d loss %.4f", epoch + 1, epochs, total / max(len(texts), 1))
     model.eval()
     out.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,7 @@ class Post:
     """One message from one source, normalised across platforms and dump formats."""
 
     platform: str  # "telegram" | "x"
-    channel: str  # Telegram username or numeric channel id; X username (or author id when unknown)
+    channel: str  # Telegram username or numeric channel id; X author id (stable across renames)
     message_id: str  # the platform's own id, as a string (Telegram integer, tweet id string)
     date: datetime  # aware UTC
     text: str
@@ -66,7 +66,7 @@ class Post:
     links: list[str] = field(default_factory=list)
     is_repost: bool = False  # a retweet / pure re-share: not a new statement of the sharer
     edited: bool = False
-    channel_title: str | None = None
+    channel_title: str | None = None  # display name: Telegram chat title, X "@username"
     source_ref: str | None = None  # where it came from: "file.json:123", "telethon:<channel>", ...
 
     def __post_init__(self) -> None:

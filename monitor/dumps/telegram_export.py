@@ -14,7 +14,15 @@ from typing import Any
 
 import ijson
 
-from monitor.dumps.base import EMPTY_TEXT, INVALID_RECORD, SERVICE, UNSUPPORTED, Skip, guess_lang
+from monitor.dumps.base import (
+    EMPTY_TEXT,
+    INVALID_RECORD,
+    SERVICE,
+    UNSUPPORTED,
+    DumpFormatError,
+    Skip,
+    guess_lang,
+)
 from monitor.models import Post, post_url
 
 # Prefixes of message arrays in the two shapes.
@@ -74,8 +82,7 @@ def _post_text(msg: dict[str, Any]) -> str:
     text = flatten_text(msg.get("text")).strip()
     poll = msg.get("poll")
     if not text and isinstance(poll, dict):
-        answers = [flatten_text(a.get("text")) for a in poll.get("answers", []) if isinstance(a, dict)]
-        text = "\n".join([flatten_text(poll.get("question")), *answers]).strip()
+        text = flatten_text(poll.get("question")).strip()  # a poll is a post whose text is its question
     return text
 
 
@@ -133,8 +140,11 @@ def read(path: Path) -> Iterator[Post | Skip]:
     chats: dict[str, dict[str, Any]] = {p: {} for p in _CHAT_PREFIXES}
     builder: ijson.ObjectBuilder | None = None
     building: str | None = None
+    top_keys: set[str] = set()
     with path.open("rb") as fh:
         for prefix, event, value in ijson.parse(fh, use_float=True):
+            if prefix == "" and event == "map_key":
+                top_keys.add(value)
             if builder is not None:
                 if prefix == building and event in ("end_map", "end_array"):
                     builder.event(event, value)
@@ -167,4 +177,7 @@ def read(path: Path) -> Iterator[Post | Skip]:
                     full = f"{chat_prefix}.{key}" if chat_prefix else key
                     if prefix == full and event in ("string", "number"):
                         chats[chat_prefix][key] = value
-
+    if not looks_like_export(dict.fromkeys(top_keys)):
+        # Valid JSON of another shape (format forced by the caller): refuse it rather than yield 0 posts.
+        detail = f"no messages or chats (top-level keys {sorted(top_keys)[:8]})"
+        raise DumpFormatError(path, ("telegram-export",), detail)

@@ -48,7 +48,9 @@ def convert(tweet: dict[str, Any], users: dict[str, dict[str, Any]], where: str)
     author = tweet.get("author") if isinstance(tweet.get("author"), dict) else users.get(
         str(tweet.get("author_id")), {})
     username = author.get("username") if isinstance(author, dict) else None
-    channel = username or str(tweet.get("author_id") or "")
+    # The author id, not the username: it is always on the tweet, so the same account gets the same channel
+    # (and Post.key) whether or not the page carried ``includes.users``; usernames also change over time.
+    channel = str(tweet.get("author_id") or username or "")
     refs = tweet.get("referenced_tweets") or []
     ref_by_type = {r.get("type"): r for r in refs if isinstance(r, dict)}
     retweeted = ref_by_type.get("retweeted")
@@ -67,7 +69,9 @@ def convert(tweet: dict[str, Any], users: dict[str, dict[str, Any]], where: str)
             if isinstance(url, dict) and (url.get("expanded_url") or url.get("url")):
                 links.append(str(url.get("expanded_url") or url.get("url")))
     lang = tweet.get("lang")
-    if lang in (None, "und", "qme", "qam", "qct", "qht", "zxx", "art"):
+    # X's own codes for text without language (qme media-only, qam mentions-only, zxx, ...) are kept as
+    # given: guessing by script would call a bare t.co link English. Only a missing or "und" lang is guessed.
+    if lang in (None, "", "und"):
         lang = guess_lang(text)
     return Post(
         platform="x",
@@ -83,6 +87,7 @@ def convert(tweet: dict[str, Any], users: dict[str, dict[str, Any]], where: str)
         metrics=metrics,
         links=links,
         is_repost=retweeted is not None,
+        channel_title=f"@{username}" if username else None,
         source_ref=where,
     )
 
