@@ -1,7 +1,9 @@
-"""Anchors of an event in a text: the places and facilities it names (canonical ids from a bilingual
-gazetteer, so ``عين الأسد`` and ``Ain al-Asad`` are one anchor) and the small numbers it states.
+"""Anchors of an event in a text: the places it names (canonical ids from a bilingual gazetteer, so
+``عين الأسد`` and ``Ain al-Asad`` are one anchor, at three levels: country, governorate, fine), the
+weekday it happened, the weapon used, and the small numbers it states.
 
-Story matching uses them to tell "the same claim reposted" from "the same formula, another target"."""
+Story matching uses them to tell "the same claim reposted" from "the same formula, another target, another
+day, another weapon": the statements militias and security-media cells publish differ in little else."""
 
 from __future__ import annotations
 
@@ -12,51 +14,80 @@ from importlib import resources
 
 import yaml
 
-from classifiers.normalize import normalize_for_match
+from classifiers.normalize import clean_for_model, normalize_for_match
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _NUMBER = re.compile(r"(?<![\d:/.\-])(\d{1,3})(?![\d:/.\-])")
-_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-          "nine": 9, "ten": 10}
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+          "ten": 10}
+# Weekdays and weapon kinds, Arabic forms normalised as normalize_for_match leaves them.
+WEEKDAYS = {
+    "sat": ("السبت", "saturday"), "sun": ("الاحد", "sunday"), "mon": ("الاثنين", "monday"),
+    "tue": ("الثلاثاء", "tuesday"), "wed": ("الاربعاء", "wednesday"), "thu": ("الخميس", "thursday"),
+    "fri": ("الجمعه", "friday"),
+}
+WEAPONS = {
+    "drone": ("مسيره", "مسيرات", "مسير", "درون", "drone", "drones", "uav", "uavs"),
+    "rocket": ("صاروخ", "صواريخ", "صاروخين", "كاتيوشا", "غراد", "rocket", "rockets", "katyusha", "grad", "missile",
+               "missiles"),
+    "ied": ("عبوه", "عبوات", "لاصقه", "ied", "ieds", "roadside bomb", "sticky bomb"),
+    "mortar": ("هاون", "mortar", "mortars"),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Anchors:
     places: frozenset[str]
     numbers: frozenset[int]
+    days: frozenset[str] = frozenset()
+    weapons: frozenset[str] = frozenset()
 
     def conflicts(self, other: Anchors) -> bool:
-        """Both name places and share none: a different event (another target, another town)."""
-        return bool(self.places and other.places and not self.places & other.places)
-
-    def shares_place(self, other: Anchors) -> bool:
-        return bool(self.places & other.places)
+        """Evidence of two different events: at the finest place level both name, no place in common;
+        or different weekdays; or different weapons."""
+        gaz = Gazetteer.default()
+        for level in (2, 1, 0):
+            mine, theirs = gaz.at_level(self.places, level), gaz.at_level(other.places, level)
+            if mine and theirs:
+                if not mine & theirs:
+                    return True
+                break
+        if self.days and other.days and not self.days & other.days:
+            return True
+        return bool(self.weapons and other.weapons and not self.weapons & other.weapons)
 
     def number_conflict(self, other: Anchors) -> bool:
         return bool(self.numbers and other.numbers and not self.numbers & other.numbers)
 
 
 class Gazetteer:
-    def __init__(self, places: dict[str, list[str]]) -> None:
+    def __init__(self, places: dict[str, list[str]], levels: dict[str, list[str]] | None = None) -> None:
         arabic: list[tuple[str, str]] = []
         latin: list[tuple[str, str]] = []
         for canon, forms in places.items():
             for form in forms:
                 norm = normalize_for_match(form).replace("-", " ")
                 (arabic if _ARABIC.search(norm) else latin).append((norm, canon))
-        # longest forms first, so "erbil airport" wins over "erbil"
-        arabic.sort(key=lambda x: -len(x[0]))
+        arabic.sort(key=lambda x: -len(x[0]))  # longest forms first: "مطار اربيل" wins over "اربيل"
         latin.sort(key=lambda x: -len(x[0]))
         self._arabic = arabic
-        self._latin = re.compile(r"(?<!\w)(" + "|".join(re.escape(f) for f, _ in latin) + r")(?!\w)") \
-            if latin else None
+        self._latin = (re.compile(r"(?<!\w)(" + "|".join(re.escape(f) for f, _ in latin) + r")(?!\w)")
+                       if latin else None)
         self._latin_map = dict(latin)
+        levels = levels or {}
+        self.level = {pid: 0 for pid in levels.get("countries", [])}
+        self.level.update({pid: 1 for pid in levels.get("governorates", [])})
 
     @classmethod
     @lru_cache(maxsize=1)
     def default(cls) -> Gazetteer:
-        text = resources.files("classifiers").joinpath("cues/places.yaml").read_text("utf-8")
-        return cls(yaml.safe_load(text) or {})
+        cues = resources.files("classifiers").joinpath("cues")
+        places = yaml.safe_load(cues.joinpath("places.yaml").read_text("utf-8")) or {}
+        levels = yaml.safe_load(cues.joinpath("place_levels.yaml").read_text("utf-8")) or {}
+        return cls(places, levels)
+
+    def at_level(self, places: frozenset[str], level: int) -> frozenset[str]:
+        return frozenset(p for p in places if self.level.get(p, 2) == level)
 
     def places(self, text: str) -> frozenset[str]:
         norm = normalize_for_match(text).replace("-", " ")
@@ -71,12 +102,23 @@ class Gazetteer:
         return frozenset(found)
 
 
-def numbers(text: str) -> frozenset[int]:
-    norm = normalize_for_match(text)
+def _terms(norm: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    found = set()
+    for key, forms in table.items():
+        for form in forms:
+            if (form in norm) if _ARABIC.search(form) else re.search(rf"(?<!\w){re.escape(form)}(?!\w)", norm):
+                found.add(key)
+                break
+    return frozenset(found)
+
+
+def numbers(norm: str) -> frozenset[int]:
     found = {int(n) for n in _NUMBER.findall(norm) if 0 < int(n) < 1000}
     found |= {v for w, v in _WORDS.items() if re.search(rf"\b{w}\b", norm)}
     return frozenset(found)
 
 
 def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
-    return Anchors((gazetteer or Gazetteer.default()).places(text), numbers(text))
+    norm = normalize_for_match(clean_for_model(text))  # links and handles out: "t.me/wa3ed" holds no number
+    return Anchors((gazetteer or Gazetteer.default()).places(text), numbers(norm), _terms(norm, WEEKDAYS),
+                   _terms(norm, WEAPONS))

@@ -16,6 +16,7 @@ from classifiers.backbones import encoder_from_spec, torch_device
 from classifiers.base import LABELS, Encoder, Prediction
 from classifiers.cues import CueLexicon
 from classifiers.head import LogisticHead
+from classifiers.lexical import CharNgramModel
 from classifiers.normalize import clean_for_model
 from monitor.models import Classification
 
@@ -98,28 +99,37 @@ class _ChunkedScorer:
 
 
 class EmbeddingClassifier(_ChunkedScorer):
-    """A sentence encoder (multilingual transformer) with a multi-label logistic head and per-label
-    thresholds tuned on the dev split."""
+    """A sentence encoder (multilingual transformer) with a multi-label logistic head, optionally blended
+    with the lexical channel (char n-grams, weight ``blend``), and per-label thresholds."""
 
     def __init__(self, encoder: Encoder, head: LogisticHead, thresholds: dict[str, float],
-                 labels: tuple[str, ...] = LABELS, meta: dict[str, Any] | None = None) -> None:
+                 labels: tuple[str, ...] = LABELS, meta: dict[str, Any] | None = None,
+                 lexical: CharNgramModel | None = None, blend: float = 0.0) -> None:
         self.encoder = encoder
         self.head = head
         self.thresholds = thresholds
         self.labels = labels
         self.meta = meta or {}
+        self.lexical = lexical
+        self.blend = blend if lexical is not None else 0.0
         self.cues = CueLexicon.default()
-        self.name = f"{encoder.name}+logistic"
+        self.name = f"{encoder.name}+logistic" + (f"+char-ngrams@{self.blend:g}" if self.blend else "")
 
     def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         emb = self.encoder.encode(texts)
-        return self.head.predict_proba(emb), emb
+        probs = self.head.predict_proba(emb)
+        if self.lexical is not None and self.blend:
+            probs = (1 - self.blend) * probs + self.blend * self.lexical.predict_proba(texts)
+        return probs, emb
 
     def save(self, directory: Path, extra: dict[str, Any] | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.head.save(directory / "head.npz")
+        if self.lexical is not None:
+            self.lexical.save(directory / "lexical.npz")
         meta = {**self.meta, **(extra or {}), "kind": "embedding-head", "labels": list(self.labels),
-                "thresholds": self.thresholds, "encoder": self.encoder.spec()}  # type: ignore[attr-defined]
+                "thresholds": self.thresholds, "blend": self.blend,
+                "encoder": self.encoder.spec()}  # type: ignore[attr-defined]
         (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
 
     @classmethod
@@ -127,8 +137,9 @@ class EmbeddingClassifier(_ChunkedScorer):
         meta = json.loads((directory / "meta.json").read_text())
         encoder = encoder_from_spec(meta["encoder"], threads=threads)
         head = LogisticHead.load(directory / "head.npz")
+        lexical = CharNgramModel.load(directory / "lexical.npz") if (directory / "lexical.npz").exists() else None
         return cls(encoder, head, {k: float(v) for k, v in meta["thresholds"].items()},
-                   tuple(meta["labels"]), meta)
+                   tuple(meta["labels"]), meta, lexical=lexical, blend=float(meta.get("blend", 0.0)))
 
 
 class HFSequenceClassifier(_ChunkedScorer):

@@ -191,6 +191,8 @@ def train(
     epochs: Annotated[int, typer.Option(help="fine-tuning epochs")] = 4,
     limit: Annotated[int | None, typer.Option(help="use only the first N training examples (smoke runs)")]
     = None,
+    lexical: Annotated[bool, typer.Option("--lexical/--no-lexical",
+                                          help="blend in the char n-gram channel (weight chosen by CV)")] = True,
     log_level: LogLevel = "INFO",
 ) -> None:
     """Rebuild the classifier from the labeled corpus (seeded; thresholds tuned on dev; test untouched)."""
@@ -210,7 +212,7 @@ def train(
         encoder = make_encoder(backbone)
     except (ValueError, RuntimeError, OSError) as exc:
         fail(str(exc))
-    clf, info = train_head(encoder, examples, seed=seed, limit=limit)
+    clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical)
     target = out or default_model_dir()
     clf.save(target)
     typer.echo(json.dumps({"saved": str(target), **info}, ensure_ascii=False))

@@ -58,9 +58,9 @@ class Keys:
         """Which story a post joined (makes re-processing after a crash idempotent)."""
         return f"{self.ns}:story-of:{post_key}"
 
-    def story_band(self, band: str) -> str:
-        """MinHash LSH band bucket -> set of story ids."""
-        return f"{self.ns}:story-band:{band}"
+    def story_members(self, story_id: str) -> str:
+        """List of the member posts' signatures (JSON), compared against new posts."""
+        return f"{self.ns}:story-members:{story_id}"
 
     def cursor(self, source: str) -> str:
         return f"{self.ns}:cursor:{source}"

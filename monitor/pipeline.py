@@ -96,7 +96,7 @@ class ClassifyWorker:
         prediction = await asyncio.to_thread(self.classifier.predict, [p.text for _, p in posts])
         self.stats.model_seconds += time.perf_counter() - t0
         async with self.stories.lock(), self.r.pipeline(transaction=True) as pipe:
-            pending: dict[str, Alert] = {}
+            self.stories.begin_batch()
             events: list[Alert] = []
             for i, ((_, post), result) in enumerate(zip(posts, prediction.results, strict=True)):
                 emb = prediction.embeddings[i] if prediction.embeddings is not None else None
@@ -105,7 +105,7 @@ class ClassifyWorker:
                     self.stats.flagged += 1
                     for lb in result.labels:
                         self.stats.by_label[lb] = self.stats.by_label.get(lb, 0) + 1
-                alert = await self.stories.assign(post, result, emb, pipe, pending)
+                alert = await self.stories.assign(post, result, emb, pipe)
                 if alert is not None:
                     events.append(alert)
                     log.debug("alert %s %s for %s", alert.event, alert.alert_id, post.key)

@@ -36,7 +36,7 @@ def test_hf_encoder_embeds_like_sentence_transformers() -> None:
 def test_train_head_on_hf_encoder_and_load_it_back(tmp_path: Path, examples: list[data.Example]) -> None:
     english = [ex for ex in examples if ex.lang == "en"]
     clf, info = train_head(HFEncoder(CHECKPOINT), english, limit=300, progress=False)
-    assert info["n_train"] == 300 and 0 <= info["dev_macro_f1"] <= 1
+    assert info["n_train"] == 300 and 0 <= info["cv_macro_f1"] <= 1
     clf.save(tmp_path / "minilm-head")
     meta = json.loads((tmp_path / "minilm-head" / "meta.json").read_text())
     assert meta["encoder"] == {"kind": "hf", "name_or_path": CHECKPOINT, "max_length": 256, "prefix": ""}

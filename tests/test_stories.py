@@ -1,0 +1,92 @@
+"""Story matching: signatures, the decision rule, and end-to-end replays that must merge (or not)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+
+from classifiers.anchors import Gazetteer, anchors
+from monitor.queue import client
+from monitor.replay import Replay, plan_files
+from monitor.signatures import MatchConfig, Signature, same_story
+from monitor.sinks import ConsoleSink
+from tests.conftest import DEMO
+
+CLAIM_TG = ("🔴 بيان | بعون الله استهدف مجاهدو المقاومة الإسلامية في العراق صباح اليوم قاعدة حرير في أربيل "
+            "بطائرتين مسيرتين وحققت إصابات مباشرة.\n#المقاومة_الإسلامية_في_العراق\n📡 https://t.me/wa3ed_news")
+REPOST_TG = ("عاجل ⚡️ استهدف مجاهدو المقاومة الإسلامية في العراق صباح اليوم قاعدة حرير في اربيل بطائرتين مسيّرتين "
+             "وحققت اصابات مباشرة\n#العراق #أربيل\nتابعونا @sabq_news")
+CROSS_X = ("BREAKING: Islamic Resistance in Iraq claims two drones hit the Harir base in Erbil this morning, "
+           "saying they scored direct hits. #Iraq #Erbil")
+OTHER_TARGET = ("🔴 بيان | بعون الله استهدف مجاهدو المقاومة الإسلامية في العراق صباح اليوم قاعدة عين الأسد في الأنبار "
+                "بطائرتين مسيرتين وحققت إصابات مباشرة.\n#المقاومة_الإسلامية_في_العراق")
+
+
+def _line(platform: str, channel: str, mid: str, minute: int, text: str) -> str:
+    return json.dumps({"platform": platform, "channel": channel, "message_id": mid,
+                       "date": f"2026-11-20T08:{minute:02d}:00Z", "text": text}, ensure_ascii=False)
+
+
+def _replay(redis_url: str, classifier, paths: list[Path]) -> list[dict]:  # type: ignore[no-untyped-def]
+    async def go() -> str:
+        r = client(redis_url)
+        out = io.StringIO()
+        await Replay(r, classifier, [ConsoleSink(output="jsonl", mode="final", stream=out)]).run(
+            plan_files(paths, "auto"))
+        await r.aclose()
+        return out.getvalue()
+
+    return [json.loads(line) for line in asyncio.run(go()).splitlines()]
+
+
+def test_gazetteer_maps_arabic_and_english_names_to_one_place() -> None:
+    gaz = Gazetteer.default()
+    assert gaz.places("قاعدة عين الأسد") == gaz.places("Ain al-Asad airbase")
+    assert gaz.places("مطار أربيل") & gaz.places("Erbil airport")
+    assert anchors("قاعدة حرير").conflicts(anchors("Ain al-Asad base"))
+    assert not anchors("قاعدة حرير").conflicts(anchors("Harir base"))
+
+
+def test_claim_repost_and_crosspost_make_one_alert(redis_url: str, classifier, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dump = tmp_path / "posts.jsonl"
+    dump.write_text("\n".join([
+        _line("telegram", "wa3ed_news", "5001", 5, CLAIM_TG),
+        _line("telegram", "sabq_news", "880", 9, REPOST_TG),
+        _line("x", "IraqWireEN", "1861000000000000001", 31, CROSS_X),
+        _line("telegram", "wa3ed_news", "5002", 40, OTHER_TARGET),  # same formula, another base: its own alert
+    ]) + "\n", encoding="utf-8")
+    alerts = _replay(redis_url, classifier, [dump])
+    harir = [a for a in alerts if a["post"]["message_id"] == "5001"]
+    assert len(harir) == 1
+    related = {(p["platform"], p["channel"], p["message_id"]) for p in harir[0]["related"]}
+    assert related == {("telegram", "sabq_news", "880"), ("x", "IraqWireEN", "1861000000000000001")}
+    assert harir[0]["sources"] == 3 and "attack_claim" in harir[0]["labels"]
+    assert [a["post"]["message_id"] for a in alerts if a["post"]["message_id"] == "5002"] == ["5002"]
+    assert not any(p["message_id"] == "5002" for p in harir[0]["related"])
+
+
+def test_demo_drone_claim_is_one_story(redis_url: str, classifier) -> None:  # type: ignore[no-untyped-def]
+    alerts = _replay(redis_url, classifier, [DEMO])
+    story = [a for a in alerts if a["post"]["message_id"] == "4821"]
+    assert len(story) == 1
+    members = {p["message_id"] for p in story[0]["related"]}
+    assert "914" in members  # the Sabq repost with edits
+    # (the demo's X cross-posts of this claim are not merged today: see README "Stories", known misses)
+    ids = [a["post"]["message_id"] for a in alerts] + [p["message_id"] for a in alerts for p in a["related"]]
+    assert len(ids) == len(set(ids))  # no post in two alerts
+
+
+def test_signature_round_trip_and_window() -> None:
+    import numpy as np
+
+    emb = np.ones(4, dtype=np.float32) / 2
+    a = Signature.of(CLAIM_TG, "ar", emb, 0.0, "k1")
+    b = Signature.from_wire(json.loads(json.dumps(a.to_wire())))
+    assert b.anchors == a.anchors and np.array_equal(b.minhash, a.minhash)
+    assert np.allclose(b.embedding, emb, atol=1e-3)
+    cfg = MatchConfig()
+    assert same_story(a, b, cfg) is not None
+    late = Signature.of(CLAIM_TG, "ar", emb, cfg.window_hours * 3600 + 1, "k2")
+    assert same_story(a, late, cfg) is None  # outside the window
