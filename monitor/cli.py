@@ -68,8 +68,9 @@ def replay(
         fail(f"unknown --format {fmt!r}; expected auto or one of: {', '.join(FORMATS)}")
     if output not in ("jsonl", "text"):
         fail(f"unknown --output {output!r}; expected jsonl or text")
-    for name in sink or []:
-        fail(f"unknown sink {name!r}; available: console") if name != "console" else None
+    unknown = [name for name in sink or [] if name != "console"]
+    if unknown:
+        fail(f"unknown sink {unknown[0]!r}; available today: console (Slack and email are not built yet)")
     try:
         files = plan_files(paths, fmt)
     except (DumpFormatError, FileNotFoundError) as exc:

@@ -154,9 +154,6 @@ class Alert:
             "scores": self.scores,
             "post": self.post,
             "related": self.related,
-            "cues": self.cues,
-            "first_seen": self.first_seen,
-            "sources": self.sources,
         }
 
     def to_json(self) -> str:

@@ -24,7 +24,7 @@ def test_replay_jsonl_contract(cli_env: dict[str, str]) -> None:
     alerts = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert alerts
     for alert in alerts:
-        assert {"alert_id", "labels", "scores", "post", "related"} <= set(alert)
+        assert set(alert) == {"alert_id", "labels", "scores", "post", "related"}  # exact: tooling relies on it
         assert set(alert["post"]) == POST_KEYS
         assert all(set(rel) == POST_KEYS for rel in alert["related"])
         assert alert["labels"] and set(alert["labels"]) <= set(alert["scores"])

@@ -62,7 +62,8 @@ def test_claim_repost_and_crosspost_make_one_alert(redis_url: str, classifier, t
     assert len(harir) == 1
     related = {(p["platform"], p["channel"], p["message_id"]) for p in harir[0]["related"]}
     assert related == {("telegram", "sabq_news", "880"), ("x", "IraqWireEN", "1861000000000000001")}
-    assert harir[0]["sources"] == 3 and "attack_claim" in harir[0]["labels"]
+    channels = {(p["platform"], p["channel"]) for p in [harir[0]["post"], *harir[0]["related"]]}
+    assert len(channels) == 3 and "attack_claim" in harir[0]["labels"]
     assert [a["post"]["message_id"] for a in alerts if a["post"]["message_id"] == "5002"] == ["5002"]
     assert not any(p["message_id"] == "5002" for p in harir[0]["related"])
 
