@@ -18,8 +18,7 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
-from classifiers.backbones import E5Encoder
-from classifiers.normalize import clean_for_model
+from classifiers.model import load_classifier
 from monitor.signatures import MatchConfig, Signature, same_story
 
 
@@ -33,14 +32,18 @@ def half(pair_id: str) -> str:
 
 
 def signatures(pairs: list[dict]) -> list[tuple[Signature, Signature]]:
-    enc = E5Encoder(prefix="passage")
-    texts = [clean_for_model(p[side]["text"]) for p in pairs for side in ("a", "b")]
-    emb = enc.encode(texts)
+    """Signatures as the pipeline makes them: embeddings and labels from the shipped classifier."""
+    clf = load_classifier()
+    texts = [p[side]["text"] for p in pairs for side in ("a", "b")]
+    pred = clf.predict(texts)
+    emb, res = pred.embeddings, pred.results
+    assert emb is not None
     out = []
     for i, p in enumerate(pairs):
         a, b = p["a"], p["b"]
-        out.append((Signature.of(a["text"], a["lang"], emb[2 * i], a["minutes"] * 60.0),
-                    Signature.of(b["text"], b["lang"], emb[2 * i + 1], b["minutes"] * 60.0)))
+        out.append((Signature.of(a["text"], a["lang"], emb[2 * i], a["minutes"] * 60.0, labels=res[2 * i].labels),
+                    Signature.of(b["text"], b["lang"], emb[2 * i + 1], b["minutes"] * 60.0,
+                                 labels=res[2 * i + 1].labels)))
     return out
 
 
@@ -65,10 +68,11 @@ def score(pairs: list[dict], sigs: list[tuple[Signature, Signature]], cfg: Match
 def tune(pairs: list[dict], sigs: list[tuple[Signature, Signature]]) -> MatchConfig:
     best: tuple[float, float, MatchConfig] | None = None
     grid = itertools.product((0.90, 0.91, 0.92, 0.93, 0.94, 0.95), (0.05, 0.1, 0.15, 0.2, 0.3),
-                             (0.96, 0.97, 0.98, 0.99, 1.01), (0.80, 0.82, 0.83, 0.84, 0.85, 0.86, 0.88, 0.9))
-    for cos, jac, alone, cross in grid:
+                             (0.96, 0.97, 0.98, 0.99, 1.01), (0.82, 0.84, 0.85, 0.86, 0.88, 0.9),
+                             (0.76, 0.78, 0.80, 0.82, 0.84, 1.01))
+    for cos, jac, alone, cross, corroborated in grid:
         cfg = replace(MatchConfig(), same_lang_cos=cos, same_lang_jaccard=jac, same_lang_cos_alone=alone,
-                      cross_lang_cos=cross)
+                      cross_lang_cos=cross, corroborated_cos=corroborated)
         res = score(pairs, sigs, cfg)
         if res["precision"] >= 0.96 and (best is None or (res["recall"], res["precision"]) > best[:2]):
             best = (res["recall"], res["precision"], cfg)

@@ -42,19 +42,31 @@ class Anchors:
     days: frozenset[str] = frozenset()
     weapons: frozenset[str] = frozenset()
 
-    def conflicts(self, other: Anchors) -> bool:
-        """Evidence of two different events: at the finest place level both name, no place in common;
-        or different weekdays; or different weapons."""
+    def _place_match(self, other: Anchors) -> bool | None:
+        """At the finest place level both name: do they share a place? None when they never both name one."""
         gaz = Gazetteer.default()
         for level in (2, 1, 0):
             mine, theirs = gaz.at_level(self.places, level), gaz.at_level(other.places, level)
             if mine and theirs:
-                if not mine & theirs:
-                    return True
-                break
+                return bool(mine & theirs)
+        return None
+
+    def conflicts(self, other: Anchors) -> bool:
+        """Evidence of two different events: at the finest place level both name, no place in common;
+        or different weekdays; or different weapons."""
+        if self._place_match(other) is False:
+            return True
         if self.days and other.days and not self.days & other.days:
             return True
         return bool(self.weapons and other.weapons and not self.weapons & other.weapons)
+
+    def agreement(self, other: Anchors) -> int:
+        """How many kinds of anchor corroborate each other: a place in common at the finest level both
+        name, the same weapon, a number in common, the same weekday (0-4). Translations of one report
+        usually agree on two or more."""
+        shared = (self._place_match(other), self.weapons & other.weapons, self.numbers & other.numbers,
+                  self.days & other.days)
+        return sum(bool(x) for x in shared)
 
     def number_conflict(self, other: Anchors) -> bool:
         return bool(self.numbers and other.numbers and not self.numbers & other.numbers)

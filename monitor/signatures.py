@@ -4,10 +4,13 @@ anchors) and the rule that decides "same story".
 The rule, with thresholds chosen on half of the labeled pair set (``bench/stories.py``):
 - posts whose anchors conflict are different events: at the finest level both name, places that share
   none (``Ain al-Asad`` vs ``Erbil airport``), different weekdays, different weapons, disjoint counts
-  ("3 rockets" vs "6 rockets"): formulaic claims and security bulletins differ in little else;
+  ("3 rockets" vs "6 rockets"): formulaic claims and security bulletins differ in little else; so are
+  two flagged posts whose labels share none (a protest, an assassination);
 - same language: embedding cosine high and word overlap (MinHash Jaccard) present, or cosine very high;
 - different languages (a translation, an English outlet's report): embedding cosine alone, above a lower
-  bar."""
+  bar;
+- either language, a lower bar still when two or more kinds of anchor agree (the same base and the same
+  weapon, the same town and the same count): what a translation keeps when its wording shares nothing."""
 
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ class MatchConfig:
     same_lang_jaccard: float = 0.05
     same_lang_cos_alone: float = 0.96  # near-identical meaning, little shared wording
     cross_lang_cos: float = 0.85
+    corroborated_cos: float = 0.76  # either language, when two or more kinds of anchor agree
     window_hours: float = 48.0
 
 
@@ -55,10 +59,12 @@ class Signature:
     anchors: Anchors
     ts: float  # post time, epoch seconds
     key: str = ""
+    labels: frozenset[str] = frozenset()  # the classifier's labels for the post
 
     @classmethod
-    def of(cls, text: str, lang: str | None, embedding: np.ndarray | None, ts: float, key: str = "") -> Signature:
-        return cls(lang or "", embedding, minhash(words(text)), anchors(text), ts, key)
+    def of(cls, text: str, lang: str | None, embedding: np.ndarray | None, ts: float, key: str = "",
+           labels: frozenset[str] | list[str] = frozenset()) -> Signature:
+        return cls(lang or "", embedding, minhash(words(text)), anchors(text), ts, key, frozenset(labels))
 
     def jaccard(self, other: Signature) -> float:
         return float(np.mean(self.minhash == other.minhash))
@@ -74,7 +80,8 @@ class Signature:
                 if self.embedding is not None else None,
                 "mh": base64.b64encode(self.minhash.tobytes()).decode(),
                 "places": sorted(self.anchors.places), "numbers": sorted(self.anchors.numbers),
-                "days": sorted(self.anchors.days), "weapons": sorted(self.anchors.weapons)}
+                "days": sorted(self.anchors.days), "weapons": sorted(self.anchors.weapons),
+                "labels": sorted(self.labels)}
 
     @classmethod
     def from_wire(cls, data: dict[str, object]) -> Signature:
@@ -83,7 +90,7 @@ class Signature:
         mh = np.frombuffer(base64.b64decode(str(data["mh"])), dtype=np.uint64)
         anchors_ = Anchors(*(frozenset(data.get(k, [])) for k in ("places", "numbers", "days", "weapons")))  # type: ignore[arg-type]
         return cls(str(data.get("lang", "")), vec, mh, anchors_, float(data["ts"]),  # type: ignore[arg-type]
-                   str(data.get("key", "")))
+                   str(data.get("key", "")), frozenset(data.get("labels", [])))  # type: ignore[arg-type]
 
 
 def same_story(a: Signature, b: Signature, cfg: MatchConfig) -> float | None:
@@ -92,7 +99,11 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig) -> float | None:
         return None
     if a.anchors.conflicts(b.anchors) or a.anchors.number_conflict(b.anchors):
         return None
+    if a.labels and b.labels and not a.labels & b.labels:
+        return None  # a protest and an assassination in the same town on the same day: two events
     cos = a.cosine(b)
+    if cos >= cfg.corroborated_cos and a.anchors.agreement(b.anchors) >= 2:
+        return cos
     if a.lang and b.lang and a.lang != b.lang:
         if cos < cfg.cross_lang_cos:
             return None

@@ -119,7 +119,7 @@ class StoryIndex:
         """Decide the post's story and queue the writes on ``pipe``. Call ``begin_batch`` per batch."""
         if await self.r.get(self.keys.story_of(post.key)):
             return None  # processed before a crash: its alert was committed with it
-        sig = Signature.of(post.text, post.lang, embedding, post.date.timestamp(), post.key)
+        sig = Signature.of(post.text, post.lang, embedding, post.date.timestamp(), post.key, result.labels)
         story_id = await self._match(post, sig)
         alert = await self._alert(story_id) if story_id else None
         if alert is not None:

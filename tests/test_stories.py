@@ -74,7 +74,8 @@ def test_demo_drone_claim_is_one_story(redis_url: str, classifier) -> None:  # t
     assert len(story) == 1
     members = {p["message_id"] for p in story[0]["related"]}
     assert "914" in members  # the Sabq repost with edits
-    # (the demo's X cross-posts of this claim are not merged today: see README "Stories", known misses)
+    assert {p["platform"] for p in story[0]["related"]} == {"telegram", "x"}  # and the X cross-posts
+    assert {p["lang"] for p in story[0]["related"] if p["platform"] == "x"} == {"ar", "en"}
     ids = [a["post"]["message_id"] for a in alerts] + [p["message_id"] for a in alerts for p in a["related"]]
     assert len(ids) == len(set(ids))  # no post in two alerts
 
