@@ -92,3 +92,45 @@ def test_signature_round_trip_and_window() -> None:
     assert same_story(a, b, cfg) is not None
     late = Signature.of(CLAIM_TG, "ar", emb, cfg.window_hours * 3600 + 1, "k2")
     assert same_story(a, late, cfg) is None  # outside the window
+
+
+def test_two_workers_sharing_the_index_raise_one_alert(redis_url: str, classifier, keys) -> None:  # type: ignore[no-untyped-def]
+    """Reposts spread over two concurrent workers (one post per batch) still end in a single story."""
+    from datetime import UTC, datetime
+
+    from monitor.keys import CLASSIFY_GROUP
+    from monitor.models import Post
+    from monitor.pipeline import ClassifyWorker
+    from monitor.queue import Intake, ensure_group
+
+    texts = [CLAIM_TG, REPOST_TG, CROSS_X, CLAIM_TG.replace("🔴 بيان |", "⚡️"), REPOST_TG + " 🚨"]
+    posts = [Post(platform="x" if t is CROSS_X else "telegram", channel=f"chan{i}", message_id=str(i),
+                  date=datetime(2026, 11, 20, 8, i, tzinfo=UTC), text=t, lang="en" if t is CROSS_X else "ar")
+             for i, t in enumerate(texts)]
+
+    async def go() -> list[dict]:
+        r = client(redis_url)
+        await ensure_group(r, keys.posts, CLASSIFY_GROUP)
+        await Intake(r, keys).add(posts)
+        workers = [ClassifyWorker(r, keys, classifier, batch_size=1, block_ms=50, name=f"w{i}") for i in range(2)]
+        await asyncio.gather(*(w.run(burst=True) for w in workers))
+        events = [json.loads(f["alert"]) for _, f in await r.xrange(keys.alerts)]
+        await r.aclose()
+        return events
+
+    events = asyncio.run(go())
+    assert {e["alert_id"] for e in events} == {events[0]["alert_id"]}
+    assert [e["event"] for e in events].count("new") == 1
+    final = events[-1]
+    assert len(final["related"]) == 4 and final["sources"] == 5
+
+
+def test_live_console_pings_once_per_story() -> None:
+    from monitor.models import Alert
+
+    out = io.StringIO()
+    sink = ConsoleSink(output="jsonl", mode="live", stream=out)
+    base = {"alert_id": "s1", "labels": ["protest"], "scores": {"protest": 0.9}, "post": {"platform": "x"}}
+    asyncio.run(sink.deliver(Alert(event="new", **base)))
+    asyncio.run(sink.deliver(Alert(event="update", **base)))
+    assert len(out.getvalue().splitlines()) == 1

@@ -1,7 +1,9 @@
 """Console sink: alerts on stdout, as JSON lines (the ``monitor replay --output jsonl`` contract) or text.
 
 ``final`` mode (replay) keeps the latest state of each story and prints every story once at the end, in
-first-seen order, with all its related posts; ``live`` mode prints each event as it comes."""
+first-seen order, with all its related posts; ``live`` mode prints each new story as it comes, and a
+story's ``update`` events (it gained a source) only with ``updates=True``: by default an analyst is not
+pinged again for the same event."""
 
 from __future__ import annotations
 
@@ -38,12 +40,14 @@ def render_text(alert: Alert) -> str:
 class ConsoleSink:
     name = "console"
 
-    def __init__(self, output: str = "jsonl", mode: str = "live", stream: TextIO | None = None) -> None:
+    def __init__(self, output: str = "jsonl", mode: str = "live", stream: TextIO | None = None,
+                 updates: bool = False) -> None:
         if output not in ("jsonl", "text"):
             raise ValueError(f"output must be jsonl or text, not {output!r}")
         self.output = output
         self.mode = mode
         self.stream = stream or sys.stdout
+        self.updates = updates
         self.latest: dict[str, Alert] = {}
 
     def _write(self, alert: Alert) -> None:
@@ -55,7 +59,8 @@ class ConsoleSink:
 
     async def deliver(self, alert: Alert) -> None:
         if self.mode == "live":
-            self._write(alert)
+            if alert.event == "new" or self.updates:
+                self._write(alert)
         else:
             self.latest[alert.alert_id] = alert
 
