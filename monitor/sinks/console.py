@@ -33,7 +33,8 @@ def render_text(alert: Alert) -> str:
         lines.append(f"   cues {label}: {', '.join(cues)}")
     for rel in alert.related:
         snippet = " ".join(rel["text"].split())[:90]
-        lines.append(f"   + {rel['platform']}/{rel['channel']} #{rel['message_id']} {rel['date']}: {snippet}")
+        where = rel.get("url") or f"{rel['platform']}/{rel['channel']} #{rel['message_id']}"
+        lines.append(f"   + {rel['date']} {where}\n     {snippet}")
     return "\n".join(lines) + "\n"
 
 
