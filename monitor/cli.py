@@ -52,6 +52,8 @@ def replay(
     sink: Annotated[list[str] | None, typer.Option("--sink", help="extra sink (repeatable)")] = None,
     keep: Annotated[bool, typer.Option("--keep", help="keep the replay's Redis namespace")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
+    story_window: Annotated[float, typer.Option(
+        "--story-window", help="hours within which a post can join an earlier story (by post time)")] = 48.0,
     model: ModelOpt = None,
     log_level: LogLevel = "INFO",
 ) -> None:
@@ -62,12 +64,15 @@ def replay(
     from monitor.redis_server import RedisUnavailable, redis_url
     from monitor.replay import Replay, plan_files
     from monitor.settings import Settings
+    from monitor.signatures import MatchConfig
     from monitor.sinks import ConsoleSink
 
     if fmt != "auto" and fmt not in FORMATS:
         fail(f"unknown --format {fmt!r}; expected auto or one of: {', '.join(FORMATS)}")
     if output not in ("jsonl", "text"):
         fail(f"unknown --output {output!r}; expected jsonl or text")
+    if story_window <= 0:
+        fail("--story-window must be a positive number of hours")
     unknown = [name for name in sink or [] if name != "console"]
     if unknown:
         fail(f"unknown sink {unknown[0]!r}; available today: console (Slack and email are not built yet)")
@@ -85,7 +90,7 @@ def replay(
         try:
             await r.ping()
             runner = Replay(r, classifier, [ConsoleSink(output=output, mode="final")],
-                            batch_size=batch_size)
+                            batch_size=batch_size, match=MatchConfig(window_hours=story_window))
             return await runner.run(files, keep=keep)
         finally:
             await r.aclose()

@@ -25,7 +25,9 @@ from monitor.keys import CLASSIFY_GROUP, Keys
 from monitor.models import Post
 from monitor.pipeline import ClassifyWorker
 from monitor.queue import Intake, ensure_group
+from monitor.signatures import MatchConfig
 from monitor.sinks.base import Dispatcher, Sink
+from monitor.stories import StoryIndex
 
 log = logging.getLogger(__name__)
 _LOUD = {INVALID_JSON, INVALID_RECORD, INVALID_UTF8, API_ERROR}
@@ -71,7 +73,8 @@ async def delete_namespace(r: aioredis.Redis, keys: Keys) -> int:
 class Replay:
     def __init__(self, r: aioredis.Redis, classifier: Classifier, sinks: list[Sink], *,
                  namespace: str | None = None, batch_size: int = 64, max_backlog: int = 2048,
-                 intake_chunk: int = 256, progress_every: float = 5.0) -> None:
+                 intake_chunk: int = 256, progress_every: float = 5.0,
+                 match: MatchConfig | None = None) -> None:
         self.r = r
         self.classifier = classifier
         self.sinks = sinks
@@ -80,6 +83,7 @@ class Replay:
         self.max_backlog = max_backlog
         self.intake_chunk = intake_chunk
         self.progress_every = progress_every
+        self.match = match or MatchConfig()
         self.stats = ReplayStats(namespace=self.keys.ns)
         self._intake_done = False
         self._classify_done = False
@@ -87,7 +91,8 @@ class Replay:
     async def run(self, files: list[tuple[Path, str]], *, keep: bool = False) -> ReplayStats:
         t0 = time.perf_counter()
         await ensure_group(self.r, self.keys.posts, CLASSIFY_GROUP)
-        worker = ClassifyWorker(self.r, self.keys, self.classifier, batch_size=self.batch_size)
+        worker = ClassifyWorker(self.r, self.keys, self.classifier, batch_size=self.batch_size,
+                                stories=StoryIndex(self.r, self.keys, self.match))
         dispatchers = [Dispatcher(self.r, self.keys, sink) for sink in self.sinks]
         for d in dispatchers:
             await d.setup()

@@ -134,3 +134,22 @@ def test_live_console_pings_once_per_story() -> None:
     asyncio.run(sink.deliver(Alert(event="new", **base)))
     asyncio.run(sink.deliver(Alert(event="update", **base)))
     assert len(out.getvalue().splitlines()) == 1
+
+
+def test_story_window_option(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """The same claim reposted 5 hours later: one alert with the default 48 h window, two with 2 h."""
+    import subprocess
+    import sys
+
+    dump = tmp_path / "late.jsonl"
+    late = json.dumps({"platform": "telegram", "channel": "sabq_news", "message_id": "881",
+                       "date": "2026-11-20T13:09:00Z", "text": REPOST_TG}, ensure_ascii=False)
+    dump.write_text(_line("telegram", "wa3ed_news", "5001", 5, CLAIM_TG) + "\n" + late + "\n", encoding="utf-8")
+
+    def alerts(*extra: str) -> int:
+        proc = subprocess.run([sys.executable, "-m", "monitor.cli", "replay", str(dump), *extra],
+                              capture_output=True, env=cli_env, timeout=240, check=True)
+        return len(proc.stdout.splitlines())
+
+    assert alerts() == 1
+    assert alerts("--story-window", "2") == 2
