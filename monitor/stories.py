@@ -98,8 +98,13 @@ class StoryIndex:
                 for sid in missing:
                     pipe.lrange(self.keys.story_members(sid), 0, -1)
                 rows = await pipe.execute()
+            expired = []
             for sid, row in zip(missing, rows, strict=True):
                 self._members[sid] = [Signature.from_wire(json.loads(item)) for item in row]
+                if not row:
+                    expired.append(sid)
+            if expired:  # the index has no TTL of its own: drop ids whose story state has expired
+                await self.r.zrem(self.keys.story_index, *expired)
         # stories created or joined earlier in this batch are only queued on the transaction so far
         return {sid: members for sid, members in self._members.items() if members}
 

@@ -153,3 +153,19 @@ def test_story_window_option(cli_env: dict[str, str], tmp_path: Path) -> None:
 
     assert alerts() == 1
     assert alerts("--story-window", "2") == 2
+
+
+def test_index_drops_expired_stories(redis_url: str, keys) -> None:  # type: ignore[no-untyped-def]
+    from monitor.stories import StoryIndex
+
+    async def go() -> tuple[list[str], dict]:
+        r = client(redis_url)
+        await r.zadd(keys.story_index, {"gone": 1000.0})  # its members list has expired
+        index = StoryIndex(r, keys)
+        found = await index._candidates(1000.0)
+        left = await r.zrange(keys.story_index, 0, -1)
+        await r.aclose()
+        return left, found
+
+    left, found = asyncio.run(go())
+    assert found == {} and left == []
