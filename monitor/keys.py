@@ -62,9 +62,6 @@ class Keys:
         """List of the member posts' signatures (JSON), compared against new posts."""
         return f"{self.ns}:story-members:{story_id}"
 
-    def cursor(self, source: str) -> str:
-        return f"{self.ns}:cursor:{source}"
-
     @property
     def pattern(self) -> str:
         return f"{self.ns}:*"

@@ -125,7 +125,3 @@ class ClassifyWorker:
             await pipe.execute()
         self.stats.dead += len(dead)
 
-
-def decode_alert(fields: dict[str, str]) -> Alert:
-    return Alert.from_json(fields["alert"])
-

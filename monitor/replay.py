@@ -43,13 +43,15 @@ class ReplayStats:
     alerts: int = 0
     merged: int = 0
     dead: int = 0
+    model_seconds: float = 0.0
     seconds: float = 0.0
     namespace: str = ""
 
     def summary(self) -> dict[str, Any]:
         return {"files": self.files, "posts_read": self.posts_read, "skipped": dict(self.skipped),
                 "classified": self.classified, "flagged": self.flagged, "alerts": self.alerts,
-                "merged": self.merged, "dead_lettered": self.dead, "seconds": round(self.seconds, 2)}
+                "merged": self.merged, "dead_lettered": self.dead, "model_seconds": round(self.model_seconds, 2),
+                "seconds": round(self.seconds, 2)}
 
 
 def plan_files(paths: Iterable[Path], fmt: str) -> list[tuple[Path, str]]:
@@ -115,6 +117,7 @@ class Replay:
             s = worker.stats
             self.stats.classified, self.stats.flagged = s.classified, s.flagged
             self.stats.alerts, self.stats.merged, self.stats.dead = s.alerts, s.merged, s.dead
+            self.stats.model_seconds = s.model_seconds
             self.stats.seconds = time.perf_counter() - t0
             if not keep:
                 await delete_namespace(self.r, self.keys)
