@@ -51,25 +51,22 @@ class Anchors:
                 return bool(mine & theirs)
         return None
 
+    def compare(self, other: Anchors) -> tuple[bool, int]:
+        """``(conflict, agreement)`` in one pass.
+
+        conflict: evidence of two different events: at the finest place level both name, no place in
+        common; or different weekdays, weapons, or counts ("3 rockets" vs "6 rockets").
+        agreement: how many kinds of anchor corroborate each other (a place in common at that level, the
+        same weapon, a number in common, the same weekday: 0-4). Translations of one report usually
+        agree on two or more."""
+        place = self._place_match(other)
+        pairs = ((self.days, other.days), (self.weapons, other.weapons), (self.numbers, other.numbers))
+        conflict = place is False or any(a and b and not a & b for a, b in pairs)
+        agreement = bool(place) + sum(bool(a & b) for a, b in pairs)
+        return conflict, agreement
+
     def conflicts(self, other: Anchors) -> bool:
-        """Evidence of two different events: at the finest place level both name, no place in common;
-        or different weekdays; or different weapons."""
-        if self._place_match(other) is False:
-            return True
-        if self.days and other.days and not self.days & other.days:
-            return True
-        return bool(self.weapons and other.weapons and not self.weapons & other.weapons)
-
-    def agreement(self, other: Anchors) -> int:
-        """How many kinds of anchor corroborate each other: a place in common at the finest level both
-        name, the same weapon, a number in common, the same weekday (0-4). Translations of one report
-        usually agree on two or more."""
-        shared = (self._place_match(other), self.weapons & other.weapons, self.numbers & other.numbers,
-                  self.days & other.days)
-        return sum(bool(x) for x in shared)
-
-    def number_conflict(self, other: Anchors) -> bool:
-        return bool(self.numbers and other.numbers and not self.numbers & other.numbers)
+        return self.compare(other)[0]
 
 
 class Gazetteer:

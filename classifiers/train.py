@@ -63,7 +63,8 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     if limit:
         fit_set = fit_set[:limit]
     t0 = time.perf_counter()
-    x = _encode(encoder, _texts(fit_set), "train+dev", progress)
+    texts = _texts(fit_set)
+    x = _encode(encoder, texts, "train+dev", progress)
     y = data.label_matrix(fit_set)
     parts = _folds(len(fit_set), folds, seed)
     best: tuple[float, float, np.ndarray] | None = None
@@ -78,7 +79,6 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     _, l2, oof = best
     blend, lexical = 0.0, None
     if use_lexical:
-        texts = _texts(fit_set)
         oof_lex = _oof(parts, len(fit_set), lambda fit, held: CharNgramModel.fit(
             [texts[i] for i in np.flatnonzero(fit)], y[fit]).predict_proba([texts[i] for i in held]))
         scored = {w: _cv_macro(y, (1 - w) * oof + w * oof_lex) for w in BLEND_GRID}

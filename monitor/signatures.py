@@ -97,12 +97,13 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig) -> float | None:
     """The match strength (cosine) when ``a`` and ``b`` report the same event, else None."""
     if abs(a.ts - b.ts) > cfg.window_hours * 3600:
         return None
-    if a.anchors.conflicts(b.anchors) or a.anchors.number_conflict(b.anchors):
+    conflict, agreement = a.anchors.compare(b.anchors)
+    if conflict:
         return None
     if a.labels and b.labels and not a.labels & b.labels:
         return None  # a protest and an assassination in the same town on the same day: two events
     cos = a.cosine(b)
-    if cos >= cfg.corroborated_cos and a.anchors.agreement(b.anchors) >= 2:
+    if cos >= cfg.corroborated_cos and agreement >= 2:
         return cos
     if a.lang and b.lang and a.lang != b.lang:
         if cos < cfg.cross_lang_cos:

@@ -108,8 +108,8 @@ class StoryIndex:
         # stories created or joined earlier in this batch are only queued on the transaction so far
         return {sid: members for sid, members in self._members.items() if members}
 
-    async def _match(self, post: Post, sig: Signature) -> str | None:
-        exact = await self.r.get(self.keys.story_text(text_digest(post.text)))
+    async def _match(self, digest: str, sig: Signature) -> str | None:
+        exact = await self.r.get(self.keys.story_text(digest))
         if exact and await self._alert(exact) is not None:
             return str(exact)
         best: tuple[float, str] | None = None
@@ -125,7 +125,8 @@ class StoryIndex:
         if await self.r.get(self.keys.story_of(post.key)):
             return None  # processed before a crash: its alert was committed with it
         sig = Signature.of(post.text, post.lang, embedding, post.date.timestamp(), post.key, result.labels)
-        story_id = await self._match(post, sig)
+        digest = text_digest(post.text)
+        story_id = await self._match(digest, sig)
         alert = await self._alert(story_id) if story_id else None
         if alert is not None:
             if _is_member(alert, post):
@@ -135,10 +136,10 @@ class StoryIndex:
             alert = new_alert(post, result)
         else:
             return None  # a quiet post that matches no story raises nothing
-        self._write(pipe, post, alert, sig)
+        self._write(pipe, post, alert, sig, digest)
         return alert
 
-    def _write(self, pipe: Any, post: Post, alert: Alert, sig: Signature) -> None:
+    def _write(self, pipe: Any, post: Post, alert: Alert, sig: Signature, digest: str) -> None:
         sid = alert.alert_id
         self._alerts[sid] = alert
         members = self._members.setdefault(sid, [])
@@ -149,7 +150,7 @@ class StoryIndex:
             pipe.rpush(self.keys.story_members(sid), json.dumps(sig.to_wire()))
             pipe.expire(self.keys.story_members(sid), self.ttl)
         pipe.zadd(self.keys.story_index, {sid: sig.ts}, gt=True)
-        pipe.set(self.keys.story_text(text_digest(post.text)), sid, ex=self.ttl)
+        pipe.set(self.keys.story_text(digest), sid, ex=self.ttl)
         pipe.set(self.keys.story_of(post.key), sid, ex=self.ttl)
 
 
