@@ -128,6 +128,7 @@ def numbers(norm: str) -> frozenset[int]:
 
 
 def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
-    norm = normalize_for_match(clean_for_model(text))  # links and handles out: "t.me/wa3ed" holds no number
-    return Anchors((gazetteer or Gazetteer.default()).places(text), numbers(norm), _terms(norm, WEEKDAYS),
+    # links and handles out first: "t.me/wa3ed" holds no number, "@basra_news" names a channel, not a place
+    norm = normalize_for_match(clean_for_model(text))
+    return Anchors((gazetteer or Gazetteer.default()).places(norm), numbers(norm), _terms(norm, WEEKDAYS),
                    _terms(norm, WEAPONS))

@@ -169,3 +169,9 @@ def test_index_drops_expired_stories(redis_url: str, keys) -> None:  # type: ign
 
     left, found = asyncio.run(go())
     assert found == {} and left == []
+
+
+def test_channel_handles_and_links_are_not_places() -> None:
+    """A signature such as "@basra_news" or a t.me/erbil_now link names the channel, not the event's place."""
+    a = anchors("استهدف مجاهدو المقاومة قاعدة عين الأسد بطائرة مسيرة\nتابعونا @basra_news https://t.me/erbil_now/12")
+    assert a.places == Gazetteer.default().places("قاعدة عين الأسد")
