@@ -252,6 +252,12 @@ def evaluate(
     typer.echo(to_json(result) if as_json else format_report(result, errors))
 
 
+# --- command groups defined in their own modules (one registration line each) ---
+# (collectors) telegram-login
+# (sinks) silence, dead, alerts
+# (service) run, check, config
+
+
 def main() -> None:
     app()
 

@@ -62,6 +62,36 @@ class Keys:
         """List of the member posts' signatures (JSON), compared against new posts."""
         return f"{self.ns}:story-members:{story_id}"
 
+    def cursor(self, source_id: str) -> str:
+        """A collector's cursor: the newest message id safely on the posts stream."""
+        return f"{self.ns}:cursor:{source_id}"
+
+    def entity(self, platform: str, handle: str) -> str:
+        """Resolved platform identity of a handle (Telegram channel id + access hash, X user id)."""
+        return f"{self.ns}:entity:{platform}:{handle.lower()}"
+
+    def source_state(self, source_id: str) -> str:
+        """Hash with a source's health: status, last error, disabled reason, next poll."""
+        return f"{self.ns}:source:{source_id}"
+
+    @property
+    def silences(self) -> str:
+        """Hash silence id -> silence JSON (matchers and expiry)."""
+        return f"{self.ns}:silences"
+
+    def delivered(self, sink: str, event_id: str) -> str:
+        """Idempotency key: this sink already delivered this alert event."""
+        return f"{self.ns}:delivered:{sink}:{event_id}"
+
+    def heartbeat(self, role: str) -> str:
+        """Liveness key of one process role, refreshed with an expiry (``monitor check`` reads it)."""
+        return f"{self.ns}:heartbeat:{role}"
+
+    @property
+    def acked(self) -> str:
+        """Hash alert id -> analyst ack JSON (``monitor alerts ack``)."""
+        return f"{self.ns}:acked"
+
     @property
     def pattern(self) -> str:
         return f"{self.ns}:*"

@@ -68,6 +68,8 @@ class Post:
     edited: bool = False
     channel_title: str | None = None  # display name: Telegram chat title, X "@username"
     source_ref: str | None = None  # where it came from: "file.json:123", "telethon:<channel>", ...
+    source_id: str | None = None  # the config source that collected it (live service)
+    tags: list[str] = field(default_factory=list)  # the source's tags (routing)
 
     def __post_init__(self) -> None:
         self.message_id = str(self.message_id)

@@ -6,11 +6,20 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
 SECRET_FIELDS = frozenset({"telegram_api_hash", "telegram_session", "x_bearer_token", "slack_webhook_url",
                            "slack_bot_token", "smtp_password"})
+# environment variable name of each field (the upper-cased field name unless listed)
+_ENV_NAMES = {"model": "MONITOR_MODEL"}
+SECRET_ENV = frozenset(_ENV_NAMES.get(f, f.upper()) for f in SECRET_FIELDS)
+
+
+def mask_url(url: str) -> str:
+    """``redis://user:secret@host`` -> ``redis://user:***@host``."""
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 @dataclass(frozen=True)
@@ -23,17 +32,26 @@ class Settings:
     x_bearer_token: str | None = None
     slack_webhook_url: str | None = None
     slack_bot_token: str | None = None
+    slack_channel: str | None = None
+    smtp_host: str | None = None
+    smtp_port: str | None = None
+    smtp_username: str | None = None
     smtp_password: str | None = None
+    smtp_starttls: str | None = None
+    alert_email_from: str | None = None
+    alert_email_to: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         values = {}
         for f in fields(cls):
-            name = "MONITOR_MODEL" if f.name == "model" else f.name.upper()
-            value = env.get(name)
+            value = env.get(_ENV_NAMES.get(f.name, f.name.upper()))
             values[f.name] = value if value not in ("", None) else None
         return cls(**values)
 
     def masked(self) -> dict[str, str | None]:
-        return {k: ("***" if k in SECRET_FIELDS and v else v) for k, v in asdict(self).items()}
+        out = {k: ("***" if k in SECRET_FIELDS and v else v) for k, v in asdict(self).items()}
+        if out["redis_url"]:
+            out["redis_url"] = mask_url(out["redis_url"])
+        return out

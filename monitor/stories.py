@@ -53,12 +53,13 @@ def merge_alert(alert: Alert, post: Post, result: Classification) -> Alert:
     first_seen = min(alert.first_seen or alert.post["date"], post.brief()["date"])
     return Alert(alert_id=alert.alert_id, event="update", labels=labels, scores=dict(sorted(scores.items())),
                  post=alert.post, related=related, cues=dict(sorted(cues.items())), first_seen=first_seen,
-                 sources=len(channels), tags=alert.tags)
+                 sources=len(channels), tags=list(dict.fromkeys([*alert.tags, *post.tags])))
 
 
 def new_alert(post: Post, result: Classification) -> Alert:
     return Alert(alert_id=story_id_for(post), event="new", labels=list(result.labels), scores=dict(result.scores),
-                 post=post.brief(), related=[], cues=dict(result.cues), first_seen=post.brief()["date"], sources=1)
+                 post=post.brief(), related=[], cues=dict(result.cues), first_seen=post.brief()["date"], sources=1,
+                 tags=list(post.tags))
 
 
 class StoryIndex:

@@ -1,0 +1,154 @@
+"""The daemon's YAML config: typed, validated (an unknown or bad key is named in the error), with
+``${ENV}`` / ``${ENV:-default}`` substitution in string values.
+
+Secrets stay in the environment (``monitor.settings``); a config may still pull any value from the
+environment with ``${...}``, and ``masked()`` hides every value that came from a secret variable."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from monitor.collectors.config import SourceConfig
+from monitor.settings import SECRET_ENV, mask_url
+from monitor.sinks.config import RouteConfig, SinksConfig
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; the message names the file and the key."""
+
+
+class ServiceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    namespace: str = Field(default="monitor", description="prefix of every Redis key")
+    health_host: str = "0.0.0.0"
+    health_port: int = Field(default=8080, ge=0, le=65535, description="/healthz /readyz /metrics; 0: off")
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    heartbeat_ttl_seconds: float = Field(default=30.0, gt=0, description="`monitor check` fails past this")
+    claim_idle_seconds: float = Field(default=60.0, gt=0, description="reclaim a dead consumer's entries")
+    shutdown_seconds: float = Field(default=30.0, gt=0, description="bound on a graceful stop")
+    batch_size: int = Field(default=64, ge=1, le=1024)
+
+
+class StoriesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window_hours: float = Field(default=48.0, gt=0)
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    redis_url: str | None = Field(default=None, description="overrides REDIS_URL")
+    model: str | None = Field(default=None, description="classifier model (default: the shipped one)")
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    stories: StoriesConfig = Field(default_factory=StoriesConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    sinks: SinksConfig = Field(default_factory=SinksConfig)
+    routes: list[RouteConfig] = Field(default_factory=list)
+    _secret_paths: set[str] = PrivateAttr(default_factory=set)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Config:
+        seen: set[str] = set()
+        for src in self.sources:
+            if src.id in seen:
+                raise ValueError(f"duplicate source id {src.id!r}")
+            seen.add(src.id)
+        return self
+
+
+def substitute(value: Any, environ: Mapping[str, str], where: str = "", secrets: set[str] | None = None) -> Any:
+    """Replace ``${NAME}`` / ``${NAME:-default}`` in every string of a parsed YAML tree."""
+    if isinstance(value, dict):
+        return {k: substitute(v, environ, f"{where}.{k}" if where else str(k), secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, environ, f"{where}[{i}]", secrets) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in environ and environ[name] != "":
+            if secrets is not None and name in SECRET_ENV:
+                secrets.add(where)
+            return environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{where}: environment variable {name} is not set (write ${{{name}:-default}} "
+                          "for an optional one)")
+
+    return _VAR.sub(repl, value)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def parse_config(data: Any, source: str = "config", environ: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping, not {type(data).__name__}")
+    secret_paths: set[str] = set()
+    data = substitute(data, env, secrets=secret_paths)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            lines.append(f"{source}: {_loc(err['loc'])}: {msg}")
+        raise ConfigError("\n".join(lines)) from None
+    config._secret_paths = secret_paths
+    return config
+
+
+def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    return parse_config(data, str(path), environ)
+
+
+def masked(config: Config) -> dict[str, Any]:
+    """The resolved config as plain data, with every value that came from a secret variable masked."""
+    data = config.model_dump(mode="json")
+    if data.get("redis_url"):
+        data["redis_url"] = mask_url(data["redis_url"])
+    for where in config._secret_paths:
+        node: Any = data
+        parts = re.findall(r"[^.\[\]]+", where)
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node.get(part)
+            if node is None:
+                break
+        else:
+            last = parts[-1]
+            if isinstance(node, list):
+                node[int(last)] = "***"
+            elif isinstance(node, dict) and last in node:
+                node[last] = "***"
+    return data

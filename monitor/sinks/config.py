@@ -1,0 +1,54 @@
+"""The ``sinks:`` and ``routes:`` sections of the config. Secrets (webhook URL, bot token, SMTP password)
+never live here: they come from the environment (see ``monitor.settings``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DeliveryPolicy(BaseModel):
+    """Retry, rate-limit and grouping policy of one sink."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_attempts: int = Field(default=6, ge=1, description="tries before an alert goes to the dead list")
+    backoff_seconds: float = Field(default=2.0, gt=0, description="first retry delay, doubled each try")
+    backoff_max_seconds: float = Field(default=300.0, gt=0)
+    rate_per_minute: float = Field(default=60.0, gt=0, description="at most this many messages a minute")
+    group_window_seconds: float = Field(default=0.0, ge=0, description="bundle a burst into one message")
+
+
+class ConsoleSinkConfig(DeliveryPolicy):
+    enabled: bool = False
+    output: Literal["jsonl", "text"] = "text"
+
+
+class SlackSinkConfig(DeliveryPolicy):
+    enabled: bool = False
+    channel: str | None = Field(default=None, description="channel for the bot token (webhooks have their own)")
+
+
+class EmailSinkConfig(DeliveryPolicy):
+    enabled: bool = False
+    mode: Literal["immediate", "digest"] = "immediate"
+    digest_minutes: float = Field(default=15.0, gt=0)
+
+
+class SinksConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    console: ConsoleSinkConfig = Field(default_factory=ConsoleSinkConfig)
+    slack: SlackSinkConfig = Field(default_factory=SlackSinkConfig)
+    email: EmailSinkConfig = Field(default_factory=EmailSinkConfig)
+
+
+class RouteConfig(BaseModel):
+    """Alerts matching every given condition go to ``sinks``. No routes at all: every alert to every
+    enabled sink."""
+
+    model_config = ConfigDict(extra="forbid")
+    sinks: list[Literal["console", "slack", "email"]]
+    labels: list[Literal["threat", "attack_claim", "protest"]] = Field(default_factory=list)
+    min_score: float = Field(default=0.0, ge=0, le=1)
+    tags: list[str] = Field(default_factory=list, description="any of these source tags")
+    platforms: list[Literal["telegram", "x"]] = Field(default_factory=list)
