@@ -6,6 +6,7 @@ The same worker serves live (``monitor run``) and replay (burst mode: drain, the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -14,11 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
 
 from classifiers.base import Classifier
+from monitor import metrics
+from monitor.backoff import REDIS_DOWN, Backoff
 from monitor.keys import CLASSIFY_GROUP, Keys
 from monitor.models import Alert, Post
-from monitor.queue import Consumer, dead_letter_fields
+from monitor.queue import Consumer, dead_letter_fields, entry_seconds
 from monitor.stories import StoryIndex, alert_fields
 
 log = logging.getLogger(__name__)
@@ -52,33 +56,79 @@ class ClassifyWorker:
         self.consumer = Consumer(r, keys.posts, CLASSIFY_GROUP, name or consumer_name("classify"))
         self.stories = stories or StoryIndex(r, keys)
         self.stats = StageStats()
+        self.degraded = False  # Redis unreachable: waiting to reconnect (reported by /readyz)
+        self._backoff = Backoff(base=0.5, cap=30.0)
+        self._last_claim = 0.0
 
     async def setup(self) -> None:
         await self.consumer.setup()
 
     async def run(self, *, burst: bool = False, intake_done: Callable[[], bool] = lambda: True,
                   stop: asyncio.Event | None = None) -> StageStats:
-        """Process batches until ``stop`` is set, or (burst) until intake is done and nothing is left."""
+        """Process batches until ``stop`` is set, or (burst) until intake is done and nothing is left.
+
+        A Redis outage does not end the loop: it waits with capped backoff, then first re-reads the
+        entries this consumer holds unacked (a batch whose commit failed), then carries on."""
         await self.setup()
         stop = stop or asyncio.Event()
-        last_claim = 0.0
+        self._last_claim = 0.0
+        recover = False
         while not stop.is_set():
-            entries: list[tuple[str, dict[str, str]]] = []
-            if time.monotonic() - last_claim > self.claim_idle_ms / 1000:
-                entries = await self.consumer.claim_stale(self.claim_idle_ms, self.batch_size)
-                last_claim = time.monotonic()
-            if not entries:
-                entries = await self.consumer.read(self.batch_size, self.block_ms)
-            if entries:
-                await self.process(entries)
-                continue
-            if burst and intake_done() and await self.consumer.pending() == 0:
-                # intake has finished: one last non-blocking look, then the stream is drained
-                entries = await self.consumer.read(self.batch_size, None)
-                if not entries:
+            try:
+                if recover:
+                    await self.setup()  # the group may be gone if Redis restarted without persistence
+                    entries = await self.consumer.read_own_pending(self.batch_size)
+                    recover = bool(entries)
+                    if entries:
+                        await self.process(entries)
+                        continue
+                    self._recovered()
+                if await self._step(burst, intake_done):
                     break
-                await self.process(entries)
+            except REDIS_DOWN as exc:
+                await self._outage(exc, stop)
+                recover = True
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                await self._outage(exc, stop)
+                recover = True
         return self.stats
+
+    async def _step(self, burst: bool, intake_done: Callable[[], bool]) -> bool:
+        """One read-and-process step; True when a burst run has drained the stream."""
+        entries: list[tuple[str, dict[str, str]]] = []
+        if time.monotonic() - self._last_claim > self.claim_idle_ms / 1000:
+            self._last_claim = time.monotonic()
+            entries = await self.consumer.claim_stale(self.claim_idle_ms, self.batch_size)
+            if entries:
+                log.info("reclaimed %d stale entries of a dead consumer", len(entries))
+        if not entries:
+            entries = await self.consumer.read(self.batch_size, self.block_ms)
+        if entries:
+            await self.process(entries)
+            return False
+        if burst and intake_done() and await self.consumer.pending() == 0:
+            # intake has finished: one last non-blocking look, then the stream is drained
+            entries = await self.consumer.read(self.batch_size, None)
+            if not entries:
+                return True
+            await self.process(entries)
+        return False
+
+    async def _outage(self, exc: Exception, stop: asyncio.Event) -> None:
+        delay = self._backoff.delay()
+        if not self.degraded:
+            log.warning("redis unavailable (%s: %s); classify worker retrying with backoff", type(exc).__name__, exc)
+        self.degraded = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+
+    def _recovered(self) -> None:
+        if self.degraded:
+            log.info("redis reachable again; classify worker resumed")
+        self.degraded = False
+        self._backoff.reset()
 
     async def process(self, entries: list[tuple[str, dict[str, str]]]) -> None:
         posts: list[tuple[str, Post]] = []
@@ -115,6 +165,19 @@ class ClassifyWorker:
             await pipe.execute()
         self.stats.alerts += sum(1 for a in events if a.event == "new")
         self.stats.merged += sum(1 for a in events if a.event == "update")
+        self._observe(posts, events)
+
+    def _observe(self, posts: list[tuple[str, Post]], events: list[Alert]) -> None:
+        now = time.time()
+        metrics.POSTS_CLASSIFIED.inc(len(posts))
+        for entry_id, _ in posts:
+            metrics.CLASSIFY_SECONDS.observe(max(0.0, now - entry_seconds(entry_id)))
+        for alert in events:
+            if alert.event == "new":
+                for label in alert.labels:
+                    metrics.ALERTS.labels(label).inc()
+            else:
+                metrics.ALERT_UPDATES.inc()
 
     async def _dead_letter(self, dead: list[tuple[str, dict[str, str], str]]) -> None:
         async with self.r.pipeline(transaction=True) as pipe:
@@ -124,4 +187,5 @@ class ClassifyWorker:
             pipe.xack(self.keys.posts, CLASSIFY_GROUP, *[eid for eid, _, _ in dead])
             await pipe.execute()
         self.stats.dead += len(dead)
+        metrics.DEAD_LETTERED.labels("classify").inc(len(dead))
 

@@ -103,6 +103,13 @@ class Consumer:
             return []
         return [(eid, fields) for eid, fields in reply[0][1]]
 
+    async def read_own_pending(self, count: int) -> list[Entry]:
+        """Entries delivered to this consumer and not yet acked (re-read after a failed commit)."""
+        reply = await self.r.xreadgroup(self.group, self.name, {self.stream: "0"}, count=count)
+        if not reply:
+            return []
+        return [(eid, fields) for eid, fields in reply[0][1] if fields]
+
     async def claim_stale(self, min_idle_ms: int, count: int = 100) -> list[Entry]:
         """Take over entries another consumer read but never acked (it died), idle for ``min_idle_ms``."""
         reply = await self.r.xautoclaim(self.stream, self.group, self.name, min_idle_ms, "0-0", count=count)
@@ -116,6 +123,11 @@ class Consumer:
     async def ack(self, ids: list[str]) -> None:
         if ids:
             await self.r.xack(self.stream, self.group, *ids)
+
+
+def entry_seconds(entry_id: str) -> float:
+    """The time (epoch seconds) a stream entry was added, from its auto-generated id ``<ms>-<seq>``."""
+    return int(entry_id.split("-", 1)[0]) / 1000
 
 
 def dead_letter_fields(stream: str, entry_id: str, reason: str, raw: dict[str, str]) -> dict[str, str]:
