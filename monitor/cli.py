@@ -49,7 +49,9 @@ def replay(
     fmt: Annotated[str, typer.Option("--format", help="auto|telegram-export|telethon-jsonl|twarc2|jsonl")]
     = "auto",
     output: Annotated[str, typer.Option("--output", help="jsonl|text")] = "jsonl",
-    sink: Annotated[list[str] | None, typer.Option("--sink", help="extra sink (repeatable)")] = None,
+    sink: Annotated[list[str] | None, typer.Option(
+        "--sink", help="also deliver to: slack, email (repeatable; env SLACK_* / SMTP_*); console is always on")]
+    = None,
     keep: Annotated[bool, typer.Option("--keep", help="keep the replay's Redis namespace")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
     story_window: Annotated[float, typer.Option(
@@ -73,9 +75,13 @@ def replay(
         fail(f"unknown --output {output!r}; expected jsonl or text")
     if story_window <= 0:
         fail("--story-window must be a positive number of hours")
-    unknown = [name for name in sink or [] if name != "console"]
-    if unknown:
-        fail(f"unknown sink {unknown[0]!r}; available today: console (Slack and email are not built yet)")
+    from monitor.sinks import build_sinks
+
+    settings = Settings.from_env()
+    try:  # console (stdout) is always there; --sink adds the others, built from the environment
+        extra_sinks = build_sinks([name for name in sink or [] if name != "console"], settings)
+    except ValueError as exc:
+        fail(str(exc))
     try:
         files = plan_files(paths, fmt)
     except (DumpFormatError, FileNotFoundError) as exc:
@@ -83,13 +89,12 @@ def replay(
     if not files:
         fail(f"no dump files (*.json, *.jsonl, *.ndjson) under {', '.join(map(str, paths))}")
     classifier = _load_model(model)
-    settings = Settings.from_env()
 
     async def go(url: str) -> Any:
         r = client(url)
         try:
             await r.ping()
-            runner = Replay(r, classifier, [ConsoleSink(output=output, mode="final")],
+            runner = Replay(r, classifier, [ConsoleSink(output=output, mode="final"), *extra_sinks],
                             batch_size=batch_size, match=MatchConfig(window_hours=story_window))
             return await runner.run(files, keep=keep)
         finally:
@@ -254,8 +259,18 @@ def evaluate(
 
 # --- command groups defined in their own modules (one registration line each) ---
 # (collectors) telegram-login
-# (sinks) silence, dead, alerts
-# (service) run, check, config
+from monitor.cli_sinks import alerts_app, dead_app, silence_app  # noqa: E402 - after the core commands
+
+app.add_typer(silence_app, name="silence")
+app.add_typer(dead_app, name="dead")
+app.add_typer(alerts_app, name="alerts")
+from monitor.cli_service import check as _check  # noqa: E402 - registered after the core commands
+from monitor.cli_service import config_app as _config_app  # noqa: E402
+from monitor.cli_service import run as _run  # noqa: E402
+
+app.command("run")(_run)
+app.command("check")(_check)
+app.add_typer(_config_app, name="config")
 
 
 def main() -> None:

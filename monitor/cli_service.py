@@ -1,0 +1,175 @@
+"""``monitor run``, ``monitor check`` and ``monitor config check``: the service's command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from monitor.logs import configure
+
+log = logging.getLogger("monitor.service")
+
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="YAML config (env MONITOR_CONFIG); see config/monitor.example.yaml")]
+LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR")]
+LogJson = Annotated[bool, typer.Option("--log-json", help="one JSON object per log line")]
+
+config_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Validate and show the config.")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    for line in message.splitlines():
+        typer.echo(f"monitor: error: {line}", err=True)
+    raise typer.Exit(code)
+
+
+def _load(path: Path | None) -> Any:
+    from monitor.config import ConfigError, load_config
+
+    path = path or (Path(os.environ["MONITOR_CONFIG"]) if os.environ.get("MONITOR_CONFIG") else None)
+    if path is None:
+        _fail("no config: pass --config FILE or set MONITOR_CONFIG (start from config/monitor.example.yaml)")
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def run(
+    config: ConfigOpt = None,
+    role: Annotated[str, typer.Option("--role", help="all | collector | classifier | dispatcher (comma list)")]
+    = "all",
+    log_level: LogLevel = "INFO",
+    log_json: LogJson = False,
+) -> None:
+    """Run the service: collect, classify, merge stories, deliver. First SIGTERM/SIGINT stops gracefully."""
+    configure(log_level, json_logs=log_json)
+    from monitor.redis_server import RedisUnavailable, redis_url
+    from monitor.service import Service, parse_roles, redis_client
+    from monitor.settings import Settings
+
+    cfg = _load(config)
+    try:
+        roles = parse_roles(role)
+    except ValueError as exc:
+        _fail(str(exc))
+    settings = Settings.from_env()
+    url = cfg.redis_url or settings.redis_url
+    log.info("environment: %s", json.dumps({k: v for k, v in settings.masked().items() if v}, ensure_ascii=False))
+    if url is None:
+        log.warning("no REDIS_URL: using an embedded redis-server without persistence; state is lost at exit")
+
+    async def main(resolved: str) -> None:
+        stop = asyncio.Event()
+        signals = 0
+
+        def on_signal(sig: signal.Signals) -> None:
+            nonlocal signals
+            signals += 1
+            if signals == 1:
+                log.info("%s: stopping gracefully (send again to exit at once)", sig.name)
+                stop.set()
+            else:
+                log.warning("%s again: exiting at once; unacked entries will be reclaimed", sig.name)
+                logging.shutdown()
+                os._exit(1)
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_signal, sig)
+        r = redis_client(resolved)
+        try:
+            await Service(r, cfg, settings, roles).run(stop)
+        finally:
+            await r.aclose()
+
+    try:
+        with redis_url(url) as resolved:
+            asyncio.run(main(resolved))
+    except RedisUnavailable as exc:
+        _fail(f"redis: {exc}")
+
+
+def check(
+    config: ConfigOpt = None,
+    role: Annotated[str, typer.Option("--role", help="roles that must have a fresh heartbeat")] = "all",
+    max_age: Annotated[float | None, typer.Option(
+        "--max-age", help="seconds (default: service.heartbeat_ttl_seconds)")] = None,
+) -> None:
+    """Exit 0 when every role has a fresh heartbeat in Redis, 1 when one is stale or missing."""
+    configure("WARNING")
+    from monitor.config import Config
+    from monitor.keys import Keys
+    from monitor.service import check_heartbeats, parse_roles, redis_client
+    from monitor.settings import Settings
+
+    cfg = _load(config) if config or os.environ.get("MONITOR_CONFIG") else Config()
+    try:
+        roles = parse_roles(role)
+    except ValueError as exc:
+        _fail(str(exc))
+    url = cfg.redis_url or Settings.from_env().redis_url
+    if not url:
+        _fail("no REDIS_URL (and no redis_url in the config): nothing to check")
+
+    async def go() -> list[str]:
+        r = redis_client(url)
+        try:
+            return await check_heartbeats(r, Keys(cfg.service.namespace), roles,
+                                          max_age or cfg.service.heartbeat_ttl_seconds)
+        finally:
+            await r.aclose()
+
+    try:
+        problems = asyncio.run(go())
+    except OSError as exc:
+        typer.echo(f"unhealthy: redis unreachable: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except Exception as exc:  # redis errors: unreachable, auth
+        typer.echo(f"unhealthy: redis: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if problems:
+        for p in problems:
+            typer.echo(f"unhealthy: {p}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"healthy: {', '.join(roles)}")
+
+
+@config_app.command("check")
+def config_check(config: ConfigOpt = None) -> None:
+    """Validate the config and print it resolved (${ENV} substituted), secrets masked, with what will run."""
+    configure("WARNING")
+    from monitor.config import masked
+    from monitor.settings import Settings
+
+    cfg = _load(config)
+    settings = Settings.from_env()
+    report: dict[str, Any] = {"config": masked(cfg), "environment": settings.masked(),
+                              "readiness": readiness(cfg, settings)}
+    yaml.safe_dump(report, sys.stdout, allow_unicode=True, sort_keys=False)
+
+
+def readiness(cfg: Any, settings: Any) -> dict[str, Any]:
+    """What each source and sink will do with this environment: run, or be disabled and why."""
+    from monitor.collectors.config import source_problem
+    from monitor.sinks import sink_problem
+
+    sources = {}
+    for src in cfg.sources:
+        problem = "disabled in config" if not src.enabled else source_problem(src, settings)
+        sources[src.id] = f"disabled: {problem}" if problem else "enabled"
+    sinks = {}
+    for name in ("console", "slack", "email"):
+        conf = getattr(cfg.sinks, name)
+        problem = "disabled in config" if not conf.enabled else sink_problem(name, settings, cfg.sinks)
+        sinks[name] = f"disabled: {problem}" if problem else "enabled"
+    return {"sources": sources, "sinks": sinks}

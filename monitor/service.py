@@ -1,0 +1,278 @@
+"""``monitor run``: the long-lived service. One lifecycle for every role (collector, classifier,
+dispatcher), all in one process by default; more processes of a role share the work through the
+streams' consumer groups.
+
+start: connect Redis -> health server -> heartbeat -> load the model (classifier) -> start the roles.
+stop (first SIGTERM/SIGINT): stop intake (collectors) -> the classifier finishes and acks its batch in
+flight -> dispatchers finish the delivery in flight -> sinks close -> heartbeat removed; all bounded by
+``service.shutdown_seconds``. A second signal exits at once (handled in cli_service).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from monitor import metrics
+from monitor.backoff import REDIS_DOWN, Backoff
+from monitor.config import Config
+from monitor.health import HealthServer
+from monitor.keys import Keys
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ROLES = ("collector", "classifier", "dispatcher")
+
+
+def parse_roles(role: str) -> tuple[str, ...]:
+    """``all`` or a comma list of roles."""
+    if role == "all":
+        return ROLES
+    roles = tuple(dict.fromkeys(r.strip() for r in role.split(",") if r.strip()))
+    bad = [r for r in roles if r not in ROLES]
+    if bad or not roles:
+        raise ValueError(f"unknown role {bad[0] if bad else role!r}; expected all or one of: {', '.join(ROLES)}")
+    return roles
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    """A client for a long run: bounded connect and read timeouts so an outage surfaces as an error the
+    loops back off on, instead of a hang."""
+    return aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5, socket_timeout=15,
+                                   health_check_interval=15, retry_on_timeout=False)
+
+
+@dataclass
+class ServiceState:
+    started: float = field(default_factory=time.time)
+    model_loaded: bool = False
+    redis_ok: bool = False
+    stopping: bool = False
+
+
+class Service:
+    """Runs the given roles until ``stop`` is set. Clients and parts are passed in where tests (or an
+    embedding application) want their own: ``classifier``, ``sinks``, ``collectors``."""
+
+    def __init__(self, r: aioredis.Redis, config: Config, settings: Settings, roles: tuple[str, ...], *,
+                 classifier: Any | None = None, sinks: list[Any] | None = None,
+                 collectors: Any | None = None) -> None:
+        self.r = r
+        self.config = config
+        self.settings = settings
+        self.roles = roles
+        self.keys = Keys(config.service.namespace)
+        self.instance = f"{socket.gethostname()}-{os.getpid()}"
+        self.state = ServiceState(model_loaded=classifier is not None)
+        self._classifier = classifier
+        self._sinks = sinks
+        self._collectors = collectors
+        self._workers: list[Any] = []
+        self._dispatchers: list[Any] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.health: HealthServer | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        svc = self.config.service
+        log.info("starting roles %s as %s (namespace %s)", ",".join(self.roles), self.instance, svc.namespace)
+        if svc.health_port:
+            self.health = HealthServer(svc.health_host, svc.health_port, self.probe, self.refresh_gauges)
+            await self.health.start()
+        heartbeat = asyncio.create_task(self._heartbeat(stop), name="heartbeat")
+        try:
+            await self._wait_for_redis(stop)
+            if stop.is_set():
+                return
+            await self._start_roles(stop)
+            await stop.wait()
+            await self._drain()
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+            with contextlib.suppress(*REDIS_DOWN):
+                await self.r.delete(self._heartbeat_key())
+            if self.health:
+                await self.health.stop()
+            log.info("stopped")
+
+    async def _wait_for_redis(self, stop: asyncio.Event) -> None:
+        backoff = Backoff(base=0.5, cap=30.0)
+        while not stop.is_set():
+            try:
+                await self.r.ping()
+                self.state.redis_ok = True
+                return
+            except REDIS_DOWN as exc:
+                delay = backoff.delay()
+                log.warning("redis unavailable at start (%s); retrying in %.1fs", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+
+    async def _start_roles(self, stop: asyncio.Event) -> None:
+        if "classifier" in self.roles:
+            await self._start_classifier(stop)
+        if "dispatcher" in self.roles:
+            await self._start_dispatchers(stop)
+        if "collector" in self.roles:
+            await self._start_collectors()
+
+    async def _start_classifier(self, stop: asyncio.Event) -> None:
+        from monitor.pipeline import ClassifyWorker
+        from monitor.signatures import MatchConfig
+        from monitor.stories import StoryIndex
+
+        if self._classifier is None:
+            from classifiers.model import load_classifier
+
+            t0 = time.perf_counter()
+            self._classifier = await asyncio.to_thread(load_classifier, self.config.model or self.settings.model)
+            log.info("model loaded in %.1fs", time.perf_counter() - t0)
+        self.state.model_loaded = True
+        match = MatchConfig(window_hours=self.config.stories.window_hours)
+        worker = ClassifyWorker(self.r, self.keys, self._classifier, batch_size=self.config.service.batch_size,
+                                claim_idle_ms=int(self.config.service.claim_idle_seconds * 1000),
+                                stories=StoryIndex(self.r, self.keys, match))
+        self._workers.append(worker)
+        self._tasks.append(asyncio.create_task(self._guard("classifier", worker.run(stop=stop)), name="classify"))
+
+    async def _start_dispatchers(self, stop: asyncio.Event) -> None:
+        dispatchers = self._build_dispatchers()
+        if not dispatchers:
+            log.warning("no sink enabled: alerts stay on the stream (see `monitor alerts list`)")
+        for d in dispatchers:
+            self._dispatchers.append(d)
+            self._tasks.append(asyncio.create_task(self._guard(f"sink {d.sink.name}", d.run(stop=stop)),
+                                                   name=f"sink-{d.sink.name}"))
+
+    def _build_dispatchers(self) -> list[Any]:
+        from monitor.sinks import ConsoleSink
+        from monitor.sinks.base import Dispatcher
+
+        sinks = self._sinks
+        if sinks is None:
+            sinks = []
+            if self.config.sinks.console.enabled:
+                sinks.append(ConsoleSink(output=self.config.sinks.console.output, mode="live"))
+        return [Dispatcher(self.r, self.keys, sink) for sink in sinks]
+
+    async def _start_collectors(self) -> None:
+        if self._collectors is None:
+            from monitor.collectors.service import CollectorService
+
+            self._collectors = CollectorService(self.r, self.keys, self.config.sources, self.settings)
+        await self._collectors.start()
+
+    async def _guard(self, what: str, coro: Any) -> Any:
+        """A role's loop ending by an exception is logged loudly (it is a bug: outages are retried inside)."""
+        try:
+            return await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s stopped by an unexpected error", what)
+            raise
+
+    async def _drain(self) -> None:
+        """Stop intake first, then let the loops finish what they hold, within the shutdown bound."""
+        self.state.stopping = True
+        deadline = time.monotonic() + self.config.service.shutdown_seconds
+        log.info("stopping: intake first, then the batch in flight (at most %.0fs)",
+                 self.config.service.shutdown_seconds)
+        if self._collectors is not None:
+            try:
+                await asyncio.wait_for(self._collectors.stop(), max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                log.warning("collectors did not stop in time")
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=max(0.1, deadline - time.monotonic()))
+            for task in pending:
+                log.warning("%s did not finish in time; its unacked entries will be reclaimed", task.get_name())
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for d in self._dispatchers:
+            with contextlib.suppress(Exception):
+                await d.sink.close()
+
+    # ---- health ----------------------------------------------------------------------------------------
+    def degraded(self) -> bool:
+        return not self.state.redis_ok or any(getattr(p, "degraded", False) for p in
+                                              [*self._workers, *self._dispatchers])
+
+    async def probe(self) -> dict[str, Any]:
+        try:
+            await asyncio.wait_for(self.r.ping(), 2)
+            self.state.redis_ok = True
+        except (*REDIS_DOWN, TimeoutError):
+            self.state.redis_ok = False
+        model_ok = self.state.model_loaded or "classifier" not in self.roles
+        ready = self.state.redis_ok and model_ok and not self.state.stopping
+        info: dict[str, Any] = {"ready": ready, "degraded": self.degraded(), "redis": self.state.redis_ok,
+                                "model_loaded": self.state.model_loaded, "roles": list(self.roles),
+                                "instance": self.instance, "uptime_s": round(time.time() - self.state.started)}
+        if self._collectors is not None and hasattr(self._collectors, "status"):
+            info["sources"] = self._collectors.status()
+        return info
+
+    async def refresh_gauges(self) -> None:
+        for stream in (self.keys.posts, self.keys.alerts):
+            try:
+                groups = await self.r.xinfo_groups(stream)
+            except ResponseError:
+                continue
+            for g in groups:
+                metrics.STREAM_PENDING.labels(stream, g["name"]).set(int(g.get("pending", 0)))
+                if g.get("lag") is not None:
+                    metrics.STREAM_LAG.labels(stream, g["name"]).set(int(g["lag"]))
+
+    def _heartbeat_key(self) -> str:
+        return self.keys.heartbeat(self.instance)
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        svc = self.config.service
+        while True:
+            body = {"ts": time.time(), "roles": list(self.roles), "instance": self.instance,
+                    "degraded": self.degraded(), "stopping": self.state.stopping}
+            try:
+                await self.r.set(self._heartbeat_key(), json.dumps(body),
+                                 ex=int(max(60, svc.heartbeat_ttl_seconds * 10)))
+                self.state.redis_ok = True
+            except REDIS_DOWN:
+                self.state.redis_ok = False
+            await asyncio.sleep(svc.heartbeat_seconds)
+
+
+async def check_heartbeats(r: aioredis.Redis, keys: Keys, roles: tuple[str, ...], max_age: float) -> list[str]:
+    """Problems found (empty: healthy): a role with no heartbeat fresher than ``max_age`` seconds."""
+    now = time.time()
+    fresh: dict[str, float] = {}
+    async for key in r.scan_iter(match=keys.heartbeat("*"), count=500):
+        raw = await r.get(key)
+        if not raw:
+            continue
+        try:
+            beat = json.loads(raw)
+        except ValueError:
+            continue
+        age = now - float(beat.get("ts", 0))
+        for role in beat.get("roles", []):
+            fresh[role] = min(fresh.get(role, age), age)
+    problems = []
+    for role in roles:
+        if role not in fresh:
+            problems.append(f"{role}: no heartbeat in namespace {keys.ns}")
+        elif fresh[role] > max_age:
+            problems.append(f"{role}: last heartbeat {fresh[role]:.0f}s ago (limit {max_age:.0f}s)")
+    return problems
+

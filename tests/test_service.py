@@ -1,0 +1,352 @@
+"""``monitor run`` as a real process against a real Redis: consumer groups shared by two classifier
+processes, kill -9 mid-batch, graceful SIGTERM, a Redis restart mid-run, health/metrics endpoints,
+``monitor check``, ``monitor config check``, and garbage on the stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.keys import CLASSIFY_GROUP, Keys
+from monitor.models import Alert, Post
+from monitor.queue import Intake, client
+from monitor.redis_server import _redis_binary
+
+ROOT = Path(__file__).resolve().parent.parent
+MONITOR = [sys.executable, "-m", "monitor.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def corpus_posts(n: int, start: int = 0) -> list[Post]:
+    """Real-looking posts: the corpus texts as Telegram posts of a few channels, one minute apart."""
+    rows = [json.loads(line) for line in (ROOT / "classifiers/data/corpus.jsonl").read_text("utf-8").splitlines()]
+    base = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    return [Post(platform="telegram", channel=f"chan{i % 5}", message_id=str(1000 + i), text=rows[i]["text"],
+                 date=base + timedelta(minutes=i), lang=rows[i]["lang"]) for i in range(start, start + n)]
+
+
+def write_config(tmp: Path, keys: Keys, *, port: int = 0, **service: Any) -> Path:
+    svc = {"namespace": keys.ns, "health_port": port, "health_host": "127.0.0.1", "heartbeat_seconds": 0.5,
+           "claim_idle_seconds": 2, "shutdown_seconds": 20, **service}
+    path = tmp / "monitor.yaml"
+    path.write_text(json.dumps({"service": svc}), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+class Proc:
+    """A ``monitor run`` subprocess with its stderr collected in a file."""
+
+    def __init__(self, config: Path, url: str, role: str, log: Path, extra_env: dict[str, str] | None = None):
+        env = {**os.environ, "REDIS_URL": url, **(extra_env or {})}
+        self.log = log
+        self._fh = log.open("w")
+        self.p = subprocess.Popen([*MONITOR, "run", "-c", str(config), "--role", role, "--log-level", "DEBUG"],
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self._fh)
+
+    def logs(self) -> str:
+        return self.log.read_text("utf-8", errors="replace")
+
+    def wait_log(self, needle: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.logs():
+                return
+            if self.p.poll() is not None:
+                raise AssertionError(f"process exited {self.p.returncode} before {needle!r}:\n{self.logs()}")
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {needle!r}:\n{self.logs()}")
+
+    def stop(self) -> int:
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            return self.p.wait(timeout=60)
+        finally:
+            self._fh.close()
+
+    def kill(self) -> None:
+        self.p.kill()
+        self.p.wait(timeout=10)
+        self._fh.close()
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def _enqueue(url: str, keys: Keys, posts: list[Post]) -> None:
+    r = client(url)
+    try:
+        await Intake(r, keys).add(posts)
+    finally:
+        await r.aclose()
+
+
+async def _alert_events(url: str, keys: Keys) -> list[Alert]:
+    r = client(url)
+    try:
+        return [Alert.from_json(f["alert"]) for _, f in await r.xrange(keys.alerts)]
+    finally:
+        await r.aclose()
+
+
+async def _pending(url: str, keys: Keys) -> int:
+    r = client(url)
+    try:
+        info = await r.xpending(keys.posts, CLASSIFY_GROUP)
+        return int(info["pending"])
+    finally:
+        await r.aclose()
+
+
+def added_keys(events: list[Alert]) -> Counter[str]:
+    """The post each event added to its story: the first post of a ``new``, the last related of an ``update``."""
+    out: Counter[str] = Counter()
+    for a in events:
+        p = a.post if a.event == "new" else a.related[-1]
+        out[f"{p['platform']}:{p['channel']}:{p['message_id']}"] += 1
+    return out
+
+
+def wait_until(pred: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out: {what}")
+
+
+def flagged_keys(classifier: Any, posts: list[Post]) -> set[str]:
+    results = classifier.predict([p.text for p in posts]).results
+    return {p.key for p, r in zip(posts, results, strict=True) if r.labels}
+
+
+def drained(url: str, keys: Keys, n: int) -> bool:
+    async def go() -> bool:
+        r = client(url)
+        try:
+            groups = {g["name"]: g for g in await r.xinfo_groups(keys.posts)}
+            g = groups.get(CLASSIFY_GROUP)
+            if not g or int(g["pending"]):
+                return False
+            last = g["last-delivered-id"]
+            newest = await r.xrevrange(keys.posts, count=1)
+            return bool(newest) and newest[0][0] == last and await r.xlen(keys.posts) >= n
+        finally:
+            await r.aclose()
+
+    return bool(run(go()))
+
+
+@pytest.fixture()
+def tmp(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def test_two_classifiers_share_the_stream_and_one_dies_mid_batch(redis_url: str, keys: Keys, tmp: Path,
+                                                                  classifier: Any) -> None:
+    """Two classifier processes, one killed with SIGKILL while it holds a batch: every flagged post is
+    alerted exactly once, nothing stays pending (the survivor reclaims the dead one's entries)."""
+    posts = corpus_posts(160)
+    config = write_config(tmp, keys, batch_size=16)
+    a = Proc(config, redis_url, "classifier", tmp / "a.log")
+    b = Proc(config, redis_url, "classifier", tmp / "b.log")
+    try:
+        a.wait_log("model loaded")
+        b.wait_log("model loaded")
+        run(_enqueue(redis_url, keys, posts))
+        # kill -9 a while it holds unacked entries of its own
+        victim = f"classify-{socket.gethostname()}-{a.p.pid}"
+
+        async def victim_pending() -> int:
+            r = client(redis_url)
+            try:
+                rows = await r.xpending_range(keys.posts, CLASSIFY_GROUP, "-", "+", 1000, consumername=victim)
+                return len(rows)
+            finally:
+                await r.aclose()
+
+        wait_until(lambda: run(victim_pending()) > 0, 60, "the victim to hold a batch")
+        a.kill()
+        wait_until(lambda: drained(redis_url, keys, len(posts)), 180, "the survivor to drain the stream")
+        assert "reclaimed" in b.logs()
+    finally:
+        if a.p.poll() is None:
+            a.kill()
+        assert b.stop() == 0, b.logs()
+    events = run(_alert_events(redis_url, keys))
+    added = added_keys(events)
+    assert [k for k, n in added.items() if n > 1] == []
+    assert set(added) == flagged_keys(classifier, posts)
+    assert sum(1 for e in events if e.event == "new") == len({e.alert_id for e in events})
+    assert run(_pending(redis_url, keys)) == 0
+
+
+def test_sigterm_finishes_the_batch_and_exits_zero(redis_url: str, keys: Keys, tmp: Path) -> None:
+    port = free_port()
+    config = write_config(tmp, keys, port=port, batch_size=32)
+    p = Proc(config, redis_url, "classifier,dispatcher", tmp / "p.log")
+    try:
+        p.wait_log("model loaded")
+        run(_enqueue(redis_url, keys, corpus_posts(200)))
+        wait_until(lambda: "alert " in p.logs(), 60, "the first alerts")
+    finally:
+        code = p.stop()
+    assert code == 0, p.logs()
+    assert "stopping gracefully" in p.logs() and "stopped" in p.logs()
+    # whatever was read was acked: nothing left pending for the stopped consumer
+    assert run(_pending(redis_url, keys)) == 0
+
+
+def test_health_metrics_check_and_garbage_on_the_stream(redis_url: str, keys: Keys, tmp: Path) -> None:
+    port = free_port()
+    config = write_config(tmp, keys, port=port)
+    env = {**os.environ, "REDIS_URL": redis_url}
+    p = Proc(config, redis_url, "classifier", tmp / "p.log")
+    try:
+        p.wait_log("model loaded")
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _get(base + "/readyz")[0] == 200, 30, "readiness")
+        code, body = _get(base + "/healthz")
+        assert code == 200 and json.loads(body)["status"] == "ok"
+        # garbage on the posts stream: dead-lettered with a log line, the worker keeps going
+        async def garbage() -> None:
+            r = client(redis_url)
+            await r.xadd(keys.posts, {"post": "{not json"})
+            await r.xadd(keys.posts, {"unexpected": "field"})
+            await r.aclose()
+
+        run(garbage())
+        run(_enqueue(redis_url, keys, corpus_posts(30)))
+        wait_until(lambda: drained(redis_url, keys, 32), 60, "the stream to drain")
+        assert p.logs().count("dead-lettering") == 2
+        _, metrics = _get(base + "/metrics")
+        text = metrics.decode()
+        assert "monitor_posts_classified_total 30.0" in text
+        assert 'monitor_dead_lettered_total{stage="classify"} 2.0' in text
+        assert "monitor_classify_latency_seconds_count 30.0" in text
+        assert f'monitor_stream_pending{{group="classify",stream="{keys.posts}"}} 0.0' in text
+        ok = subprocess.run([*MONITOR, "check", "-c", str(config), "--role", "classifier"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+        assert ok.returncode == 0, ok.stderr
+        missing = subprocess.run([*MONITOR, "check", "-c", str(config), "--role", "collector"], cwd=ROOT,
+                                 env=env, capture_output=True, text=True, timeout=60)
+        assert missing.returncode == 1 and "collector: no heartbeat" in missing.stderr
+    finally:
+        assert p.stop() == 0
+    dead = run(_dead(redis_url, keys))
+    assert len(dead) == 2 and all("malformed post entry" in d["reason"] for d in dead)
+    after = subprocess.run([*MONITOR, "check", "-c", str(config), "--role", "classifier"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert after.returncode == 1, "a stopped service must not look healthy"
+
+
+async def _dead(url: str, keys: Keys) -> list[dict[str, str]]:
+    r = client(url)
+    try:
+        return [f for _, f in await r.xrange(keys.dead)]
+    finally:
+        await r.aclose()
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+class RestartableRedis:
+    """A real redis-server with append-only persistence on a TCP port, stopped and restarted by the test."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="monitor-redis-aof-"))
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([_redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+                                      "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "always",
+                                      "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._up, 20, "redis-server to accept connections")
+
+    def _up(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=20)
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture()
+def aof_redis() -> Iterator[RestartableRedis]:
+    server = RestartableRedis()
+    server.start()
+    yield server
+    server.close()
+
+
+def test_redis_restart_mid_run_loses_nothing(aof_redis: RestartableRedis, tmp: Path, classifier: Any) -> None:
+    keys = Keys("restart")
+    posts = corpus_posts(160)
+    port = free_port()
+    config = write_config(tmp, keys, port=port, batch_size=16)
+    p = Proc(config, aof_redis.url, "classifier", tmp / "p.log")
+    try:
+        p.wait_log("model loaded")
+        run(_enqueue(aof_redis.url, keys, posts[:100]))
+        wait_until(lambda: "alert " in p.logs(), 60, "work under way")
+        aof_redis.stop()
+        wait_until(lambda: "redis unavailable" in p.logs(), 30, "the worker to notice the outage")
+        code, body = _get(f"http://127.0.0.1:{port}/healthz")
+        assert code == 200 and json.loads(body)["status"] == "degraded"
+        assert _get(f"http://127.0.0.1:{port}/readyz")[0] == 503
+        aof_redis.start()
+        run(_enqueue(aof_redis.url, keys, posts[100:]))
+        wait_until(lambda: drained(aof_redis.url, keys, len(posts)), 120, "the stream to drain after the restart")
+        assert "redis reachable again" in p.logs()
+    finally:
+        assert p.stop() == 0, p.logs()
+    added = added_keys(run(_alert_events(aof_redis.url, keys)))
+    assert [k for k, n in added.items() if n > 1] == []
+    assert set(added) == flagged_keys(classifier, posts)
