@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -104,6 +105,8 @@ def check(
     role: Annotated[str, typer.Option("--role", help="roles that must have a fresh heartbeat")] = "all",
     max_age: Annotated[float | None, typer.Option(
         "--max-age", help="seconds (default: service.heartbeat_ttl_seconds)")] = None,
+    local: Annotated[bool, typer.Option(
+        "--local", help="check only this host's processes (a container's HEALTHCHECK)")] = False,
 ) -> None:
     """Exit 0 when every role has a fresh heartbeat in Redis, 1 when one is stale or missing."""
     configure("WARNING")
@@ -125,7 +128,8 @@ def check(
         r = redis_client(url)
         try:
             return await check_heartbeats(r, Keys(cfg.service.namespace), roles,
-                                          max_age or cfg.service.heartbeat_ttl_seconds)
+                                          max_age or cfg.service.heartbeat_ttl_seconds,
+                                          host=socket.gethostname() if local else None)
         finally:
             await r.aclose()
 
@@ -141,7 +145,7 @@ def check(
         for p in problems:
             typer.echo(f"unhealthy: {p}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"healthy: {', '.join(roles)}")
+    typer.echo("healthy" + ("" if local else f": {', '.join(roles)}"))
 
 
 @config_app.command("check")

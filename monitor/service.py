@@ -253,10 +253,14 @@ class Service:
             await asyncio.sleep(svc.heartbeat_seconds)
 
 
-async def check_heartbeats(r: aioredis.Redis, keys: Keys, roles: tuple[str, ...], max_age: float) -> list[str]:
-    """Problems found (empty: healthy): a role with no heartbeat fresher than ``max_age`` seconds."""
+async def check_heartbeats(r: aioredis.Redis, keys: Keys, roles: tuple[str, ...], max_age: float, *,
+                           host: str | None = None) -> list[str]:
+    """Problems found (empty: healthy): a role with no heartbeat fresher than ``max_age`` seconds.
+    ``host``: only this host's processes count, and every role they run is checked (a container's own
+    HEALTHCHECK)."""
     now = time.time()
     fresh: dict[str, float] = {}
+    local_roles: set[str] = set()
     async for key in r.scan_iter(match=keys.heartbeat("*"), count=500):
         raw = await r.get(key)
         if not raw:
@@ -265,9 +269,16 @@ async def check_heartbeats(r: aioredis.Redis, keys: Keys, roles: tuple[str, ...]
             beat = json.loads(raw)
         except ValueError:
             continue
+        if host is not None and not str(beat.get("instance", "")).startswith(f"{host}-"):
+            continue
         age = now - float(beat.get("ts", 0))
         for role in beat.get("roles", []):
             fresh[role] = min(fresh.get(role, age), age)
+            local_roles.add(role)
+    if host is not None:
+        if not local_roles:
+            return [f"no heartbeat from host {host} in namespace {keys.ns}"]
+        roles = tuple(sorted(local_roles))
     problems = []
     for role in roles:
         if role not in fresh:

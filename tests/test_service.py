@@ -255,6 +255,9 @@ def test_health_metrics_check_and_garbage_on_the_stream(redis_url: str, keys: Ke
         missing = subprocess.run([*MONITOR, "check", "-c", str(config), "--role", "collector"], cwd=ROOT,
                                  env=env, capture_output=True, text=True, timeout=60)
         assert missing.returncode == 1 and "collector: no heartbeat" in missing.stderr
+        local = subprocess.run([*MONITOR, "check", "-c", str(config), "--local"], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert local.returncode == 0, local.stderr
     finally:
         assert p.stop() == 0
     dead = run(_dead(redis_url, keys))
