@@ -22,5 +22,6 @@ def configure(level: str = "INFO", json_logs: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "urllib3", "filelock", "huggingface_hub", "transformers", "asyncio"):
+    for noisy in ("httpx", "urllib3", "filelock", "huggingface_hub", "transformers", "asyncio",
+                  "apscheduler", "telethon", "tweepy"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -191,8 +191,9 @@ class Service:
         log.info("stopping: intake first, then the batch in flight (at most %.0fs)",
                  self.config.service.shutdown_seconds)
         if self._collectors is not None:
-            try:
-                await asyncio.wait_for(self._collectors.stop(), max(0.1, deadline - time.monotonic()))
+            remaining = max(0.1, deadline - time.monotonic())
+            try:  # stop() itself waits (bounded) for polls in flight to finish their enqueue + cursor write
+                await asyncio.wait_for(self._collectors.stop(timeout=remaining), remaining + 1)
             except TimeoutError:
                 log.warning("collectors did not stop in time")
         if self._tasks:

@@ -133,10 +133,12 @@ class StoryIndex:
             if _is_member(alert, post):
                 return None
             alert = merge_alert(alert, post, result)
-        elif result.labels:
+        elif result.labels and not post.is_repost:
             alert = new_alert(post, result)
         else:
-            return None  # a quiet post that matches no story raises nothing
+            # a quiet post that matches no story raises nothing; nor does a retweet: it is the sharer
+            # passing on someone else's statement (it joins that statement's story when one is open)
+            return None
         self._write(pipe, post, alert, sig, digest)
         return alert
 

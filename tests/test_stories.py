@@ -68,6 +68,22 @@ def test_claim_repost_and_crosspost_make_one_alert(redis_url: str, classifier, t
     assert not any(p["message_id"] == "5002" for p in harir[0]["related"])
 
 
+def test_a_retweet_joins_a_story_but_never_opens_one(redis_url: str, classifier, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def retweet(mid: str, minute: int, text: str) -> str:
+        row = json.loads(_line("x", "RetweeterAcct", mid, minute, text))
+        return json.dumps({**row, "is_repost": True, "forwarded_from": "x:IraqWireEN"}, ensure_ascii=False)
+
+    dump = tmp_path / "posts.jsonl"
+    dump.write_text("\n".join([
+        retweet("1861000000000000009", 2, OTHER_TARGET),  # a retweet of a claim nobody else posted
+        _line("telegram", "wa3ed_news", "5001", 5, CLAIM_TG),
+        retweet("1861000000000000010", 12, CROSS_X),  # a retweet of the cross-post: a source of that story
+    ]) + "\n", encoding="utf-8")
+    alerts = _replay(redis_url, classifier, [dump])
+    assert [a["post"]["message_id"] for a in alerts] == ["5001"]
+    assert [p["message_id"] for p in alerts[0]["related"]] == ["1861000000000000010"]
+
+
 def test_demo_drone_claim_is_one_story(redis_url: str, classifier) -> None:  # type: ignore[no-untyped-def]
     alerts = _replay(redis_url, classifier, [DEMO])
     story = [a for a in alerts if a["post"]["message_id"] == "4821"]

@@ -5,20 +5,36 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from monitor.dumps.base import FORMATS
+
+if TYPE_CHECKING:
+    from monitor.settings import Settings
 
 _ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
 class Backfill(BaseModel):
     """How much history a source's first run takes (later runs start from the stored cursor).
-    ``last``: the newest N posts; ``since``: posts on or after this date (UTC); both: whichever is fewer."""
+    ``last``: the newest N posts; ``since``: posts on or after this date (UTC); both: whichever is fewer.
+    ``{since: DATE}`` alone means every post since that date (the default ``last`` of 50 does not apply);
+    ``{last: 0}`` takes nothing old: the source starts from its newest post. A first run never takes the
+    whole history: one of the two bounds is always set."""
 
     model_config = ConfigDict(extra="forbid")
     last: int | None = Field(default=50, ge=0, le=3200)
     since: date | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Backfill:
+        if self.since is not None and "last" not in self.model_fields_set:
+            self.last = None
+        if self.last is None and self.since is None:
+            raise ValueError("backfill needs 'last' or 'since' (a first run never takes the whole history)")
+        return self
 
 
 class SourceConfig(BaseModel):
@@ -45,4 +61,20 @@ class SourceConfig(BaseModel):
             raise ValueError(f"source {self.id!r}: platform {self.platform} needs 'handle'")
         if self.platform == "file" and self.path is None:
             raise ValueError(f"source {self.id!r}: platform file needs 'path'")
+        if self.format != "auto" and self.format not in FORMATS:
+            raise ValueError(f"source {self.id!r}: format {self.format!r} is not auto or one of {', '.join(FORMATS)}")
         return self
+
+
+def source_problem(source: SourceConfig, settings: Settings) -> str | None:
+    """Why this source cannot run with these settings (None: it can). Names missing variables, never values.
+    ``CollectorService`` disables a source for exactly this reason; ``monitor config check`` reports it."""
+    if source.platform == "telegram":
+        from monitor.collectors.telegram import credential_problem as telegram_problem
+
+        return telegram_problem(settings)
+    if source.platform == "x":
+        from monitor.collectors.x import credential_problem as x_problem
+
+        return x_problem(settings)
+    return None

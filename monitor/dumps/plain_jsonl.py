@@ -47,6 +47,7 @@ def convert(obj: dict[str, Any], where: str) -> Post | Skip:
         forwarded_from=extra["forwarded_from"],
         reply_to=extra["reply_to"],
         channel_title=extra["channel_title"],
+        is_repost=obj.get("is_repost") is True,
         source_ref=where,
     )
 

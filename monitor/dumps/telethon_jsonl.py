@@ -2,6 +2,10 @@
 
 ``to_json`` writes dates as ISO strings; ``to_dict`` dumped with ``json.dumps(default=str)`` writes
 ``"2026-11-20 08:15:00+00:00"``; both parse. Entity offsets and lengths count UTF-16 code units.
+
+``convert`` is also the live collector's conversion: ``monitor.collectors.telegram`` feeds it
+``Message.to_dict()`` of live Telethon messages (dates as aware datetimes), so a message gets the same
+Post (and the same ``Post.key``) whether it came from a dump, a poll or a live update.
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ def entity_links(text: str, entities: Any) -> list[str]:
 
 
 def parse_date(value: Any) -> datetime:
+    if isinstance(value, datetime):  # live ``Message.to_dict()``
+        return utc(value)
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value).astimezone()
     if not isinstance(value, str):

@@ -92,30 +92,44 @@ def convert(tweet: dict[str, Any], users: dict[str, dict[str, Any]], where: str)
     )
 
 
+def page_items(page: dict[str, Any], where: str) -> Iterator[Post | Skip]:
+    """Posts of one API v2 page (``data`` + ``includes``): referenced tweets get their author from the
+    includes so a retweet names the original author. Shared with the live X collector (tweepy responses)."""
+    data = page.get("data")
+    tweets = data if isinstance(data, list) else [data]
+    includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
+    users = {str(u.get("id")): u for u in includes.get("users", []) if isinstance(u, dict)}
+    originals = {str(t.get("id")): t for t in includes.get("tweets", []) if isinstance(t, dict)}
+    for tweet in tweets:
+        if not isinstance(tweet, dict):
+            yield Skip(INVALID_RECORD, where, "tweet is not an object")
+            continue
+        for ref in tweet.get("referenced_tweets") or []:
+            if isinstance(ref, dict) and str(ref.get("id")) in originals:
+                original = originals[str(ref.get("id"))]
+                ref.setdefault("author", users.get(str(original.get("author_id"))))
+        yield convert(tweet, users, f"{where}#{tweet.get('id', '?')}")
+
+
+def error_detail(errors: Any) -> str:
+    """The first error's ``detail`` (or ``title``) of an API ``errors`` array."""
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    return str(first.get("detail") or first.get("title") or "errors only")
+
+
+def line_items(obj: dict[str, Any], where: str) -> Iterator[Post | Skip]:
+    """Posts and skips of one JSONL line: a page, an error-only line, or a flattened tweet."""
+    if "data" in obj:
+        yield from page_items(obj, where)
+    elif "errors" in obj:
+        yield Skip(API_ERROR, where, error_detail(obj.get("errors")))
+    else:
+        yield convert(obj, {}, where)
+
+
 def read(path: Path) -> Iterator[Post | Skip]:
     for line_no, obj in iter_json_lines(path):
-        where = f"{path}:{line_no}"
         if isinstance(obj, Skip):
             yield obj
-            continue
-        if "data" in obj:
-            data = obj["data"]
-            tweets = data if isinstance(data, list) else [data]
-            includes = obj.get("includes") if isinstance(obj.get("includes"), dict) else {}
-            users = {str(u.get("id")): u for u in includes.get("users", []) if isinstance(u, dict)}
-            originals = {str(t.get("id")): t for t in includes.get("tweets", []) if isinstance(t, dict)}
-            for tweet in tweets:
-                if not isinstance(tweet, dict):
-                    yield Skip(INVALID_RECORD, where, "tweet is not an object")
-                    continue
-                for ref in tweet.get("referenced_tweets") or []:
-                    if isinstance(ref, dict) and str(ref.get("id")) in originals:
-                        original = originals[str(ref.get("id"))]
-                        ref.setdefault("author", users.get(str(original.get("author_id"))))
-                yield convert(tweet, users, f"{where}#{tweet.get('id', '?')}")
-        elif "errors" in obj:
-            errors = obj.get("errors") or []
-            first = errors[0] if errors and isinstance(errors[0], dict) else {}
-            yield Skip(API_ERROR, where, str(first.get("detail") or first.get("title") or "errors only"))
         else:
-            yield convert(obj, {}, where)
+            yield from line_items(obj, f"{path}:{line_no}")
