@@ -148,6 +148,8 @@ def drained(url: str, keys: Keys, n: int) -> bool:
     async def go() -> bool:
         r = client(url)
         try:
+            if not await r.exists(keys.posts):
+                return False
             groups = {g["name"]: g for g in await r.xinfo_groups(keys.posts)}
             g = groups.get(CLASSIFY_GROUP)
             if not g or int(g["pending"]):
@@ -353,3 +355,58 @@ def test_redis_restart_mid_run_loses_nothing(aof_redis: RestartableRedis, tmp: P
     added = added_keys(run(_alert_events(aof_redis.url, keys)))
     assert [k for k, n in added.items() if n > 1] == []
     assert set(added) == flagged_keys(classifier, posts)
+
+
+def _jsonl(posts: list[Post]) -> str:
+    return "".join(json.dumps({"platform": p.platform, "channel": p.channel, "message_id": p.message_id,
+                               "date": p.date.isoformat(), "text": p.text, "lang": p.lang},
+                              ensure_ascii=False) + "\n" for p in posts)
+
+
+async def _stream_keys(url: str, keys: Keys) -> Counter[str]:
+    r = client(url)
+    try:
+        return Counter(Post.from_json(f["post"]).key for _, f in await r.xrange(keys.posts))
+    finally:
+        await r.aclose()
+
+
+def test_file_source_end_to_end_across_a_restart(redis_url: str, keys: Keys, tmp: Path, classifier: Any) -> None:
+    """All roles in one process with a file source: posts appended while it runs and while it is down
+    are each taken in once and alerted once; a garbage line is logged and dead-lettered."""
+    posts = corpus_posts(70, start=300)
+    drop = tmp / "drop"
+    drop.mkdir()
+    feed = drop / "feed.jsonl"
+    feed.write_text(_jsonl(posts[:40]) + "{this is not json\n", encoding="utf-8")
+    config = tmp / "monitor.yaml"
+    config.write_text(json.dumps({
+        "service": {"namespace": keys.ns, "health_port": 0, "heartbeat_seconds": 0.5, "shutdown_seconds": 20},
+        "sources": [{"id": "drop", "platform": "file", "path": str(drop), "poll_interval": 0.5,
+                     "tags": ["archive"], "backfill": {"last": 1000}}],
+    }), encoding="utf-8")
+
+    first = Proc(config, redis_url, "all", tmp / "first.log")
+    try:
+        wait_until(lambda: drained(redis_url, keys, 40), 90, "the first 40 posts")
+        with feed.open("a", encoding="utf-8") as fh:
+            fh.write(_jsonl(posts[40:55]))
+        wait_until(lambda: drained(redis_url, keys, 55), 60, "the appended posts")
+    finally:
+        assert first.stop() == 0, first.logs()
+    assert "malformed record" in first.logs() and "feed.jsonl:41" in first.logs()
+    with feed.open("a", encoding="utf-8") as fh:  # written while the service is down
+        fh.write(_jsonl(posts[55:]))
+    second = Proc(config, redis_url, "all", tmp / "second.log")
+    try:
+        wait_until(lambda: drained(redis_url, keys, 70), 90, "the posts written while down")
+    finally:
+        assert second.stop() == 0, second.logs()
+    taken = run(_stream_keys(redis_url, keys))
+    assert set(taken) == {p.key for p in posts} and max(taken.values()) == 1
+    events = run(_alert_events(redis_url, keys))
+    added = added_keys(events)
+    assert max(added.values()) == 1 and set(added) == flagged_keys(classifier, posts)
+    assert all("archive" in e.tags for e in events)
+    dead = run(_dead(redis_url, keys))
+    assert [d["stream"] for d in dead] == ["source:drop"] and "invalid_json" in dead[0]["reason"]

@@ -20,9 +20,10 @@ from typing import Protocol
 
 from monitor.collectors.config import SourceConfig
 from monitor.collectors.cursors import CursorStore
-from monitor.metrics import COLLECTOR_ERRORS, POSTS_COLLECTED
+from monitor.dumps.base import Skip
+from monitor.metrics import COLLECTOR_ERRORS, DEAD_LETTERED, POSTS_COLLECTED
 from monitor.models import Post
-from monitor.queue import Intake
+from monitor.queue import Intake, dead_letter_fields
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Fetched:
     next_cursor: str | None
     skipped: int = 0  # service messages, media without text, ... (not errors)
     api_errors: list[str] = field(default_factory=list)  # partial errors the platform reported
+    rejected: list[Skip] = field(default_factory=list)  # malformed records: dead-lettered, never dropped silently
 
 
 class SourceDisabled(Exception):
@@ -109,6 +111,22 @@ async def commit(source: SourceConfig, fetched: Fetched, old_cursor: str | None,
         COLLECTOR_ERRORS.labels(source=source.id, kind="api_error").inc()
         log.warning("source %s: the API reported an error (not fatal): %s", source.id, detail)
     added = await enqueue(fetched.posts, source, intake)
+    if fetched.rejected:
+        await dead_letter_rejects(source, fetched.rejected, intake)
     if fetched.next_cursor is not None and fetched.next_cursor != old_cursor:
         await cursors.set(source.id, fetched.next_cursor)
     return added
+
+
+async def dead_letter_rejects(source: SourceConfig, rejected: list[Skip], intake: Intake) -> None:
+    """A malformed record in a source (bad JSON, a record missing its fields) gets a log line and a
+    dead-letter entry naming the file and line, so nothing disappears without a trace."""
+    async with intake.r.pipeline(transaction=False) as pipe:
+        for skip in rejected:
+            log.warning("source %s: malformed record at %s (%s: %s); dead-lettered", source.id, skip.where,
+                        skip.reason, skip.detail)
+            pipe.xadd(intake.keys.dead, dead_letter_fields(f"source:{source.id}", skip.where,
+                                                           f"{skip.reason}: {skip.detail}", {"where": skip.where}))
+        await pipe.execute()
+    DEAD_LETTERED.labels("collect").inc(len(rejected))
+

@@ -34,6 +34,9 @@ from monitor.models import Post
 log = logging.getLogger(__name__)
 
 
+_MALFORMED = frozenset({INVALID_JSON, INVALID_RECORD, INVALID_UTF8})
+
+
 def _line_items(fmt: str, obj: dict[str, Any], where: str) -> Iterator[Post | Skip]:
     if fmt == "twarc2":
         yield from twarc2.line_items(obj, where)
@@ -90,10 +93,12 @@ class FileCollector:
             key = str(path)
             files[key] = self._scan_file(path, files.get(key, {}), items)
         posts = [i for i in items if isinstance(i, Post)]
-        skipped = len(items) - len(posts)
+        rejected = [i for i in items if isinstance(i, Skip) and i.reason in _MALFORMED]
+        skipped = len(items) - len(posts) - len(rejected)
         if cursor is None:
             posts = self._backfill(posts)
-        return Fetched(posts, json.dumps({"files": files}, ensure_ascii=False, sort_keys=True), skipped)
+        return Fetched(posts, json.dumps({"files": files}, ensure_ascii=False, sort_keys=True), skipped,
+                       rejected=rejected)
 
     def _backfill(self, posts: list[Post]) -> list[Post]:
         backfill = self.source.backfill
