@@ -258,7 +258,9 @@ def evaluate(
 
 
 # --- command groups defined in their own modules (one registration line each) ---
-# (collectors) telegram-login
+from monitor.cli_collectors import telegram_login  # noqa: E402 - after the core commands
+
+app.command("telegram-login")(telegram_login)
 from monitor.cli_sinks import alerts_app, dead_app, silence_app  # noqa: E402 - after the core commands
 
 app.add_typer(silence_app, name="silence")

@@ -157,15 +157,28 @@ class Service:
                                                    name=f"sink-{d.sink.name}"))
 
     def _build_dispatchers(self) -> list[Any]:
-        from monitor.sinks import ConsoleSink
+        """One dispatcher per enabled sink. A sink whose variables are missing is disabled with one log
+        line naming them; the others run (like sources without credentials)."""
+        from monitor.routing import Router
+        from monitor.silences import SilenceStore
+        from monitor.sinks import SINK_NAMES, build_sink
         from monitor.sinks.base import Dispatcher
 
+        enabled = [name for name in SINK_NAMES if getattr(self.config.sinks, name).enabled]
         sinks = self._sinks
         if sinks is None:
             sinks = []
-            if self.config.sinks.console.enabled:
-                sinks.append(ConsoleSink(output=self.config.sinks.console.output, mode="live"))
-        return [Dispatcher(self.r, self.keys, sink) for sink in sinks]
+            for name in enabled:
+                try:
+                    sinks.append(build_sink(name, self.settings, self.config.sinks))
+                    log.info("sink %s: enabled", name)
+                except ValueError as exc:
+                    log.warning("sink %s: disabled: %s", name, exc)
+        router = Router(self.config.routes, enabled=[s.name for s in sinks])
+        silences = SilenceStore(self.r, self.keys)
+        claim_ms = int(self.config.service.claim_idle_seconds * 1000)
+        return [Dispatcher(self.r, self.keys, sink, router=router, silences=silences, claim_idle_ms=claim_ms)
+                for sink in sinks]
 
     async def _start_collectors(self) -> None:
         if self._collectors is None:

@@ -69,3 +69,27 @@ def test_bad_yaml_and_missing_file(tmp_path: Path) -> None:
         load_config(bad)
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_config_check_command_masks_secrets_and_says_what_runs(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/very-secret-part",
+           "X_BEARER_TOKEN": "AAAA-secret-bearer"}
+    for var in ("TELEGRAM_API_ID", "TELEGRAM_API_HASH", "TELEGRAM_SESSION", "SMTP_HOST"):
+        env.pop(var, None)
+    out = subprocess.run([sys.executable, "-m", "monitor.cli", "config", "check", "-c",
+                          str(ROOT / "config/monitor.example.yaml")], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "very-secret-part" not in out.stdout and "AAAA-secret-bearer" not in out.stdout
+    assert "x_abu_ali_al_askari: enabled" in out.stdout and "archive_drop: enabled" in out.stdout
+    assert "tg_sabereen: 'disabled: missing TELEGRAM_API_ID" in out.stdout
+    assert "email: 'disabled: email sink: SMTP_HOST is not set'" in out.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources:\n  - {id: a, platform: telegram, handel: '@x'}\n", encoding="utf-8")
+    err = subprocess.run([sys.executable, "-m", "monitor.cli", "config", "check", "-c", str(bad)], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert err.returncode == 2 and "sources[0].handel: unknown key" in err.stderr and "Traceback" not in err.stderr

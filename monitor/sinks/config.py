@@ -16,7 +16,9 @@ class DeliveryPolicy(BaseModel):
     backoff_seconds: float = Field(default=2.0, gt=0, description="first retry delay, doubled each try")
     backoff_max_seconds: float = Field(default=300.0, gt=0)
     rate_per_minute: float = Field(default=60.0, gt=0, description="at most this many messages a minute")
+    rate_burst: int = Field(default=10, ge=1, description="messages that may go at once before the rate applies")
     group_window_seconds: float = Field(default=0.0, ge=0, description="bundle a burst into one message")
+    max_group: int = Field(default=10, ge=1, description="at most this many alerts in one bundled message")
 
 
 class ConsoleSinkConfig(DeliveryPolicy):
@@ -26,13 +28,20 @@ class ConsoleSinkConfig(DeliveryPolicy):
 
 class SlackSinkConfig(DeliveryPolicy):
     enabled: bool = False
-    channel: str | None = Field(default=None, description="channel for the bot token (webhooks have their own)")
+    channel: str | None = Field(default=None, description="channel for the bot token (webhooks have their own); "
+                                "SLACK_CHANNEL overrides it")
+    updates: Literal["thread", "skip"] = Field(
+        default="thread", description="a story's update (new source): a reply in the alert's thread (bot token "
+        "only; a webhook cannot thread, so updates are skipped there), or skip")
 
 
 class EmailSinkConfig(DeliveryPolicy):
     enabled: bool = False
-    mode: Literal["immediate", "digest"] = "immediate"
+    mode: Literal["immediate", "digest"] = Field(
+        default="immediate", description="immediate: one mail per new alert (updates skipped); digest: one "
+        "mail per digest_minutes with every alert and update of the period")
     digest_minutes: float = Field(default=15.0, gt=0)
+    max_group: int = Field(default=500, ge=1, description="at most this many alerts in one digest mail")
 
 
 class SinksConfig(BaseModel):
