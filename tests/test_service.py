@@ -28,6 +28,7 @@ from monitor.keys import CLASSIFY_GROUP, Keys
 from monitor.models import Alert, Post
 from monitor.queue import Intake, client
 from monitor.redis_server import _redis_binary
+from tests.fixtures.sinks.peers import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 MONITOR = [sys.executable, "-m", "monitor.cli"]
@@ -384,9 +385,13 @@ def test_file_source_end_to_end_across_a_restart(redis_url: str, keys: Keys, tmp
         "service": {"namespace": keys.ns, "health_port": 0, "heartbeat_seconds": 0.5, "shutdown_seconds": 20},
         "sources": [{"id": "drop", "platform": "file", "path": str(drop), "poll_interval": 0.5,
                      "tags": ["archive"], "backfill": {"last": 1000}}],
+        "sinks": {"slack": {"enabled": True, "backoff_seconds": 0.2, "rate_per_minute": 6000, "rate_burst": 100}},
     }), encoding="utf-8")
+    # Slack fails for a while (a 500, then a 429 asking for a second) and recovers
+    slack = FakeSlack(script=[(500, {}), (429, {"Retry-After": "1"})]).start()
+    env = {"SLACK_WEBHOOK_URL": slack.webhook_url}
 
-    first = Proc(config, redis_url, "all", tmp / "first.log")
+    first = Proc(config, redis_url, "all", tmp / "first.log", env)
     try:
         wait_until(lambda: drained(redis_url, keys, 40), 90, "the first 40 posts")
         with feed.open("a", encoding="utf-8") as fh:
@@ -397,11 +402,14 @@ def test_file_source_end_to_end_across_a_restart(redis_url: str, keys: Keys, tmp
     assert "malformed record" in first.logs() and "feed.jsonl:41" in first.logs()
     with feed.open("a", encoding="utf-8") as fh:  # written while the service is down
         fh.write(_jsonl(posts[55:]))
-    second = Proc(config, redis_url, "all", tmp / "second.log")
+    second = Proc(config, redis_url, "all", tmp / "second.log", env)
     try:
         wait_until(lambda: drained(redis_url, keys, 70), 90, "the posts written while down")
+        news = lambda: sum(1 for e in run(_alert_events(redis_url, keys)) if e.event == "new")  # noqa: E731
+        wait_until(lambda: len(slack.ok()) >= news(), 60, "Slack to receive every new alert")
     finally:
         assert second.stop() == 0, second.logs()
+        slack.stop()
     taken = run(_stream_keys(redis_url, keys))
     assert set(taken) == {p.key for p in posts} and max(taken.values()) == 1
     events = run(_alert_events(redis_url, keys))
@@ -410,3 +418,9 @@ def test_file_source_end_to_end_across_a_restart(redis_url: str, keys: Keys, tmp
     assert all("archive" in e.tags for e in events)
     dead = run(_dead(redis_url, keys))
     assert [d["stream"] for d in dead] == ["source:drop"] and "invalid_json" in dead[0]["reason"]
+    # one Slack message per alert (a webhook gets no story updates), none twice, across the failures
+    sent = [json.dumps(h.body, ensure_ascii=False) for h in slack.ok()]
+    new_ids = [e.alert_id for e in events if e.event == "new"]
+    assert len(sent) == len(new_ids) == len({i for i in new_ids})
+    assert all(sum(i in body for body in sent) == 1 for i in new_ids)
+    assert [h.status for h in slack.hits[:2]] == [500, 429]
