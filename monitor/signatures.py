@@ -32,7 +32,7 @@ _STOP = frozenset({"عاجل", "breaking", "urgent", "the", "and", "of", "in", "
 
 @dataclass(frozen=True, slots=True)
 class MatchConfig:
-    same_lang_cos: float = 0.93  # with word overlap
+    same_lang_cos: float = 0.92  # with word overlap
     same_lang_jaccard: float = 0.05
     same_lang_cos_alone: float = 0.96  # near-identical meaning, little shared wording
     cross_lang_cos: float = 0.85
