@@ -44,9 +44,9 @@ class Anchors:
 
     def _place_match(self, other: Anchors) -> bool | None:
         """At the finest place level both name: do they share a place? None when they never both name one."""
-        gaz = Gazetteer.default()
-        for level in (2, 1, 0):
-            mine, theirs = gaz.at_level(self.places, level), gaz.at_level(other.places, level)
+        if not self.places or not other.places:
+            return None
+        for mine, theirs in zip(_by_level(self.places), _by_level(other.places), strict=True):
             if mine and theirs:
                 return bool(mine & theirs)
         return None
@@ -67,6 +67,14 @@ class Anchors:
 
     def conflicts(self, other: Anchors) -> bool:
         return self.compare(other)[0]
+
+
+@lru_cache(maxsize=65536)
+def _by_level(places: frozenset[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """A place set split by level, finest first (fine, governorate, country): computed once per set, as
+    story matching compares each post's places with many others."""
+    gaz = Gazetteer.default()
+    return gaz.at_level(places, 2), gaz.at_level(places, 1), gaz.at_level(places, 0)
 
 
 class Gazetteer:

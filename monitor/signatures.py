@@ -67,7 +67,7 @@ class Signature:
         return cls(lang or "", embedding, minhash(words(text)), anchors(text), ts, key, frozenset(labels))
 
     def jaccard(self, other: Signature) -> float:
-        return float(np.mean(self.minhash == other.minhash))
+        return np.count_nonzero(self.minhash == other.minhash) / len(self.minhash)
 
     def cosine(self, other: Signature) -> float:
         if self.embedding is None or other.embedding is None:
@@ -93,8 +93,9 @@ class Signature:
                    str(data.get("key", "")), frozenset(data.get("labels", [])))  # type: ignore[arg-type]
 
 
-def same_story(a: Signature, b: Signature, cfg: MatchConfig) -> float | None:
-    """The match strength (cosine) when ``a`` and ``b`` report the same event, else None."""
+def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
+    """The match strength (cosine) when ``a`` and ``b`` report the same event, else None. ``cos``: their
+    cosine when the caller computed it already (in bulk)."""
     if abs(a.ts - b.ts) > cfg.window_hours * 3600:
         return None
     conflict, agreement = a.anchors.compare(b.anchors)
@@ -102,7 +103,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig) -> float | None:
         return None
     if a.labels and b.labels and not a.labels & b.labels:
         return None  # a protest and an assassination in the same town on the same day: two events
-    cos = a.cosine(b)
+    if cos is None:
+        cos = a.cosine(b)
     if cos >= cfg.corroborated_cos and agreement >= 2:
         return cos
     if a.lang and b.lang and a.lang != b.lang:
