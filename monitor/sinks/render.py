@@ -203,7 +203,7 @@ def email_html(alert: Alert) -> str:
     return _html_page(_html_block(alert))
 
 
-def _split(alerts: Iterable[Alert]) -> tuple[list[Alert], list[Alert]]:
+def split_new_updated(alerts: Iterable[Alert]) -> tuple[list[Alert], list[Alert]]:
     """Latest state per alert id, split into stories raised in this period and stories only updated."""
     latest: dict[str, Alert] = {}
     raised: set[str] = set()
@@ -217,7 +217,7 @@ def _split(alerts: Iterable[Alert]) -> tuple[list[Alert], list[Alert]]:
 
 
 def digest_subject(alerts: list[Alert]) -> str:
-    new, updated = _split(alerts)
+    new, updated = split_new_updated(alerts)
     counts: dict[str, int] = {}
     for alert in new + updated:
         for lb in alert.labels:
@@ -228,7 +228,7 @@ def digest_subject(alerts: list[Alert]) -> str:
 
 
 def digest_text(alerts: list[Alert]) -> str:
-    new, updated = _split(alerts)
+    new, updated = split_new_updated(alerts)
     out: list[str] = []
     for title, group in (("New alerts", new), ("Updated alerts (new sources)", updated)):
         if group:
@@ -240,7 +240,7 @@ def digest_text(alerts: list[Alert]) -> str:
 
 
 def digest_html(alerts: list[Alert]) -> str:
-    new, updated = _split(alerts)
+    new, updated = split_new_updated(alerts)
     body: list[str] = []
     for title, group in (("New alerts", new), ("Updated alerts (new sources)", updated)):
         if group:

@@ -25,7 +25,13 @@ from monitor.keys import Keys
 from monitor.models import Alert
 from monitor.sinks.base import DeliveryError
 from monitor.sinks.config import SlackSinkConfig
-from monitor.sinks.render import slack_alert_blocks, slack_group_blocks, slack_text, slack_update_blocks
+from monitor.sinks.render import (
+    slack_alert_blocks,
+    slack_group_blocks,
+    slack_text,
+    slack_update_blocks,
+    split_new_updated,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +125,7 @@ class SlackSink:
     async def deliver_group(self, alerts: list[Alert]) -> None:
         """One message for the burst's new stories (latest state each); updates of older stories go to
         their threads (bot) as usual."""
-        latest: dict[str, Alert] = {}
-        raised: set[str] = set()
-        for alert in alerts:
-            latest[alert.alert_id] = alert
-            if alert.event == "new":
-                raised.add(alert.alert_id)
-        fresh = [a for aid, a in latest.items() if aid in raised]
+        fresh, updated = split_new_updated(alerts)
         if len(fresh) == 1:
             await self.deliver(Alert(**{**_fields(fresh[0]), "event": "new"}))
         elif fresh:
@@ -134,9 +134,8 @@ class SlackSink:
             if ts:
                 for alert in fresh:
                     await self._remember(alert.alert_id, ts)
-        for aid, alert in latest.items():
-            if aid not in raised:
-                await self.deliver(alert)
+        for alert in updated:
+            await self.deliver(alert)
 
     async def _post(self, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None) -> str | None:
         """Send one message; returns its ``ts`` (bot token) or None (webhook)."""
