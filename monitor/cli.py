@@ -15,7 +15,8 @@ import typer
 
 from monitor.logs import configure
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# pretty_exceptions_show_locals=False: a crash must never print local variables (settings hold secrets)
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Monitor Telegram / X sources for threats, attack claims and protests.")
 log = logging.getLogger("monitor")
 

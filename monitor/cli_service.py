@@ -54,6 +54,7 @@ def run(
 ) -> None:
     """Run the service: collect, classify, merge stories, deliver. First SIGTERM/SIGINT stops gracefully."""
     configure(log_level, json_logs=log_json)
+    from monitor.health import HealthServerError
     from monitor.redis_server import RedisUnavailable, redis_url
     from monitor.service import Service, parse_roles, redis_client
     from monitor.settings import Settings
@@ -98,6 +99,8 @@ def run(
             asyncio.run(main(resolved))
     except RedisUnavailable as exc:
         _fail(f"redis: {exc}")
+    except HealthServerError as exc:
+        _fail(str(exc))
 
 
 def check(

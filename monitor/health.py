@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 Probe = Callable[[], Awaitable[dict[str, Any]]]
 
 
+class HealthServerError(Exception):
+    """The health server cannot listen (the port is taken, or not allowed)."""
+
+
 class HealthServer:
     """``probe()`` returns ``{"ready": bool, "degraded": bool, ...details}``; ``refresh()`` updates the
     gauges that are read from Redis just before a scrape."""
@@ -38,7 +42,13 @@ class HealthServer:
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise HealthServerError(f"health server cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
+                                    " (set service.health_port to a free port, or 0 to turn it off)") from None
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         if sockets:

@@ -424,3 +424,14 @@ def test_file_source_end_to_end_across_a_restart(redis_url: str, keys: Keys, tmp
     assert len(sent) == len(new_ids) == len({i for i in new_ids})
     assert all(sum(i in body for body in sent) == 1 for i in new_ids)
     assert [h.status for h in slack.hits[:2]] == [500, 429]
+
+
+def test_taken_health_port_is_one_clear_error(redis_url: str, keys: Keys, tmp: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        config = write_config(tmp, keys, port=taken.getsockname()[1])
+        out = subprocess.run([*MONITOR, "run", "-c", str(config), "--role", "dispatcher"], cwd=ROOT,
+                             env={**os.environ, "REDIS_URL": redis_url}, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2, out.stderr
+    assert "health server cannot listen on 127.0.0.1:" in out.stderr and "Traceback" not in out.stderr
