@@ -72,7 +72,10 @@ class StoryIndex:
         self.config = config or MatchConfig()
         self.window = self.config.window_hours * 3600
         self.ttl = int(self.window) + 3600
+        # member signatures of candidate stories, kept across batches: each batch checks a story's member
+        # count in Redis once (LLEN) and re-reads only stories another worker (or a failed commit) changed
         self._members: dict[str, list[Signature]] = {}
+        self._checked: set[str] = set()  # stories whose cached members were verified in this batch
         self._alerts: dict[str, Alert] = {}
         self._pool = _EmbeddingPool()
         # every rule needs at least this cosine: members below it are skipped without running the rule
@@ -83,10 +86,14 @@ class StoryIndex:
         return self.r.lock(self.keys.story_lock, timeout=60, blocking_timeout=120)
 
     def begin_batch(self) -> None:
-        """Forget what was read for the previous batch (other workers may have changed it since)."""
-        self._members.clear()
+        """Start a batch: alerts are read afresh (other workers may have changed them), cached members are
+        re-verified before use, and stories the previous batch did not touch leave the cache."""
         self._alerts.clear()
-        self._pool.clear()
+        stale = set(self._members) - self._checked
+        for sid in stale:
+            del self._members[sid]
+        self._pool.drop(stale)
+        self._checked = set()
 
     async def _alert(self, story_id: str) -> Alert | None:
         if story_id not in self._alerts:
@@ -96,25 +103,35 @@ class StoryIndex:
             self._alerts[story_id] = Alert.from_json(raw)
         return self._alerts[story_id]
 
-    async def _candidates(self, ts: float) -> dict[str, list[Signature]]:
+    async def _candidates(self, ts: float) -> None:
+        """Make sure the members of every story open around ``ts`` are cached and current."""
         ids = await self.r.zrangebyscore(self.keys.story_index, ts - self.window, ts + self.window)
-        missing = [sid for sid in ids if sid not in self._members]
-        if missing:
+        todo = [sid for sid in ids if sid not in self._checked]
+        if not todo:
+            return
+        async with self.r.pipeline(transaction=False) as pipe:
+            for sid in todo:
+                pipe.llen(self.keys.story_members(sid))
+            counts = await pipe.execute()
+        expired = [sid for sid, n in zip(todo, counts, strict=True) if n == 0]
+        reload = [sid for sid, n in zip(todo, counts, strict=True)
+                  if n and len(self._members.get(sid, ())) != n]
+        if reload:
             async with self.r.pipeline(transaction=False) as pipe:
-                for sid in missing:
+                for sid in reload:
                     pipe.lrange(self.keys.story_members(sid), 0, -1)
                 rows = await pipe.execute()
-            expired = []
-            for sid, row in zip(missing, rows, strict=True):
+            self._pool.drop(set(reload))
+            for sid, row in zip(reload, rows, strict=True):
                 self._members[sid] = [Signature.from_wire(json.loads(item)) for item in row]
                 for member in self._members[sid]:
                     self._pool.add(sid, member)
-                if not row:
-                    expired.append(sid)
-            if expired:  # the index has no TTL of its own: drop ids whose story state has expired
-                await self.r.zrem(self.keys.story_index, *expired)
-        # stories created or joined earlier in this batch are only queued on the transaction so far
-        return {sid: members for sid, members in self._members.items() if members}
+        if expired:  # the index has no TTL of its own: drop ids whose story state has expired
+            self._pool.drop(set(expired))
+            for sid in expired:
+                self._members.pop(sid, None)
+            await self.r.zrem(self.keys.story_index, *expired)
+        self._checked.update(todo)
 
     async def _match(self, digest: str, sig: Signature) -> str | None:
         exact = await self.r.get(self.keys.story_text(digest))
@@ -127,6 +144,8 @@ class StoryIndex:
         # one matrix product against every candidate member; the full rule runs only where the cosine
         # clears the lowest bar any rule has (the same result as running it on every member, far cheaper)
         for sid, member, cos in self._pool.near(sig.embedding, self._floor):
+            if sid not in self._checked:
+                continue  # cached from an earlier batch and not verified in this one: not a candidate yet
             strength = same_story(sig, member, self.config, cos)
             if strength is not None and (best is None or strength > best[0]):
                 best = (strength, sid)
@@ -135,6 +154,8 @@ class StoryIndex:
     def _match_all(self, sig: Signature) -> str | None:
         best: tuple[float, str] | None = None
         for sid, members in self._members.items():
+            if sid not in self._checked:
+                continue
             for member in members:
                 strength = same_story(sig, member, self.config)
                 if strength is not None and (best is None or strength > best[0]):
@@ -166,21 +187,25 @@ class StoryIndex:
         sid = alert.alert_id
         self._alerts[sid] = alert
         members = self._members.setdefault(sid, [])
-        members.append(sig)
-        self._pool.add(sid, sig)
+        self._checked.add(sid)
         pipe.hset(self.keys.story(sid), mapping={"alert": alert.to_json()})
         pipe.expire(self.keys.story(sid), self.ttl)
-        if len(members) <= MAX_MEMBERS:
-            pipe.rpush(self.keys.story_members(sid), json.dumps(sig.to_wire()))
+        if len(members) < MAX_MEMBERS:
+            wire = json.dumps(sig.to_wire())
+            pipe.rpush(self.keys.story_members(sid), wire)
             pipe.expire(self.keys.story_members(sid), self.ttl)
+            # cache exactly what Redis will hold (fp16 embedding), so every worker compares the same thing
+            stored = Signature.from_wire(json.loads(wire))
+            members.append(stored)
+            self._pool.add(sid, stored)
         pipe.zadd(self.keys.story_index, {sid: sig.ts}, gt=True)
         pipe.set(self.keys.story_text(digest), sid, ex=self.ttl)
         pipe.set(self.keys.story_of(post.key), sid, ex=self.ttl)
 
 
 class _EmbeddingPool:
-    """The embeddings of every candidate story member read in this batch, as one matrix (grown in place
-    as members arrive), so a new post is compared with all of them in one product."""
+    """The embeddings of every cached candidate story member as one matrix (grown in place as members
+    arrive, rebuilt when a story is dropped), so a new post is compared with all of them in one product."""
 
     def __init__(self) -> None:
         self.clear()
@@ -189,6 +214,15 @@ class _EmbeddingPool:
         self._owners: list[tuple[str, Signature]] = []
         self._pending: list[np.ndarray] = []
         self._matrix = np.zeros((0, 0), dtype=np.float32)
+
+    def drop(self, sids: set[str]) -> None:
+        """Remove these stories' members (their cache entry is being replaced or forgotten)."""
+        if not sids or not any(sid in sids for sid, _ in self._owners):
+            return
+        keep = [(sid, m) for sid, m in self._owners if sid not in sids]
+        self.clear()
+        for sid, member in keep:
+            self.add(sid, member)
 
     def add(self, sid: str, member: Signature) -> None:
         if member.embedding is None:
