@@ -5,6 +5,7 @@ outage): ``delay()`` grows 2x per failure up to ``cap``; ``reset()`` after a suc
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, field
 
@@ -32,3 +33,17 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+async def sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep ``seconds`` unless ``stop`` is set first; True when stopped (every retry wait uses this, so a
+    graceful stop never waits out a backoff)."""
+    if seconds <= 0:
+        return False
+    if stop.is_set():
+        return True
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return False
+    return True

@@ -6,7 +6,6 @@ The same worker serves live (``monitor run``) and replay (burst mode: drain, the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -19,7 +18,7 @@ from redis.exceptions import ResponseError
 
 from classifiers.base import Classifier
 from monitor import metrics
-from monitor.backoff import REDIS_DOWN, Backoff
+from monitor.backoff import REDIS_DOWN, Backoff, sleep_unless
 from monitor.keys import CLASSIFY_GROUP, Keys
 from monitor.models import Alert, Post
 from monitor.queue import Consumer, dead_letter_fields, entry_seconds
@@ -121,8 +120,7 @@ class ClassifyWorker:
         if not self.degraded:
             log.warning("redis unavailable (%s: %s); classify worker retrying with backoff", type(exc).__name__, exc)
         self.degraded = True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), delay)
+        await sleep_unless(stop, delay)
 
     def _recovered(self) -> None:
         if self.degraded:

@@ -104,11 +104,15 @@ class Consumer:
         return [(eid, fields) for eid, fields in reply[0][1]]
 
     async def read_own_pending(self, count: int) -> list[Entry]:
-        """Entries delivered to this consumer and not yet acked (re-read after a failed commit)."""
+        """Entries delivered to this consumer and not yet acked (re-read after a failed commit or an
+        outage). An entry trimmed from the stream while pending has nothing left to process: it is acked,
+        or it would stay pending for good."""
         reply = await self.r.xreadgroup(self.group, self.name, {self.stream: "0"}, count=count)
-        if not reply:
-            return []
-        return [(eid, fields) for eid, fields in reply[0][1] if fields]
+        mine = reply[0][1] if reply else []
+        gone = [eid for eid, fields in mine if not fields]
+        if gone:
+            await self.ack(gone)
+        return [(eid, fields) for eid, fields in mine if fields]
 
     async def claim_stale(self, min_idle_ms: int, count: int = 100) -> list[Entry]:
         """Take over entries another consumer read but never acked (it died), idle for ``min_idle_ms``."""

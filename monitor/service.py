@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from monitor import metrics
-from monitor.backoff import REDIS_DOWN, Backoff
+from monitor.backoff import REDIS_DOWN, Backoff, sleep_unless
 from monitor.config import Config
 from monitor.health import HealthServer
 from monitor.keys import Keys
@@ -117,8 +117,7 @@ class Service:
             except REDIS_DOWN as exc:
                 delay = backoff.delay()
                 log.warning("redis unavailable at start (%s); retrying in %.1fs", exc, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
+                await sleep_unless(stop, delay)
 
     async def _start_roles(self, stop: asyncio.Event) -> None:
         if "classifier" in self.roles:

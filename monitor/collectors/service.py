@@ -32,7 +32,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from redis.exceptions import RedisError
 
-from monitor.backoff import REDIS_DOWN, Backoff
+from monitor.backoff import REDIS_DOWN, Backoff, sleep_unless
 from monitor.collectors import telegram, x
 from monitor.collectors.base import Collector, RetryAfter, SourceDisabled, Stopping, commit, enqueue
 from monitor.collectors.config import SourceConfig, source_problem
@@ -320,11 +320,8 @@ class CollectorService:
 
     async def _sleep(self, seconds: float) -> None:
         """A wait that ``stop()`` cuts short (raises Stopping), for rate-limit waits inside a poll."""
-        try:
-            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
-        except TimeoutError:
-            return
-        raise Stopping()
+        if await sleep_unless(self._stop, seconds):
+            raise Stopping()
 
     async def _save_state(self, rt: SourceRuntime) -> None:
         """Best effort: the source's health in Redis (``keys.source_state``) for other processes to read."""

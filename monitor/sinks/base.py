@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from monitor.backoff import REDIS_DOWN, Backoff
+from monitor.backoff import REDIS_DOWN, Backoff, sleep_unless
 from monitor.keys import Keys, sink_group
 from monitor.metrics import DEAD_LETTERED, DELIVERIES, DELIVERY_FAILURES
 from monitor.models import Alert
@@ -126,19 +126,6 @@ class _Item:
     alert: Alert
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep ``seconds`` unless ``stop`` is set first; True when stopped."""
-    if seconds <= 0:
-        return False
-    if stop.is_set():
-        return True
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        return False
-    return True
-
-
 class Dispatcher:
     """Reads alert events for one sink and acks each after the sink took it (see the module docstring)."""
 
@@ -220,7 +207,7 @@ class Dispatcher:
                 log.warning("redis unavailable (%s: %s): sink %s waits %.1fs", type(exc).__name__, exc,
                             self.sink.name, delay)
                 self._reread_own = True
-                await _wait(stop, delay)
+                await sleep_unless(stop, delay)
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
@@ -257,15 +244,10 @@ class Dispatcher:
     async def _fetch(self) -> list[Entry]:
         held = {item.entry_id for item in self._held}
         if self._reread_own:
-            # entries this consumer read before an outage and never acked ("0": its own pending list)
-            reply = await self.r.xreadgroup(self.consumer.group, self.consumer.name, {self.keys.alerts: "0"},
-                                            count=1000)
+            # entries this consumer read before an outage and never acked
+            mine = await self.consumer.read_own_pending(1000)
             self._reread_own = False
-            mine = reply[0][1] if reply else []
-            gone = [eid for eid, f in mine if not f]  # trimmed from the stream while pending: nothing to send
-            if gone:
-                await self.consumer.ack(gone)
-            own = [(eid, f) for eid, f in mine if f and eid not in held]
+            own = [(eid, f) for eid, f in mine if eid not in held]
             if own:
                 return own
         now = time.monotonic()
@@ -357,7 +339,7 @@ class Dispatcher:
         attempts = 0
         while True:
             if self.bucket is not None:
-                if await _wait(self._stop, self.bucket.wait_time()):
+                if await sleep_unless(self._stop, self.bucket.wait_time()):
                     return False
                 self.bucket.take()
             try:
@@ -382,7 +364,7 @@ class Dispatcher:
                 delay = float(retry_after) if retry_after is not None else backoff.delay()
                 log.warning("sink %s: try %d/%d of %d alert(s) failed (%s); next in %.2fs", self.sink.name,
                             attempts, policy.max_attempts, len(items), reason, delay)
-                if await _wait(self._stop, delay):
+                if await sleep_unless(self._stop, delay):
                     return False  # stopping: the entries stay pending, another consumer takes them over
                 continue
             self.sink_failing = False
@@ -404,7 +386,7 @@ class Dispatcher:
                 delay = self.redis_backoff.delay()
                 log.warning("redis unavailable (%s) recording a delivery: sink %s waits %.1fs", exc,
                             self.sink.name, delay)
-                if await _wait(self._stop, delay):
+                if await sleep_unless(self._stop, delay):
                     raise
         self.redis_backoff.reset()
         self.stats.delivered += len(items)
