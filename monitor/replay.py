@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 
 from classifiers.base import Classifier
 from monitor.dumps import Skip, detect_format, iter_files, read_file
-from monitor.dumps.base import API_ERROR, DUPLICATE, INVALID_JSON, INVALID_RECORD, INVALID_UTF8
+from monitor.dumps.base import API_ERROR, DUPLICATE, MALFORMED
 from monitor.keys import CLASSIFY_GROUP, Keys
 from monitor.models import Post
 from monitor.pipeline import ClassifyWorker
@@ -30,7 +30,7 @@ from monitor.sinks.base import Dispatcher, Sink
 from monitor.stories import StoryIndex
 
 log = logging.getLogger(__name__)
-_LOUD = {INVALID_JSON, INVALID_RECORD, INVALID_UTF8, API_ERROR}
+_LOUD = MALFORMED | {API_ERROR}
 
 
 @dataclass

@@ -27,14 +27,11 @@ from typing import Any
 from monitor.collectors.base import Fetched
 from monitor.collectors.config import SourceConfig
 from monitor.dumps import plain_jsonl, telethon_jsonl, twarc2
-from monitor.dumps.base import INVALID_JSON, INVALID_RECORD, INVALID_UTF8, DumpFormatError, Skip
+from monitor.dumps.base import MALFORMED, DumpFormatError, Skip, decode_json_line
 from monitor.dumps.detect import detect_format, iter_files, read_file
 from monitor.models import Post
 
 log = logging.getLogger(__name__)
-
-
-_MALFORMED = frozenset({INVALID_JSON, INVALID_RECORD, INVALID_UTF8})
 
 
 def _line_items(fmt: str, obj: dict[str, Any], where: str) -> Iterator[Post | Skip]:
@@ -47,20 +44,6 @@ def _line_items(fmt: str, obj: dict[str, Any], where: str) -> Iterator[Post | Sk
 
 
 LINE_FORMATS = ("telethon-jsonl", "twarc2", "jsonl")
-
-
-def _decode(raw: bytes, where: str) -> dict[str, Any] | Skip:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Skip(INVALID_UTF8, where, str(exc))
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return Skip(INVALID_JSON, where, exc.msg)
-    if not isinstance(obj, dict):
-        return Skip(INVALID_RECORD, where, f"a JSON {type(obj).__name__}, not an object")
-    return obj
 
 
 class FileCollector:
@@ -93,7 +76,7 @@ class FileCollector:
             key = str(path)
             files[key] = self._scan_file(path, files.get(key, {}), items)
         posts = [i for i in items if isinstance(i, Post)]
-        rejected = [i for i in items if isinstance(i, Skip) and i.reason in _MALFORMED]
+        rejected = [i for i in items if isinstance(i, Skip) and i.reason in MALFORMED]
         skipped = len(items) - len(posts) - len(rejected)
         if cursor is None:
             posts = self._backfill(posts)
@@ -146,7 +129,7 @@ class FileCollector:
                 offset += len(raw)
                 line_no += 1
                 if raw.strip():
-                    obj = _decode(raw, f"{path}:{line_no}")
+                    obj = decode_json_line(raw, f"{path}:{line_no}")
                     if isinstance(obj, Skip):
                         out.append(obj)
                     else:

@@ -20,6 +20,8 @@ INVALID_JSON = "invalid_json"
 INVALID_RECORD = "invalid_record"
 INVALID_UTF8 = "invalid_utf8"
 DUPLICATE = "duplicate"
+# a record that is broken (not merely uninteresting): logged loudly; a live source dead-letters it
+MALFORMED = frozenset({INVALID_JSON, INVALID_RECORD, INVALID_UTF8})
 
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -53,6 +55,21 @@ def guess_lang(text: str) -> str | None:
     return "ar" if arabic >= latin else "en"
 
 
+def decode_json_line(raw: bytes, where: str) -> dict[str, Any] | Skip:
+    """One line of a JSON-lines dump as an object, or a Skip saying why it is not one."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Skip(INVALID_UTF8, where, str(exc))
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Skip(INVALID_JSON, where, exc.msg)
+    if not isinstance(obj, dict):
+        return Skip(INVALID_RECORD, where, f"a JSON {type(obj).__name__}, not an object")
+    return obj
+
+
 def iter_json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | Skip]]:
     """Yield ``(line_no, object)`` for each non-blank line, or a Skip for lines that are not a JSON object.
 
@@ -60,23 +77,8 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | Skip]]:
     """
     with path.open("rb") as fh:
         for line_no, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            where = f"{path}:{line_no}"
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield line_no, Skip(INVALID_UTF8, where, str(exc))
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield line_no, Skip(INVALID_JSON, where, exc.msg)
-                continue
-            if not isinstance(obj, dict):
-                yield line_no, Skip(INVALID_RECORD, where, f"a JSON {type(obj).__name__}, not an object")
-                continue
-            yield line_no, obj
+            if raw.strip():
+                yield line_no, decode_json_line(raw, f"{path}:{line_no}")
 
 
 def first_json_objects(path: Path, limit: int = 20) -> list[dict[str, Any]]:
