@@ -45,8 +45,13 @@ def words(text: str) -> set[str]:
     return {w for w in _WORD.findall(norm) if len(w) > 1 and w not in _STOP}
 
 
+# An empty sketch to copy from: MinHash draws its permutations from a seeded RandomState in the
+# constructor, which cost more than hashing a post's words; a copy shares them (same values as a fresh one)
+_EMPTY_MINHASH = MinHash(num_perm=NUM_PERM, seed=7)
+
+
 def minhash(tokens: set[str]) -> np.ndarray:
-    mh = MinHash(num_perm=NUM_PERM, seed=7)
+    mh = _EMPTY_MINHASH.copy()
     mh.update_batch([t.encode() for t in sorted(tokens)])
     return mh.hashvalues.astype(np.uint64)
 

@@ -192,3 +192,16 @@ def test_channel_handles_and_links_are_not_places() -> None:
     """A signature such as "@basra_news" or a t.me/erbil_now link names the channel, not the event's place."""
     a = anchors("استهدف مجاهدو المقاومة قاعدة عين الأسد بطائرة مسيرة\nتابعونا @basra_news https://t.me/erbil_now/12")
     assert a.places == Gazetteer.default().places("قاعدة عين الأسد")
+
+
+def test_minhash_is_the_fresh_sketch_of_its_words() -> None:
+    """Sketches copied from one empty sketch (permutations drawn once) equal a fresh MinHash each time."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from monitor.signatures import NUM_PERM, minhash, words
+
+    for text in (CLAIM_TG, REPOST_TG, CROSS_X, OTHER_TARGET, ""):
+        fresh = MinHash(num_perm=NUM_PERM, seed=7)
+        fresh.update_batch([t.encode() for t in sorted(words(text))])
+        assert np.array_equal(minhash(words(text)), fresh.hashvalues.astype(np.uint64))
