@@ -122,3 +122,115 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
     if cos >= cfg.same_lang_cos_alone:
         return cos
     return None
+
+
+# --- screening many members at once ---------------------------------------------------------------------
+# A post is compared with every cached member of every open story; most pairs fail same_story on something
+# a few integers decide (the window, labels in common, whether two kinds of anchor can agree at all, the
+# cosine bar that is left). SignaturePool checks those for all members in a few array operations and runs
+# same_story only on the rest: it never drops a pair same_story would accept.
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(16)], dtype=np.int8)
+_LANG_CODES: dict[str, int] = {"": 0}
+_LABEL_BITS: dict[str, int] = {}
+_LAST_LABEL_BIT = 62  # labels past the 62nd share it: the screen then keeps more pairs, never fewer
+
+
+def anchor_kinds(a: Anchors) -> int:
+    """Which kinds of anchor a post names, as bits (places, numbers, days, weapons). Two posts' anchors
+    can agree on a kind only where both name it, so fewer than two shared bits rule out the corroborated
+    rule."""
+    return bool(a.places) | bool(a.numbers) << 1 | bool(a.days) << 2 | bool(a.weapons) << 3
+
+
+def lang_code(lang: str) -> int:
+    """A small integer per language ("" -> 0: unknown), so languages compare as arrays."""
+    return _LANG_CODES.setdefault(lang, len(_LANG_CODES))
+
+
+def label_mask(labels: frozenset[str]) -> int:
+    """The labels as bits, so "no label in common" is one AND on an array."""
+    mask = 0
+    for label in labels:
+        mask |= 1 << _LABEL_BITS.setdefault(label, min(len(_LABEL_BITS), _LAST_LABEL_BIT))
+    return mask
+
+
+def cosine_floor(cfg: MatchConfig, corroborable: np.ndarray, cross_lang: np.ndarray) -> np.ndarray:
+    """Per pair, the lowest cosine at which some branch of ``same_story`` can still say yes: the
+    corroborated bar where two kinds of anchor can agree, the cross-language bar for two languages, else
+    the lower of the two same-language bars."""
+    lang_bar = np.where(cross_lang, cfg.cross_lang_cos, min(cfg.same_lang_cos, cfg.same_lang_cos_alone))
+    return np.where(corroborable, np.minimum(cfg.corroborated_cos, lang_bar), lang_bar)
+
+
+class SignaturePool:
+    """Signatures with an embedding, held as columns (embedding matrix, times, languages, label and
+    anchor-kind bits) under an owner each, so one post is screened against all of them at once. Columns
+    grow by doubling; dropping owners rebuilds them (rare: a story re-read or forgotten)."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self._owners: list[tuple[str, Signature]] = []
+        self._emb = np.zeros((0, 0), dtype=np.float32)
+        self._ts = np.zeros(0, dtype=np.float64)
+        self._lang = np.zeros(0, dtype=np.int32)
+        self._labels = np.zeros(0, dtype=np.int64)
+        self._kinds = np.zeros(0, dtype=np.int8)
+
+    def __len__(self) -> int:
+        return len(self._owners)
+
+    def add(self, owner: str, sig: Signature) -> None:
+        if sig.embedding is None:
+            return  # no rule can match without a cosine
+        n = len(self._owners)
+        if n == len(self._ts):
+            self._grow(max(64, 2 * n), len(sig.embedding))
+        self._emb[n] = sig.embedding
+        self._ts[n] = sig.ts
+        self._lang[n] = lang_code(sig.lang)
+        self._labels[n] = label_mask(sig.labels)
+        self._kinds[n] = anchor_kinds(sig.anchors)
+        self._owners.append((owner, sig))
+
+    def _grow(self, capacity: int, dim: int) -> None:
+        n = len(self._owners)
+        emb = np.zeros((capacity, dim), dtype=np.float32)
+        if n:
+            emb[:n] = self._emb[:n]
+        self._emb = emb
+        self._ts, self._lang, self._labels, self._kinds = (
+            np.concatenate([col[:n], np.zeros(capacity - n, dtype=col.dtype)])
+            for col in (self._ts, self._lang, self._labels, self._kinds))
+
+    def drop(self, owners: set[str]) -> None:
+        """Remove these owners' signatures."""
+        if not owners or not any(owner in owners for owner, _ in self._owners):
+            return
+        keep = [(owner, sig) for owner, sig in self._owners if owner not in owners]
+        self.clear()
+        for owner, sig in keep:
+            self.add(owner, sig)
+
+    def near(self, sig: Signature, cfg: MatchConfig) -> list[tuple[str, Signature, float]]:
+        """``(owner, member, cosine)`` of the members ``same_story`` may match with ``sig`` (an embedding
+        needed), in the order they were added. Dropped: members outside the window, flagged with no label
+        in common, or below the lowest cosine bar any rule for the pair has (a hair under it, so float
+        rounding never drops a pair the rule takes)."""
+        n = len(self._owners)
+        if n == 0:
+            return []
+        assert sig.embedding is not None
+        cos = self._emb[:n] @ np.asarray(sig.embedding, dtype=np.float32)
+        within = np.abs(sig.ts - self._ts[:n]) <= cfg.window_hours * 3600
+        mask = label_mask(sig.labels)
+        labels = self._labels[:n]
+        shared = (labels == 0) | (mask == 0) | ((labels & mask) != 0)
+        corroborable = _POPCOUNT[self._kinds[:n] & anchor_kinds(sig.anchors)] >= 2
+        lang = lang_code(sig.lang)
+        cross_lang = (lang != 0) & (self._lang[:n] != 0) & (self._lang[:n] != lang)
+        keep = within & shared & (cos >= cosine_floor(cfg, corroborable, cross_lang) - 1e-6)
+        return [(*self._owners[i], float(cos[i])) for i in np.flatnonzero(keep)]

@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 from classifiers.normalize import normalize_for_match
 from monitor.keys import Keys
 from monitor.models import Alert, Classification, Post
-from monitor.signatures import MatchConfig, Signature, same_story
+from monitor.signatures import MatchConfig, Signature, SignaturePool, same_story
 
 log = logging.getLogger(__name__)
 MAX_MEMBERS = 50  # signatures kept per story for comparison
@@ -77,8 +77,8 @@ class StoryIndex:
         self._members: dict[str, list[Signature]] = {}
         self._checked: set[str] = set()  # stories whose cached members were verified in this batch
         self._alerts: dict[str, Alert] = {}
-        self._pool = _EmbeddingPool()
-        # every rule needs at least this cosine: members below it are skipped without running the rule
+        self._pool = SignaturePool()
+        # every rule needs at least this cosine; at or below 0 members without an embedding could match too
         self._floor = min(self.config.corroborated_cos, self.config.cross_lang_cos, self.config.same_lang_cos,
                           self.config.same_lang_cos_alone) - 1e-4
 
@@ -141,9 +141,9 @@ class StoryIndex:
         if sig.embedding is None or self._floor <= 0:
             return None if sig.embedding is None else self._match_all(sig)
         best: tuple[float, str] | None = None
-        # one matrix product against every candidate member; the full rule runs only where the cosine
-        # clears the lowest bar any rule has (the same result as running it on every member, far cheaper)
-        for sid, member, cos in self._pool.near(sig.embedding, self._floor):
+        # one matrix product against every candidate member; the full rule runs only on the members it may
+        # accept (the same result as running it on every member, far cheaper)
+        for sid, member, cos in self._pool.near(sig, self.config):
             if sid not in self._checked:
                 continue  # cached from an earlier batch and not verified in this one: not a candidate yet
             strength = same_story(sig, member, self.config, cos)
@@ -201,44 +201,6 @@ class StoryIndex:
         pipe.zadd(self.keys.story_index, {sid: sig.ts}, gt=True)
         pipe.set(self.keys.story_text(digest), sid, ex=self.ttl)
         pipe.set(self.keys.story_of(post.key), sid, ex=self.ttl)
-
-
-class _EmbeddingPool:
-    """The embeddings of every cached candidate story member as one matrix (grown in place as members
-    arrive, rebuilt when a story is dropped), so a new post is compared with all of them in one product."""
-
-    def __init__(self) -> None:
-        self.clear()
-
-    def clear(self) -> None:
-        self._owners: list[tuple[str, Signature]] = []
-        self._pending: list[np.ndarray] = []
-        self._matrix = np.zeros((0, 0), dtype=np.float32)
-
-    def drop(self, sids: set[str]) -> None:
-        """Remove these stories' members (their cache entry is being replaced or forgotten)."""
-        if not sids or not any(sid in sids for sid, _ in self._owners):
-            return
-        keep = [(sid, m) for sid, m in self._owners if sid not in sids]
-        self.clear()
-        for sid, member in keep:
-            self.add(sid, member)
-
-    def add(self, sid: str, member: Signature) -> None:
-        if member.embedding is None:
-            return  # no rule can match without a cosine
-        self._owners.append((sid, member))
-        self._pending.append(np.asarray(member.embedding, dtype=np.float32))
-
-    def near(self, embedding: np.ndarray, floor: float) -> list[tuple[str, Signature, float]]:
-        if self._pending:
-            rows = np.stack(self._pending)
-            self._matrix = rows if self._matrix.size == 0 else np.vstack([self._matrix, rows])
-            self._pending.clear()
-        if not self._owners:
-            return []
-        cos = self._matrix @ np.asarray(embedding, dtype=np.float32)
-        return [(*self._owners[i], float(cos[i])) for i in np.flatnonzero(cos >= floor)]
 
 
 def alert_fields(alert: Alert) -> dict[str, str]:

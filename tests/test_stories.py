@@ -205,3 +205,51 @@ def test_minhash_is_the_fresh_sketch_of_its_words() -> None:
         fresh = MinHash(num_perm=NUM_PERM, seed=7)
         fresh.update_batch([t.encode() for t in sorted(words(text))])
         assert np.array_equal(minhash(words(text)), fresh.hashvalues.astype(np.uint64))
+
+
+def test_pool_screen_keeps_every_pair_the_rule_accepts() -> None:
+    """SignaturePool.near drops members without running same_story; over random pairs (anchors, labels,
+    languages, times, cosines around every bar) and configs with the bars in other orders, it never drops
+    one the rule accepts, and keeps the order members were added in."""
+    import random
+
+    import numpy as np
+
+    from classifiers.anchors import Anchors
+    from monitor.signatures import SignaturePool
+
+    rnd = random.Random(5)
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=32).astype(np.float32)
+    base /= np.linalg.norm(base)
+
+    def pick(values: tuple) -> frozenset:  # type: ignore[type-arg]
+        return frozenset(rnd.sample(values, rnd.choice([0, 0, 1, 1, 2])))
+
+    def signature(key: str) -> Signature:
+        emb = base + rng.normal(size=32).astype(np.float32) * rnd.uniform(0.0, 0.2)
+        anchors_ = Anchors(pick(("p1", "p2", "p3")), pick((1, 2, 3)), pick(("sat", "sun")),
+                           pick(("drone", "rocket")))
+        return Signature(rnd.choice(["", "ar", "en"]), (emb / np.linalg.norm(emb)).astype(np.float32),
+                         rng.integers(0, 4, size=8).astype(np.uint64), anchors_,
+                         rnd.uniform(0, 3 * 86400), key, pick(("threat", "attack_claim", "protest")))
+
+    members = [signature(f"m{i}") for i in range(400)]
+    pool = SignaturePool()
+    for i, member in enumerate(members):
+        pool.add(f"s{i % 37}", member)
+    matrix = np.stack([m.embedding for m in members])
+    configs = [MatchConfig(), MatchConfig(corroborated_cos=0.9, cross_lang_cos=0.8, same_lang_cos_alone=0.9),
+               MatchConfig(same_lang_cos=0.97, same_lang_cos_alone=0.95, window_hours=20)]
+    kept_total = 0
+    for cfg in configs:
+        for q in range(60):
+            post = signature(f"q{q}")
+            near = pool.near(post, cfg)
+            kept = [member.key for _, member, _ in near]
+            assert kept == sorted(kept, key=lambda k: int(k[1:]))
+            cos = matrix @ post.embedding
+            accepted = [m.key for i, m in enumerate(members) if same_story(post, m, cfg, float(cos[i])) is not None]
+            assert set(accepted) <= set(kept)
+            kept_total += len(kept)
+    assert kept_total < 0.5 * len(members) * 60 * len(configs)  # and it does spare most of the work
