@@ -20,7 +20,7 @@ from classifiers.base import Classifier
 from monitor import metrics
 from monitor.backoff import REDIS_DOWN, Backoff, sleep_unless
 from monitor.keys import CLASSIFY_GROUP, Keys
-from monitor.models import Alert, Post
+from monitor.models import Alert, Classification, Post
 from monitor.queue import Consumer, dead_letter_fields, entry_seconds
 from monitor.stories import StoryIndex, alert_fields
 
@@ -143,17 +143,13 @@ class ClassifyWorker:
         t0 = time.perf_counter()
         prediction = await asyncio.to_thread(self.classifier.predict, [p.text for _, p in posts])
         self.stats.model_seconds += time.perf_counter() - t0
+        embeddings = prediction.embeddings
+        batch = [(post, result, embeddings[i] if embeddings is not None else None)
+                 for i, ((_, post), result) in enumerate(zip(posts, prediction.results, strict=True))]
         async with self.stories.lock(), self.r.pipeline(transaction=True) as pipe:
-            self.stories.begin_batch()
+            self._count(prediction.results)
             events: list[Alert] = []
-            for i, ((_, post), result) in enumerate(zip(posts, prediction.results, strict=True)):
-                emb = prediction.embeddings[i] if prediction.embeddings is not None else None
-                self.stats.classified += 1
-                if result.labels:
-                    self.stats.flagged += 1
-                    for lb in result.labels:
-                        self.stats.by_label[lb] = self.stats.by_label.get(lb, 0) + 1
-                alert = await self.stories.assign(post, result, emb, pipe)
+            for (post, _, _), alert in zip(batch, await self.stories.assign_batch(batch, pipe), strict=True):
                 if alert is not None:
                     events.append(alert)
                     log.debug("alert %s %s for %s", alert.event, alert.alert_id, post.key)
@@ -164,6 +160,14 @@ class ClassifyWorker:
         self.stats.alerts += sum(1 for a in events if a.event == "new")
         self.stats.merged += sum(1 for a in events if a.event == "update")
         self._observe(posts, events)
+
+    def _count(self, results: list[Classification]) -> None:
+        self.stats.classified += len(results)
+        for result in results:
+            if result.labels:
+                self.stats.flagged += 1
+                for lb in result.labels:
+                    self.stats.by_label[lb] = self.stats.by_label.get(lb, 0) + 1
 
     def _observe(self, posts: list[tuple[str, Post]], events: list[Alert]) -> None:
         now = time.time()

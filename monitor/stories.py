@@ -12,6 +12,7 @@ embedding the classifier already computed, MinHash word overlap, place / number 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
@@ -63,8 +64,8 @@ def new_alert(post: Post, result: Classification) -> Alert:
 
 
 class StoryIndex:
-    """Assigns posts to stories. ``assign`` returns the alert event to emit (or None) and queues the state
-    writes on the caller's transaction pipeline, so state, alert and ack commit together."""
+    """Assigns posts to stories. ``assign_batch`` returns the alert event to emit (or None) per post and
+    queues the state writes on the caller's transaction pipeline, so state, alerts and ack commit together."""
 
     def __init__(self, r: aioredis.Redis, keys: Keys, config: MatchConfig | None = None) -> None:
         self.r = r
@@ -78,6 +79,7 @@ class StoryIndex:
         self._checked: set[str] = set()  # stories whose cached members were verified in this batch
         self._alerts: dict[str, Alert] = {}
         self._pool = SignaturePool()
+        self._read = _BatchRead()
         # every rule needs at least this cosine; at or below 0 members without an embedding could match too
         self._floor = min(self.config.corroborated_cos, self.config.cross_lang_cos, self.config.same_lang_cos,
                           self.config.same_lang_cos_alone) - 1e-4
@@ -85,9 +87,22 @@ class StoryIndex:
     def lock(self) -> Any:
         return self.r.lock(self.keys.story_lock, timeout=60, blocking_timeout=120)
 
-    def begin_batch(self) -> None:
-        """Start a batch: alerts are read afresh (other workers may have changed them), cached members are
-        re-verified before use, and stories the previous batch did not touch leave the cache."""
+    async def assign_batch(self, batch: list[tuple[Post, Classification, np.ndarray | None]],
+                           pipe: Any) -> list[Alert | None]:
+        """Decide each post's story, in order, and queue the writes on ``pipe``; returns the alert event per
+        post (None: nothing to emit). Call under ``lock()``, one batch at a time.
+
+        A post sees what the posts before it in the batch opened or joined, in memory: the batch's writes
+        reach Redis only with the caller's commit. So what the posts need from Redis is read once, up front,
+        for the whole batch: under the lock nothing else changes it until then."""
+        self._begin_batch()
+        await self._read.load(self.r, self.keys, self.window, [post for post, _, _ in batch])
+        return [None if self._read.processed(post) else await self._assign(post, result, embedding, pipe)
+                for post, result, embedding in batch]
+
+    def _begin_batch(self) -> None:
+        """Alerts are read afresh (other workers may have changed them), cached members are re-verified
+        before use, and stories the previous batch did not touch leave the cache."""
         self._alerts.clear()
         stale = set(self._members) - self._checked
         for sid in stale:
@@ -103,24 +118,20 @@ class StoryIndex:
             self._alerts[story_id] = Alert.from_json(raw)
         return self._alerts[story_id]
 
-    async def _candidates(self, ts: float) -> None:
+    async def _candidates(self, ts: float, pipe: Any) -> None:
         """Make sure the members of every story open around ``ts`` are cached and current."""
-        ids = await self.r.zrangebyscore(self.keys.story_index, ts - self.window, ts + self.window)
-        todo = [sid for sid in ids if sid not in self._checked]
+        todo = [sid for sid in self._read.open_around(ts, self.window) if sid not in self._checked]
         if not todo:
             return
-        async with self.r.pipeline(transaction=False) as pipe:
-            for sid in todo:
-                pipe.llen(self.keys.story_members(sid))
-            counts = await pipe.execute()
+        counts = [self._read.member_counts[sid] for sid in todo]
         expired = [sid for sid, n in zip(todo, counts, strict=True) if n == 0]
         reload = [sid for sid, n in zip(todo, counts, strict=True)
                   if n and len(self._members.get(sid, ())) != n]
         if reload:
-            async with self.r.pipeline(transaction=False) as pipe:
+            async with self.r.pipeline(transaction=False) as read:
                 for sid in reload:
-                    pipe.lrange(self.keys.story_members(sid), 0, -1)
-                rows = await pipe.execute()
+                    read.lrange(self.keys.story_members(sid), 0, -1)
+                rows = await read.execute()
             self._pool.drop(set(reload))
             for sid, row in zip(reload, rows, strict=True):
                 self._members[sid] = [Signature.from_wire(json.loads(item)) for item in row]
@@ -130,14 +141,14 @@ class StoryIndex:
             self._pool.drop(set(expired))
             for sid in expired:
                 self._members.pop(sid, None)
-            await self.r.zrem(self.keys.story_index, *expired)
+            pipe.zrem(self.keys.story_index, *expired)
         self._checked.update(todo)
 
-    async def _match(self, digest: str, sig: Signature) -> str | None:
-        exact = await self.r.get(self.keys.story_text(digest))
+    async def _match(self, digest: str, sig: Signature, pipe: Any) -> str | None:
+        exact = self._read.exact.get(digest)
         if exact and await self._alert(exact) is not None:
             return str(exact)
-        await self._candidates(sig.ts)
+        await self._candidates(sig.ts, pipe)
         if sig.embedding is None or self._floor <= 0:
             return None if sig.embedding is None else self._match_all(sig)
         best: tuple[float, str] | None = None
@@ -162,13 +173,11 @@ class StoryIndex:
                     best = (strength, sid)
         return best[1] if best else None
 
-    async def assign(self, post: Post, result: Classification, embedding: np.ndarray | None, pipe: Any) -> Alert | None:
-        """Decide the post's story and queue the writes on ``pipe``. Call ``begin_batch`` per batch."""
-        if await self.r.get(self.keys.story_of(post.key)):
-            return None  # processed before a crash: its alert was committed with it
+    async def _assign(self, post: Post, result: Classification, embedding: np.ndarray | None,
+                      pipe: Any) -> Alert | None:
         sig = Signature.of(post.text, post.lang, embedding, post.date.timestamp(), post.key, result.labels)
-        digest = text_digest(post.text)
-        story_id = await self._match(digest, sig)
+        digest = self._read.digest(post)
+        story_id = await self._match(digest, sig, pipe)
         alert = await self._alert(story_id) if story_id else None
         if alert is not None:
             if _is_member(alert, post):
@@ -201,6 +210,67 @@ class StoryIndex:
         pipe.zadd(self.keys.story_index, {sid: sig.ts}, gt=True)
         pipe.set(self.keys.story_text(digest), sid, ex=self.ttl)
         pipe.set(self.keys.story_of(post.key), sid, ex=self.ttl)
+
+
+class _BatchRead:
+    """What a batch's posts need from Redis, read in two round trips before the first post is decided:
+    which posts were processed before (a crash), each text's exact-match story, and the index of stories
+    open around the batch's posts with each one's member count. Each post's window is then a slice of
+    that index, in the order ZRANGEBYSCORE gives: the same ids, in the same order, as a query per post."""
+
+    def __init__(self) -> None:
+        self._processed: dict[str, bool] = {}
+        self._digests: dict[str, str] = {}
+        self.exact: dict[str, str] = {}
+        self._ids: list[str] = []
+        self._scores: list[float] = []
+        self._seen = np.zeros(0, dtype=bool)
+        self.member_counts: dict[str, int] = {}
+
+    async def load(self, r: aioredis.Redis, keys: Keys, window: float, posts: list[Post]) -> None:
+        self._digests = {post.key: text_digest(post.text) for post in posts}
+        digests = list(dict.fromkeys(self._digests.values()))
+        times = [post.date.timestamp() for post in posts]
+        async with r.pipeline(transaction=False) as pipe:
+            for post in posts:
+                pipe.get(keys.story_of(post.key))
+            for digest in digests:
+                pipe.get(keys.story_text(digest))
+            if posts:
+                pipe.zrangebyscore(keys.story_index, min(times) - window, max(times) + window, withscores=True)
+            replies = await pipe.execute()
+        done, texts, opened = replies[:len(posts)], replies[len(posts):len(posts) + len(digests)], replies[-1:]
+        self._processed = {post.key: bool(sid) for post, sid in zip(posts, done, strict=True)}
+        self.exact = {digest: sid for digest, sid in zip(digests, texts, strict=True) if sid}
+        rows = opened[0] if posts else []
+        self._ids = [sid for sid, _ in rows]
+        self._scores = [float(score) for _, score in rows]
+        self._seen = np.zeros(len(self._ids), dtype=bool)
+        self.member_counts = dict(zip(self._ids, await self._llen(r, keys), strict=True))
+
+    async def _llen(self, r: aioredis.Redis, keys: Keys) -> list[int]:
+        if not self._ids:
+            return []
+        async with r.pipeline(transaction=False) as pipe:
+            for sid in self._ids:
+                pipe.llen(keys.story_members(sid))
+            return [int(n) for n in await pipe.execute()]
+
+    def processed(self, post: Post) -> bool:
+        """Joined a story before (processed before a crash): its alert was committed with it."""
+        return self._processed[post.key]
+
+    def digest(self, post: Post) -> str:
+        return self._digests[post.key]
+
+    def open_around(self, ts: float, window: float) -> list[str]:
+        """Ids of stories whose last activity is within ``window`` of ``ts`` that no earlier call of this
+        batch returned (the caller has handled those)."""
+        lo = bisect.bisect_left(self._scores, ts - window)
+        hi = bisect.bisect_right(self._scores, ts + window)
+        new = np.flatnonzero(~self._seen[lo:hi]) + lo
+        self._seen[lo:hi] = True
+        return [self._ids[i] for i in new]
 
 
 def alert_fields(alert: Alert) -> dict[str, str]:

@@ -172,13 +172,20 @@ def test_story_window_option(cli_env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_index_drops_expired_stories(redis_url: str, keys) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from monitor.models import Classification, Post
     from monitor.stories import StoryIndex
 
     async def go() -> tuple[list[str], dict]:
         r = client(redis_url)
         await r.zadd(keys.story_index, {"gone": 1000.0})  # its members list has expired
         index = StoryIndex(r, keys)
-        await index._candidates(1000.0)
+        post = Post(platform="telegram", channel="c", message_id="1", date=datetime.fromtimestamp(1000, UTC),
+                    text="درجات الحرارة معتدلة اليوم")
+        async with r.pipeline(transaction=True) as pipe:
+            assert await index.assign_batch([(post, Classification([], {}), None)], pipe) == [None]
+            await pipe.execute()
         found = dict(index._members)  # nothing cached for a story whose state is gone
         left = await r.zrange(keys.story_index, 0, -1)
         await r.aclose()
@@ -186,6 +193,81 @@ def test_index_drops_expired_stories(redis_url: str, keys) -> None:  # type: ign
 
     left, found = asyncio.run(go())
     assert found == {} and left == []
+
+
+def _posts(*texts: tuple[str, str, str]) -> list:  # type: ignore[type-arg]
+    """Posts (platform, lang, text) one minute apart, each from its own channel."""
+    from datetime import UTC, datetime
+
+    from monitor.models import Post
+
+    return [Post(platform=platform, channel=f"chan{i}", message_id=str(i), lang=lang, text=text,
+                 date=datetime(2026, 11, 20, 8, i, tzinfo=UTC)) for i, (platform, lang, text) in enumerate(texts)]
+
+
+def test_a_story_opened_in_a_batch_is_seen_by_its_later_posts(redis_url: str, classifier, keys) -> None:  # type: ignore[no-untyped-def]
+    """One batch: the claim opens a story that the repost and the cross-post later in the same batch join,
+    though none of it is in Redis before the commit; the same batch again (a crash before the ack, then a
+    redelivery) emits nothing."""
+    from monitor.stories import StoryIndex
+
+    posts = _posts(("telegram", "ar", CLAIM_TG), ("telegram", "ar", REPOST_TG), ("x", "en", CROSS_X),
+                   ("telegram", "ar", OTHER_TARGET))
+    pred = classifier.predict([p.text for p in posts])
+    batch = [(p, res, pred.embeddings[i]) for i, (p, res) in enumerate(zip(posts, pred.results, strict=True))]
+
+    async def go() -> tuple[list, list, int]:  # type: ignore[type-arg]
+        r = client(redis_url)
+        index = StoryIndex(r, keys)
+        async with index.lock(), r.pipeline(transaction=True) as pipe:
+            first = await index.assign_batch(batch, pipe)
+            await pipe.execute()
+        async with index.lock(), r.pipeline(transaction=True) as pipe:
+            again = await StoryIndex(r, keys).assign_batch(batch, pipe)
+            await pipe.execute()
+        members = await r.llen(keys.story_members(first[0].alert_id))
+        await r.aclose()
+        return first, again, members
+
+    first, again, members = asyncio.run(go())
+    assert [a.event for a in first] == ["new", "update", "update", "new"]
+    assert first[1].alert_id == first[2].alert_id == first[0].alert_id != first[3].alert_id
+    assert len(first[2].related) == 2 and first[2].sources == 3
+    assert again == [None] * 4 and members == 3
+
+
+def test_batch_windows_are_the_per_post_index_queries(redis_url: str, keys) -> None:  # type: ignore[no-untyped-def]
+    """Each post's window, cut from the one index read of the batch, holds the ids a ZRANGEBYSCORE of its
+    own would give (ties in score included, in Redis's order), less those an earlier post already had."""
+    import random
+    from datetime import UTC, datetime
+
+    from monitor.models import Post
+    from monitor.stories import StoryIndex
+
+    rnd = random.Random(11)
+    scores = {f"s{i:03d}": float(rnd.choice([rnd.randrange(0, 500_000), 250_000])) for i in range(300)}
+    times = [float(rnd.randrange(0, 500_000)) for _ in range(40)]
+    window = 20_000.0
+
+    async def go() -> tuple[list[list[str]], list[list[str]]]:
+        r = client(redis_url)
+        await r.zadd(keys.story_index, scores)
+        index = StoryIndex(r, keys)
+        posts = [Post(platform="x", channel="c", message_id=str(i), date=datetime.fromtimestamp(ts, UTC), text="t")
+                 for i, ts in enumerate(times)]
+        await index._read.load(r, keys, index.window, posts)
+        got = [index._read.open_around(ts, window) for ts in times]
+        expected, seen = [], set()
+        for ts in times:
+            ids = await r.zrangebyscore(keys.story_index, ts - window, ts + window)
+            expected.append([sid for sid in ids if sid not in seen])
+            seen.update(ids)
+        await r.aclose()
+        return got, expected
+
+    got, expected = asyncio.run(go())
+    assert got == expected and sum(map(len, got)) > 50
 
 
 def test_channel_handles_and_links_are_not_places() -> None:
