@@ -48,6 +48,12 @@ def post_url(platform: str, channel: str, message_id: str, *, numeric_channel: b
     return None
 
 
+def _fields(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict, for JSON: what ``asdict`` gives without its deep copy of every list
+    and dict (the encoder only reads them; the copy was most of the cost of a post's or alert's JSON)."""
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
+
+
 @dataclass(slots=True)
 class Post:
     """One message from one source, normalised across platforms and dump formats."""
@@ -99,7 +105,7 @@ class Post:
         return data
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
+        return json.dumps({**_fields(self), "date": iso(self.date)}, ensure_ascii=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Post:
@@ -159,7 +165,7 @@ class Alert:
         }
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return json.dumps(_fields(self), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Alert:

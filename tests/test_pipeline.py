@@ -127,3 +127,20 @@ def test_replay_same_dump_twice_is_deduplicated(redis_url: str, classifier) -> N
 
     stats = asyncio.run(go())
     assert stats.posts_read == 8 and stats.skipped["duplicate"] == 4 and stats.classified == 4
+
+
+def test_post_and_alert_json_is_that_of_their_fields() -> None:
+    """to_json encodes the fields as they are (no deep copy first): the same text as ``asdict`` gives."""
+    from dataclasses import asdict
+
+    from monitor.models import Alert, iso
+
+    post = Post(platform="x", channel="123", message_id="9", date=datetime(2026, 11, 20, 8, 1, tzinfo=UTC),
+                text="نص", url="https://x.com/i/status/9", lang="ar", metrics={"likes": 3}, links=["https://a"],
+                tags=["iraq"], source_ref="f.jsonl:1")
+    alert = Alert(alert_id="s1", event="update", labels=["threat"], scores={"threat": 0.9}, post=post.brief(),
+                  related=[post.brief()], cues={"threat": ["تحذير"]}, first_seen="2026-11-20T08:01:00Z",
+                  sources=2, tags=["iraq"])
+    assert post.to_json() == json.dumps({**asdict(post), "date": iso(post.date)}, ensure_ascii=False)
+    assert alert.to_json() == json.dumps(asdict(alert), ensure_ascii=False)
+    assert Post.from_json(post.to_json()) == post and Alert.from_json(alert.to_json()) == alert
