@@ -79,7 +79,7 @@ class StoryIndex:
         self._checked: set[str] = set()  # stories whose cached members were verified in this batch
         self._alerts: dict[str, Alert] = {}
         self._pool = SignaturePool()
-        self._read = _BatchRead()
+        self._read = _BatchRead(r, keys, self.window)
         # every rule needs at least this cosine; at or below 0 members without an embedding could match too
         self._floor = min(self.config.corroborated_cos, self.config.cross_lang_cos, self.config.same_lang_cos,
                           self.config.same_lang_cos_alone) - 1e-4
@@ -96,7 +96,7 @@ class StoryIndex:
         reach Redis only with the caller's commit. So what the posts need from Redis is read once, up front,
         for the whole batch: under the lock nothing else changes it until then."""
         self._begin_batch()
-        await self._read.load(self.r, self.keys, self.window, [post for post, _, _ in batch])
+        await self._read.load([post for post, _, _ in batch])
         return [None if self._read.processed(post) else await self._assign(post, result, embedding, pipe)
                 for post, result, embedding in batch]
 
@@ -120,7 +120,7 @@ class StoryIndex:
 
     async def _candidates(self, ts: float, pipe: Any) -> None:
         """Make sure the members of every story open around ``ts`` are cached and current."""
-        todo = [sid for sid in self._read.open_around(ts, self.window) if sid not in self._checked]
+        todo = [sid for sid in self._read.open_around(ts) if sid not in self._checked]
         if not todo:
             return
         counts = [self._read.member_counts[sid] for sid in todo]
@@ -212,13 +212,22 @@ class StoryIndex:
         pipe.set(self.keys.story_of(post.key), sid, ex=self.ttl)
 
 
+# LLEN of every key given, in one command: the batch reads the member count of every open story, and a
+# pipeline of that many LLENs cost the client more to pack and parse than the rest of the batch's reads
+_MEMBER_COUNTS = "local n = {} for i, key in ipairs(KEYS) do n[i] = redis.call('LLEN', key) end return n"
+
+
 class _BatchRead:
     """What a batch's posts need from Redis, read in two round trips before the first post is decided:
     which posts were processed before (a crash), each text's exact-match story, and the index of stories
     open around the batch's posts with each one's member count. Each post's window is then a slice of
     that index, in the order ZRANGEBYSCORE gives: the same ids, in the same order, as a query per post."""
 
-    def __init__(self) -> None:
+    def __init__(self, r: aioredis.Redis, keys: Keys, window: float) -> None:
+        self.r = r
+        self.keys = keys
+        self.window = window
+        self._member_counts = r.register_script(_MEMBER_COUNTS)
         self._processed: dict[str, bool] = {}
         self._digests: dict[str, str] = {}
         self.exact: dict[str, str] = {}
@@ -227,17 +236,19 @@ class _BatchRead:
         self._seen = np.zeros(0, dtype=bool)
         self.member_counts: dict[str, int] = {}
 
-    async def load(self, r: aioredis.Redis, keys: Keys, window: float, posts: list[Post]) -> None:
+    async def load(self, posts: list[Post]) -> None:
+        keys = self.keys
         self._digests = {post.key: text_digest(post.text) for post in posts}
         digests = list(dict.fromkeys(self._digests.values()))
         times = [post.date.timestamp() for post in posts]
-        async with r.pipeline(transaction=False) as pipe:
+        async with self.r.pipeline(transaction=False) as pipe:
             for post in posts:
                 pipe.get(keys.story_of(post.key))
             for digest in digests:
                 pipe.get(keys.story_text(digest))
             if posts:
-                pipe.zrangebyscore(keys.story_index, min(times) - window, max(times) + window, withscores=True)
+                pipe.zrangebyscore(keys.story_index, min(times) - self.window, max(times) + self.window,
+                                   withscores=True)
             replies = await pipe.execute()
         done, texts, opened = replies[:len(posts)], replies[len(posts):len(posts) + len(digests)], replies[-1:]
         self._processed = {post.key: bool(sid) for post, sid in zip(posts, done, strict=True)}
@@ -246,15 +257,8 @@ class _BatchRead:
         self._ids = [sid for sid, _ in rows]
         self._scores = [float(score) for _, score in rows]
         self._seen = np.zeros(len(self._ids), dtype=bool)
-        self.member_counts = dict(zip(self._ids, await self._llen(r, keys), strict=True))
-
-    async def _llen(self, r: aioredis.Redis, keys: Keys) -> list[int]:
-        if not self._ids:
-            return []
-        async with r.pipeline(transaction=False) as pipe:
-            for sid in self._ids:
-                pipe.llen(keys.story_members(sid))
-            return [int(n) for n in await pipe.execute()]
+        counts = await self._member_counts(keys=[keys.story_members(sid) for sid in self._ids]) if self._ids else []
+        self.member_counts = dict(zip(self._ids, map(int, counts), strict=True))
 
     def processed(self, post: Post) -> bool:
         """Joined a story before (processed before a crash): its alert was committed with it."""
@@ -263,11 +267,11 @@ class _BatchRead:
     def digest(self, post: Post) -> str:
         return self._digests[post.key]
 
-    def open_around(self, ts: float, window: float) -> list[str]:
-        """Ids of stories whose last activity is within ``window`` of ``ts`` that no earlier call of this
+    def open_around(self, ts: float) -> list[str]:
+        """Ids of stories whose last activity is within the window of ``ts`` that no earlier call of this
         batch returned (the caller has handled those)."""
-        lo = bisect.bisect_left(self._scores, ts - window)
-        hi = bisect.bisect_right(self._scores, ts + window)
+        lo = bisect.bisect_left(self._scores, ts - self.window)
+        hi = bisect.bisect_right(self._scores, ts + self.window)
         new = np.flatnonzero(~self._seen[lo:hi]) + lo
         self._seen[lo:hi] = True
         return [self._ids[i] for i in new]

@@ -248,16 +248,16 @@ def test_batch_windows_are_the_per_post_index_queries(redis_url: str, keys) -> N
     rnd = random.Random(11)
     scores = {f"s{i:03d}": float(rnd.choice([rnd.randrange(0, 500_000), 250_000])) for i in range(300)}
     times = [float(rnd.randrange(0, 500_000)) for _ in range(40)]
-    window = 20_000.0
+    window = 5 * 3600.0
 
     async def go() -> tuple[list[list[str]], list[list[str]]]:
         r = client(redis_url)
         await r.zadd(keys.story_index, scores)
-        index = StoryIndex(r, keys)
+        index = StoryIndex(r, keys, MatchConfig(window_hours=5))
         posts = [Post(platform="x", channel="c", message_id=str(i), date=datetime.fromtimestamp(ts, UTC), text="t")
                  for i, ts in enumerate(times)]
-        await index._read.load(r, keys, index.window, posts)
-        got = [index._read.open_around(ts, window) for ts in times]
+        await index._read.load(posts)
+        got = [index._read.open_around(ts) for ts in times]
         expected, seen = [], set()
         for ts in times:
             ids = await r.zrangebyscore(keys.story_index, ts - window, ts + window)
