@@ -180,9 +180,6 @@ class SignaturePool:
         self._labels = np.zeros(0, dtype=np.int64)
         self._kinds = np.zeros(0, dtype=np.int8)
 
-    def __len__(self) -> int:
-        return len(self._owners)
-
     def add(self, owner: str, sig: Signature) -> None:
         if sig.embedding is None:
             return  # no rule can match without a cosine

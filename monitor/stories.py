@@ -137,7 +137,7 @@ class StoryIndex:
                 self._members[sid] = [Signature.from_wire(json.loads(item)) for item in row]
                 for member in self._members[sid]:
                     self._pool.add(sid, member)
-        if expired:  # the index has no TTL of its own: drop ids whose story state has expired
+        if expired:  # the index has no TTL of its own: ids whose story state has expired leave it (at commit)
             self._pool.drop(set(expired))
             for sid in expired:
                 self._members.pop(sid, None)
