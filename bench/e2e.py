@@ -14,7 +14,12 @@ timing sink. Two runs:
 
 Peak RSS is the whole process (model, Redis client, replay), from ``getrusage``.
 
-    REDIS_URL=redis://127.0.0.1:6379 .venv/bin/python -m bench.e2e [--n 2540] [--rate 20] [--paced-n 600]
+``--no-model``: the classifier's answers for the burst dump are computed before the clock starts, in the
+batches the replay will form, and served per text: the burst run then times everything but the model
+(intake, story stage, Redis, dispatch), with the same alerts as the real run, and without the model's
+threads competing for the cores.
+
+    REDIS_URL=redis://127.0.0.1:6379 .venv/bin/python -m bench.e2e [--n 2540] [--rate 20] [--paced-n 600] [--no-model]
 """
 
 from __future__ import annotations
@@ -29,10 +34,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from classifiers import data
+from classifiers.base import Classifier, Prediction
 from classifiers.model import load_classifier
 from monitor.keys import Keys
-from monitor.models import Alert, Post
+from monitor.models import Alert, Classification, Post
 from monitor.queue import Intake, client, entry_seconds
 from monitor.replay import Replay, delete_namespace
 
@@ -47,6 +55,25 @@ def write_dump(directory: Path, n: int) -> Path:
                                  "date": (start + timedelta(minutes=i)).isoformat(),
                                  "text": texts[i % len(texts)]}, ensure_ascii=False) + "\n")
     return path
+
+
+class Precomputed:
+    """Stands in for the classifier with answers computed up front (``--no-model``)."""
+
+    def __init__(self, clf: Classifier, texts: list[str], batch: int) -> None:
+        self.name, self.labels = f"precomputed {clf.name}", clf.labels
+        self._answers: dict[str, tuple[Classification, np.ndarray | None]] = {}
+        for start in range(0, len(texts), batch):
+            chunk = texts[start:start + batch]
+            pred = clf.predict(chunk)
+            for i, (text, result) in enumerate(zip(chunk, pred.results, strict=True)):
+                self._answers[text] = (result, None if pred.embeddings is None else pred.embeddings[i])
+
+    def predict(self, texts: list[str]) -> Prediction:
+        answers = [self._answers[text] for text in texts]
+        embeddings = [emb for _, emb in answers if emb is not None]
+        return Prediction([result for result, _ in answers],
+                          np.stack(embeddings) if len(embeddings) == len(answers) else None)
 
 
 class TimingSink:
@@ -128,7 +155,11 @@ async def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         dump = write_dump(Path(tmp), args.n)
         sink = TimingSink()
-        replay = Replay(r, clf, [sink], batch_size=args.batch)
+        burst_clf: Classifier = clf
+        if args.no_model:
+            texts = [json.loads(line)["text"] for line in dump.read_text(encoding="utf-8").splitlines()]
+            burst_clf = Precomputed(clf, texts, args.batch)
+        replay = Replay(r, burst_clf, [sink], batch_size=args.batch)
         stats = await replay.run([(dump, "jsonl")], keep=True)
         enq = await enqueue_times(r, replay.keys)
         lat = latencies(sink, enq)
@@ -161,6 +192,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="paced run: posts/s enqueued")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--no-model", action="store_true",
+                        help="burst run with the classifier's answers computed beforehand: times the rest")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(run(args))))
 
