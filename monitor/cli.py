@@ -22,8 +22,8 @@ log = logging.getLogger("monitor")
 
 LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR")]
 ModelOpt = Annotated[str | None, typer.Option(
-    "--model", help="model directory, transformers checkpoint, or hf:<hub-id> (default: shipped model; "
-    "env MONITOR_MODEL)")]
+    "--model", help="model directory, transformers checkpoint, hf:<hub-id>, or full (the 12-layer reference) "
+    "(default: the shipped distilled model; env MONITOR_MODEL)")]
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -40,7 +40,7 @@ def _load_model(spec: str | None) -> Any:
         return load_classifier(spec)
     except ModelNotFound as exc:
         fail(str(exc))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:
         fail(f"cannot load model {spec!r}: {exc}")
 
 
@@ -96,7 +96,8 @@ def replay(
         try:
             await r.ping()
             runner = Replay(r, classifier, [ConsoleSink(output=output, mode="final"), *extra_sinks],
-                            batch_size=batch_size, match=MatchConfig(window_hours=story_window))
+                            batch_size=batch_size,
+                            match=MatchConfig.for_classifier(classifier, story_window))
             return await runner.run(files, keep=keep)
         finally:
             await r.aclose()
@@ -192,10 +193,27 @@ def _emit(classifier: Any, batch: list[tuple[int, dict[str, Any] | None, str | N
     return len(batch)
 
 
+def _keep_story_thresholds(clf: Any, target: Path) -> None:
+    """Story thresholds belong to the embedding space: a retrained head on the same encoder keeps the ones
+    tuned before; a new encoder needs them tuned again (``python -m bench.stories --tune``)."""
+    path = target / "meta.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    if "story_thresholds" not in old:
+        return
+    if old.get("encoder") == clf.encoder.spec():
+        clf.meta["story_thresholds"] = old["story_thresholds"]
+    else:
+        logging.getLogger(__name__).warning(
+            "the encoder changed: the story thresholds in %s were dropped (defaults apply); tune them for the new "
+            "encoder with `python -m bench.stories --tune --model %s` and add them as story_thresholds", path, target)
+
+
 @app.command()
 def train(
-    backbone: Annotated[str, typer.Option(help="e5-passage (default), e5 (query prefix), hf:<path-or-id>")]
-    = "e5-passage",
+    backbone: Annotated[str, typer.Option(
+        help="e5-distilled (the shipped 4-layer student, default), e5-distilled:<file> (from monitor distill), "
+        "e5-passage (the full 12 layers; the reference is trained with --out classifiers/models/full), "
+        "e5 (query prefix), hf:<path-or-id>")] = "e5-distilled",
     finetune: Annotated[str | None, typer.Option(
         "--finetune", help="fully fine-tune this transformers checkpoint instead (GPU when present)")] = None,
     out: Annotated[Path | None, typer.Option(help="output directory (default: the shipped model)")] = None,
@@ -226,8 +244,40 @@ def train(
         fail(str(exc))
     clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical)
     target = out or default_model_dir()
+    _keep_story_thresholds(clf, target)
     clf.save(target)
     typer.echo(json.dumps({"saved": str(target), **info}, ensure_ascii=False))
+
+
+@app.command()
+def distill(
+    out: Annotated[Path, typer.Option(help="where to write the student (.npz)")] = Path("build/encoder.npz"),
+    layers: Annotated[int, typer.Option(min=1, max=12, help="transformer layers of the student")] = 4,
+    epochs: Annotated[int, typer.Option(min=1)] = 5,
+    lr: Annotated[float, typer.Option(help="peak learning rate (AdamW, warm-up then linear decay)")] = 2e-4,
+    per_text: Annotated[int, typer.Option(help="seeded variants per training post")] = 3,
+    init: Annotated[Path | None, typer.Option(help="continue from this student (a second stage)")] = None,
+    relational: Annotated[float, typer.Option(help="weight of the pairwise-cosine loss")] = 0.0,
+    supervised: Annotated[float, typer.Option(help="weight of the train split's label loss")] = 0.0,
+    seed: Annotated[int, typer.Option()] = 13,
+    threads: Annotated[int | None, typer.Option(help="torch and ONNX Runtime threads (default: all cores)")]
+    = None,
+    limit: Annotated[int | None, typer.Option(help="use only the first N training posts (smoke runs)")] = None,
+    log_level: LogLevel = "INFO",
+) -> None:
+    """Distil e5-small into a student with fewer layers (needs the [hf] extra: torch). Then fit the head on
+    it: monitor train --backbone e5-distilled:<out>. The shipped student's two stages: make distill."""
+    configure(log_level)
+    try:
+        import torch  # noqa: F401
+
+        from classifiers.distill import distill as run_distill
+    except ImportError as exc:
+        fail(f"distillation needs torch: pip install 'iraq-monitor[hf]' ({exc})")
+    info = run_distill(out, layers=layers, epochs=epochs, lr=lr, per_text=per_text, init=init,
+                       relational=relational, supervised=supervised, seed=seed, threads=threads, limit=limit)
+    typer.echo(json.dumps({"saved": str(out), **{k: v for k, v in info.items() if k != "history"}},
+                          ensure_ascii=False))
 
 
 @app.command()

