@@ -40,12 +40,14 @@ train: $(BASE)
 	$(BIN)/monitor train
 
 # the shipped student's recipe (torch; ~45 min on 2 cores): stage 1 follows the teacher's embeddings,
-# stage 2 (new seeded variants) adds the pairwise-cosine and label losses; then the head is fitted on it.
-# Story thresholds for a new encoder: python -m bench.stories --tune, into meta.json's story_thresholds.
+# stages 2 and 3 (new seeded variants each) add the pairwise-cosine and label losses; then the head is
+# fitted on it. Story thresholds for a new encoder: python -m bench.stories --tune, into meta.json.
 distill: $(FULL)
 	$(BIN)/monitor distill --out build/student-stage1.npz --layers 4 --epochs 5 --seed 13
-	$(BIN)/monitor distill --out build/encoder.npz --init build/student-stage1.npz --layers 4 --epochs 4 \
+	$(BIN)/monitor distill --out build/student-stage2.npz --init build/student-stage1.npz --layers 4 --epochs 4 \
 		--lr 1e-4 --per-text 4 --seed 14 --relational 10 --supervised 0.2
+	$(BIN)/monitor distill --out build/encoder.npz --init build/student-stage2.npz --layers 4 --epochs 3 \
+		--lr 5e-5 --per-text 4 --seed 15 --relational 30 --supervised 0.2
 	$(BIN)/monitor train --backbone e5-distilled:build/encoder.npz
 
 # the 12-layer reference behind --model full

@@ -68,7 +68,7 @@ def test_shipped_student_tracks_the_full_network(texts: list[str], teacher: fast
     assert isinstance(clf, EmbeddingClassifier) and clf.encoder.student is not None
     assert clf.encoder._fast.layers == 4 and "distilled" in clf.name
     cos = (clf.encoder.encode(texts) * teacher.encode(texts, prefix="passage: ")).sum(axis=1)
-    assert cos.mean() > 0.9 and cos.min() > 0.8, (cos.mean(), cos.min())  # measured 0.918 / 0.875
+    assert cos.mean() > 0.9 and cos.min() > 0.8, (cos.mean(), cos.min())  # measured 0.917 / 0.877
 
 
 def test_default_within_001_macro_f1_of_the_full_reference() -> None:
