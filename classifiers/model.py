@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from classifiers import langid
 from classifiers.backbones import encoder_from_spec, torch_device
 from classifiers.base import LABELS, Encoder, Prediction
 from classifiers.cues import CueLexicon
@@ -59,50 +61,100 @@ def chunk_text(text: str, size: int = CHUNK_CHARS, limit: int = MAX_CHUNKS) -> l
     return chunks if len(chunks) <= limit else [*chunks[: limit - 1], chunks[-1]]
 
 
+_ITEM = re.compile(r"\n+|(?:^|\s)(?=(?:\d{1,2}|[٠-٩]{1,2})\s?[/\-.)]\s)|[•▪️🔹🔸🔻🔺📌⭕️🔴🟥✅]+")
+SEGMENT_MIN_CHARS = 25  # shorter lines join the next one (a headline's kicker, a hashtag line)
+MAX_SEGMENTS = 24
+
+
+def segments(text: str) -> list[str]:
+    """The items of a multi-item post (a daily roundup, a numbered thread, a bulletin of headlines): split
+    at line breaks, numbered items and bullet emoji, short pieces joined to the next. A post with one item
+    gives ``[]``: it is scored whole. Each label then takes its best piece, so one violent item among ten
+    quiet headlines is not averaged away."""
+    parts = [p.strip() for p in _ITEM.split(text) if p and p.strip()]
+    merged: list[str] = []
+    carry = ""
+    for part in parts:
+        carry = f"{carry} {part}".strip() if carry else part
+        if len(carry) >= SEGMENT_MIN_CHARS:
+            merged.append(carry)
+            carry = ""
+    if carry:
+        if merged:
+            merged[-1] = f"{merged[-1]} {carry}"
+        else:
+            merged.append(carry)
+    if len(merged) < 2:
+        return []
+    return merged if len(merged) <= MAX_SEGMENTS else [*merged[: MAX_SEGMENTS - 1], merged[-1]]
+
+
+def pieces(text: str, *, by_segment: bool) -> list[str]:
+    """What one post is scored as: the whole text (in chunks when long) and, with ``by_segment``, each of
+    its items; the post's score for a label is its best piece's."""
+    cleaned = clean_for_model(text or "", max_chars=MAX_TEXT_CHARS)
+    if not cleaned.strip():
+        return []
+    out = chunk_text(cleaned)
+    if by_segment:
+        out += [clean_for_model(seg) for seg in segments(text[:MAX_TEXT_CHARS])]
+    return out
+
+
 class _ChunkedScorer:
-    """Shared handling of empty and long texts for classifiers that score a batch of strings."""
+    """Shared handling of empty, long, multi-item and foreign-language texts for classifiers that score a
+    batch of strings. ``by_segment``: also score each item of a multi-item post (``segments``)."""
 
     labels: tuple[str, ...] = LABELS
     thresholds: dict[str, float]
     cues: CueLexicon
+    by_segment: bool = False
 
     def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
 
     def predict(self, texts: list[str]) -> Prediction:
-        pieces: list[str] = []
-        owner: list[int] = []
+        owners: list[int] = []
+        todo: list[str] = []
+        whole: list[bool] = []  # the whole text's chunks make the embedding; segments only vote on labels
+        langs = [langid.detect(text or "") for text in texts]
         for i, text in enumerate(texts):
-            cleaned = clean_for_model(text or "", max_chars=MAX_TEXT_CHARS)
-            if not cleaned.strip():
+            if not langid.is_supported(langs[i]):
                 continue
-            for chunk in chunk_text(cleaned):
-                pieces.append(chunk)
-                owner.append(i)
-        probs, emb = self._score(pieces) if pieces else (np.zeros((0, len(self.labels))), None)
+            ps = pieces(text, by_segment=self.by_segment)
+            n_chunks = len(chunk_text(clean_for_model(text or "", max_chars=MAX_TEXT_CHARS))) if ps else 0
+            for k, piece in enumerate(ps):
+                todo.append(piece)
+                owners.append(i)
+                whole.append(k < n_chunks)
+        probs, emb = self._score(todo) if todo else (np.zeros((0, len(self.labels))), None)
         n = len(texts)
-        best = np.zeros((n, len(self.labels)), dtype=np.float32)
+        best = np.zeros((n, len(self.labels)), dtype=np.float64)
         seen = np.zeros(n, dtype=bool)
         dim = emb.shape[1] if emb is not None and emb.ndim == 2 else 0
         pooled = np.zeros((n, dim), dtype=np.float32) if dim else None
-        for row, i in enumerate(owner):
+        for row, i in enumerate(owners):
             best[i] = np.maximum(best[i], probs[row]) if seen[i] else probs[row]
-            if pooled is not None and emb is not None:
+            if pooled is not None and emb is not None and whole[row]:
                 pooled[i] += emb[row]
             seen[i] = True
         if pooled is not None:
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         results = []
+        zero = dict.fromkeys(self.labels, 0.0)
         for i, text in enumerate(texts):
+            lang = langs[i] if langs[i] != "und" else None
+            if not langid.is_supported(langs[i]):
+                results.append(Classification(labels=[], scores=dict(zero), lang=lang, unsupported_language=True))
+                continue
             if not seen[i]:
-                results.append(Classification(labels=[], scores={lb: 0.0 for lb in self.labels},
-                                              error=EMPTY))
+                results.append(Classification(labels=[], scores=dict(zero), error=EMPTY, lang=lang))
                 continue
             scores = {lb: round(float(best[i, j]), 4) for j, lb in enumerate(self.labels)}
             labels = [lb for lb in self.labels if scores[lb] >= self.thresholds.get(lb, 0.5)]
             found = self.cues.match(text) if labels else {}
-            results.append(Classification(labels=labels, scores=scores,
-                                          cues={lb: found[lb] for lb in labels if lb in found}))
+            results.append(Classification(labels=labels, scores=scores, lang=lang,
+                                          cues={lb: found.get(lb, []) for lb in labels}))
         return Prediction(results=results, embeddings=pooled)
 
 
@@ -112,8 +164,9 @@ class EmbeddingClassifier(_ChunkedScorer):
 
     def __init__(self, encoder: Encoder, head: LogisticHead, thresholds: dict[str, float],
                  labels: tuple[str, ...] = LABELS, meta: dict[str, Any] | None = None,
-                 lexical: CharNgramModel | None = None, blend: float = 0.0) -> None:
+                 lexical: CharNgramModel | None = None, blend: float = 0.0, by_segment: bool = False) -> None:
         self.encoder = encoder
+        self.by_segment = by_segment
         self.head = head
         self.thresholds = thresholds
         self.labels = labels
@@ -122,6 +175,8 @@ class EmbeddingClassifier(_ChunkedScorer):
         self.blend = blend if lexical is not None else 0.0
         self.cues = CueLexicon.default()
         self.name = f"{encoder.name}+logistic" + (f"+char-ngrams@{self.blend:g}" if self.blend else "")
+        if by_segment:
+            self.name += "+segments"
         if getattr(encoder, "engine", None):  # which engine ran the network (reports say what was measured)
             self.name += f" [engine {encoder.engine}]"
 
@@ -141,7 +196,7 @@ class EmbeddingClassifier(_ChunkedScorer):
         if self.lexical is not None:
             self.lexical.save(directory / "lexical.npz")
         meta = {**self.meta, **(extra or {}), "kind": "embedding-head", "labels": list(self.labels),
-                "thresholds": self.thresholds, "blend": self.blend,
+                "thresholds": self.thresholds, "blend": self.blend, "by_segment": self.by_segment,
                 "encoder": self.encoder.spec()}  # type: ignore[attr-defined]
         (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
 
@@ -152,7 +207,8 @@ class EmbeddingClassifier(_ChunkedScorer):
         head = LogisticHead.load(directory / "head.npz")
         lexical = CharNgramModel.load(directory / "lexical.npz") if (directory / "lexical.npz").exists() else None
         return cls(encoder, head, {k: float(v) for k, v in meta["thresholds"].items()},
-                   tuple(meta["labels"]), meta, lexical=lexical, blend=float(meta.get("blend", 0.0)))
+                   tuple(meta["labels"]), meta, lexical=lexical, blend=float(meta.get("blend", 0.0)),
+                   by_segment=bool(meta.get("by_segment", False)))
 
 
 class HFSequenceClassifier(_ChunkedScorer):

@@ -285,17 +285,27 @@ def evaluate(
     path: Annotated[Path | None, typer.Argument(help="labeled JSONL (corpus format); default: the corpus")]
     = None,
     split: Annotated[str, typer.Option(help="train|dev|test|all")] = "test",
+    feed: Annotated[list[Path] | None, typer.Option(
+        "--feed", help="a labeled feed file (classifiers/data/feed/*.jsonl; repeatable): per-post figures at the "
+        "feed's base rates, then a replay through the pipeline for alert precision and alerts per real event")]
+    = None,
+    replay: Annotated[bool, typer.Option("--replay/--no-replay", help="with --feed: also replay it")] = True,
+    batch_size: Annotated[int, typer.Option(help="with --feed: the replay's classify batch")] = 64,
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output with every error")]
     = False,
     errors: Annotated[int, typer.Option(help="errors to list")] = 40,
     log_level: LogLevel = "WARNING",
 ) -> None:
-    """Per-label and per-language precision, recall and F1, and the errors made."""
+    """Per-label and per-language precision, recall and F1, and the errors made (--feed: on a labeled feed,
+    with false alerts per 100 quiet posts and, after a replay, alert precision and alerts per real event)."""
     configure(log_level)
     from classifiers.evaluate import evaluate as run_eval
     from classifiers.evaluate import format_report, load_examples, to_json
 
+    if feed:
+        _evaluate_feed(feed, model, replay=replay, batch_size=batch_size, as_json=as_json, errors=errors)
+        return
     if split not in ("train", "dev", "test", "all"):
         fail(f"unknown --split {split!r}")
     try:
@@ -306,6 +316,40 @@ def evaluate(
         fail("no examples to evaluate")
     result = run_eval(_load_model(model), examples)
     typer.echo(to_json(result) if as_json else format_report(result, errors))
+
+
+def _evaluate_feed(paths: list[Path], model: str | None, *, replay: bool, batch_size: int, as_json: bool,
+                   errors: int) -> None:
+    from monitor.feed_eval import FeedError, alert_metrics, format_feed_report, load_feed, per_post, replay_feed
+
+    try:
+        items = load_feed(paths)
+    except (OSError, FeedError) as exc:
+        fail(str(exc))
+    if not items:
+        fail("the feed holds no posts")
+    classifier = _load_model(model)
+    result: dict[str, Any] = {"feed": [str(p) for p in paths], "per_post": per_post(classifier, items)}
+    if replay:
+        from monitor.queue import client
+        from monitor.redis_server import RedisUnavailable, redis_url
+        from monitor.settings import Settings
+
+        async def go(url: str) -> Any:
+            r = client(url)
+            try:
+                await r.ping()
+                return await replay_feed(r, classifier, items, batch_size=batch_size)
+            finally:
+                await r.aclose()
+
+        try:
+            with redis_url(Settings.from_env().redis_url) as url:
+                alerts, summary = asyncio.run(go(url))
+        except RedisUnavailable as exc:
+            fail(str(exc))
+        result["after_replay"] = {**alert_metrics(items, alerts), "replay": summary}
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_feed_report(result, errors))
 
 
 # --- command groups defined in their own modules (one registration line each) ---

@@ -125,11 +125,17 @@ class Classification:
 
     labels: list[str]
     scores: dict[str, float]
-    cues: dict[str, list[str]] = field(default_factory=dict)
+    cues: dict[str, list[str]] = field(default_factory=dict)  # every flagged label; [] = no cue phrase found
     error: str | None = None
+    lang: str | None = None  # detected language (classifiers.langid)
+    unsupported_language: bool = False  # a language the model is not trained for: no labels, not a guess
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"labels": self.labels, "scores": self.scores, "cues": self.cues}
+        if self.lang:
+            data["lang"] = self.lang
+        if self.unsupported_language:
+            data["unsupported_language"] = True
         if self.error:
             data["error"] = self.error
         return data
