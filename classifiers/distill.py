@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from classifiers import data
+from classifiers import data, langid
 from classifiers.fast_e5 import E5File, FastE5, StudentWeights
 from classifiers.normalize import clean_for_model
 
@@ -172,8 +172,8 @@ def distill(out: Path, *, layers: int = 4, epochs: int = 6, lr: float = 2e-4, pe
         torch.set_num_threads(threads)
     t0 = time.perf_counter()
     examples = data.load()
-    train_examples = [ex for ex in examples if ex.split == "train"]
-    held = [clean_for_model(ex.text) for ex in examples if ex.split == "dev"]
+    train_examples = [ex for ex in examples if ex.split == "train" and ex.lang in langid.SUPPORTED]
+    held = [clean_for_model(ex.text) for ex in examples if ex.split == "dev" and ex.lang in langid.SUPPORTED]
     if limit:
         train_examples, held = train_examples[:limit], held[: max(limit // 4, 4)]
     train = [clean_for_model(ex.text) for ex in train_examples]

@@ -202,6 +202,41 @@ def int8_matmul_reference(x: np.ndarray, wq: np.ndarray, wscale: np.ndarray) -> 
     return (acc * xs[:, None] * wscale).reshape(*x.shape[:-1], wq.shape[1])
 
 
+def int8_matmul_nodes(node: Any, const: Any, x: str, prefix: str, w: np.ndarray, out: str) -> str:
+    """Graph nodes for ``x @ w`` ([..., nin] float32 by a float [nin, nout] matrix) in the int8 scheme
+    (``int8_matmul_reference`` computes the same): 7-bit weights per output column, int8 activations per
+    row stored as uint8 with zero point 128 (MLAS's u8s8 path), an exact int32 product, then the scales.
+    ``node(op, inputs, output, **attrs)`` and ``const(name, array)`` add to the graph being built; the graph
+    must hold the constants ``act_eps``, ``act_levels``, ``f_zero``, ``f_128``, ``u8_128`` and ``axes1``."""
+    from onnx import TensorProto
+
+    nin, nout = w.shape
+    wq, wscale = quantize_weight(w)
+    x2 = node("Reshape", [x, const(f"{prefix}.mk", np.array([-1, nin], np.int64))], f"{out}.x2")
+    amax = node("ReduceMax", [node("Abs", [x2], f"{out}.abs")], f"{out}.amax", axes=[-1], keepdims=0)
+    xs = node("Div", [node("Max", [amax, "act_eps"], f"{out}.amaxe"), "act_levels"], f"{out}.xs")
+    zp = node("Cast", [node("Add", [node("Mul", [xs, "f_zero"], f"{out}.z0"), "f_128"], f"{out}.z1")],
+              f"{out}.zp", to=TensorProto.UINT8)
+    xq = node("QuantizeLinear", [x2, xs, zp], f"{out}.xq", axis=0)
+    acc = node("MatMulInteger", [xq, const(f"{prefix}.Wq", wq), "u8_128"], f"{out}.acc")
+    xs2 = node("Unsqueeze", [xs, "axes1"], f"{out}.xs2")
+    y2 = node("Mul", [node("Mul", [node("Cast", [acc], f"{out}.accf", to=TensorProto.FLOAT), xs2], f"{out}.sx"),
+                      const(f"{prefix}.Ws", wscale)], f"{out}.y2")
+    shape = node("Shape", [x], f"{out}.shape", end=-1)
+    return node("Reshape", [y2, node("Concat", [shape, const(f"{prefix}.n", np.array([nout], np.int64))],
+                                     f"{out}.oshape", axis=0)], out)
+
+
+def int8_constants(const: Any) -> None:
+    """The shared constants ``int8_matmul_nodes`` refers to."""
+    const("act_eps", np.array(ACT_EPS, np.float32))
+    const("act_levels", np.array(ACT_LEVELS, np.float32))
+    const("f_zero", np.array(0.0, np.float32))
+    const("f_128", np.array(128.0, np.float32))
+    const("u8_128", np.array(128, np.uint8))
+    const("axes1", np.array([1], np.int64))
+
+
 def reference_forward(f: E5File | StudentWeights, embeds: np.ndarray, mask: np.ndarray, kind: str = "fp32"
                       ) -> np.ndarray:
     """The graph of ``build_onnx`` in numpy, float64 outside the integer matmuls: the embedding sum
@@ -424,23 +459,8 @@ def build_onnx(f: E5File | StudentWeights, path: Path, kind: str = "fp32") -> No
         w = f.matrix(wname, nout, nin).T  # [nin, nout]
         if kind == "fp32":
             y = node("MatMul", [x, const(f"{prefix}.W", w)], f"{out}.mm")
-        else:  # int8: 7-bit weights per output column, int8 activations per row (token): see int8_matmul_reference
-            wq, wscale = quantize_weight(w)
-            x2 = node("Reshape", [x, const(f"{prefix}.mk", np.array([-1, nin], np.int64))], f"{out}.x2")
-            amax = node("ReduceMax", [node("Abs", [x2], f"{out}.abs")], f"{out}.amax", axes=[-1], keepdims=0)
-            xs = node("Div", [node("Max", [amax, "act_eps"], f"{out}.amaxe"), "act_levels"], f"{out}.xs")
-            # symmetric int8 stored as uint8 with zero point 128, MLAS's u8s8 path; per row, so a row's values
-            # never depend on the rows (posts) batched with it
-            zp = node("Cast", [node("Add", [node("Mul", [xs, "f_zero"], f"{out}.z0"), "f_128"], f"{out}.z1")],
-                      f"{out}.zp", to=TensorProto.UINT8)
-            xq = node("QuantizeLinear", [x2, xs, zp], f"{out}.xq", axis=0)
-            acc = node("MatMulInteger", [xq, const(f"{prefix}.Wq", wq), "u8_128"], f"{out}.acc")
-            xs2 = node("Unsqueeze", [xs, "axes1"], f"{out}.xs2")
-            y2 = node("Mul", [node("Mul", [node("Cast", [acc], f"{out}.accf", to=TensorProto.FLOAT), xs2],
-                                   f"{out}.sx"), const(f"{prefix}.Ws", wscale)], f"{out}.y2")
-            shape = node("Shape", [x], f"{out}.shape", end=-1)
-            y = node("Reshape", [y2, node("Concat", [shape, const(f"{prefix}.n", np.array([nout], np.int64))],
-                                          f"{out}.oshape", axis=0)], f"{out}.mm")
+        else:
+            y = int8_matmul_nodes(node, const, x, prefix, w, f"{out}.mm")
         return node("Add", [y, bias_name], out)
 
     def layernorm(x: str, name: str, w: np.ndarray, b: np.ndarray) -> str:
@@ -448,12 +468,7 @@ def build_onnx(f: E5File | StudentWeights, path: Path, kind: str = "fp32") -> No
                     axis=-1, epsilon=float(f.eps))
 
     if kind == "int8":
-        const("act_eps", np.array(ACT_EPS, np.float32))
-        const("act_levels", np.array(ACT_LEVELS, np.float32))
-        const("f_zero", np.array(0.0, np.float32))
-        const("f_128", np.array(128.0, np.float32))
-        const("u8_128", np.array(128, np.uint8))
-        const("axes1", np.array([1], np.int64))
+        int8_constants(const)
     shape_bshd = const("shape_bshd", np.array([0, 0, NH, hd], dtype=np.int64))
     shape_bsh = const("shape_bsh", np.array([0, 0, H], dtype=np.int64))
     # attention bias from the mask: 0 for real tokens, -1e4 for padding, shape [batch, 1, 1, seq]

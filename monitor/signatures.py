@@ -41,6 +41,7 @@ class MatchConfig:
     same_lang_cos_alone: float = 0.96  # near-identical meaning, little shared wording
     cross_lang_cos: float = 0.85
     corroborated_cos: float = 0.76  # either language, when two or more kinds of anchor agree
+    quiet_jaccard: float = 0.5  # a quiet post joins a story only as a near-copy of a member (see near_copy)
     window_hours: float = 48.0
 
     @classmethod
@@ -137,6 +138,19 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
     if cos >= cfg.same_lang_cos_alone:
         return cos
     return None
+
+
+def near_copy(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
+    """The match strength when ``a`` is a near-copy of ``b`` (a repost with edits: same language, the
+    same-language cosine bar and at least ``quiet_jaccard`` of the words shared), else None. The only way a
+    quiet post joins a story: topical neighbours (a forecast, a news brief naming the town) must not."""
+    if abs(a.ts - b.ts) > cfg.window_hours * 3600 or (a.lang and b.lang and a.lang != b.lang):
+        return None
+    if a.anchors.compare(b.anchors)[0]:
+        return None
+    if cos is None:
+        cos = a.cosine(b)
+    return cos if cos >= cfg.same_lang_cos and a.jaccard(b) >= cfg.quiet_jaccard else None
 
 
 # --- screening many members at once ---------------------------------------------------------------------

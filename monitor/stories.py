@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 from classifiers.normalize import normalize_for_match
 from monitor.keys import Keys
 from monitor.models import Alert, Classification, Post
-from monitor.signatures import MatchConfig, Signature, SignaturePool, same_story
+from monitor.signatures import MatchConfig, Signature, SignaturePool, near_copy, same_story
 
 log = logging.getLogger(__name__)
 MAX_MEMBERS = 50  # signatures kept per story for comparison
@@ -145,33 +145,51 @@ class StoryIndex:
         self._checked.update(todo)
 
     async def _match(self, digest: str, sig: Signature, pipe: Any) -> str | None:
+        """The story ``sig`` belongs to: an exact copy's, else the strongest match among open stories'
+        members (a quiet post: only as a near-copy of one)."""
         exact = self._read.exact.get(digest)
         if exact and await self._alert(exact) is not None:
             return str(exact)
         await self._candidates(sig.ts, pipe)
+        rule = same_story if sig.labels else near_copy
         if sig.embedding is None or self._floor <= 0:
-            return None if sig.embedding is None else self._match_all(sig)
-        best: tuple[float, str] | None = None
+            return None if sig.embedding is None else self._match_all(sig, rule)
+        strengths: dict[str, float] = {}
         # one matrix product against every candidate member; the full rule runs only on the members it may
         # accept (the same result as running it on every member, far cheaper)
         for sid, member, cos in self._pool.near(sig, self.config):
             if sid not in self._checked:
                 continue  # cached from an earlier batch and not verified in this one: not a candidate yet
-            strength = same_story(sig, member, self.config, cos)
-            if strength is not None and (best is None or strength > best[0]):
-                best = (strength, sid)
-        return best[1] if best else None
+            strength = rule(sig, member, self.config, cos)
+            if strength is not None and strength > strengths.get(sid, -1.0):
+                strengths[sid] = strength
+        return self._best_compatible(sig, strengths)
 
-    def _match_all(self, sig: Signature) -> str | None:
-        best: tuple[float, str] | None = None
+    def _match_all(self, sig: Signature, rule: Any) -> str | None:
+        strengths: dict[str, float] = {}
         for sid, members in self._members.items():
             if sid not in self._checked:
                 continue
             for member in members:
-                strength = same_story(sig, member, self.config)
-                if strength is not None and (best is None or strength > best[0]):
-                    best = (strength, sid)
-        return best[1] if best else None
+                strength = rule(sig, member, self.config)
+                if strength is not None and strength > strengths.get(sid, -1.0):
+                    strengths[sid] = strength
+        return self._best_compatible(sig, strengths)
+
+    def _best_compatible(self, sig: Signature, strengths: dict[str, float]) -> str | None:
+        """The strongest matching story that the post fits as a whole: a match with one member is not
+        enough when the post's places, days, weapons or counts conflict with another member's, or its labels
+        share none with the story's. A story is one event: a post similar to one of its members but about
+        another event must not chain a second event into it."""
+        for sid in sorted(strengths, key=lambda k: (-strengths[k], k)):
+            members = self._members.get(sid, [])
+            story_labels = frozenset().union(*(m.labels for m in members))
+            if sig.labels and story_labels and not sig.labels & story_labels:
+                continue
+            if any(sig.anchors.compare(m.anchors)[0] for m in members):
+                continue
+            return sid
+        return None
 
     async def _assign(self, post: Post, result: Classification, embedding: np.ndarray | None,
                       pipe: Any) -> Alert | None:
@@ -199,7 +217,9 @@ class StoryIndex:
         self._checked.add(sid)
         pipe.hset(self.keys.story(sid), mapping={"alert": alert.to_json()})
         pipe.expire(self.keys.story(sid), self.ttl)
-        if len(members) < MAX_MEMBERS:
+        # a quiet member is listed as a source but never matched against: it cannot link another post (and
+        # through it another story) to this one
+        if sig.labels and len(members) < MAX_MEMBERS:
             wire = json.dumps(sig.to_wire())
             pipe.rpush(self.keys.story_members(sid), wire)
             pipe.expire(self.keys.story_members(sid), self.ttl)

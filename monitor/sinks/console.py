@@ -15,6 +15,12 @@ from typing import TextIO
 from monitor.models import Alert
 
 BAGHDAD = timezone(timedelta(hours=3), "AST")  # Iraq keeps UTC+3 all year
+NO_CUE = "no cue phrase found (the model's judgement alone)"
+
+
+def cue_text(cues: list[str]) -> str:
+    """A label's cues as shown to analysts; a label flagged without any says so instead of showing nothing."""
+    return ", ".join(cues) if cues else NO_CUE
 
 
 def render_text(alert: Alert) -> str:
@@ -30,7 +36,7 @@ def render_text(alert: Alert) -> str:
     if post.get("url"):
         lines.append(f"   {post['url']}")
     for label, cues in alert.cues.items():
-        lines.append(f"   cues {label}: {', '.join(cues)}")
+        lines.append(f"   cues {label}: {cue_text(cues)}")
     for rel in alert.related:
         snippet = " ".join(rel["text"].split())[:90]
         where = rel.get("url") or f"{rel['platform']}/{rel['channel']} #{rel['message_id']}"

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import Alert, parse_iso
-from monitor.sinks.console import BAGHDAD
+from monitor.sinks.console import BAGHDAD, cue_text
 
 __all__ = ["digest_html", "digest_subject", "digest_text", "email_html", "email_subject", "email_text",
            "isolate", "labels_line", "slack_alert_blocks", "slack_group_blocks", "slack_text",
@@ -114,7 +114,7 @@ def _related_line(rel: dict[str, Any]) -> str:
 
 
 def _cues_line(alert: Alert) -> str:
-    return " · ".join(f"cues {lb}: {', '.join(cues)}" for lb, cues in alert.cues.items() if cues)
+    return " · ".join(f"cues {lb}: {cue_text(cues)}" for lb, cues in alert.cues.items())
 
 
 def slack_update_blocks(alert: Alert) -> list[dict[str, Any]]:
@@ -157,8 +157,7 @@ def _text_block(alert: Alert) -> list[str]:
     if post.get("url"):
         lines.append(f"  link: {post['url']}")
     for label, cues in alert.cues.items():
-        if cues:
-            lines.append(f"  cues {label}: {', '.join(cues)}")
+        lines.append(f"  cues {label}: {cue_text(cues)}")
     for rel in alert.related:
         lines.append(f"  + {source_name(rel)} {rel.get('date', '')} {rel.get('url') or ''}".rstrip())
         lines.append(f"    {one_line(str(rel.get('text', '')), 120)}")
@@ -180,7 +179,7 @@ def _html_block(alert: Alert) -> str:
              f"<p>{link} · {e(utc_time)} ({e(baghdad_time)}) · {alert.sources} source(s) · "
              f"alert <code>{e(alert.alert_id)}</code></p>",
              f'<blockquote dir="auto" style="font-size:15px">{text}</blockquote>']
-    cues = [f"<li>{e(lb)}: {e(', '.join(c))}</li>" for lb, c in alert.cues.items() if c]
+    cues = [f"<li>{e(lb)}: {e(cue_text(c))}</li>" for lb, c in alert.cues.items()]
     if cues:
         parts.append("<p>Cues:</p><ul>" + "".join(cues) + "</ul>")
     if alert.related:
