@@ -29,7 +29,7 @@ from classifiers.normalize import clean_for_model, normalize_for_match
 from monitor.models import EVENT_TYPES, Event, Location, iso, utc
 
 BAGHDAD = timezone(timedelta(hours=3))
-_AR = "\u0600-\u06FF"
+_AR = "\u0600-\u06ff"
 
 
 def _rx(*alts: str) -> re.Pattern[str]:
@@ -50,31 +50,129 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
     ("suicide bomb", "suicide", _rx("انتحاري", "انتحاريه", "انتحارية", "حزام ناسف", "احزمه ناسفه", "suicide")),
     ("car bomb", "ied", _rx("سياره مفخخه", "عجله مفخخه", "مفخخه", "car bomb", "vbied", "car bombs")),
     ("sticky bomb", "ied", _rx("لاصقه", "sticky bomb", "sticky bombs", "magnetic bomb")),
-    ("IED", "ied", _rx("عبوه", "عبوات", "ناسفه", "ied", "ieds", "roadside bomb", "roadside bombs",
-                       "explosive device", "explosive devices", "improvised explosive")),
+    (
+        "IED",
+        "ied",
+        _rx(
+            "عبوه",
+            "عبوات",
+            "ناسفه",
+            "ied",
+            "ieds",
+            "roadside bomb",
+            "roadside bombs",
+            "explosive device",
+            "explosive devices",
+            "improvised explosive",
+        ),
+    ),
     ("landmine", "ied", _rx("لغم", "الغام", "landmine", "landmines", "land mine")),
-    ("drone", "air", _rx("مسيره", "مسيرات", "درون", "الطائرات المسيره", "طائره مسيره", "drone", "drones", "uav",
-                         "uavs", "kamikaze drone", "one way attack drone")),
-    ("airstrike", "air", _rx("غاره", "غارات", "قصف جوي", "ضربه جويه", "ضربات جويه", "الطيران الحربي", "طيران حربي",
-                             "طائرات حربيه", "airstrike", "airstrikes", "air strike", "air strikes", "warplane",
-                             "warplanes", "jets", "f 16", "f16")),
-    ("ballistic missile", "shelling", _rx("صواريخ باليستيه", "صاروخ باليستي", "ballistic missile",
-                                          "ballistic missiles")),
+    (
+        "drone",
+        "air",
+        _rx(
+            "مسيره",
+            "مسيرات",
+            "درون",
+            "الطائرات المسيره",
+            "طائره مسيره",
+            "drone",
+            "drones",
+            "uav",
+            "uavs",
+            "kamikaze drone",
+            "one way attack drone",
+        ),
+    ),
+    (
+        "airstrike",
+        "air",
+        _rx(
+            "غاره",
+            "غارات",
+            "قصف جوي",
+            "ضربه جويه",
+            "ضربات جويه",
+            "الطيران الحربي",
+            "طيران حربي",
+            "طائرات حربيه",
+            "airstrike",
+            "airstrikes",
+            "air strike",
+            "air strikes",
+            "warplane",
+            "warplanes",
+            "jets",
+            "f 16",
+            "f16",
+            "f 16s",
+            "الطيران",
+            "air force",
+            "strike",
+            "airforce",
+        ),
+    ),
+    (
+        "ballistic missile",
+        "shelling",
+        _rx("صواريخ باليستيه", "صاروخ باليستي", "ballistic missile", "ballistic missiles"),
+    ),
     ("cruise missile", "shelling", _rx("صاروخ كروز", "صواريخ كروز", "cruise missile", "cruise missiles")),
     ("mortar", "shelling", _rx("هاون", "mortar", "mortars", "mortar shells", "mortar rounds")),
-    ("rocket", "shelling", _rx("صاروخ", "صواريخ", "صاروخين", "كاتيوشا", "غراد", "rocket", "rockets", "katyusha",
-                               "katyushas", "grad", "missile", "missiles")),
+    (
+        "rocket",
+        "shelling",
+        _rx(
+            "صاروخ",
+            "صواريخ",
+            "صاروخين",
+            "كاتيوشا",
+            "غراد",
+            "rocket",
+            "rockets",
+            "katyusha",
+            "katyushas",
+            "grad",
+            "missile",
+            "missiles",
+        ),
+    ),
     ("artillery", "shelling", _rx("مدفعيه", "قصف مدفعي", "قذائف", "قذيفه", "artillery", "shelling", "shells")),
-    ("grenade", "grenade", _rx("قنبله يدويه", "قنابل يدويه", "رمانه يدويه", "رمانه", "grenade", "grenades",
-                               "hand grenade")),
-    ("tear gas", "riot", _rx("مسيل للدموع", "مسيله للدموع", "قنابل الغاز", "قنابل دخانيه", "الغاز المسيل",
-                             "tear gas", "teargas")),
+    ("shelling", "shelling", _rx("قصف", "تقصف", "يقصف", "shelled", "shells", "bombarded")),
+    ("bomb", "ied", _rx("انفجار", "تفجير", "explosion", "blast", "bomb", "bombing", "exploded")),
+    (
+        "grenade",
+        "grenade",
+        _rx("قنبله يدويه", "قنابل يدويه", "رمانه يدويه", "رمانه", "grenade", "grenades", "hand grenade"),
+    ),
+    (
+        "tear gas",
+        "riot",
+        _rx("مسيل للدموع", "مسيله للدموع", "قنابل الغاز", "قنابل دخانيه", "الغاز المسيل", "tear gas", "teargas"),
+    ),
     ("live ammunition", "small", _rx("رصاص حي", "الرصاص الحي", "live ammunition", "live fire", "live rounds")),
     ("sniper", "small", _rx("قناص", "قنص", "sniper", "snipers")),
     ("knife", "small", _rx("سكين", "طعن", "knife", "stabbed", "stabbing")),
-    ("small arms", "small", _rx("اطلاق نار", "اطلاق النار", "اطلاقات ناريه", "اسلحه خفيفه", "الاسلحه الخفيفه",
-                                "اسلحه متوسطه", "بالرصاص", "رشقات", "gunfire", "opened fire", "shot dead",
-                                "small arms", "gunmen", "shooting")),
+    (
+        "small arms",
+        "small",
+        _rx(
+            "اطلاق نار",
+            "اطلاق النار",
+            "اطلاقات ناريه",
+            "اسلحه خفيفه",
+            "الاسلحه الخفيفه",
+            "اسلحه متوسطه",
+            "بالرصاص",
+            "رشقات",
+            "gunfire",
+            "opened fire",
+            "shot dead",
+            "small arms",
+            "gunmen",
+            "shooting",
+        ),
+    ),
 ]
 _SUB_OF_FAMILY = {
     "suicide": ("Explosions/Remote violence", "Suicide bomb"),
@@ -84,46 +182,207 @@ _SUB_OF_FAMILY = {
     "grenade": ("Explosions/Remote violence", "Grenade"),
 }
 
-DISRUPTED = _rx("تفكيك", "ابطال مفعول", "ابطال", "اسقاط", "اسقطت", "اسقط", "اعتراض", "احباط", "احبط", "ضبط",
-                "defused", "defuse", "intercepted", "shot down", "foiled", "thwarted", "dismantled", "seized",
-                "found and destroyed")
-ABDUCTION = _rx("اختطاف", "خطف", "مختطف", "اختطف", "تغييب", "مغيب", "kidnap", "kidnapped", "kidnapping", "abducted",
-                "abduction", "abducts", "disappeared")
-ARREST = _rx("اعتقال", "اعتقل", "القاء القبض", "القبض على", "قبض على", "الامساك ب", "مذكره قبض", "arrested",
-             "arrest", "arrests", "detained", "captured", "apprehended")
-CLASH = _rx("اشتباك", "اشتباكات", "اشتبك", "معركه", "معارك", "مواجهات", "هجوم مسلح", "تعرض", "clash", "clashes",
-            "clashed", "firefight", "gun battle", "exchange of fire", "fighting", "ambush", "ambushed", "attacked")
+DISRUPTED = _rx(
+    "تفكيك",
+    "فكك",
+    "ابطال مفعول",
+    "ابطال",
+    "اسقاط",
+    "اسقطت",
+    "اسقط",
+    "تسقط",
+    "اعتراض",
+    "احباط",
+    "احبط",
+    "ضبط",
+    "intercepts",
+    "shoots down",
+    "defused",
+    "defuse",
+    "intercepted",
+    "shot down",
+    "foiled",
+    "thwarted",
+    "dismantled",
+    "seized",
+    "found and destroyed",
+)
+ABDUCTION = _rx(
+    "ختطف",
+    "اختطاف",
+    "خطف",
+    "مختطف",
+    "اختطف",
+    "تغييب",
+    "مغيب",
+    "kidnap",
+    "kidnapped",
+    "kidnapping",
+    "abducted",
+    "abduction",
+    "abducts",
+    "disappeared",
+)
+ARREST = _rx(
+    "اعتقال",
+    "اعتقل",
+    "تعتقل",
+    "يعتقل",
+    "القبض",
+    "لزمت",
+    "لزموا",
+    "انلزموا",
+    "القاء القبض",
+    "القبض على",
+    "قبض على",
+    "الامساك ب",
+    "مذكره قبض",
+    "arrested",
+    "arrest",
+    "arrests",
+    "detained",
+    "captured",
+    "apprehended",
+)
+CLASH = _rx(
+    "اشتباك",
+    "اشتباكات",
+    "اشتبك",
+    "معركه",
+    "معارك",
+    "مواجهات",
+    "هجوم مسلح",
+    "تعرض",
+    "clash",
+    "clashes",
+    "clashed",
+    "firefight",
+    "gun battle",
+    "exchange of fire",
+    "fighting",
+    "ambush",
+    "ambushed",
+    "attacked",
+)
 ASSASSINATION = _rx("اغتيال", "اغتال", "assassination", "assassinated", "assassinate")
-KILL_CIVILIAN = _rx("مدني", "مدنيين", "ناشط", "صحفي", "مواطن", "civilian", "civilians", "activist", "journalist",
-                    "shepherd", "farmer", "رعاه", "راعي")
+KILL_CIVILIAN = _rx(
+    "مدني",
+    "مدنيين",
+    "ناشط",
+    "صحفي",
+    "مواطن",
+    "civilian",
+    "civilians",
+    "activist",
+    "journalist",
+    "shepherd",
+    "farmer",
+    "رعاه",
+    "راعي",
+)
 # protests
-EXCESSIVE = _rx("استشهاد متظاهر", "مقتل متظاهر", "قتل متظاهر", "سقوط شهداء", "رصاص حي", "الرصاص الحي", "قنص المتظاهرين",
-                "killed protesters", "protesters killed", "protester killed", "killing protesters", "live ammunition",
-                "live fire", "opened fire on protesters", "shot dead")
-INTERVENTION = _rx("تفريق", "فرقت", "فض", "مسيل للدموع", "الغاز المسيل", "قنابل الغاز", "خراطيم", "اعتقال متظاهر",
-                   "اعتقال عدد من المتظاهرين", "اعتدت", "الاعتداء على المتظاهرين", "هراوات", "dispersed", "disperse",
-                   "tear gas", "water cannon", "batons", "arrested protesters", "detained protesters",
-                   "beat protesters")
-VIOLENT_DEMO = _rx("احرق", "احراق", "حرق", "اضرام النار", "اضرموا", "اقتحم", "اقتحام", "رشق", "بالحجاره", "تكسير",
-                   "stormed", "storm", "set fire", "torched", "burned", "burnt", "threw stones", "hurled stones",
-                   "molotov", "ransacked", "smashed")
-MOB = _rx("سحل", "لينش", "حشد غاضب اعتدى", "mob", "lynched", "lynching")
+EXCESSIVE = _rx(
+    "استشهاد متظاهر",
+    "مقتل متظاهر",
+    "قتل متظاهر",
+    "سقوط شهداء",
+    "رصاص حي",
+    "الرصاص الحي",
+    "قنص المتظاهرين",
+    "killed protesters",
+    "protesters killed",
+    "protester killed",
+    "killing protesters",
+    "live ammunition",
+    "live fire",
+    "opened fire on protesters",
+    "shot dead",
+)
+INTERVENTION = _rx(
+    "تفريق",
+    "فرقت",
+    "تفض",
+    "فضت",
+    "فض اعتصام",
+    "فض تظاهره",
+    "تعتقل",
+    "اعتقلت",
+    "مسيل للدموع",
+    "الغاز المسيل",
+    "قنابل الغاز",
+    "خراطيم",
+    "اعتقال متظاهر",
+    "اعتقال عدد من المتظاهرين",
+    "اعتدت",
+    "الاعتداء على المتظاهرين",
+    "هراوات",
+    "dispersed",
+    "disperse",
+    "tear gas",
+    "water cannon",
+    "batons",
+    "arrested protesters",
+    "detained protesters",
+    "arrest protesters",
+    "beat protesters",
+)
+VIOLENT_DEMO = _rx(
+    "احرق",
+    "احراق",
+    "حرق",
+    "حرگ",
+    "ضرم",
+    "اقتحم",
+    "قتحم",
+    "اقتحام",
+    "رشق",
+    "بالحجاره",
+    "تكسير",
+    "stormed",
+    "storm",
+    "storming",
+    "torch",
+    "burn",
+    "set fire",
+    "torched",
+    "burned",
+    "burnt",
+    "threw stones",
+    "hurled stones",
+    "molotov",
+    "ransacked",
+    "smashed",
+)
+MOB = _rx("سحل", "لينش", "حشود غاضبه", "حشد غاضب", "mob", "lynched", "lynching")
 
 # roles: the words just before a mention
 _OBJECT_BEFORE = re.compile(
     r"(?:ستهدف|ستهداف|ضد|على|علي|قصف|ضرب|مواقع|قاعده|قواعد|رتل|ارتال|لرتل|مقر|مقرات|تجمعات|دوريه|عجله|"
     r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|تحذير|تهدد|يهدد|نتوعد|توعد|نمهل|مهله|امهل|"
-    r"هاجم|هاجمت|استهدافها|ل|لل|ال)\s*(?:\S+\s+){0,2}$|"
+    r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|ل|لل|ال)\s*(?:\S+\s+){0,2}$|"
     r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|hit|hitting|attacked|attacking|killed|killing|"
-    r"arrested|warns|warned|warning|threatens|threatened|to|of)\s+(?:the\s+)?(?:\S+\s+){0,2}$")
+    r"arrested|warns|warned|warning|threatens|threatened|to|of|hosts|hosting|housing|carrying|contracted by|"
+    r"supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
+)
 _SUBJECT_BEFORE = re.compile(
     r"(?:هجوم ل|هجوم شنه|من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|بيان|بيان ل|قال|قالت|"
     r"صرح|اكد|اكدت|المتحدث باسم|الناطق باسم)\s*(?:\S+\s+){0,1}$|"
-    r"(?<!\w)(?:by|claimed by|carried out by|spokesman for|statement by|statement from)\s+(?:the\s+)?(?:\S+\s+){0,1}$")
+    r"(?<!\w)(?:by|claimed by|carried out by|spokesman for|statement by|statement from)\s+(?:the\s+)?(?:\S+\s+){0,1}$"
+)
 
 TARGET_NOUNS: list[tuple[str, re.Pattern[str]]] = [
-    ("logistics convoy", _rx("رتل دعم لوجستي", "رتل للدعم اللوجستي", "رتل لوجستي", "ارتال الدعم اللوجستي",
-                             "logistics convoy", "logistic convoy", "supply convoy")),
+    (
+        "logistics convoy",
+        _rx(
+            "رتل دعم لوجستي",
+            "رتل للدعم اللوجستي",
+            "رتل لوجستي",
+            "ارتال الدعم اللوجستي",
+            "logistics convoy",
+            "logistic convoy",
+            "supply convoy",
+        ),
+    ),
     ("convoy", _rx("رتل", "ارتال", "convoy", "convoys")),
     ("base", _rx("قاعده", "قواعد", "base", "bases", "airbase", "air base")),
     ("headquarters", _rx("مقر", "مقرات", "headquarters", "hq", "offices")),
@@ -142,25 +401,128 @@ TARGET_NOUNS: list[tuple[str, re.Pattern[str]]] = [
 
 # --- numbers ---------------------------------------------------------------------------------------------
 _AR_NUM = {
-    "واحد": 1, "واحده": 1, "اثنان": 2, "اثنين": 2, "اثنتين": 2, "اثنتان": 2, "ثلاث": 3, "ثلاثه": 3, "اربع": 4,
-    "اربعه": 4, "خمس": 5, "خمسه": 5, "ست": 6, "سته": 6, "سبع": 7, "سبعه": 7, "ثمان": 8, "ثماني": 8, "ثمانيه": 8,
-    "تسع": 9, "تسعه": 9, "عشر": 10, "عشره": 10, "عشرين": 20, "عشرون": 20, "ثلاثين": 30, "ثلاثون": 30,
-    "اربعين": 40, "خمسين": 50, "مئه": 100, "ميه": 100, "مائه": 100,
+    "واحد": 1,
+    "واحده": 1,
+    "اثنان": 2,
+    "اثنين": 2,
+    "اثنتين": 2,
+    "اثنتان": 2,
+    "ثلاث": 3,
+    "ثلاثه": 3,
+    "اربع": 4,
+    "اربعه": 4,
+    "خمس": 5,
+    "خمسه": 5,
+    "ست": 6,
+    "سته": 6,
+    "سبع": 7,
+    "سبعه": 7,
+    "ثمان": 8,
+    "ثماني": 8,
+    "ثمانيه": 8,
+    "تسع": 9,
+    "تسعه": 9,
+    "عشر": 10,
+    "عشره": 10,
+    "عشرين": 20,
+    "عشرون": 20,
+    "ثلاثين": 30,
+    "ثلاثون": 30,
+    "اربعين": 40,
+    "خمسين": 50,
+    "مئه": 100,
+    "ميه": 100,
+    "مائه": 100,
 }
-_EN_NUM = {"one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-           "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "fifteen": 15, "twenty": 20,
-           "thirty": 30}
+_EN_NUM = {
+    "one": 1,
+    "a": 1,
+    "an": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "dozen": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+}
 _DUAL = {"قتيلين": 2, "شهيدين": 2, "جريحين": 2}
-_DUAL_NOUNS = {"جنديين", "شخصين", "ضابطين", "عنصرين", "طفلين", "شرطيين", "منتسبين اثنين", "مدنيين اثنين",
-               "مقاتلين اثنين",
-               "امراتين", "شقيقين", "راعيين", "مزارعين اثنين"}
-_KILLED = _rx("قتلى", "قتيل", "قتيلين", "مقتل", "استشهاد", "شهداء", "شهيد", "شهيدين", "مصرع", "لقي حتفه", "لقوا حتفهم",
-              "قتل", "killed", "killing", "dead", "deaths", "fatalities", "died", "martyred", "martyrs", "slain",
-              "killed", "lost their lives")
-_INJURED = _rx("جرحى", "جريح", "جريحين", "اصابه", "اصابات", "مصابين", "مصاب", "اصيب", "اصيبوا", "جرح", "wounded",
-               "injured", "injuring", "wounding", "injuries", "hurt")
-_NO_CASUALTIES = _rx("دون وقوع اصابات", "دون اصابات", "لا اصابات", "لم تسفر عن اصابات", "دون خسائر بشريه",
-                     "no casualties", "no injuries", "without casualties")
+_DUAL_NOUNS = {
+    "جنديين",
+    "شخصين",
+    "ضابطين",
+    "عنصرين",
+    "طفلين",
+    "شرطيين",
+    "منتسبين اثنين",
+    "مدنيين اثنين",
+    "مقاتلين اثنين",
+    "امراتين",
+    "شقيقين",
+    "راعيين",
+    "مزارعين اثنين",
+}
+_KILLED = _rx(
+    "قتلى",
+    "قتيل",
+    "قتيلين",
+    "مقتل",
+    "استشهاد",
+    "شهداء",
+    "شهيد",
+    "شهيدين",
+    "مصرع",
+    "لقي حتفه",
+    "لقوا حتفهم",
+    "قتل",
+    "killed",
+    "killing",
+    "dead",
+    "deaths",
+    "fatalities",
+    "died",
+    "martyred",
+    "martyrs",
+    "slain",
+    "killed",
+    "lost their lives",
+)
+_INJURED = _rx(
+    "جرحى",
+    "جريح",
+    "جريحين",
+    "اصابه",
+    "اصابات",
+    "مصابين",
+    "مصاب",
+    "اصيب",
+    "اصيبوا",
+    "جرح",
+    "wounded",
+    "injured",
+    "injuring",
+    "wounding",
+    "injuries",
+    "hurt",
+)
+_NO_CASUALTIES = _rx(
+    "دون وقوع اصابات",
+    "دون اصابات",
+    "لا اصابات",
+    "لم تسفر عن اصابات",
+    "دون خسائر بشريه",
+    "no casualties",
+    "no injuries",
+    "without casualties",
+)
 _TOKEN = re.compile(r"\d+|[\w']+")
 _AR_PREFIX = ("و", "ب", "ل", "ال", "وال", "بال")
 
@@ -171,24 +533,105 @@ TIMES: list[tuple[str, int, int, re.Pattern[str]]] = [  # (basis, days back, Bag
     ("dawn yesterday", 1, 4, re.compile(rf"{_B}(?:فجر|فجريه) (?:يوم )?امس{_E}|dawn yesterday|early yesterday")),
     ("yesterday morning", 1, 9, re.compile(rf"{_B}صباح (?:يوم )?امس{_E}|yesterday morning")),
     ("yesterday evening", 1, 19, re.compile(rf"{_B}(?:مساء|عصر) (?:يوم )?امس{_E}|yesterday (?:evening|afternoon)")),
-    ("last night", 1, 22, re.compile(rf"{_B}(?:ليله امس|الليله الماضيه|البارحه|البارحه الليل|امس بالليل){_E}"
-                                     r"|last night|overnight")),
+    (
+        "last night",
+        1,
+        22,
+        re.compile(
+            rf"{_B}(?:ليله امس|الليله الماضيه|البارحه|البارحه الليل|امس بالليل){_E}"
+            r"|last night|overnight"
+        ),
+    ),
     ("yesterday", 1, 12, re.compile(rf"{_B}(?:يوم امس|امس|بالامس|البارحه|اليوم السابق){_E}|yesterday")),
-    ("dawn today", 0, 4, re.compile(rf"{_B}(?:فجر اليوم|فجر هذا اليوم|فجر هذا){_E}|at dawn today|at dawn|"
-                                    r"early this morning|in the early hours|before dawn")),
+    (
+        "dawn today",
+        0,
+        4,
+        re.compile(
+            rf"{_B}(?:فجر اليوم|فجر هذا اليوم|فجر هذا){_E}|at dawn today|at dawn|"
+            r"early this morning|in the early hours|before dawn"
+        ),
+    ),
     ("this morning", 0, 9, re.compile(rf"{_B}(?:صباح اليوم|صباح هذا اليوم|هذا الصباح|الصبح){_E}|this morning")),
     ("this afternoon", 0, 15, re.compile(rf"{_B}(?:ظهر اليوم|عصر اليوم|بعد ظهر اليوم){_E}|this afternoon")),
     ("this evening", 0, 19, re.compile(rf"{_B}(?:مساء اليوم|هذا المساء){_E}|this evening")),
 ]
-WEEKDAY_NAMES = {0: ("الاثنين", "monday"), 1: ("الثلاثاء", "tuesday"), 2: ("الاربعاء", "wednesday"),
-                 3: ("الخميس", "thursday"), 4: ("الجمعه", "friday"), 5: ("السبت", "saturday"), 6: ("الاحد", "sunday")}
+WEEKDAY_NAMES = {
+    0: ("الاثنين", "monday"),
+    1: ("الثلاثاء", "tuesday"),
+    2: ("الاربعاء", "wednesday"),
+    3: ("الخميس", "thursday"),
+    4: ("الجمعه", "friday"),
+    5: ("السبت", "saturday"),
+    6: ("الاحد", "sunday"),
+}
 _WEEKDAY = re.compile(r"(?:يوم |(?<!\w)on )(" + "|".join(n for pair in WEEKDAY_NAMES.values() for n in pair) + r")")
 _DAY_OF = {n: d for d, pair in WEEKDAY_NAMES.items() for n in pair}
 
 _STATE_KINDS = {"state", "kurdish_state"}
+# bases and missions that host US forces: an attack or threat on them is on US Forces when no one else is named
+US_HOSTED = {
+    "ain_al_asad",
+    "harir_base",
+    "al_tanf",
+    "omar_field",
+    "conoco",
+    "tower_22",
+    "kharab_al_jir",
+    "camp_victory",
+    "us_embassy_baghdad",
+    "erbil_airport",
+    "green_village",
+    "shaddadi",
+    "rmeilan",
+    "tal_baydar",
+    "union_iii",
+    "muwaffaq_salti",
+    "al_udeid",
+    "ali_al_salem",
+    "camp_arifjan",
+    "camp_buehring",
+    "us_consulate_erbil",
+    "baghdad_airport",
+    "balad_air_base",
+}
+_CIVILIAN_HINT = _rx(
+    "سوق",
+    "اسواق",
+    "مدني",
+    "مدنيين",
+    "مواطن",
+    "طفل",
+    "اطفال",
+    "ناشط",
+    "صحفي",
+    "محامي",
+    "رجل دين",
+    "market",
+    "civilian",
+    "civilians",
+    "child",
+    "children",
+    "activist",
+    "journalist",
+    "lawyer",
+    "cleric",
+    "shepherds",
+    "body of",
+)
 _PROTEST_GROUPS = {"teachers", "graduates", "workers", "farmers", "sadrist_movement"}
-_SECURITY = {"isf", "cts", "erd", "federal_police", "police", "pmf", "peshmerga", "asayish", "saraya_al_salam",
-             "unknown_gunmen"}
+_SECURITY = {
+    "isf",
+    "cts",
+    "erd",
+    "federal_police",
+    "police",
+    "pmf",
+    "peshmerga",
+    "asayish",
+    "saraya_al_salam",
+    "unknown_gunmen",
+}
 
 
 class Extractor:
@@ -212,14 +655,69 @@ class Extractor:
             etype, sub = self._attack_type(norm, family, mentions)
         else:
             etype, sub = "Threat", "Threat"
+        location = self._location(norm, mentions)
         actor1, assoc1, actor2, assoc2 = self._roles(norm, mentions, label, etype, sub)
+        if label != "protest":
+            actor1, actor2 = self._defaults(norm, mentions, etype, actor1, actor2, location)
         fatalities, injured = casualties(norm)
         time, basis = event_time(norm, posted)
-        return Event(event_type=etype, sub_event_type=sub, plover=EVENT_TYPES[etype][sub], label=label,
-                     event_time=iso(time), time_basis=basis, actor1=actor1, assoc_actor_1=assoc1, actor2=actor2,
-                     assoc_actor_2=assoc2, target=self._target(norm, actor2) if label != "protest" else None,
-                     weapon=weapon if family not in ("riot",) or label == "protest" else None,
-                     fatalities=fatalities, injured=injured, location=self._location(norm, mentions))
+        return Event(
+            event_type=etype,
+            sub_event_type=sub,
+            plover=EVENT_TYPES[etype][sub],
+            label=label,
+            event_time=iso(time),
+            time_basis=basis,
+            actor1=actor1,
+            assoc_actor_1=assoc1,
+            actor2=actor2,
+            assoc_actor_2=assoc2,
+            target=self._target(norm, actor2) if label != "protest" else None,
+            weapon=weapon if family not in ("riot",) or label == "protest" else None,
+            fatalities=fatalities,
+            injured=injured,
+            location=location,
+        )
+
+    def _defaults(
+        self,
+        norm: str,
+        mentions: list[Mention],
+        etype: str,
+        actor1: str | None,
+        actor2: str | None,
+        location: Location | None,
+    ) -> tuple[str | None, str | None]:
+        """What the roles leave open, filled from conventions: in a clash the insurgent or unidentified side
+        first and the forces second; both sides of a tribal fight are tribesmen; an attack on a base that
+        hosts US forces (or on a place in Israel) is on them; violence against civilians, or a blast in a
+        market, has civilians as the second actor."""
+        reg = self.actors.actors
+        if etype == "Battles":
+            ids = list(dict.fromkeys(m.actor for m in mentions))
+            irregular = [a for a in ids if reg[a].kind in ("insurgent", "unknown")]
+            forces = [
+                a
+                for a in ids
+                if reg[a].kind in ("state", "kurdish_state", "foreign_state")
+                or (reg[a].kind == "militia" and a not in irregular)
+            ]
+            if irregular and forces:
+                return reg[irregular[0]].name, reg[forces[0]].name
+            if actor1 == reg["tribes"].name and actor2 is None:
+                return actor1, actor1
+        if actor2 is None and location is not None and etype != "Strategic developments":
+            if location.place in US_HOSTED and actor1 != reg["us_forces"].name:
+                actor2 = reg["us_forces"].name
+            elif location.country == "Israel" and actor1 != reg["israeli_forces"].name:
+                actor2 = reg["israeli_forces"].name
+        if (
+            actor2 is None
+            and (etype == "Violence against civilians" or _CIVILIAN_HINT.search(norm))
+            and etype not in ("Strategic developments", "Battles")
+        ):
+            actor2 = reg["civilians"].name
+        return actor1, actor2
 
     # --- type -------------------------------------------------------------------------------------------
     def _attack_type(self, norm: str, family: str | None, mentions: list[Mention]) -> tuple[str, str]:
@@ -231,19 +729,28 @@ class Extractor:
             return "Violence against civilians", "Abduction/forced disappearance"
         if ARREST.search(norm) and not CLASH.search(norm):
             return "Strategic developments", "Arrests"
-        if (ASSASSINATION.search(norm) or KILL_CIVILIAN.search(norm)) and not _any_state_object(norm, mentions, self):
+        armed = _any_state_object(norm, mentions, self)
+        if CLASH.search(norm) and (armed or len({m.actor for m in mentions}) > 1):
+            return "Battles", "Armed clash"
+        if not armed and (
+            ASSASSINATION.search(norm) or KILL_CIVILIAN.search(norm) or family == "small" or _KILLED.search(norm)
+        ):
             return "Violence against civilians", "Attack"
         return "Battles", "Armed clash"
 
     # --- actors -----------------------------------------------------------------------------------------
-    def _roles(self, norm: str, mentions: list[Mention], label: str, etype: str,
-               sub: str) -> tuple[str | None, str | None, str | None, str | None]:
+    def _roles(
+        self, norm: str, mentions: list[Mention], label: str, etype: str, sub: str
+    ) -> tuple[str | None, str | None, str | None, str | None]:
         reg = self.actors.actors
         seen: dict[str, str] = {}  # actor id -> role ("subject" | "object" | "")
         for m in mentions:
-            before = norm[max(0, m.start - 40):m.start]
-            role = "subject" if m.person or _SUBJECT_BEFORE.search(before) else (
-                "object" if _OBJECT_BEFORE.search(before) else "")
+            before = norm[max(0, m.start - 40) : m.start]
+            role = (
+                "subject"
+                if m.person or _SUBJECT_BEFORE.search(before)
+                else ("object" if _OBJECT_BEFORE.search(before) else "")
+            )
             if m.start < 3 and role == "object":
                 role = ""
             if m.actor not in seen or (seen[m.actor] == "" and role):
@@ -287,9 +794,12 @@ class Extractor:
 
     # --- target -----------------------------------------------------------------------------------------
     def _target(self, norm: str, actor2: str | None) -> str | None:
-        cue = re.search(r"ستهدف|ستهداف|(?<!\w)(?:targeting|targeted|targets|struck|hit|attacked|attack on|"
-                        r"attacks on)(?!\w)|هجوم على|هجوما على|ضد", norm)
-        window = norm[cue.end():cue.end() + 70] if cue else norm[:120]
+        cue = re.search(
+            r"ستهدف|ستهداف|(?<!\w)(?:targeting|targeted|targets|struck|hit|attacked|attack on|"
+            r"attacks on)(?!\w)|هجوم على|هجوما على|ضد",
+            norm,
+        )
+        window = norm[cue.end() : cue.end() + 70] if cue else norm[:120]
         noun = next((name for name, rx in TARGET_NOUNS if rx.search(window)), None)
         if noun is None:
             return None
@@ -335,10 +845,17 @@ class Extractor:
 
         _, best, form = min(found, key=key)
         gaz = self.places
-        return Location(name=form, place=best.place, name_en=best.name,
-                        district=gaz.name(best.district) if best.district else None,
-                        governorate=gaz.name(best.governorate) if best.governorate else None,
-                        country=gaz.name(best.country), lat=best.lat, lon=best.lon, precision=best.precision)
+        return Location(
+            name=form,
+            place=best.place,
+            name_en=best.name,
+            district=gaz.name(best.district) if best.district else None,
+            governorate=gaz.name(best.governorate) if best.governorate else None,
+            country=gaz.name(best.country),
+            lat=best.lat,
+            lon=best.lon,
+            precision=best.precision,
+        )
 
 
 def _has(mentions: list[Mention], actor: str) -> bool:
@@ -350,11 +867,12 @@ def _any_state_object(norm: str, mentions: list[Mention], ex: Extractor) -> bool
     against civilians)."""
     reg = ex.actors.actors
     for m in mentions:
-        before = norm[max(0, m.start - 40):m.start]
+        before = norm[max(0, m.start - 40) : m.start]
         if reg[m.actor].kind in _STATE_KINDS | {"foreign_state", "militia"} and _OBJECT_BEFORE.search(before):
             return True
-    return bool(re.search(r"منتسب|جندي|جنود|ضابط|مقاتل|عناصر|soldier|soldiers|officer|fighters|troops|policem",
-                          norm)) and not re.search(r"ناشط|صحفي|activist|journalist|مدني|civilian", norm)
+    return bool(
+        re.search(r"منتسب|جندي|جنود|ضابط|مقاتل|عناصر|soldier|soldiers|officer|fighters|troops|policem", norm)
+    ) and not re.search(r"ناشط|صحفي|activist|journalist|مدني|civilian", norm)
 
 
 def _weapon(norm: str) -> tuple[str | None, str | None]:
@@ -383,8 +901,8 @@ def _number(token: str) -> int | None:
     if token in _EN_NUM:
         return _EN_NUM[token]
     for prefix in ("", *_AR_PREFIX):
-        if token.startswith(prefix) and token[len(prefix):] in _AR_NUM:
-            return _AR_NUM[token[len(prefix):]]
+        if token.startswith(prefix) and token[len(prefix) :] in _AR_NUM:
+            return _AR_NUM[token[len(prefix) :]]
     return None
 
 
@@ -396,10 +914,10 @@ def _count_near(norm: str, rx: re.Pattern[str], stop: re.Pattern[str]) -> int | 
         word = m.group(0)
         if word in _DUAL:
             return _DUAL[word]
-        before = _TOKEN.findall(norm[max(0, m.start() - 40):m.start()])[-3:]
-        after_text = norm[m.end():m.end() + 50]
+        before = _TOKEN.findall(norm[max(0, m.start() - 40) : m.start()])[-3:]
+        after_text = norm[m.end() : m.end() + 50]
         cut = stop.search(after_text)
-        after = _TOKEN.findall(after_text[:cut.start()] if cut else after_text)[:4]
+        after = _TOKEN.findall(after_text[: cut.start()] if cut else after_text)[:4]
         for tok in reversed(before):
             if stop.fullmatch(tok) or rx.fullmatch(tok):
                 break
@@ -410,11 +928,15 @@ def _count_near(norm: str, rx: re.Pattern[str], stop: re.Pattern[str]) -> int | 
             value = _number(tok)
             if value is not None and not (tok in ("a", "an") and i > 0):
                 return value
-            if tok in _DUAL_NOUNS or " ".join(after[i:i + 2]) in _DUAL_NOUNS:
+            if tok in _DUAL_NOUNS or " ".join(after[i : i + 2]) in _DUAL_NOUNS:
                 return 2
-        if after and word in ("مقتل", "استشهاد", "اصابه", "مصرع", "اغتيال") \
-                and re.fullmatch(rf"[{_AR}]{{2,}}", after[0]) and not re.search(r"(?:ين|ون|ات|اء)$", after[0]) \
-                and not after[0].startswith("ال"):
+        if (
+            after
+            and word in ("مقتل", "استشهاد", "اصابه", "مصرع", "اغتيال")
+            and re.fullmatch(rf"[{_AR}]{{2,}}", after[0])
+            and not re.search(r"(?:ين|ون|ات|اء)$", after[0])
+            and not after[0].startswith("ال")
+        ):
             return 1  # "مقتل جندي": one
         if before and before[-1] in ("a", "an", "one") and word in ("killed", "wounded", "injured", "dead"):
             return 1
