@@ -97,7 +97,8 @@ def test_the_headline_of_the_issue() -> None:
     assert event is not None
     assert (event.event_type, event.sub_event_type, event.plover) == (
         "Explosions/Remote violence", "Remote explosive/landmine/IED", "ASSAULT")
-    assert (event.actor1, event.actor2, event.target, event.weapon) == ("STAT", "US Forces", "US logistics convoy", "IED")
+    assert (event.actor1, event.actor2, event.target, event.weapon) == (
+        "STAT", "US Forces", "US logistics convoy", "IED")
     assert event.location and (event.location.governorate, event.location.district) == ("Qadisiyah", "Diwaniyah")
     assert event.location.lat and event.location.lon
     assert event.headline().startswith("Attack claim") and "Diwaniyah, Qadisiyah · STAT → US logistics convoy · IED" \
@@ -121,7 +122,8 @@ def test_types_casualties_and_time() -> None:
     e = ex.extract("Angry protesters set fire to the Iranian consulate in Najaf", ["protest"], T)
     assert e and (e.event_type, e.sub_event_type) == ("Riots", "Violent demonstration")
     e = ex.extract("Kata'ib Hezbollah warns US forces: leave Iraq or face our fire", ["threat"], T)
-    assert e and (e.event_type, e.plover, e.actor1, e.actor2) == ("Threat", "THREATEN", "Kata'ib Hezbollah", "US Forces")
+    assert e and (e.event_type, e.plover, e.actor1, e.actor2) == (
+        "Threat", "THREATEN", "Kata'ib Hezbollah", "US Forces")
     assert ex.extract("a quiet post", [], T) is None
     for etype, subs in EVENT_TYPES.items():
         assert subs and all(code.isupper() for code in subs.values()), etype
