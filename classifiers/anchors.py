@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -78,13 +79,19 @@ def _by_level(places: frozenset[str]) -> tuple[frozenset[str], frozenset[str], f
 
 
 class Gazetteer:
-    def __init__(self, places: dict[str, list[str]], levels: dict[str, list[str]] | None = None) -> None:
+    """Surface forms (``cues/places.yaml``) and levels. ``levels`` is the administrative gazetteer
+    (``events/gazetteer.yaml``): its ``countries`` are level 0, its ``governorates`` level 1, everything
+    else (districts, towns, bases, squares) the fine level 2."""
+
+    def __init__(self, places: dict[str, list[str]], levels: dict[str, Any] | None = None) -> None:
         arabic: list[tuple[str, str]] = []
         latin: list[tuple[str, str]] = []
+        self.form_of: dict[str, str] = {}  # normalised form -> the form as the gazetteer writes it
         for canon, forms in places.items():
             for form in forms:
                 norm = normalize_for_match(form).replace("-", " ")
                 (arabic if _ARABIC.search(norm) else latin).append((norm, canon))
+                self.form_of.setdefault(norm, form)
         arabic.sort(key=lambda x: -len(x[0]))  # longest forms first: "مطار اربيل" wins over "اربيل"
         latin.sort(key=lambda x: -len(x[0]))
         self._arabic = arabic
@@ -92,16 +99,33 @@ class Gazetteer:
                        if latin else None)
         self._latin_map = dict(latin)
         levels = levels or {}
-        self.level = {pid: 0 for pid in levels.get("countries", [])}
-        self.level.update({pid: 1 for pid in levels.get("governorates", [])})
+        self.level = {pid: 0 for pid in levels.get("countries") or ()}
+        self.level.update({pid: 1 for pid in levels.get("governorates") or ()})
 
     @classmethod
     @lru_cache(maxsize=1)
     def default(cls) -> Gazetteer:
-        cues = resources.files("classifiers").joinpath("cues")
-        places = yaml.safe_load(cues.joinpath("places.yaml").read_text("utf-8")) or {}
-        levels = yaml.safe_load(cues.joinpath("place_levels.yaml").read_text("utf-8")) or {}
+        root = resources.files("classifiers")
+        places = yaml.safe_load(root.joinpath("cues", "places.yaml").read_text("utf-8")) or {}
+        levels = yaml.safe_load(root.joinpath("events", "gazetteer.yaml").read_text("utf-8")) or {}
         return cls(places, levels)
+
+    def find(self, norm: str) -> list[tuple[int, str, str]]:
+        """Every place named in a text already through ``normalize_for_match``: ``(position, id, form as
+        the gazetteer writes it)`` in text order; the same matching as ``places``."""
+        norm = norm.replace("-", " ")
+        found: list[tuple[int, str, str]] = []
+        for form, canon in self._arabic:
+            start = norm.find(form)
+            if start < 0:
+                continue
+            found.append((start, canon, self.form_of[form]))
+            norm = norm.replace(form, " " * len(form))  # same length: later positions stay true
+        if self._latin is not None:
+            for match in self._latin.finditer(norm):
+                found.append((match.start(), self._latin_map[match.group(1)], self.form_of[match.group(1)]))
+        found.sort()
+        return found
 
     def at_level(self, places: frozenset[str], level: int) -> frozenset[str]:
         return frozenset(p for p in places if self.level.get(p, 2) == level)

@@ -361,11 +361,13 @@ from monitor.cli_sinks import alerts_app, dead_app, silence_app  # noqa: E402 - 
 app.add_typer(silence_app, name="silence")
 app.add_typer(dead_app, name="dead")
 app.add_typer(alerts_app, name="alerts")
+from monitor.cli_export import export as _export  # noqa: E402
 from monitor.cli_service import check as _check  # noqa: E402 - registered after the core commands
 from monitor.cli_service import config_app as _config_app  # noqa: E402
 from monitor.cli_service import run as _run  # noqa: E402
 
 app.command("run")(_run)
+app.command("export")(_export)
 app.command("check")(_check)
 app.add_typer(_config_app, name="config")
 

@@ -72,6 +72,9 @@ def silence_add(
     platform: Annotated[str | None, typer.Option("--platform", help="telegram | x")] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="one of the source tags")] = None,
     text: Annotated[str | None, typer.Option("--text", help="substring of the post text (any case)")] = None,
+    governorate: Annotated[str | None, typer.Option("--governorate", help="the event's governorate")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="the event's actor1/actor2 (part of a name)")] = None,
+    type_: Annotated[str | None, typer.Option("--type", help="the event's (sub-)event type")] = None,
     comment: Annotated[str, typer.Option("--comment", help="why (shown in list)")] = "",
     by: Annotated[str, typer.Option("--by", help="who")] = "",
     namespace: Namespace = "monitor",
@@ -82,7 +85,8 @@ def silence_add(
     except ValueError as exc:
         fail(str(exc))
     matchers = {k: v for k, v in {"label": label, "channel": channel, "platform": platform, "tag": tag,
-                                  "text": text}.items() if v}
+                                  "text": text, "governorate": governorate, "actor": actor,
+                                  "type": type_}.items() if v}
     if not matchers:
         fail("give at least one matcher: " + ", ".join(f"--{m}" for m in MATCHERS))
 
@@ -271,10 +275,14 @@ def alerts_list(
     until: Annotated[str | None, typer.Option("--until", help="first seen before: 30m or ISO time")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 20,
     unacked: Annotated[bool, typer.Option("--unacked", help="hide alerts an analyst acked")] = False,
+    governorate: Annotated[list[str] | None, typer.Option("--governorate", help="the event's (repeatable)")] = None,
+    actor: Annotated[list[str] | None, typer.Option("--actor", help="actor1/actor2 of the event (repeatable)")] = None,
+    type_: Annotated[list[str] | None, typer.Option("--type", help="(sub-)event type (repeatable)")] = None,
     as_json: AsJson = False,
     namespace: Namespace = "monitor",
 ) -> None:
     """Alerts (latest state per alert id), most recently changed first. Times are the story's first post."""
+    from monitor.routing import event_matches
     try:
         lo = parse_when(since) if since else None
         hi = parse_when(until) if until else None
@@ -291,6 +299,9 @@ def alerts_list(
             if (lo and (when is None or when < lo)) or (hi and (when is None or when > hi)):
                 continue
             if unacked and alert.alert_id in acked:
+                continue
+            if (governorate or actor or type_) and not event_matches(
+                    alert.event_record, governorates=governorate or (), actors=actor or (), types=type_ or ()):
                 continue
             out.append((entry_id, alert, acked.get(alert.alert_id)))
             if len(out) >= limit:

@@ -1,4 +1,5 @@
-"""Typed boundaries of the pipeline: Post (what a source said), Classification, Alert (what an analyst gets).
+"""Typed boundaries of the pipeline: Post (what a source said), Classification, Event (who did what to whom,
+where and when: extracted from a flagged post), Alert (what an analyst gets).
 
 Every stage exchanges these objects; on Redis streams they travel as JSON (``to_json`` / ``from_json``).
 """
@@ -76,6 +77,7 @@ class Post:
     source_ref: str | None = None  # where it came from: "file.json:123", "telethon:<channel>", ...
     source_id: str | None = None  # the config source that collected it (live service)
     tags: list[str] = field(default_factory=list)  # the source's tags (routing)
+    event: dict[str, Any] | None = None  # Event.to_dict() of a flagged post (set by the classify stage)
 
     def __post_init__(self) -> None:
         self.message_id = str(self.message_id)
@@ -97,6 +99,7 @@ class Post:
             "date": iso(self.date),
             "text": self.text,
             "lang": self.lang,
+            "event": self.event,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -141,6 +144,131 @@ class Classification:
         return data
 
 
+# ACLED event types and sub-event types the extractor emits, with their PLOVER code. ``Threat`` is ours:
+# ACLED records no threats, analysts here want them (a statement, not an act: PLOVER THREATEN).
+EVENT_TYPES: dict[str, dict[str, str]] = {
+    "Battles": {"Armed clash": "FIGHT", "Government regains territory": "FIGHT",
+                "Non-state actor overtakes territory": "FIGHT"},
+    "Explosions/Remote violence": {"Air/drone strike": "FIGHT", "Shelling/artillery/missile attack": "FIGHT",
+                                   "Remote explosive/landmine/IED": "ASSAULT", "Suicide bomb": "ASSAULT",
+                                   "Grenade": "ASSAULT", "Chemical weapon": "ASSAULT"},
+    "Violence against civilians": {"Attack": "ASSAULT", "Abduction/forced disappearance": "ASSAULT",
+                                   "Sexual violence": "ASSAULT"},
+    "Protests": {"Peaceful protest": "PROTEST", "Protest with intervention": "PROTEST",
+                 "Excessive force against protesters": "COERCE"},
+    "Riots": {"Violent demonstration": "PROTEST", "Mob violence": "ASSAULT"},
+    "Strategic developments": {"Arrests": "COERCE", "Disrupted weapons use": "COERCE",
+                               "Looting/property destruction": "COERCE", "Agreement": "AGREE",
+                               "Change to group/activity": "MOBILIZE", "Headquarters or base established": "MOBILIZE",
+                               "Non-violent transfer of territory": "CONCEDE", "Other": "MOBILIZE"},
+    "Threat": {"Threat": "THREATEN"},
+}
+
+
+@dataclass(slots=True)
+class Location:
+    """Where an event happened, resolved offline from the gazetteer (``classifiers/events/gazetteer.yaml``)."""
+
+    name: str  # the place as the gazetteer writes the form found in the text
+    place: str  # gazetteer id
+    name_en: str | None = None  # English name of the place
+    district: str | None = None  # English names
+    governorate: str | None = None
+    country: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    precision: str = "town"  # point | town | district | governorate | country
+
+
+@dataclass(slots=True)
+class Event:
+    """Who did what to whom, where and when: one record per flagged post (and the story's best on its alert).
+
+    ``event_type`` / ``sub_event_type`` follow ACLED (``EVENT_TYPES``), ``plover`` the PLOVER ontology;
+    actors are canonical names from the registry (``classifiers/events/actors.yaml``); ``event_time`` is
+    the post's time unless the text moves it (``time_basis`` names the phrase: "yesterday", "فجر اليوم")."""
+
+    event_type: str
+    sub_event_type: str
+    plover: str
+    label: str  # the classifier label it was extracted for: threat | attack_claim | protest
+    event_time: str  # ISO UTC
+    time_basis: str = "post"
+    actor1: str | None = None
+    assoc_actor_1: str | None = None
+    actor2: str | None = None
+    assoc_actor_2: str | None = None
+    target: str | None = None
+    weapon: str | None = None
+    fatalities: int | None = None
+    injured: int | None = None
+    location: Location | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = _fields(self)
+        data["location"] = _fields(self.location) if self.location else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        loc = values.get("location")
+        if isinstance(loc, dict):
+            values["location"] = Location(**{k: v for k, v in loc.items() if k in Location.__dataclass_fields__})
+        return cls(**values)
+
+    def where(self) -> str | None:
+        loc = self.location
+        if loc is None:
+            return None
+        head = loc.name_en or loc.name
+        tail = loc.governorate if loc.governorate and loc.governorate != head else None
+        if tail is None and loc.country and loc.country not in (head, "Iraq"):
+            tail = loc.country
+        return f"{head}, {tail}" if tail else head
+
+    def headline(self) -> str:
+        """One English line: ``Attack claim · Diwaniyah, Qadisiyah · STAT → US logistics convoy · IED``."""
+        kind = {"attack_claim": "Attack claim", "threat": "Threat", "protest": "Protest"}.get(self.label, self.label)
+        if self.event_type == "Riots":
+            kind = "Riot"
+        parts = [f"{kind} ({self.sub_event_type})" if self.event_type not in ("Threat",) else kind]
+        where = self.where()
+        if where:
+            parts.append(where)
+        against = self.target or self.actor2
+        if self.actor1 or against:
+            parts.append(" → ".join(x for x in (self.actor1 or "?", against) if x))
+        if self.weapon:
+            parts.append(self.weapon)
+        toll = ", ".join(f"{n} {w}" for n, w in ((self.fatalities, "killed"), (self.injured, "injured")) if n)
+        if toll:
+            parts.append(toll)
+        return " · ".join(parts)
+
+
+def event_completeness(event: dict[str, Any] | None) -> tuple[int, int]:
+    """How much an event record says (fields filled, then location precision): the story's best event is
+    the member post's event that says most (the first one on a tie)."""
+    if not event:
+        return (-1, -1)
+    keys = ("actor1", "actor2", "target", "weapon", "fatalities", "injured")
+    filled = sum(1 for k in keys if event.get(k) is not None)
+    loc = event.get("location") or {}
+    precision = {"point": 4, "town": 3, "district": 2, "governorate": 1, "country": 0}.get(loc.get("precision"), -1)
+    return (filled + (2 if loc else 0), precision)
+
+
+def event_headline(event: dict[str, Any] | None) -> str | None:
+    """The headline of an event as stored on a post or alert (a dict), or None."""
+    if not event:
+        return None
+    try:
+        return Event.from_dict(event).headline()
+    except (TypeError, ValueError):
+        return None
+
+
 @dataclass(slots=True)
 class Alert:
     """One story as an analyst sees it: the first post, every other post merged into it, labels and scores.
@@ -159,6 +287,9 @@ class Alert:
     first_seen: str | None = None
     sources: int = 1
     tags: list[str] = field(default_factory=list)
+    # the story's best Event (Event.to_dict()); ``event`` above is the alert event kind (new | update)
+    event_record: dict[str, Any] | None = None
+    titles: dict[str, str] = field(default_factory=dict)  # "platform:channel" -> display name (title, @user)
 
     def contract(self) -> dict[str, Any]:
         """The object printed by ``monitor replay --output jsonl`` (keys fixed by the CLI contract)."""
@@ -168,6 +299,7 @@ class Alert:
             "scores": self.scores,
             "post": self.post,
             "related": self.related,
+            "event": self.event_record,
         }
 
     def to_json(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from monitor.models import Alert
 from monitor.sinks.config import RouteConfig
 
-__all__ = ["Router", "route_matches"]
+__all__ = ["Router", "event_matches", "route_matches"]
 
 
 def route_matches(route: RouteConfig, alert: Alert) -> bool:
@@ -32,7 +32,33 @@ def route_matches(route: RouteConfig, alert: Alert) -> bool:
             return False
     if route.tags and not set(route.tags) & set(alert.tags):
         return False
+    if (route.governorates or route.actors or route.event_types) and not event_matches(
+            alert.event_record, governorates=route.governorates, actors=route.actors, types=route.event_types):
+        return False
     return not (route.platforms and alert.post.get("platform") not in route.platforms)
+
+
+def _fold(value: object) -> str:
+    return str(value or "").casefold().replace("'", "").replace("’", "").strip()
+
+
+def event_matches(event: dict | None, *, governorates: Iterable[str] = (), actors: Iterable[str] = (),
+                  types: Iterable[str] = ()) -> bool:
+    """Whether an alert's event satisfies every given list (any value of each; case, apostrophes ignored):
+    ``governorates`` the event's governorate, ``actors`` its actor1/actor2 (or their associated actors;
+    a value matches a name it is part of: "Hezbollah" matches "Kata'ib Hezbollah"), ``types`` its event type
+    or sub-event type. An alert without an event matches none."""
+    governorates, actors, types = list(governorates), list(actors), list(types)
+    if not event:
+        return not (governorates or actors or types)
+    loc = event.get("location") or {}
+    if governorates and _fold(loc.get("governorate")) not in {_fold(g) for g in governorates}:
+        return False
+    names = [_fold(event.get(k)) for k in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2") if event.get(k)]
+    if actors and not any(_fold(a) and _fold(a) in n for a in actors for n in names):
+        return False
+    return not (types and not {_fold(event.get("event_type")), _fold(event.get("sub_event_type"))}
+                & {_fold(t) for t in types})
 
 
 class Router:

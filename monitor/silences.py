@@ -17,10 +17,12 @@ import redis.asyncio as aioredis
 
 from monitor.keys import Keys
 from monitor.models import Alert, iso, parse_iso
+from monitor.routing import event_matches
 
 __all__ = ["MATCHERS", "Silence", "SilenceStore", "parse_duration", "parse_when"]
 
-MATCHERS = ("label", "channel", "platform", "tag", "text")
+MATCHERS = ("label", "channel", "platform", "tag", "text", "governorate", "actor", "type")
+_EVENT_MATCHERS = {"governorate": "governorates", "actor": "actors", "type": "types"}  # on the alert's event
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -74,6 +76,8 @@ class Silence:
         post = alert.post
         for name, value in self.matchers.items():
             if name == "label" and value not in alert.labels:
+                return False
+            if name in _EVENT_MATCHERS and not event_matches(alert.event_record, **{_EVENT_MATCHERS[name]: [value]}):
                 return False
             if name == "tag" and value not in alert.tags:
                 return False

@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 
 from classifiers.normalize import normalize_for_match
 from monitor.keys import Keys
-from monitor.models import Alert, Classification, Post
+from monitor.models import Alert, Classification, Post, event_completeness
 from monitor.signatures import MatchConfig, Signature, SignaturePool, near_copy, same_story
 
 log = logging.getLogger(__name__)
@@ -52,15 +52,23 @@ def merge_alert(alert: Alert, post: Post, result: Classification) -> Alert:
     related = [*alert.related, post.brief()]
     channels = {(alert.post["platform"], alert.post["channel"])} | {(p["platform"], p["channel"]) for p in related}
     first_seen = min(alert.first_seen or alert.post["date"], post.brief()["date"])
+    best = alert.event_record
+    if event_completeness(post.event) > event_completeness(best):
+        best = post.event
     return Alert(alert_id=alert.alert_id, event="update", labels=labels, scores=dict(sorted(scores.items())),
                  post=alert.post, related=related, cues=dict(sorted(cues.items())), first_seen=first_seen,
-                 sources=len(channels), tags=list(dict.fromkeys([*alert.tags, *post.tags])))
+                 sources=len(channels), tags=list(dict.fromkeys([*alert.tags, *post.tags])), event_record=best,
+                 titles={**alert.titles, **_title(post)})
+
+
+def _title(post: Post) -> dict[str, str]:
+    return {f"{post.platform}:{post.channel}": post.channel_title} if post.channel_title else {}
 
 
 def new_alert(post: Post, result: Classification) -> Alert:
     return Alert(alert_id=story_id_for(post), event="new", labels=list(result.labels), scores=dict(result.scores),
                  post=post.brief(), related=[], cues=dict(result.cues), first_seen=post.brief()["date"], sources=1,
-                 tags=list(post.tags))
+                 tags=list(post.tags), event_record=post.event, titles=_title(post))
 
 
 class StoryIndex:

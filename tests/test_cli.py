@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import DEMO, FIXTURES, ROOT
 
 MONITOR = [sys.executable, "-m", "monitor.cli"]
-POST_KEYS = {"platform", "channel", "message_id", "url", "date", "text", "lang"}
+POST_KEYS = {"platform", "channel", "message_id", "url", "date", "text", "lang", "event"}
 
 
 def run(args: list[str], env: dict[str, str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -24,7 +24,8 @@ def test_replay_jsonl_contract(cli_env: dict[str, str]) -> None:
     alerts = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert alerts
     for alert in alerts:
-        assert set(alert) == {"alert_id", "labels", "scores", "post", "related"}  # exact: tooling relies on it
+        # exact: tooling relies on it
+        assert set(alert) == {"alert_id", "labels", "scores", "post", "related", "event"}
         assert set(alert["post"]) == POST_KEYS
         assert all(set(rel) == POST_KEYS for rel in alert["related"])
         assert alert["labels"] and set(alert["labels"]) <= set(alert["scores"])

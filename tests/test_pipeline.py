@@ -110,7 +110,7 @@ def test_replay_demo_end_to_end(redis_url: str, classifier) -> None:  # type: ig
     assert {lb for a in alerts for lb in a["labels"]} == {"threat", "attack_claim", "protest"}
     for a in alerts:
         assert set(a) >= {"alert_id", "labels", "scores", "post", "related"}
-        assert set(a["post"]) == {"platform", "channel", "message_id", "url", "date", "text", "lang"}
+        assert set(a["post"]) == {"platform", "channel", "message_id", "url", "date", "text", "lang", "event"}
     assert left == 0  # the replay namespace is removed
 
 

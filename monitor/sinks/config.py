@@ -61,3 +61,6 @@ class RouteConfig(BaseModel):
     min_score: float = Field(default=0.0, ge=0, le=1)
     tags: list[str] = Field(default_factory=list, description="any of these source tags")
     platforms: list[Literal["telegram", "x"]] = Field(default_factory=list)
+    governorates: list[str] = Field(default_factory=list, description="any of these (the event's, English name)")
+    actors: list[str] = Field(default_factory=list, description="actor1 or actor2 of the event is one of these")
+    event_types: list[str] = Field(default_factory=list, description="ACLED event or sub-event type, or Threat")

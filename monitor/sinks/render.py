@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from monitor.models import Alert, parse_iso
+from monitor.models import Alert, event_headline, parse_iso
 from monitor.sinks.console import BAGHDAD, cue_text
 
 __all__ = ["digest_html", "digest_subject", "digest_text", "email_html", "email_subject", "email_text",
-           "isolate", "labels_line", "slack_alert_blocks", "slack_group_blocks", "slack_text",
+           "headline", "isolate", "labels_line", "slack_alert_blocks", "slack_group_blocks", "slack_text",
            "slack_update_blocks", "source_name", "times"]
 
 FSI, PDI = "\u2068", "\u2069"
@@ -30,9 +30,18 @@ def labels_line(alert: Alert) -> str:
     return ", ".join(f"{lb} {alert.scores.get(lb, 0.0):.2f}" for lb in alert.labels) or "(no label)"
 
 
-def source_name(post: dict[str, Any]) -> str:
-    """``telegram/sabq_news #1234``: platform, channel and the platform's message id."""
-    return f"{post.get('platform', '?')}/{post.get('channel', '?')} #{post.get('message_id', '?')}"
+def source_name(post: dict[str, Any], titles: dict[str, str] | None = None) -> str:
+    """``telegram/Sabereen News #1234``: platform, channel (its name when known: the export's chat name,
+    the Telegram title, the X @username; otherwise the handle or id) and the platform's message id."""
+    channel = str(post.get("channel", "?"))
+    name = (titles or {}).get(f"{post.get('platform')}:{channel}") or channel
+    return f"{post.get('platform', '?')}/{name} #{post.get('message_id', '?')}"
+
+
+def headline(alert: Alert) -> str | None:
+    """The alert's event in one English line (``Attack claim (…) · Diwaniyah, Qadisiyah · STAT → US
+    logistics convoy · IED``), or None when no event was extracted."""
+    return event_headline(alert.event_record)
 
 
 def times(post: dict[str, Any]) -> tuple[str, str]:
@@ -74,7 +83,9 @@ def _slack_link(url: str | None, label: str) -> str:
 def slack_text(alert: Alert) -> str:
     """The notification / fallback text of a message (what a phone shows)."""
     url = alert.post.get("url")
-    return f"[{labels_line(alert)}] {one_line(str(alert.post.get('text', '')), 140)}" + (f" {url}" if url else "")
+    line = headline(alert)
+    return ((f"{line} | " if line else "") + f"[{labels_line(alert)}] {one_line(str(alert.post.get('text', '')), 140)}"
+            + (f" {url}" if url else ""))
 
 
 def slack_alert_blocks(alert: Alert) -> list[dict[str, Any]]:
@@ -84,9 +95,14 @@ def slack_alert_blocks(alert: Alert) -> list[dict[str, Any]]:
     header = "🚨 " + " · ".join(f"{lb.upper()} {alert.scores.get(lb, 0.0):.2f}" for lb in alert.labels)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _truncate(header or "🚨 alert", 150)}},
+    ]
+    line = headline(alert)
+    if line:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{_mrkdwn_escape(line)}*"}})
+    blocks += [
         {"type": "section", "fields": [
             {"type": "mrkdwn", "text": f"*Labels*\n{labels_line(alert)}"},
-            {"type": "mrkdwn", "text": f"*Source*\n{_slack_link(post.get('url'), source_name(post))}"},
+            {"type": "mrkdwn", "text": f"*Source*\n{_slack_link(post.get('url'), source_name(post, alert.titles))}"},
             {"type": "mrkdwn", "text": f"*Time*\n{utc_time}\n{baghdad_time}"},
             {"type": "mrkdwn", "text": f"*Sources*\n{alert.sources} (alert `{alert.alert_id}`)"},
         ]},
@@ -97,7 +113,7 @@ def slack_alert_blocks(alert: Alert) -> list[dict[str, Any]]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": f"<{post['url']}|Open the source post>"}})
     if alert.related:
-        lines = [_related_line(rel) for rel in alert.related[:SLACK_RELATED_LIMIT]]
+        lines = [_related_line(rel, alert.titles) for rel in alert.related[:SLACK_RELATED_LIMIT]]
         if len(alert.related) > SLACK_RELATED_LIMIT:
             lines.append(f"… and {len(alert.related) - SLACK_RELATED_LIMIT} more")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _truncate(
@@ -108,9 +124,9 @@ def slack_alert_blocks(alert: Alert) -> list[dict[str, Any]]:
     return blocks
 
 
-def _related_line(rel: dict[str, Any]) -> str:
+def _related_line(rel: dict[str, Any], titles: dict[str, str] | None = None) -> str:
     snippet = _mrkdwn_escape(one_line(str(rel.get("text", "")), 90))
-    return f"• {_slack_link(rel.get('url'), source_name(rel))} {FSI}{snippet}{PDI}"
+    return f"• {_slack_link(rel.get('url'), source_name(rel, titles))} {FSI}{snippet}{PDI}"
 
 
 def _cues_line(alert: Alert) -> str:
@@ -120,7 +136,7 @@ def _cues_line(alert: Alert) -> str:
 def slack_update_blocks(alert: Alert) -> list[dict[str, Any]]:
     """A story update as a thread reply: the newest source and the new total."""
     newest = alert.related[-1] if alert.related else alert.post
-    text = (f"*Also reported by* {_related_line(newest).removeprefix('• ')}\n"
+    text = (f"*Also reported by* {_related_line(newest, alert.titles).removeprefix('• ')}\n"
             f"now {alert.sources} sources · {labels_line(alert)}")
     return [{"type": "section", "text": {"type": "mrkdwn", "text": _truncate(text, SLACK_TEXT_LIMIT)}}]
 
@@ -132,11 +148,14 @@ def slack_group_blocks(alerts: list[Alert]) -> list[dict[str, Any]]:
     for alert in alerts:
         post = alert.post
         utc_time, baghdad_time = times(post)
-        text = (f"*{_mrkdwn_escape(labels_line(alert))}* · {_slack_link(post.get('url'), source_name(post))} · "
+        line = headline(alert)
+        text = ((f"*{_mrkdwn_escape(line)}*\n" if line else "") +
+                f"*{_mrkdwn_escape(labels_line(alert))}* · "
+                f"{_slack_link(post.get('url'), source_name(post, alert.titles))} · "
                 f"{utc_time} ({baghdad_time}) · {alert.sources} source(s)\n"
                 f"{isolate(_mrkdwn_escape(one_line(str(post.get('text', '')), 400)))}")
         if alert.related:
-            text += "\n" + "\n".join(_related_line(rel) for rel in alert.related[:3])
+            text += "\n" + "\n".join(_related_line(rel, alert.titles) for rel in alert.related[:3])
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _truncate(text, SLACK_TEXT_LIMIT)}})
         blocks.append({"type": "divider"})
     return blocks[:50]
@@ -145,21 +164,26 @@ def slack_group_blocks(alerts: list[Alert]) -> list[dict[str, Any]]:
 # --- mail --------------------------------------------------------------------------------------------------
 
 def email_subject(alert: Alert) -> str:
+    line = headline(alert)
+    if line:
+        return f"[{labels_line(alert)}] {one_line(line, 110)}"
     return f"[{labels_line(alert)}] {one_line(str(alert.post.get('text', '')), 70)}"
 
 
 def _text_block(alert: Alert) -> list[str]:
     post = alert.post
     utc_time, baghdad_time = times(post)
-    lines = [f"ALERT {alert.alert_id}  [{labels_line(alert)}]  sources={alert.sources}",
-             f"  {source_name(post)}  {utc_time} ({baghdad_time})",
+    line = headline(alert)
+    lines = [*([line] if line else []),
+             f"ALERT {alert.alert_id}  [{labels_line(alert)}]  sources={alert.sources}",
+             f"  {source_name(post, alert.titles)}  {utc_time} ({baghdad_time})",
              *(f"  | {line}" for line in str(post.get("text", "")).splitlines() if line.strip())]
     if post.get("url"):
         lines.append(f"  link: {post['url']}")
     for label, cues in alert.cues.items():
         lines.append(f"  cues {label}: {cue_text(cues)}")
     for rel in alert.related:
-        lines.append(f"  + {source_name(rel)} {rel.get('date', '')} {rel.get('url') or ''}".rstrip())
+        lines.append(f"  + {source_name(rel, alert.titles)} {rel.get('date', '')} {rel.get('url') or ''}".rstrip())
         lines.append(f"    {one_line(str(rel.get('text', '')), 120)}")
     return lines
 
@@ -172,10 +196,12 @@ def _html_block(alert: Alert) -> str:
     post = alert.post
     utc_time, baghdad_time = times(post)
     e = html.escape
-    link = (f'<a href="{e(post["url"], quote=True)}">{e(source_name(post))}</a>' if post.get("url")
-            else e(source_name(post)))
+    name = source_name(post, alert.titles)
+    link = f'<a href="{e(post["url"], quote=True)}">{e(name)}</a>' if post.get("url") else e(name)
     text = "<br>".join(e(line) for line in str(post.get("text", "")).splitlines())
-    parts = [f'<h3 style="margin:0">{e(labels_line(alert))}</h3>',
+    line = headline(alert)
+    parts = [*([f'<p style="margin:0;font-weight:bold">{e(line)}</p>'] if line else []),
+             f'<h3 style="margin:0">{e(labels_line(alert))}</h3>',
              f"<p>{link} · {e(utc_time)} ({e(baghdad_time)}) · {alert.sources} source(s) · "
              f"alert <code>{e(alert.alert_id)}</code></p>",
              f'<blockquote dir="auto" style="font-size:15px">{text}</blockquote>']
@@ -185,8 +211,8 @@ def _html_block(alert: Alert) -> str:
     if alert.related:
         items = []
         for rel in alert.related:
-            rlink = (f'<a href="{e(rel["url"], quote=True)}">{e(source_name(rel))}</a>' if rel.get("url")
-                     else e(source_name(rel)))
+            rname = source_name(rel, alert.titles)
+            rlink = f'<a href="{e(rel["url"], quote=True)}">{e(rname)}</a>' if rel.get("url") else e(rname)
             items.append(f'<li>{rlink} {e(str(rel.get("date", "")))}<br>'
                          f'<span dir="auto">{e(one_line(str(rel.get("text", "")), 200))}</span></li>')
         parts.append("<p>Related sources:</p><ul>" + "".join(items) + "</ul>")

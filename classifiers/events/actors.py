@@ -1,0 +1,93 @@
+"""The actor registry (``actors.yaml``): who a text names, by canonical actor id, with the span of each
+mention. A named leader or spokesman counts as his group (``Abu Ali al-Askari`` -> Kata'ib Hezbollah)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from classifiers.events.trie import clitic_variants, trie_regex
+from classifiers.normalize import normalize_for_match
+
+_ARABIC = re.compile(r"[\u0600-\u06FF]")
+_ACRONYM = re.compile(r"^[A-Z][A-Z.\-]{1,5}$|^[A-Z]\.[A-Z]\.$")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    id: str
+    name: str
+    ar: str
+    kind: str
+    short: str
+    umbrella: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    start: int
+    end: int
+    actor: str
+    form: str
+    person: str | None = None  # a leader or spokesman named for the group
+
+
+class ActorRegistry:
+    def __init__(self, data: dict[str, dict[str, Any]]) -> None:
+        self.actors: dict[str, Actor] = {}
+        arabic: dict[str, tuple[str, str | None]] = {}
+        latin: dict[str, tuple[str, str | None]] = {}
+        acronyms: dict[str, tuple[str, str | None]] = {}
+        for aid, info in data.items():
+            self.actors[aid] = Actor(aid, info["name"], info.get("ar", ""), info.get("kind", "unknown"),
+                                     info.get("short") or info["name"], info.get("umbrella"))
+            pairs = [(form, None) for form in info.get("forms") or []]
+            for person in info.get("people") or []:
+                pairs += [(form, person["name"]) for form in person.get("forms") or [person["name"]]]
+            for form, person in pairs:
+                if _ACRONYM.match(form):
+                    acronyms.setdefault(form, (aid, person))
+                    continue
+                norm = normalize_for_match(form).replace("-", " ")
+                if _ARABIC.search(norm):
+                    for variant in clitic_variants(norm):
+                        arabic.setdefault(variant, (aid, person))
+                else:
+                    latin.setdefault(norm, (aid, person))
+        self._arabic = re.compile(trie_regex(arabic))
+        self._latin = re.compile(r"(?<!\w)(?:" + trie_regex(latin) + r")(?!\w)")
+        self._acronym = re.compile(r"(?<![\w.])(?:" + trie_regex(acronyms) + r")(?![\w])")
+        self._maps = (arabic, latin, acronyms)
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def default(cls) -> ActorRegistry:
+        text = resources.files("classifiers").joinpath("events", "actors.yaml").read_text("utf-8")
+        return cls(yaml.safe_load(text) or {})
+
+    def find(self, norm: str, raw: str | None = None) -> list[Mention]:
+        """Mentions in ``norm`` (a text through ``normalize_for_match``) in text order, leftmost-longest;
+        acronyms (KH, ISF, U.S.) are looked for case-sensitively in ``raw`` and placed at the same relative
+        position in ``norm`` (they only order the mentions)."""
+        norm = norm.replace("-", " ")
+        arabic, latin, acronyms = self._maps
+        out: list[Mention] = []
+        for m in self._arabic.finditer(norm):
+            aid, person = arabic[m.group(0)]
+            out.append(Mention(m.start(), m.end(), aid, m.group(0), person))
+        for m in self._latin.finditer(norm):
+            aid, person = latin[m.group(0)]
+            out.append(Mention(m.start(), m.end(), aid, m.group(0), person))
+        if raw:
+            scale = len(norm) / max(1, len(raw))
+            for m in self._acronym.finditer(raw):
+                aid, person = acronyms[m.group(0)]
+                pos = int(m.start() * scale)
+                out.append(Mention(pos, pos + 1, aid, m.group(0), person))
+        out.sort(key=lambda x: (x.start, -x.end))
+        return out

@@ -1,0 +1,978 @@
+"""Event extraction: rules over the gazetteer and the actor registry, offline, on the CPU.
+
+``extract_event(text, labels, posted)`` -> ``monitor.models.Event`` (or None for a post with no flagged
+label). What it decides, in order:
+
+- the family from the classifier's labels (attack_claim > protest > threat), then the ACLED sub-event type
+  from what the text says: the weapon ("عبوة" -> Remote explosive/landmine/IED, "مسيرة" -> Air/drone strike,
+  ...), an abduction, an arrest, a defused or intercepted device, protesters met with tear gas or live fire,
+  a crowd storming or burning a building;
+- actors: every registry mention, each given a role by the words just before it (``استهداف``, ``targeting``,
+  ``against``, ``warns``: the one acted on; ``by``, ``claimed``, ``هجوم ل``: the one acting); actor1 is the
+  first acting one, actor2 the first acted on; protests put Protesters first, with the group (teachers,
+  Sadrists) as the associated actor;
+- target: the thing attacked ("رتل دعم لوجستي" -> logistics convoy), owned by actor2 ("US logistics convoy");
+- location: the finest place named (a base beats its town, a town its governorate), preferring one whose
+  governorate the text also names, never a place inside an actor's name ("وحدات مقاومة سنجار");
+- fatalities / injured when stated (digits, Arabic-Indic digits, Arabic and English number words, duals);
+- event_time: the post's time, moved by "yesterday", "last night", «فجر اليوم», «أمس», a weekday.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from classifiers.events.actors import ActorRegistry, Mention
+from classifiers.events.gazetteer import PlaceIndex, Resolved
+from classifiers.normalize import clean_for_model, normalize_for_match
+from monitor.models import EVENT_TYPES, Event, Location, iso, utc
+
+BAGHDAD = timezone(timedelta(hours=3))
+_AR = "\u0600-\u06ff"
+
+
+def _rx(*alts: str) -> re.Pattern[str]:
+    """Alternatives on the normalised text: Arabic ones as substrings (clitics attach), Latin ones on word
+    boundaries."""
+    ar = [a for a in alts if re.search(f"[{_AR}]", a)]
+    la = [a for a in alts if a not in ar]
+    parts = []
+    if ar:
+        parts.append("(?:" + "|".join(ar) + ")")
+    if la:
+        parts.append(r"(?<!\w)(?:" + "|".join(la) + r")(?!\w)")
+    return re.compile("|".join(parts))
+
+
+# --- weapons: (English name, family, pattern); first match in this order wins ------------------------------
+WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
+    ("suicide bomb", "suicide", _rx("انتحاري", "انتحاريه", "انتحارية", "حزام ناسف", "احزمه ناسفه", "suicide")),
+    ("car bomb", "ied", _rx("سياره مفخخه", "عجله مفخخه", "مفخخه", "car bomb", "vbied", "car bombs")),
+    ("sticky bomb", "ied", _rx("لاصقه", "sticky bomb", "sticky bombs", "magnetic bomb")),
+    (
+        "IED",
+        "ied",
+        _rx(
+            "عبوه",
+            "عبوات",
+            "ناسفه",
+            "ied",
+            "ieds",
+            "roadside bomb",
+            "roadside bombs",
+            "explosive device",
+            "explosive devices",
+            "improvised explosive",
+        ),
+    ),
+    ("landmine", "ied", _rx("لغم", "الغام", "landmine", "landmines", "land mine")),
+    (
+        "drone",
+        "air",
+        _rx(
+            "مسيره",
+            "مسيرات",
+            "درون",
+            "الطائرات المسيره",
+            "طائره مسيره",
+            "drone",
+            "drones",
+            "uav",
+            "uavs",
+            "kamikaze drone",
+            "one way attack drone",
+        ),
+    ),
+    (
+        "airstrike",
+        "air",
+        _rx(
+            "غاره",
+            "غارات",
+            "قصف جوي",
+            "ضربه جويه",
+            "ضربات جويه",
+            "الطيران الحربي",
+            "طيران حربي",
+            "طائرات حربيه",
+            "airstrike",
+            "airstrikes",
+            "air strike",
+            "air strikes",
+            "warplane",
+            "warplanes",
+            "jets",
+            "f 16",
+            "f16",
+            "f 16s",
+            "الطيران",
+            "air force",
+            "strike",
+            "airforce",
+        ),
+    ),
+    (
+        "ballistic missile",
+        "shelling",
+        _rx("صواريخ باليستيه", "صاروخ باليستي", "ballistic missile", "ballistic missiles"),
+    ),
+    ("cruise missile", "shelling", _rx("صاروخ كروز", "صواريخ كروز", "cruise missile", "cruise missiles")),
+    ("mortar", "shelling", _rx("هاون", "mortar", "mortars", "mortar shells", "mortar rounds")),
+    (
+        "rocket",
+        "shelling",
+        _rx(
+            "صاروخ",
+            "صواريخ",
+            "صاروخين",
+            "كاتيوشا",
+            "غراد",
+            "rocket",
+            "rockets",
+            "katyusha",
+            "katyushas",
+            "grad",
+            "missile",
+            "missiles",
+        ),
+    ),
+    ("artillery", "shelling", _rx("مدفعيه", "قصف مدفعي", "قذائف", "قذيفه", "artillery", "shelling", "shells")),
+    ("shelling", "shelling", _rx("قصف", "تقصف", "يقصف", "shelled", "shells", "bombarded")),
+    ("bomb", "ied", _rx("انفجار", "تفجير", "explosion", "blast", "bomb", "bombing", "exploded")),
+    (
+        "grenade",
+        "grenade",
+        _rx("قنبله يدويه", "قنابل يدويه", "رمانه يدويه", "رمانه", "grenade", "grenades", "hand grenade"),
+    ),
+    (
+        "tear gas",
+        "riot",
+        _rx("مسيل للدموع", "مسيله للدموع", "قنابل الغاز", "قنابل دخانيه", "الغاز المسيل", "tear gas", "teargas"),
+    ),
+    ("live ammunition", "small", _rx("رصاص حي", "الرصاص الحي", "live ammunition", "live fire", "live rounds")),
+    ("sniper", "small", _rx("قناص", "قنص", "sniper", "snipers")),
+    ("knife", "small", _rx("سكين", "طعن", "knife", "stabbed", "stabbing")),
+    (
+        "small arms",
+        "small",
+        _rx(
+            "اطلاق نار",
+            "اطلاق النار",
+            "اطلاقات ناريه",
+            "اسلحه خفيفه",
+            "الاسلحه الخفيفه",
+            "اسلحه متوسطه",
+            "بالرصاص",
+            "رشقات",
+            "gunfire",
+            "opened fire",
+            "shot dead",
+            "small arms",
+            "gunmen",
+            "shooting",
+        ),
+    ),
+]
+_SUB_OF_FAMILY = {
+    "suicide": ("Explosions/Remote violence", "Suicide bomb"),
+    "ied": ("Explosions/Remote violence", "Remote explosive/landmine/IED"),
+    "air": ("Explosions/Remote violence", "Air/drone strike"),
+    "shelling": ("Explosions/Remote violence", "Shelling/artillery/missile attack"),
+    "grenade": ("Explosions/Remote violence", "Grenade"),
+}
+
+DISRUPTED = _rx(
+    "تفكيك",
+    "فكك",
+    "ابطال مفعول",
+    "ابطال",
+    "اسقاط",
+    "اسقطت",
+    "اسقط",
+    "تسقط",
+    "اعتراض",
+    "احباط",
+    "احبط",
+    "ضبط",
+    "intercepts",
+    "shoots down",
+    "defused",
+    "defuse",
+    "intercepted",
+    "shot down",
+    "foiled",
+    "thwarted",
+    "dismantled",
+    "seized",
+    "found and destroyed",
+)
+ABDUCTION = _rx(
+    "ختطف",
+    "اختطاف",
+    "خطف",
+    "مختطف",
+    "اختطف",
+    "تغييب",
+    "مغيب",
+    "kidnap",
+    "kidnapped",
+    "kidnapping",
+    "abducted",
+    "abduction",
+    "abducts",
+    "disappeared",
+)
+ARREST = _rx(
+    "اعتقال",
+    "اعتقل",
+    "تعتقل",
+    "يعتقل",
+    "القبض",
+    "لزمت",
+    "لزموا",
+    "انلزموا",
+    "القاء القبض",
+    "القبض على",
+    "قبض على",
+    "الامساك ب",
+    "مذكره قبض",
+    "arrested",
+    "arrest",
+    "arrests",
+    "detained",
+    "captured",
+    "apprehended",
+)
+CLASH = _rx(
+    "اشتباك",
+    "اشتباكات",
+    "اشتبك",
+    "معركه",
+    "معارك",
+    "مواجهات",
+    "هجوم مسلح",
+    "تعرض",
+    "clash",
+    "clashes",
+    "clashed",
+    "firefight",
+    "gun battle",
+    "exchange of fire",
+    "fighting",
+    "ambush",
+    "ambushed",
+    "attacked",
+)
+ASSASSINATION = _rx("اغتيال", "اغتال", "assassination", "assassinated", "assassinate")
+KILL_CIVILIAN = _rx(
+    "مدني",
+    "مدنيين",
+    "ناشط",
+    "صحفي",
+    "مواطن",
+    "civilian",
+    "civilians",
+    "activist",
+    "journalist",
+    "shepherd",
+    "farmer",
+    "رعاه",
+    "راعي",
+)
+# protests
+EXCESSIVE = _rx(
+    "استشهاد متظاهر",
+    "مقتل متظاهر",
+    "قتل متظاهر",
+    "سقوط شهداء",
+    "رصاص حي",
+    "الرصاص الحي",
+    "قنص المتظاهرين",
+    "killed protesters",
+    "protesters killed",
+    "protester killed",
+    "killing protesters",
+    "live ammunition",
+    "live fire",
+    "opened fire on protesters",
+    "shot dead",
+)
+INTERVENTION = _rx(
+    "تفريق",
+    "فرقت",
+    "تفض",
+    "فضت",
+    "فض اعتصام",
+    "فض تظاهره",
+    "تعتقل",
+    "اعتقلت",
+    "مسيل للدموع",
+    "الغاز المسيل",
+    "قنابل الغاز",
+    "خراطيم",
+    "اعتقال متظاهر",
+    "اعتقال عدد من المتظاهرين",
+    "اعتدت",
+    "الاعتداء على المتظاهرين",
+    "هراوات",
+    "dispersed",
+    "disperse",
+    "tear gas",
+    "water cannon",
+    "batons",
+    "arrested protesters",
+    "detained protesters",
+    "arrest protesters",
+    "beat protesters",
+)
+VIOLENT_DEMO = _rx(
+    "احرق",
+    "احراق",
+    "حرق",
+    "حرگ",
+    "ضرم",
+    "اقتحم",
+    "قتحم",
+    "اقتحام",
+    "رشق",
+    "بالحجاره",
+    "تكسير",
+    "stormed",
+    "storm",
+    "storming",
+    "torch",
+    "burn",
+    "set fire",
+    "torched",
+    "burned",
+    "burnt",
+    "threw stones",
+    "hurled stones",
+    "molotov",
+    "ransacked",
+    "smashed",
+)
+MOB = _rx("سحل", "لينش", "حشود غاضبه", "حشد غاضب", "mob", "lynched", "lynching")
+
+# roles: the words just before a mention
+_OBJECT_BEFORE = re.compile(
+    r"(?:ستهدف|ستهداف|ضد|على|علي|قصف|ضرب|مواقع|قاعده|قواعد|رتل|ارتال|لرتل|مقر|مقرات|تجمعات|دوريه|عجله|"
+    r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|تحذير|تهدد|يهدد|نتوعد|توعد|نمهل|مهله|امهل|"
+    r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|ل|لل|ال)\s*(?:\S+\s+){0,2}$|"
+    r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|hit|hitting|attacked|attacking|killed|killing|"
+    r"arrested|warns|warned|warning|threatens|threatened|to|of|hosts|hosting|housing|carrying|contracted by|"
+    r"supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
+)
+_SUBJECT_BEFORE = re.compile(
+    r"(?:هجوم ل|هجوم شنه|من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|بيان|بيان ل|قال|قالت|"
+    r"صرح|اكد|اكدت|المتحدث باسم|الناطق باسم)\s*(?:\S+\s+){0,1}$|"
+    r"(?<!\w)(?:by|claimed by|carried out by|spokesman for|statement by|statement from)\s+(?:the\s+)?(?:\S+\s+){0,1}$"
+)
+
+TARGET_NOUNS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "logistics convoy",
+        _rx(
+            "رتل دعم لوجستي",
+            "رتل للدعم اللوجستي",
+            "رتل لوجستي",
+            "ارتال الدعم اللوجستي",
+            "logistics convoy",
+            "logistic convoy",
+            "supply convoy",
+        ),
+    ),
+    ("convoy", _rx("رتل", "ارتال", "convoy", "convoys")),
+    ("base", _rx("قاعده", "قواعد", "base", "bases", "airbase", "air base")),
+    ("headquarters", _rx("مقر", "مقرات", "headquarters", "hq", "offices")),
+    ("checkpoint", _rx("سيطره", "نقطه تفتيش", "سيطرات", "checkpoint", "checkpoints")),
+    ("patrol", _rx("دوريه", "دوريات", "patrol", "patrols")),
+    ("embassy", _rx("سفاره", "embassy")),
+    ("consulate", _rx("قنصليه", "consulate")),
+    ("airport", _rx("مطار", "airport")),
+    ("oil field", _rx("حقل", "حقول", "oil field", "gas field", "field")),
+    ("refinery", _rx("مصفى", "refinery")),
+    ("position", _rx("موقع", "مواقع", "تجمعات", "ثكنه", "position", "positions", "outpost")),
+    ("vehicle", _rx("عجله", "عجلات", "اليه", "اليات", "سياره", "vehicle", "vehicles", "car", "truck")),
+    ("house", _rx("منزل", "دار", "بيت", "house", "home")),
+    ("shop", _rx("محل", "محال", "shop", "store", "liquor store")),
+]
+
+# --- numbers ---------------------------------------------------------------------------------------------
+_AR_NUM = {
+    "واحد": 1,
+    "واحده": 1,
+    "اثنان": 2,
+    "اثنين": 2,
+    "اثنتين": 2,
+    "اثنتان": 2,
+    "ثلاث": 3,
+    "ثلاثه": 3,
+    "اربع": 4,
+    "اربعه": 4,
+    "خمس": 5,
+    "خمسه": 5,
+    "ست": 6,
+    "سته": 6,
+    "سبع": 7,
+    "سبعه": 7,
+    "ثمان": 8,
+    "ثماني": 8,
+    "ثمانيه": 8,
+    "تسع": 9,
+    "تسعه": 9,
+    "عشر": 10,
+    "عشره": 10,
+    "عشرين": 20,
+    "عشرون": 20,
+    "ثلاثين": 30,
+    "ثلاثون": 30,
+    "اربعين": 40,
+    "خمسين": 50,
+    "مئه": 100,
+    "ميه": 100,
+    "مائه": 100,
+}
+_EN_NUM = {
+    "one": 1,
+    "a": 1,
+    "an": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "dozen": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+}
+_DUAL = {"قتيلين": 2, "شهيدين": 2, "جريحين": 2}
+_DUAL_NOUNS = {
+    "جنديين",
+    "شخصين",
+    "ضابطين",
+    "عنصرين",
+    "طفلين",
+    "شرطيين",
+    "منتسبين اثنين",
+    "مدنيين اثنين",
+    "مقاتلين اثنين",
+    "امراتين",
+    "شقيقين",
+    "راعيين",
+    "مزارعين اثنين",
+}
+_KILLED = _rx(
+    "قتلى",
+    "قتيل",
+    "قتيلين",
+    "مقتل",
+    "استشهاد",
+    "شهداء",
+    "شهيد",
+    "شهيدين",
+    "مصرع",
+    "لقي حتفه",
+    "لقوا حتفهم",
+    "قتل",
+    "killed",
+    "killing",
+    "dead",
+    "deaths",
+    "fatalities",
+    "died",
+    "martyred",
+    "martyrs",
+    "slain",
+    "killed",
+    "lost their lives",
+)
+_INJURED = _rx(
+    "جرحى",
+    "جريح",
+    "جريحين",
+    "اصابه",
+    "اصابات",
+    "مصابين",
+    "مصاب",
+    "اصيب",
+    "اصيبوا",
+    "جرح",
+    "wounded",
+    "injured",
+    "injuring",
+    "wounding",
+    "injuries",
+    "hurt",
+)
+_NO_CASUALTIES = _rx(
+    "دون وقوع اصابات",
+    "دون اصابات",
+    "لا اصابات",
+    "لم تسفر عن اصابات",
+    "دون خسائر بشريه",
+    "no casualties",
+    "no injuries",
+    "without casualties",
+)
+_TOKEN = re.compile(r"\d+|[\w']+")
+_AR_PREFIX = ("و", "ب", "ل", "ال", "وال", "بال")
+
+# --- time ------------------------------------------------------------------------------------------------
+_B = rf"(?<![{_AR}\w])"
+_E = rf"(?![{_AR}\w])"
+TIMES: list[tuple[str, int, int, re.Pattern[str]]] = [  # (basis, days back, Baghdad hour, pattern)
+    ("dawn yesterday", 1, 4, re.compile(rf"{_B}(?:فجر|فجريه) (?:يوم )?امس{_E}|dawn yesterday|early yesterday")),
+    ("yesterday morning", 1, 9, re.compile(rf"{_B}صباح (?:يوم )?امس{_E}|yesterday morning")),
+    ("yesterday evening", 1, 19, re.compile(rf"{_B}(?:مساء|عصر) (?:يوم )?امس{_E}|yesterday (?:evening|afternoon)")),
+    (
+        "last night",
+        1,
+        22,
+        re.compile(
+            rf"{_B}(?:ليله امس|الليله الماضيه|البارحه|البارحه الليل|امس بالليل){_E}"
+            r"|last night|overnight"
+        ),
+    ),
+    ("yesterday", 1, 12, re.compile(rf"{_B}(?:يوم امس|امس|بالامس|البارحه|اليوم السابق){_E}|yesterday")),
+    (
+        "dawn today",
+        0,
+        4,
+        re.compile(
+            rf"{_B}(?:فجر اليوم|فجر هذا اليوم|فجر هذا){_E}|at dawn today|at dawn|"
+            r"early this morning|in the early hours|before dawn"
+        ),
+    ),
+    ("this morning", 0, 9, re.compile(rf"{_B}(?:صباح اليوم|صباح هذا اليوم|هذا الصباح|الصبح){_E}|this morning")),
+    ("this afternoon", 0, 15, re.compile(rf"{_B}(?:ظهر اليوم|عصر اليوم|بعد ظهر اليوم){_E}|this afternoon")),
+    ("this evening", 0, 19, re.compile(rf"{_B}(?:مساء اليوم|هذا المساء){_E}|this evening")),
+]
+WEEKDAY_NAMES = {
+    0: ("الاثنين", "monday"),
+    1: ("الثلاثاء", "tuesday"),
+    2: ("الاربعاء", "wednesday"),
+    3: ("الخميس", "thursday"),
+    4: ("الجمعه", "friday"),
+    5: ("السبت", "saturday"),
+    6: ("الاحد", "sunday"),
+}
+_WEEKDAY = re.compile(r"(?:يوم |(?<!\w)on )(" + "|".join(n for pair in WEEKDAY_NAMES.values() for n in pair) + r")")
+_DAY_OF = {n: d for d, pair in WEEKDAY_NAMES.items() for n in pair}
+
+_STATE_KINDS = {"state", "kurdish_state"}
+# bases and missions that host US forces: an attack or threat on them is on US Forces when no one else is named
+US_HOSTED = {
+    "ain_al_asad",
+    "harir_base",
+    "al_tanf",
+    "omar_field",
+    "conoco",
+    "tower_22",
+    "kharab_al_jir",
+    "camp_victory",
+    "us_embassy_baghdad",
+    "erbil_airport",
+    "green_village",
+    "shaddadi",
+    "rmeilan",
+    "tal_baydar",
+    "union_iii",
+    "muwaffaq_salti",
+    "al_udeid",
+    "ali_al_salem",
+    "camp_arifjan",
+    "camp_buehring",
+    "us_consulate_erbil",
+    "baghdad_airport",
+    "balad_air_base",
+}
+_CIVILIAN_HINT = _rx(
+    "سوق",
+    "اسواق",
+    "مدني",
+    "مدنيين",
+    "مواطن",
+    "طفل",
+    "اطفال",
+    "ناشط",
+    "صحفي",
+    "محامي",
+    "رجل دين",
+    "market",
+    "civilian",
+    "civilians",
+    "child",
+    "children",
+    "activist",
+    "journalist",
+    "lawyer",
+    "cleric",
+    "shepherds",
+    "body of",
+)
+_PROTEST_GROUPS = {"teachers", "graduates", "workers", "farmers", "sadrist_movement"}
+_SECURITY = {
+    "isf",
+    "cts",
+    "erd",
+    "federal_police",
+    "police",
+    "pmf",
+    "peshmerga",
+    "asayish",
+    "saraya_al_salam",
+    "unknown_gunmen",
+}
+
+
+class Extractor:
+    def __init__(self, places: PlaceIndex | None = None, actors: ActorRegistry | None = None) -> None:
+        self.places = places or PlaceIndex.default()
+        self.actors = actors or ActorRegistry.default()
+
+    # --- the record ------------------------------------------------------------------------------------
+    def extract(self, text: str, labels: list[str] | tuple[str, ...], posted: datetime) -> Event | None:
+        label = next((lb for lb in ("attack_claim", "protest", "threat") if lb in labels), None)
+        if label is None:
+            return None
+        raw = clean_for_model(text)
+        norm = normalize_for_match(raw).replace("-", " ")
+        mentions = self.actors.find(norm, raw)
+        weapon, family = _weapon(norm)
+        if label == "protest" or (label == "attack_claim" and "protest" in labels and _has(mentions, "protesters")):
+            label = "protest"
+            etype, sub = _protest_type(norm)
+        elif label == "attack_claim":
+            etype, sub = self._attack_type(norm, family, mentions)
+        else:
+            etype, sub = "Threat", "Threat"
+        location = self._location(norm, mentions)
+        actor1, assoc1, actor2, assoc2 = self._roles(norm, mentions, label, etype, sub)
+        if label != "protest":
+            actor1, actor2 = self._defaults(norm, mentions, etype, actor1, actor2, location)
+        fatalities, injured = casualties(norm)
+        time, basis = event_time(norm, posted)
+        return Event(
+            event_type=etype,
+            sub_event_type=sub,
+            plover=EVENT_TYPES[etype][sub],
+            label=label,
+            event_time=iso(time),
+            time_basis=basis,
+            actor1=actor1,
+            assoc_actor_1=assoc1,
+            actor2=actor2,
+            assoc_actor_2=assoc2,
+            target=self._target(norm, actor2) if label != "protest" else None,
+            weapon=weapon if family not in ("riot",) or label == "protest" else None,
+            fatalities=fatalities,
+            injured=injured,
+            location=location,
+        )
+
+    def _defaults(
+        self,
+        norm: str,
+        mentions: list[Mention],
+        etype: str,
+        actor1: str | None,
+        actor2: str | None,
+        location: Location | None,
+    ) -> tuple[str | None, str | None]:
+        """What the roles leave open, filled from conventions: in a clash the insurgent or unidentified side
+        first and the forces second; both sides of a tribal fight are tribesmen; an attack on a base that
+        hosts US forces (or on a place in Israel) is on them; violence against civilians, or a blast in a
+        market, has civilians as the second actor."""
+        reg = self.actors.actors
+        if etype == "Battles":
+            ids = list(dict.fromkeys(m.actor for m in mentions))
+            irregular = [a for a in ids if reg[a].kind in ("insurgent", "unknown")]
+            forces = [
+                a
+                for a in ids
+                if reg[a].kind in ("state", "kurdish_state", "foreign_state")
+                or (reg[a].kind == "militia" and a not in irregular)
+            ]
+            if irregular and forces:
+                return reg[irregular[0]].name, reg[forces[0]].name
+            if actor1 == reg["tribes"].name and actor2 is None:
+                return actor1, actor1
+        if actor2 is None and location is not None and etype != "Strategic developments":
+            if location.place in US_HOSTED and actor1 != reg["us_forces"].name:
+                actor2 = reg["us_forces"].name
+            elif location.country == "Israel" and actor1 != reg["israeli_forces"].name:
+                actor2 = reg["israeli_forces"].name
+        if (
+            actor2 is None
+            and (etype == "Violence against civilians" or _CIVILIAN_HINT.search(norm))
+            and etype not in ("Strategic developments", "Battles")
+        ):
+            actor2 = reg["civilians"].name
+        return actor1, actor2
+
+    # --- type -------------------------------------------------------------------------------------------
+    def _attack_type(self, norm: str, family: str | None, mentions: list[Mention]) -> tuple[str, str]:
+        if DISRUPTED.search(norm) and not re.search(r"(?<!\w)(?:claimed|claim)(?!\w)|تبنت|نعلن|تعلن", norm):
+            return "Strategic developments", "Disrupted weapons use"
+        if family in _SUB_OF_FAMILY:
+            return _SUB_OF_FAMILY[family]
+        if ABDUCTION.search(norm):
+            return "Violence against civilians", "Abduction/forced disappearance"
+        if ARREST.search(norm) and not CLASH.search(norm):
+            return "Strategic developments", "Arrests"
+        armed = _any_state_object(norm, mentions, self)
+        if CLASH.search(norm) and (armed or len({m.actor for m in mentions}) > 1):
+            return "Battles", "Armed clash"
+        if not armed and (
+            ASSASSINATION.search(norm) or KILL_CIVILIAN.search(norm) or family == "small" or _KILLED.search(norm)
+        ):
+            return "Violence against civilians", "Attack"
+        return "Battles", "Armed clash"
+
+    # --- actors -----------------------------------------------------------------------------------------
+    def _roles(
+        self, norm: str, mentions: list[Mention], label: str, etype: str, sub: str
+    ) -> tuple[str | None, str | None, str | None, str | None]:
+        reg = self.actors.actors
+        seen: dict[str, str] = {}  # actor id -> role ("subject" | "object" | "")
+        for m in mentions:
+            before = norm[max(0, m.start - 40) : m.start]
+            role = (
+                "subject"
+                if m.person or _SUBJECT_BEFORE.search(before)
+                else ("object" if _OBJECT_BEFORE.search(before) else "")
+            )
+            if m.start < 3 and role == "object":
+                role = ""
+            if m.actor not in seen or (seen[m.actor] == "" and role):
+                seen[m.actor] = role
+        name = {aid: reg[aid].name for aid in seen}
+        if label == "protest":
+            groups = [a for a in seen if a in _PROTEST_GROUPS]
+            forces = [a for a in seen if a in _SECURITY and a != "saraya_al_salam"]
+            actor1 = reg["protesters"].name
+            if (etype == "Riots" and sub == "Mob violence") or etype == "Riots":
+                actor1 = "Rioters (Iraq)"
+            assoc1 = name[groups[0]] if groups else None
+            actor2 = None
+            if sub in ("Protest with intervention", "Excessive force against protesters") or etype == "Riots":
+                actor2 = name[forces[0]] if forces else None
+            return actor1, assoc1, actor2, None
+        umbrella = [a for a in seen if reg[a].kind == "front"]
+        order = list(seen)
+        subjects = [a for a in order if seen[a] == "subject" and a not in ("civilians",)]
+        plain = [a for a in order if seen[a] == "" and a not in ("civilians", "protesters")]
+        objects = [a for a in order if seen[a] == "object"]
+        # a faction beats its front ("the Islamic Resistance in Iraq / Kata'ib Hezbollah"): the front is assoc
+        first = [a for a in subjects + plain if a not in umbrella] or subjects + plain
+        actor1 = first[0] if first else None
+        if actor1 is None and objects and len(objects) > 1:
+            actor1 = objects.pop(0)
+        rest = [a for a in objects if a != actor1] + [a for a in subjects + plain if a not in (actor1,)]
+        rest = [a for a in rest if a not in umbrella or actor1 is None]
+        if etype == "Violence against civilians" and not rest and "civilians" in seen:
+            rest = ["civilians"]
+        actor2 = rest[0] if rest else None
+        assoc1 = None
+        if actor1 and umbrella and actor1 not in umbrella:
+            assoc1 = name[umbrella[0]]
+        elif actor1 and reg[actor1].umbrella and reg[actor1].umbrella in seen:
+            assoc1 = name[reg[actor1].umbrella]  # type: ignore[index]
+        assoc2 = None
+        if actor2 and len(rest) > 1 and reg[rest[1]].kind == reg[actor2].kind:
+            assoc2 = name[rest[1]]
+        return (name[actor1] if actor1 else None, assoc1, name[actor2] if actor2 else None, assoc2)
+
+    # --- target -----------------------------------------------------------------------------------------
+    def _target(self, norm: str, actor2: str | None) -> str | None:
+        cue = re.search(
+            r"ستهدف|ستهداف|(?<!\w)(?:targeting|targeted|targets|struck|hit|attacked|attack on|"
+            r"attacks on)(?!\w)|هجوم على|هجوما على|ضد",
+            norm,
+        )
+        window = norm[cue.end() : cue.end() + 70] if cue else norm[:120]
+        noun = next((name for name, rx in TARGET_NOUNS if rx.search(window)), None)
+        if noun is None:
+            return None
+        owner = None
+        if actor2:
+            owner = next((a.short for a in self.actors.actors.values() if a.name == actor2), None)
+        base = None
+        if noun == "base":
+            for _, _, pid, _ in self.places.find(window):
+                res = self.places.resolve(pid)
+                if res and res.level == "place":
+                    base = res.name
+                    break
+        if base:
+            return f"{base} base" if "base" not in base.lower() and "camp" not in base.lower() else base
+        return " ".join(x for x in (owner, noun) if x)
+
+    # --- location ---------------------------------------------------------------------------------------
+    def _location(self, norm: str, mentions: list[Mention]) -> Location | None:
+        spans = [(m.start, m.end) for m in mentions if m.end - m.start > 1]
+        found: list[tuple[int, Resolved, str]] = []
+        for start, end, pid, form in self.places.find(norm):
+            if any(s <= start and end <= e for s, e in spans):
+                continue  # a place inside an actor's name
+            res = self.places.resolve(pid)
+            if res is not None:
+                found.append((start, res, form))
+        if not found:
+            return None
+        rank = {"place": 0, "district": 1, "governorate": 2, "country": 3}
+        govs = {r.governorate for _, r, _ in found if r.governorate}
+        named_govs = {r.place for _, r, _ in found if r.level == "governorate"}
+        iraq_named = any(r.country == "iraq" for _, r, _ in found)
+
+        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int]:
+            pos, r, _ = item
+            level = rank[r.level]
+            if r.level == "governorate" and r.precision == "town":
+                level = 1  # "Basra": the city
+            consistent = 0 if (r.governorate in named_govs or len(govs) <= 1) else 1
+            foreign = 1 if (r.country != "iraq" and iraq_named and r.level == "country") else 0
+            return (foreign, level, consistent, pos)
+
+        _, best, form = min(found, key=key)
+        gaz = self.places
+        return Location(
+            name=form,
+            place=best.place,
+            name_en=best.name,
+            district=gaz.name(best.district) if best.district else None,
+            governorate=gaz.name(best.governorate) if best.governorate else None,
+            country=gaz.name(best.country),
+            lat=best.lat,
+            lon=best.lon,
+            precision=best.precision,
+        )
+
+
+def _has(mentions: list[Mention], actor: str) -> bool:
+    return any(m.actor == actor for m in mentions)
+
+
+def _any_state_object(norm: str, mentions: list[Mention], ex: Extractor) -> bool:
+    """Whether the one attacked is a state or armed force (an attack on them is a clash, not violence
+    against civilians)."""
+    reg = ex.actors.actors
+    for m in mentions:
+        before = norm[max(0, m.start - 40) : m.start]
+        if reg[m.actor].kind in _STATE_KINDS | {"foreign_state", "militia"} and _OBJECT_BEFORE.search(before):
+            return True
+    return bool(
+        re.search(r"منتسب|جندي|جنود|ضابط|مقاتل|عناصر|soldier|soldiers|officer|fighters|troops|policem", norm)
+    ) and not re.search(r"ناشط|صحفي|activist|journalist|مدني|civilian", norm)
+
+
+def _weapon(norm: str) -> tuple[str | None, str | None]:
+    for name, family, rx in WEAPONS:
+        if rx.search(norm):
+            return name, family
+    return None, None
+
+
+def _protest_type(norm: str) -> tuple[str, str]:
+    if MOB.search(norm):
+        return "Riots", "Mob violence"
+    if EXCESSIVE.search(norm):
+        return "Protests", "Excessive force against protesters"
+    if VIOLENT_DEMO.search(norm):
+        return "Riots", "Violent demonstration"
+    if INTERVENTION.search(norm):
+        return "Protests", "Protest with intervention"
+    return "Protests", "Peaceful protest"
+
+
+def _number(token: str) -> int | None:
+    if token.isdigit():
+        value = int(token)
+        return value if value < 10000 else None
+    if token in _EN_NUM:
+        return _EN_NUM[token]
+    for prefix in ("", *_AR_PREFIX):
+        if token.startswith(prefix) and token[len(prefix) :] in _AR_NUM:
+            return _AR_NUM[token[len(prefix) :]]
+    return None
+
+
+def _count_near(norm: str, rx: re.Pattern[str], stop: re.Pattern[str]) -> int | None:
+    """The count stated next to the first casualty word of ``rx``: a number just before it ("3 killed",
+    "ثلاثة قتلى") or after it before the other kind of casualty word ("مقتل ثلاثة ... واصابة"), a dual
+    ("قتيلين", "مقتل جنديين"), or one ("مقتل جندي", "a soldier was killed")."""
+    for m in rx.finditer(norm):
+        word = m.group(0)
+        if word in _DUAL:
+            return _DUAL[word]
+        before = _TOKEN.findall(norm[max(0, m.start() - 40) : m.start()])[-3:]
+        after_text = norm[m.end() : m.end() + 50]
+        cut = stop.search(after_text)
+        after = _TOKEN.findall(after_text[: cut.start()] if cut else after_text)[:4]
+        for tok in reversed(before):
+            if stop.fullmatch(tok) or rx.fullmatch(tok):
+                break
+            value = _number(tok)
+            if value is not None:
+                return value
+        for i, tok in enumerate(after):
+            value = _number(tok)
+            if value is not None and not (tok in ("a", "an") and i > 0):
+                return value
+            if tok in _DUAL_NOUNS or " ".join(after[i : i + 2]) in _DUAL_NOUNS:
+                return 2
+        if (
+            after
+            and word in ("مقتل", "استشهاد", "اصابه", "مصرع", "اغتيال")
+            and re.fullmatch(rf"[{_AR}]{{2,}}", after[0])
+            and not re.search(r"(?:ين|ون|ات|اء)$", after[0])
+            and not after[0].startswith("ال")
+        ):
+            return 1  # "مقتل جندي": one
+        if before and before[-1] in ("a", "an", "one") and word in ("killed", "wounded", "injured", "dead"):
+            return 1
+    return None
+
+
+def casualties(norm: str) -> tuple[int | None, int | None]:
+    if _NO_CASUALTIES.search(norm):
+        return 0, 0
+    return _count_near(norm, _KILLED, _INJURED), _count_near(norm, _INJURED, _KILLED)
+
+
+def event_time(norm: str, posted: datetime) -> tuple[datetime, str]:
+    posted = utc(posted)
+    local = posted.astimezone(BAGHDAD)
+    for basis, back, hour, rx in TIMES:
+        if rx.search(norm):
+            day = local.date() - timedelta(days=back)
+            when = datetime(day.year, day.month, day.day, hour, tzinfo=BAGHDAD).astimezone(posted.tzinfo)
+            return min(when, posted), basis
+    m = _WEEKDAY.search(norm)
+    if m:
+        wanted = _DAY_OF[m.group(1)]
+        back = (local.weekday() - wanted) % 7
+        if back:
+            day = local.date() - timedelta(days=back)
+            return datetime(day.year, day.month, day.day, 12, tzinfo=BAGHDAD).astimezone(posted.tzinfo), m.group(0)
+    return posted, "post"
+
+
+_DEFAULT: Extractor | None = None
+
+
+def extract_event(text: str, labels: list[str] | tuple[str, ...], posted: datetime) -> Event | None:
+    """The event of a flagged post (None when no label is flagged), with the shipped gazetteer and registry."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Extractor()
+    return _DEFAULT.extract(text, labels, posted)

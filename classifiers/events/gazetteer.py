@@ -1,0 +1,131 @@
+"""Where a place is: the administrative gazetteer (``gazetteer.yaml``) over the surface forms of
+``classifiers/cues/places.yaml`` (one source of truth for forms; this module adds the hierarchy and
+coordinates). ``PlaceIndex.find`` names every place in a normalised text in one regex pass;
+``PlaceIndex.resolve`` turns a place id into district, governorate, country, coordinates and precision."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from classifiers.events.trie import clitic_variants, trie_regex
+from classifiers.normalize import normalize_for_match
+
+_ARABIC = re.compile(r"[\u0600-\u06FF]")
+_LATIN = re.compile(r"[a-z]")
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    place: str
+    name: str  # English display name
+    level: str  # country | governorate | district | place
+    district: str | None  # district id
+    governorate: str | None  # governorate id
+    country: str
+    lat: float | None
+    lon: float | None
+    precision: str  # point | town | district | governorate | country
+
+
+class PlaceIndex:
+    def __init__(self, forms: dict[str, list[str]], admin: dict[str, Any]) -> None:
+        self.countries: dict[str, dict[str, Any]] = admin.get("countries") or {}
+        self.governorates: dict[str, dict[str, Any]] = admin.get("governorates") or {}
+        self.districts: dict[str, dict[str, Any]] = admin.get("districts") or {}
+        self.places: dict[str, dict[str, Any]] = admin.get("places") or {}
+        self.english: dict[str, str] = {}
+        arabic: dict[str, str] = {}
+        latin: dict[str, str] = {}
+        self.written: dict[str, str] = {}
+        for pid, pforms in forms.items():
+            for form in pforms:
+                norm = normalize_for_match(form).replace("-", " ")
+                if _ARABIC.search(norm):
+                    for variant in clitic_variants(norm):
+                        arabic.setdefault(variant, pid)
+                        self.written.setdefault(variant, form)
+                else:
+                    latin.setdefault(norm, pid)
+                    self.written.setdefault(norm, form)
+                if pid not in self.english and not _ARABIC.search(form):
+                    self.english[pid] = form
+        self._arabic = re.compile(trie_regex(arabic))
+        self._latin = re.compile(r"(?<!\w)(?:" + trie_regex(latin) + r")(?!\w)")
+        self._arabic_map, self._latin_map = arabic, latin
+        self._resolved: dict[str, Resolved | None] = {}
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def default(cls) -> PlaceIndex:
+        root = resources.files("classifiers")
+        forms = yaml.safe_load(root.joinpath("cues", "places.yaml").read_text("utf-8")) or {}
+        admin = yaml.safe_load(root.joinpath("events", "gazetteer.yaml").read_text("utf-8")) or {}
+        return cls(forms, admin)
+
+    def find(self, norm: str) -> list[tuple[int, int, str, str]]:
+        """``(start, end, place id, form as the gazetteer writes it)`` for every place named in ``norm`` (a
+        text through ``normalize_for_match``), in text order, leftmost-longest and non-overlapping."""
+        norm = norm.replace("-", " ")
+        out = [(m.start(), m.end(), self._arabic_map[m.group(0)], self.written[m.group(0)])
+               for m in self._arabic.finditer(norm)]
+        if _LATIN.search(norm):
+            out += [(m.start(), m.end(), self._latin_map[m.group(0)], self.written[m.group(0)])
+                    for m in self._latin.finditer(norm)]
+            out.sort()
+        return out
+
+    def name(self, pid: str) -> str:
+        for table in (self.districts, self.governorates, self.countries):
+            if pid in table:
+                return str(table[pid]["en"])
+        return self.english.get(pid, pid.replace("_", " ").title())
+
+    def resolve(self, pid: str) -> Resolved | None:
+        if pid not in self._resolved:
+            self._resolved[pid] = self._resolve(pid)
+        return self._resolved[pid]
+
+    def _resolve(self, pid: str) -> Resolved | None:
+        if pid in self.countries:
+            c = self.countries[pid]
+            return Resolved(pid, c["en"], "country", None, None, pid, c.get("lat"), c.get("lon"), "country")
+        if pid in self.governorates:
+            g = self.governorates[pid]
+            if g.get("city"):  # "Basra", "Kirkuk": the capital city
+                seat = self.districts[g["seat"]]
+                return Resolved(pid, g["en"], "governorate", g["seat"], pid, "iraq", seat["lat"], seat["lon"], "town")
+            return Resolved(pid, g["en"], "governorate", None, pid, "iraq", g.get("lat"), g.get("lon"), "governorate")
+        if pid in self.districts:
+            d = self.districts[pid]
+            return Resolved(pid, d["en"], "district", pid, d["gov"], "iraq", d.get("lat"), d.get("lon"), "town")
+        if pid in self.places:
+            p = self.places[pid]
+            parent = p.get("in")
+            if parent in self.countries:
+                c = self.countries[parent]
+                return Resolved(pid, self.name(pid), "place", None, None, parent, p.get("lat", c.get("lat")),
+                                p.get("lon", c.get("lon")), _precision(p, "country"))
+            if parent in self.governorates:
+                g = self.governorates[parent]
+                return Resolved(pid, self.name(pid), "place", None, parent, "iraq", p.get("lat", g.get("lat")),
+                                p.get("lon", g.get("lon")), _precision(p, "governorate"))
+            d = self.districts.get(parent)
+            if d is None:
+                return None
+            return Resolved(pid, self.name(pid), "place", parent, d["gov"], "iraq", p.get("lat", d["lat"]),
+                            p.get("lon", d["lon"]), _precision(p, "district"))
+        return None
+
+
+def _precision(place: dict[str, Any], fallback: str) -> str:
+    """A base or crossing with its own coordinates is a point, a town a town; without coordinates the
+    place stands at its parent's point, with the parent's precision."""
+    if "lat" not in place:
+        return fallback
+    return "point" if place.get("kind") else "town"

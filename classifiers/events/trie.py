@@ -1,0 +1,46 @@
+"""One regular expression for thousands of literal forms: a prefix trie written as nested groups, so the
+engine walks the text once instead of trying each form at each position (Python's ``re`` does not build
+a trie from an alternation itself). Longer forms are tried first: at any position the longest form that
+matches wins, and a shorter one is kept only when the longer fails (a word boundary, say)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_END = ""
+
+
+def _insert(trie: dict[str, dict], word: str) -> None:
+    node = trie
+    for ch in word:
+        node = node.setdefault(ch, {})
+    node[_END] = {}
+
+
+def _pattern(node: dict[str, dict]) -> str:
+    ends = _END in node
+    branches = [re.escape(ch) + _pattern(child) for ch, child in sorted(node.items()) if ch != _END]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if ends:  # a form ends here: the longer continuations are optional (greedy: tried first)
+        return "(?:" + body + ")?" if len(branches) == 1 else body + "?"
+    return body
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    trie: dict[str, dict] = {}
+    for word in words:
+        if word:
+            _insert(trie, word)
+    return _pattern(trie) if trie else r"(?!x)x"
+
+
+def clitic_variants(norm: str) -> list[str]:
+    """An Arabic form and the spelling it takes after the preposition li- (ل + ال -> لل: "الجيش" ->
+    "للجيش"), which a substring match would otherwise miss; بال/وال/فال contain the form already."""
+    out = [norm]
+    if norm.startswith("ال") and len(norm) > 3:
+        out.append("لل" + norm[2:])
+    return out

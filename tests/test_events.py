@@ -1,0 +1,190 @@
+"""Event extraction: the gazetteer and registry files agree with each other and with places.yaml, the
+rules give the record analysts read, and the record travels on alerts, routes, silences and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import yaml
+
+from bench.events import evaluate, load
+from classifiers.anchors import Gazetteer
+from classifiers.events import Extractor, extract_event
+from classifiers.events.actors import ActorRegistry
+from classifiers.events.gazetteer import PlaceIndex
+from monitor.cli_export import ACLED_COLUMNS, acled_row, feature
+from monitor.models import EVENT_TYPES, Alert, Classification, Event, Post
+from monitor.routing import event_matches
+from monitor.silences import Silence
+from monitor.sinks.render import email_text, slack_alert_blocks
+from monitor.stories import merge_alert, new_alert
+
+T = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # 11:00 in Baghdad, a Friday
+
+
+def _files() -> tuple[dict, dict]:
+    from pathlib import Path
+
+    import classifiers
+    root = Path(classifiers.__file__).parent
+    return (yaml.safe_load((root / "cues" / "places.yaml").read_text("utf-8")),
+            yaml.safe_load((root / "events" / "gazetteer.yaml").read_text("utf-8")))
+
+
+def test_gazetteer_is_one_source_of_truth_with_places() -> None:
+    forms, admin = _files()
+    assert len(admin["governorates"]) == 19  # 18 + Halabja
+    assert len(admin["districts"]) >= 115
+    ids = set(admin["countries"]) | set(admin["governorates"]) | set(admin["districts"]) | set(admin["places"])
+    # every id of places.yaml is placed; every gazetteer id has forms, except capitals' districts (reached
+    # through the city) and Iraq itself (never a place anchor: it is in the name of half the factions)
+    assert set(forms) <= ids
+    missing = {i for i in ids - set(forms) if not i.endswith("_district")}
+    assert missing == {"iraq"}
+    for did, d in admin["districts"].items():
+        assert d["gov"] in admin["governorates"], did
+        assert 29 < d["lat"] < 37.5 and 38.5 < d["lon"] < 49, did
+    for pid, p in admin["places"].items():
+        parent = p["in"]
+        assert parent in admin["districts"] or parent in admin["governorates"] or parent in admin["countries"], pid
+    for gid, g in admin["governorates"].items():
+        assert g["seat"] in admin["districts"] and admin["districts"][g["seat"]]["gov"] == gid
+        assert g.get("ku"), gid  # Kurdish name
+
+
+def test_story_levels_come_from_the_gazetteer() -> None:
+    gaz = Gazetteer.default()
+    assert gaz.level["anbar"] == 1 and gaz.level["syria"] == 0 and gaz.level.get("ramadi", 2) == 2
+    assert {"anbar", "ain_al_asad"} <= gaz.places("هجوم على قاعدة عين الأسد في الأنبار")
+
+
+def test_places_resolve_to_district_governorate_and_coordinates() -> None:
+    idx = PlaceIndex.default()
+    found = [pid for _, _, pid, _ in idx.find("قصف مخيم مخمور وقضاء الطارميه وكەرکووک")]
+    assert found[:2] == ["makhmour_camp", "tarmiyah"]
+    base = idx.resolve("ain_al_asad")
+    assert base and base.district == "hit" and base.governorate == "anbar" and base.precision == "point"
+    city = idx.resolve("basra")
+    assert city and city.precision == "town" and city.district == "basra_district"
+    assert idx.resolve("nineveh").precision == "governorate"  # type: ignore[union-attr]
+    assert idx.resolve("haifa").country == "israel"  # type: ignore[union-attr]
+    # a form after the preposition li- (لل) is found too
+    assert [p for _, _, p, _ in idx.find("هجوم للبصره")] == ["basra"]
+
+
+def test_actor_registry_names_groups_people_and_acronyms() -> None:
+    reg = ActorRegistry.default()
+    for aid in ("kataib_hezbollah", "asaib_ahl_al_haq", "harakat_al_nujaba", "kataib_sayyid_al_shuhada", "badr",
+                "saraya_al_salam", "pmf", "saraya_awliya_al_dam", "stat", "ashab_al_kahf", "qasim_al_jabbarin",
+                "usbat_al_thaireen", "islamic_resistance_in_iraq", "isis", "isf", "cts", "erd", "federal_police",
+                "peshmerga", "asayish", "pkk", "us_forces", "coalition", "turkish_forces", "iranian_forces",
+                "tribes", "protesters", "unknown_gunmen"):
+        assert aid in reg.actors
+    text = "ابو علي العسكري يحذر و KH تتبنى"
+    found = reg.find(text, text)
+    assert [(m.actor, m.person) for m in found] == [("kataib_hezbollah", "Abu Ali al-Askari"),
+                                                    ("kataib_hezbollah", None)]
+    assert [m.actor for m in reg.find("حزب العمال الكردستاني", None)] == ["pkk"]
+
+
+def test_the_headline_of_the_issue() -> None:
+    text = ("سرايا ثورة العشرين الثانية تعلن استهداف رتل دعم لوجستي للاحتلال الأمريكي بعبوة ناسفة "
+            "في الديوانية فجر اليوم")
+    event = extract_event(text, ["attack_claim"], T)
+    assert event is not None
+    assert (event.event_type, event.sub_event_type, event.plover) == (
+        "Explosions/Remote violence", "Remote explosive/landmine/IED", "ASSAULT")
+    assert (event.actor1, event.actor2, event.target, event.weapon) == (
+        "STAT", "US Forces", "US logistics convoy", "IED")
+    assert event.location and (event.location.governorate, event.location.district) == ("Qadisiyah", "Diwaniyah")
+    assert event.location.lat and event.location.lon
+    assert event.headline().startswith("Attack claim") and "Diwaniyah, Qadisiyah · STAT → US logistics convoy · IED" \
+        in event.headline()
+    assert event.time_basis == "dawn today" and event.event_time == "2026-11-20T01:00:00Z"
+
+
+def test_types_casualties_and_time() -> None:
+    ex = Extractor()
+    e = ex.extract("Two soldiers were killed and 4 wounded when an IED hit an army patrol near Tarmiyah yesterday",
+                   ["attack_claim"], T)
+    assert e and (e.fatalities, e.injured, e.time_basis) == (2, 4, "yesterday")
+    assert e.event_time.startswith("2026-11-19")
+    e = ex.extract("مقتل جنديين وإصابة ثلاثة آخرين بهجوم لداعش على نقطة للجيش العراقي في قضاء الطارمية",
+                   ["attack_claim"], T)
+    assert e and (e.fatalities, e.injured) == (2, 3)
+    assert (e.actor1, e.actor2) == ("Islamic State (ISIS)", "Iraqi Security Forces")
+    e = ex.extract("استشهاد ٣ متظاهرين بالرصاص الحي في الناصرية", ["protest"], T)
+    assert e and e.sub_event_type == "Excessive force against protesters" and e.plover == "COERCE"
+    assert e.fatalities == 3  # Arabic-Indic digits
+    e = ex.extract("Angry protesters set fire to the Iranian consulate in Najaf", ["protest"], T)
+    assert e and (e.event_type, e.sub_event_type) == ("Riots", "Violent demonstration")
+    e = ex.extract("Kata'ib Hezbollah warns US forces: leave Iraq or face our fire", ["threat"], T)
+    assert e and (e.event_type, e.plover, e.actor1, e.actor2) == (
+        "Threat", "THREATEN", "Kata'ib Hezbollah", "US Forces")
+    assert ex.extract("a quiet post", [], T) is None
+    for etype, subs in EVENT_TYPES.items():
+        assert subs and all(code.isupper() for code in subs.values()), etype
+
+
+def test_event_round_trips_and_rides_on_posts_and_alerts() -> None:
+    event = extract_event("Drone attack on Ain al-Asad base claimed by the Islamic Resistance in Iraq",
+                          ["attack_claim"], T)
+    assert event is not None
+    data = json.loads(json.dumps(event.to_dict()))
+    assert Event.from_dict(data) == event
+    post = Post("telegram", "123", "5", T, "text", event=data, channel_title="Sabereen News")
+    assert post.brief()["event"] == data
+    alert = new_alert(post, Classification(["attack_claim"], {"attack_claim": 0.9}))
+    assert alert.event_record == data and alert.contract()["event"] == data
+    assert alert.titles == {"telegram:123": "Sabereen News"}
+    # a later post that says more becomes the story's event
+    richer = extract_event("المقاومة الإسلامية في العراق تستهدف قاعدة عين الأسد بطائرة مسيرة وإصابة 3 جنود أمريكيين",
+                           ["attack_claim"], T)
+    other = Post("x", "user", "9", T, "t", event=richer.to_dict() if richer else None)
+    merged = merge_alert(alert, other, Classification(["attack_claim"], {"attack_claim": 0.8}))
+    assert merged.event_record == other.event and merged.related[0]["event"] == other.event
+    # Slack and mail open with the headline and show the channel's name, not its number
+    blocks = slack_alert_blocks(alert)
+    assert event.headline() in json.dumps(blocks, ensure_ascii=False)
+    assert "Sabereen News" in json.dumps(blocks, ensure_ascii=False)
+    mail = email_text(alert)
+    assert mail.splitlines()[0] == event.headline() and "telegram/Sabereen News #5" in mail
+
+
+def _alert(event: Event | None) -> Alert:
+    return Alert("a1", "new", ["attack_claim"], {"attack_claim": 0.9},
+                 {"platform": "telegram", "channel": "c", "message_id": "1", "date": "2026-11-20T08:00:00Z",
+                  "text": "t", "url": None}, first_seen="2026-11-20T08:00:00Z",
+                 event_record=event.to_dict() if event else None)
+
+
+def test_routes_silences_and_exports_read_the_event() -> None:
+    event = extract_event("كتائب حزب الله تتبنى استهداف قاعدة عين الأسد في الأنبار بطائرة مسيرة", ["attack_claim"], T)
+    assert event is not None
+    rec = event.to_dict()
+    assert event_matches(rec, governorates=["anbar"], actors=["hezbollah"], types=["Air/drone strike"])
+    assert not event_matches(rec, governorates=["Basra"])
+    assert not event_matches(None, actors=["ISIS"]) and event_matches(None)
+    silence = Silence("s", {"governorate": "Anbar", "type": "Explosions/Remote violence"}, "2099-01-01T00:00:00Z",
+                      "2026-01-01T00:00:00Z")
+    assert silence.matches(_alert(event)) and not silence.matches(_alert(None))
+    row = acled_row(_alert(event))
+    assert list(row) == list(ACLED_COLUMNS)
+    assert (row["event_type"], row["actor1"], row["admin1"], row["admin2"], row["geo_precision"]) == (
+        "Explosions/Remote violence", "Kata'ib Hezbollah", "Anbar", "Hit", 1)
+    buf = io.StringIO()
+    csv.DictWriter(buf, fieldnames=ACLED_COLUMNS).writerow(row)
+    feat = feature(_alert(event))
+    assert feat and feat["geometry"]["coordinates"] == [42.44, 33.8]
+
+
+def test_evaluation_set_and_speed() -> None:
+    rows = load()
+    assert len(rows) >= 300 and {r["half"] for r in rows} == {"tune", "test"}
+    assert {r["lang"] for r in rows} == {"ar", "ar-iq", "en"}
+    report = evaluate([r for r in rows if r["half"] == "test"])
+    # a floor well under the measured figures (README): a rule change that breaks a field shows here
+    assert report["accuracy"]["event_type"] > 0.85 and report["accuracy"]["governorate"] > 0.85
