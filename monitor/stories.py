@@ -194,14 +194,15 @@ class StoryIndex:
             story_labels = frozenset().union(*(m.labels for m in members))
             if sig.labels and story_labels and not sig.labels & story_labels:
                 continue
-            if any(sig.anchors.compare(m.anchors)[0] for m in members):
+            if any(sig.conflicts(m) for m in members):
                 continue
             return sid
         return None
 
     async def _assign(self, post: Post, result: Classification, embedding: np.ndarray | None,
                       pipe: Any) -> Alert | None:
-        sig = Signature.of(post.text, post.lang, embedding, post.date.timestamp(), post.key, result.labels)
+        sig = Signature.of(post.text, post.lang, embedding, post.date.timestamp(), post.key, result.labels,
+                           post.event)
         digest = self._read.digest(post)
         story_id = await self._match(digest, sig, pipe)
         alert = await self._alert(story_id) if story_id else None
