@@ -67,6 +67,20 @@ class CueLexicon:
         return (any(w in self._denials for w in clause)
                 or any(w in self._negators for w in clause[-_NEGATION_WINDOW:]))
 
+    def only_negated(self, text: str, label: str) -> bool:
+        """Whether ``label``'s cue phrases occur in ``text`` and every occurrence is negated: the shape of a
+        denial («نفى مصدر أمني سقوط أي صاروخ») or a non-event ("no casualties, no rocket fire")."""
+        norm = normalize_for_match(text)
+        seen = False
+        for cue in self.cues:
+            if cue.label != label:
+                continue
+            for m in cue.pattern.finditer(norm):
+                if not self._negated(norm, m.start()):
+                    return False
+                seen = True
+        return seen
+
     def match(self, text: str) -> dict[str, list[str]]:
         """``{label: [phrase, ...]}`` for every label with at least one phrase present and not negated;
         longer phrases that contain a shorter match win (``drone strike`` rather than also ``strike``)."""

@@ -109,6 +109,9 @@ class _ChunkedScorer:
     thresholds: dict[str, float]
     cues: CueLexicon
     by_segment: bool = False
+    # attack_claim's score is multiplied by this when every attack cue in the post is negated (a denial: «نفى
+    # مصدر أمني سقوط أي صاروخ», "no rockets hit the base"); chosen by cross-validation in monitor train
+    denial_factor: float = 1.0
 
     def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
@@ -140,6 +143,11 @@ class _ChunkedScorer:
             seen[i] = True
         if pooled is not None:
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        if self.denial_factor != 1.0 and "attack_claim" in self.labels:
+            j = self.labels.index("attack_claim")  # damping matters only where the label would be given
+            for i in np.flatnonzero(best[:, j] >= self.thresholds.get("attack_claim", 0.5)):
+                if self.cues.only_negated(texts[i] or "", "attack_claim"):
+                    best[i, j] *= self.denial_factor
         results = []
         zero = dict.fromkeys(self.labels, 0.0)
         for i, text in enumerate(texts):
@@ -164,9 +172,11 @@ class EmbeddingClassifier(_ChunkedScorer):
 
     def __init__(self, encoder: Encoder, head: LogisticHead, thresholds: dict[str, float],
                  labels: tuple[str, ...] = LABELS, meta: dict[str, Any] | None = None,
-                 lexical: CharNgramModel | None = None, blend: float = 0.0, by_segment: bool = False) -> None:
+                 lexical: CharNgramModel | None = None, blend: float = 0.0, by_segment: bool = False,
+                 denial_factor: float = 1.0) -> None:
         self.encoder = encoder
         self.by_segment = by_segment
+        self.denial_factor = denial_factor
         self.head = head
         self.thresholds = thresholds
         self.labels = labels
@@ -177,6 +187,8 @@ class EmbeddingClassifier(_ChunkedScorer):
         self.name = f"{encoder.name}+logistic" + (f"+char-ngrams@{self.blend:g}" if self.blend else "")
         if by_segment:
             self.name += "+segments"
+        if denial_factor != 1.0:
+            self.name += "+denials"
         if getattr(encoder, "engine", None):  # which engine ran the network (reports say what was measured)
             self.name += f" [engine {encoder.engine}]"
 
@@ -197,6 +209,7 @@ class EmbeddingClassifier(_ChunkedScorer):
             self.lexical.save(directory / "lexical.npz")
         meta = {**self.meta, **(extra or {}), "kind": "embedding-head", "labels": list(self.labels),
                 "thresholds": self.thresholds, "blend": self.blend, "by_segment": self.by_segment,
+                "denial_factor": self.denial_factor,
                 "encoder": self.encoder.spec()}  # type: ignore[attr-defined]
         (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
 
@@ -208,7 +221,8 @@ class EmbeddingClassifier(_ChunkedScorer):
         lexical = CharNgramModel.load(directory / "lexical.npz") if (directory / "lexical.npz").exists() else None
         return cls(encoder, head, {k: float(v) for k, v in meta["thresholds"].items()},
                    tuple(meta["labels"]), meta, lexical=lexical, blend=float(meta.get("blend", 0.0)),
-                   by_segment=bool(meta.get("by_segment", False)))
+                   by_segment=bool(meta.get("by_segment", False)),
+                   denial_factor=float(meta.get("denial_factor", 1.0)))
 
 
 class HFSequenceClassifier(_ChunkedScorer):

@@ -20,6 +20,7 @@ import numpy as np
 from classifiers import data, langid
 from classifiers.backbones import E5Encoder, HFEncoder, torch_device
 from classifiers.base import LABELS
+from classifiers.cues import CueLexicon
 from classifiers.head import LogisticHead
 from classifiers.lexical import CharNgramModel
 from classifiers.metrics import report, tune_threshold
@@ -29,6 +30,7 @@ from classifiers.normalize import clean_for_model
 log = logging.getLogger(__name__)
 L2_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 BLEND_GRID = (0.0, 0.2, 0.3, 0.4, 0.5)  # capped: the transformer keeps at least half the say
+DENIAL_GRID = (1.0, 0.75, 0.5, 0.3)
 
 
 def _texts(examples: list[data.Example]) -> list[str]:
@@ -132,6 +134,17 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
         blend = max(scored, key=lambda w: (_cv_macro(y, scored[w]), -w))
         oof = scored[blend]
         lexical = CharNgramModel.fit(texts, y) if blend else None
+    # denials: attack_claim damped where every attack cue is negated, if cross-validation says it helps
+    negated = np.array([CueLexicon.default().only_negated(ex.text, "attack_claim") for ex in fit_set])
+    by_factor = {}
+    for factor in DENIAL_GRID:
+        damped = oof.copy()
+        damped[negated, LABELS.index("attack_claim")] *= factor
+        by_factor[factor] = damped
+        log.info("denial factor %.2f (%d posts) cross-validated macro-F1=%.4f", factor, int(negated.sum()),
+                 _cv_macro(y, damped))
+    denial_factor = max(by_factor, key=lambda f: (_cv_macro(y, by_factor[f]), f))
+    oof = by_factor[denial_factor]
     thresholds = {lb: tune_threshold(y[:, j], oof[:, j]) for j, lb in enumerate(LABELS)}
     head = LogisticHead.fit(x, y, l2=l2)
     pred = np.stack([oof[:, j] >= thresholds[lb] for j, lb in enumerate(LABELS)], 1).astype(int)
@@ -142,12 +155,13 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     quiet = y.sum(1) == 0
     info = {"trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "seed": seed,
             "corpus_sha256_16": data.digest(), "n_train": len(fit_set), "folds": folds, "l2": l2,
-            "blend": blend, "by_segment": by_segment, "cv_macro_f1": report(y, pred, LABELS)["macro_f1"],
+            "blend": blend, "by_segment": by_segment, "denial_factor": denial_factor,
+            "cv_macro_f1": report(y, pred, LABELS)["macro_f1"],
             "cv_macro_f1_by_lang": by_lang,
             "cv_false_alerts_per_100_quiet": round(100 * float(pred[quiet].any(1).mean()), 2) if quiet.any() else 0,
             "seconds": round(time.perf_counter() - t0, 1)}
     return EmbeddingClassifier(encoder, head, thresholds, LABELS, info, lexical=lexical, blend=blend,
-                               by_segment=by_segment), info
+                               by_segment=by_segment, denial_factor=denial_factor), info
 
 
 def _cv_macro(y: np.ndarray, oof: np.ndarray) -> float:

@@ -159,6 +159,8 @@ class ClassifyWorker:
         self.stats.model_seconds += time.perf_counter() - t0
         for (_, post), result in zip(posts, prediction.results, strict=True):
             post.event = _event_of(post, result)
+            if result.lang and result.lang != post.lang and not (post.lang or "").startswith(result.lang):
+                post.lang = result.lang  # the classifier's language identification is what its labels rest on
         embeddings = prediction.embeddings
         batch = [(post, result, embeddings[i] if embeddings is not None else None)
                  for i, ((_, post), result) in enumerate(zip(posts, prediction.results, strict=True))]

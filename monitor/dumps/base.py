@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from classifiers import langid
 
 FORMATS = ("telegram-export", "telethon-jsonl", "twarc2", "jsonl")
 
@@ -23,8 +24,6 @@ DUPLICATE = "duplicate"
 # a record that is broken (not merely uninteresting): logged loudly; a live source dead-letters it
 MALFORMED = frozenset({INVALID_JSON, INVALID_RECORD, INVALID_UTF8})
 
-_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
-_LATIN = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +46,10 @@ class DumpFormatError(Exception):
 
 
 def guess_lang(text: str) -> str | None:
-    """Arabic or English by script, for sources that do not say; None for text with neither script."""
-    arabic = len(_ARABIC.findall(text))
-    latin = len(_LATIN.findall(text))
-    if arabic == 0 and latin == 0:
-        return None
-    return "ar" if arabic >= latin else "en"
+    """The language of a post whose source does not say (``classifiers.langid``: Arabic, English, Sorani,
+    Kurmanji, Persian, Turkish); None for text too short to tell."""
+    lang = langid.detect(text)
+    return None if lang == "und" else lang
 
 
 def decode_json_line(raw: bytes, where: str) -> dict[str, Any] | Skip:
