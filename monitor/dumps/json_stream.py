@@ -84,9 +84,11 @@ class Utf8Repair:
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError as exc:
-                if exc.reason == "unexpected end of data" and not final:
-                    parts.append(data[:exc.start])  # a character cut by the read: completed by the next one
-                    self._tail = data[exc.start:]
+                if exc.reason == "unexpected end of data":
+                    # a character cut by the read: completed by the next one; at the end of the file, a cut
+                    # document (the parser reports it as truncated), dropped
+                    parts.append(data[:exc.start])
+                    self._tail = b"" if final else data[exc.start:]
                     break
                 parts.extend((data[:exc.start], _REPLACEMENT))
                 self.replaced += 1
