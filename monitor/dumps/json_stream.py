@@ -116,7 +116,8 @@ def stream_items(fh: IO[bytes], item_prefixes: frozenset[str], on_event: OnEvent
     depth = size = 0
     id_next = False
     try:
-        for event, value in ijson.basic_parse(fh, use_float=True):
+        # not use_float=True: with it yajl refuses an integer over 64 bits, which would end the document
+        for event, value in ijson.basic_parse(fh):
             if item is not None:  # inside an item: feed the builder until the item closes
                 if event in ("start_map", "start_array"):
                     depth += 1
