@@ -163,9 +163,10 @@ def test_classify_answers_every_line(classifier: Any, lines: list[bytes], end: b
     data = b"\n".join(lines) + (end if lines else b"")
     out = io.StringIO()
     n = classify_stream(classifier, io.BytesIO(data), out, batch_size=4)
-    rows = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert n == len(rows) == len(lines)
-    for line, row in zip(lines, rows, strict=True):
+    rows = [json.loads(line) for line in out.getvalue().split("\n")[:-1]]
+    lines_in = io.BytesIO(data).readlines()  # [b""] without a newline is no line at all
+    assert n == len(rows) == len(lines_in)
+    for line, row in zip(lines_in, rows, strict=True):
         assert isinstance(row["labels"], list) and isinstance(row["scores"], dict)
         if not line.strip():
             assert "error" in row
