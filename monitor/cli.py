@@ -115,6 +115,13 @@ def replay(
     if keep:
         summary["namespace"] = stats.namespace
     typer.echo("replay summary: " + json.dumps(summary, ensure_ascii=False), err=True)
+    # exit 1: a partial run (something malformed or dead-lettered), or a requested sink that got nothing
+    silent = [s.name for s in extra_sinks if stats.alerts and not stats.delivered.get(s.name)]
+    for name in silent:
+        typer.echo(f"monitor: error: sink {name} delivered none of {stats.alerts} alert(s) "
+                   f"(see the dead list: {stats.dead} dead-lettered)", err=True)
+    if silent or stats.partial:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -124,7 +131,8 @@ def classify(
     model: ModelOpt = None,
     log_level: LogLevel = "WARNING",
 ) -> None:
-    """JSON lines in, the same lines out with "labels" and "scores" added (same order)."""
+    """JSON lines in, the same lines out with "labels" and "scores" added: one line out per line in, same
+    order (a line that cannot be classified gets "labels": [] and an "error")."""
     configure(log_level)
     classifier = _load_model(model)
     if path == "-":
@@ -134,63 +142,16 @@ def classify(
             source = open(path, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             fail(f"{path}: {exc.strerror}")
+    from monitor.classify_lines import classify_stream
+
     t0 = time.perf_counter()
-    n = 0
     try:
-        batch: list[tuple[int, dict[str, Any] | None, str | None]] = []
-        for line_no, raw in enumerate(source, start=1):
-            if not raw.strip():
-                continue
-            batch.append(_parse_line(line_no, raw))
-            if len(batch) >= batch_size:
-                n += _emit(classifier, batch)
-                batch = []
-        n += _emit(classifier, batch)
+        n = classify_stream(classifier, source, sys.stdout, batch_size=batch_size)
     finally:
         if source is not sys.stdin.buffer:
             source.close()
     elapsed = time.perf_counter() - t0
     log.info("classified %d lines in %.2fs (%.1f/s)", n, elapsed, n / elapsed if elapsed else 0)
-
-
-def _parse_line(line_no: int, raw: bytes) -> tuple[int, dict[str, Any] | None, str | None]:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("utf-8", errors="replace")
-        log.warning("line %d: invalid UTF-8, bad bytes replaced with U+FFFD", line_no)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return line_no, None, f"line {line_no}: not JSON ({exc.msg})"
-    if not isinstance(obj, dict):
-        return line_no, None, f"line {line_no}: not a JSON object"
-    if not isinstance(obj.get("text"), str):
-        return line_no, obj, f"line {line_no}: no string \"text\" field"
-    return line_no, obj, None
-
-
-def _emit(classifier: Any, batch: list[tuple[int, dict[str, Any] | None, str | None]]) -> int:
-    if not batch:
-        return 0
-    todo = [obj["text"] for _, obj, err in batch if err is None and obj is not None]
-    results = iter(classifier.predict(todo).results if todo else [])
-    out = sys.stdout
-    for line_no, obj, err in batch:
-        if err is not None:
-            log.warning(err)
-            row = dict(obj) if obj is not None else {}
-            row.update({"labels": [], "scores": {}, "error": err})
-        else:
-            assert obj is not None
-            res = next(results)
-            row = {**obj, "labels": res.labels, "scores": res.scores, "cues": res.cues}
-            if res.error:
-                row["error"] = f"line {line_no}: {res.error}"
-                log.warning(row["error"])
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    out.flush()
-    return len(batch)
 
 
 def _keep_story_thresholds(clf: Any, target: Path) -> None:

@@ -20,6 +20,9 @@ from monitor.settings import SECRET_ENV, mask_url
 from monitor.sinks.config import RouteConfig, SinksConfig
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+MAX_CONFIG_BYTES = 1024 * 1024  # the example config with every option is 10 KB
+MAX_NODES = 100_000  # values in the resolved tree: YAML aliases can make a small file a huge tree
+MAX_DEPTH = 32
 
 
 class ConfigError(Exception):
@@ -64,12 +67,21 @@ class Config(BaseModel):
         return self
 
 
-def substitute(value: Any, environ: Mapping[str, str], where: str = "", secrets: set[str] | None = None) -> Any:
-    """Replace ``${NAME}`` / ``${NAME:-default}`` in every string of a parsed YAML tree."""
+def substitute(value: Any, environ: Mapping[str, str], where: str = "", secrets: set[str] | None = None,
+               _budget: list[int] | None = None, _depth: int = 0) -> Any:
+    """Replace ``${NAME}`` / ``${NAME:-default}`` in every string of a parsed YAML tree. A tree nested deeper
+    than ``MAX_DEPTH`` or holding more than ``MAX_NODES`` values (an alias bomb) is a ConfigError."""
+    budget = [MAX_NODES] if _budget is None else _budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(f"{where or '(top level)'}: more than {MAX_NODES} values (repeated aliases?)")
+    if _depth > MAX_DEPTH and isinstance(value, dict | list):
+        raise ConfigError(f"{where}: nested deeper than {MAX_DEPTH}")
     if isinstance(value, dict):
-        return {k: substitute(v, environ, f"{where}.{k}" if where else str(k), secrets) for k, v in value.items()}
+        return {k: substitute(v, environ, f"{where}.{k}" if where else str(k), secrets, budget, _depth + 1)
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [substitute(v, environ, f"{where}[{i}]", secrets) for i, v in enumerate(value)]
+        return [substitute(v, environ, f"{where}[{i}]", secrets, budget, _depth + 1) for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
 
@@ -101,7 +113,10 @@ def parse_config(data: Any, source: str = "config", environ: Mapping[str, str] |
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping, not {type(data).__name__}")
     secret_paths: set[str] = set()
-    data = substitute(data, env, secrets=secret_paths)
+    try:
+        data = substitute(data, env, secrets=secret_paths)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -117,9 +132,16 @@ def parse_config(data: Any, source: str = "config", environ: Mapping[str, str] |
 
 
 def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
+    """The config at ``path``; any problem with the file (missing, unreadable, over ``MAX_CONFIG_BYTES``, not
+    UTF-8, not YAML, nested too deep, of the wrong shape) is a ConfigError naming the file, never another
+    exception."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes: not a config file")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -130,7 +152,14 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> C
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    return parse_config(data, str(path), environ)
+    except RecursionError:
+        raise ConfigError(f"{path}: not a usable config: nested too deep") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a value PyYAML builds but cannot represent
+        raise ConfigError(f"{path}: not a usable config: {exc}") from None
+    try:
+        return parse_config(data, str(path), environ)
+    except RecursionError:
+        raise ConfigError(f"{path}: not a usable config: nested too deep") from None
 
 
 def masked(config: Config) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import bisect
 import hashlib
 import json
 import logging
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,7 @@ class StoryIndex:
         self._alerts: dict[str, Alert] = {}
         self._pool = SignaturePool()
         self._read = _BatchRead(r, keys, self.window)
+        self.not_alerted: Counter[str] = Counter()  # flagged posts that raised no alert, by reason
         # every rule needs at least this cosine; at or below 0 members without an embedding could match too
         self._floor = min(self.config.corroborated_cos, self.config.cross_lang_cos, self.config.same_lang_cos,
                           self.config.same_lang_cos_alone) - 1e-4
@@ -213,6 +215,8 @@ class StoryIndex:
         elif result.labels and not post.is_repost:
             alert = new_alert(post, result)
         else:
+            if result.labels:  # counted: a flagged retweet read before (or without) the tweet it passes on
+                self.not_alerted["repost_without_story"] += 1
             # a quiet post that matches no story raises nothing; nor does a retweet: it is the sharer
             # passing on someone else's statement (it joins that statement's story when one is open)
             return None

@@ -10,6 +10,12 @@ the daemon was down:
   that shrank or was replaced (new inode) is read again from the start.
 - Whole-document formats (Telegram Desktop ``result.json``, rewritten on every export): size and mtime
   (unchanged: not re-read) and the highest message id per chat taken so far (re-read: only newer ids).
+  A document that ends early is taken as caught mid-rewrite and read again next poll; if it has not
+  changed by then, its complete messages are taken and the break is dead-lettered.
+
+Hostile content costs only itself: a line over the size limit, nested too deep or of the wrong shape is a
+malformed record (dead-lettered with file and line) and the cursor moves past it, so it is never read again;
+a file that raises anyway is logged and keeps its old state while the other files are read.
 
 Re-reading is harmless anyway (the intake drops post keys it has seen); the cursor is about cost.
 """
@@ -24,10 +30,19 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
+from monitor.bounded_json import read_lines
 from monitor.collectors.base import Fetched
 from monitor.collectors.config import SourceConfig
 from monitor.dumps import plain_jsonl, telethon_jsonl, twarc2
-from monitor.dumps.base import MALFORMED, DumpFormatError, Skip, decode_json_line
+from monitor.dumps.base import (
+    INVALID_JSON,
+    MALFORMED,
+    TRUNCATED,
+    DumpFormatError,
+    Skip,
+    convert_safely,
+    decode_json_line,
+)
 from monitor.dumps.detect import detect_format, iter_files, read_file
 from monitor.models import Post
 
@@ -36,11 +51,11 @@ log = logging.getLogger(__name__)
 
 def _line_items(fmt: str, obj: dict[str, Any], where: str) -> Iterator[Post | Skip]:
     if fmt == "twarc2":
-        yield from twarc2.line_items(obj, where)
+        yield from twarc2.safe_line_items(obj, where)
     elif fmt == "telethon-jsonl":
-        yield telethon_jsonl.convert(obj, where)
+        yield convert_safely(telethon_jsonl.convert, obj, where, where=where)
     else:
-        yield plain_jsonl.convert(obj, where)
+        yield convert_safely(plain_jsonl.convert, obj, where, where=where)
 
 
 LINE_FORMATS = ("telethon-jsonl", "twarc2", "jsonl")
@@ -74,7 +89,14 @@ class FileCollector:
         items: list[Post | Skip] = []
         for path in iter_files([self.path]):
             key = str(path)
-            files[key] = self._scan_file(path, files.get(key, {}), items)
+            found: list[Post | Skip] = []
+            try:
+                files[key] = self._scan_file(path, files.get(key, {}), found)
+            except Exception as exc:  # one file must not stop the others: its old state is kept
+                log.warning("source %s: cannot read %s (%s: %s); trying again next poll", self.source.id, path,
+                            type(exc).__name__, exc)
+                continue
+            items.extend(found)
         posts = [i for i in items if isinstance(i, Post)]
         rejected = [i for i in items if isinstance(i, Skip) and i.reason in MALFORMED]
         skipped = len(items) - len(posts) - len(rejected)
@@ -122,13 +144,14 @@ class FileCollector:
             return state
         with path.open("rb") as fh:
             fh.seek(offset)
-            for raw in fh:
-                if not raw.endswith(b"\n") and prev.get("tail_size") != stat.st_size:
+            for line in read_lines(fh):
+                if not line.complete and prev.get("tail_size") != stat.st_size:
                     state["tail_size"] = stat.st_size  # maybe still being written: take it next time
                     break
-                offset += len(raw)
+                offset += line.size
                 line_no += 1
-                if raw.strip():
+                raw = line.raw
+                if raw is None or raw.strip():
                     obj = decode_json_line(raw, f"{path}:{line_no}")
                     if isinstance(obj, Skip):
                         out.append(obj)
@@ -144,6 +167,7 @@ class FileCollector:
         max_ids: dict[str, int] = dict(prev.get("max_ids", {}))
         found: list[Post | Skip] = []
         seen = dict(max_ids)
+        ended_early = False
         try:
             for item in read_file(path, fmt):
                 if isinstance(item, Post) and item.message_id.isdigit():
@@ -151,10 +175,16 @@ class FileCollector:
                     if mid <= max_ids.get(item.channel, 0):
                         continue
                     seen[item.channel] = max(seen.get(item.channel, 0), mid)
+                ended_early = ended_early or (isinstance(item, Skip) and item.reason in (TRUNCATED, INVALID_JSON))
                 found.append(item)
         except (DumpFormatError, OSError, ValueError) as exc:
             # most likely caught mid-rewrite: keep the old state, try again next poll
             log.warning("source %s: cannot read %s yet: %s", self.source.id, path, exc)
             return prev
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        if ended_early and prev.get("ended_early") != stamp:
+            # maybe caught mid-rewrite: look again next poll; the same break then is the file's own
+            log.info("source %s: %s ends early; reading it again next poll", self.source.id, path)
+            return {**prev, "ended_early": stamp}
         out.extend(found)
         return {"format": fmt, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "max_ids": seen}

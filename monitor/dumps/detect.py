@@ -10,6 +10,7 @@ import ijson
 
 from monitor.dumps import plain_jsonl, telegram_export, telethon_jsonl, twarc2
 from monitor.dumps.base import FORMATS, DumpFormatError, Skip, first_json_objects
+from monitor.dumps.json_stream import Utf8Repair
 from monitor.models import Post
 
 DUMP_SUFFIXES = (".json", ".jsonl", ".ndjson", ".jsonlines")
@@ -30,18 +31,24 @@ _LINE_TESTS = (
 
 
 def _top_level_keys(path: Path, max_events: int = 5000) -> set[str]:
-    """Top-level keys of a JSON document, read from the first parse events only (no full load)."""
+    """Top-level keys of a JSON document, read from the first parse events only (no full load; the depth is
+    counted rather than a prefix built, so a deeply nested value costs nothing)."""
     keys: set[str] = set()
-    with path.open("rb") as fh:
+    depth = 0
+    with path.open("rb") as raw:
         try:
-            for n, (prefix, event, value) in enumerate(ijson.parse(fh)):
-                if prefix == "" and event == "map_key":
+            for n, (event, value) in enumerate(ijson.basic_parse(Utf8Repair(raw))):
+                if event in ("start_map", "start_array"):
+                    depth += 1
+                elif event in ("end_map", "end_array"):
+                    depth -= 1
+                elif depth == 1 and event == "map_key":
                     keys.add(value)
                     if value in ("messages", "chats"):
                         break
                 if n >= max_events:
                     break
-        except (ijson.JSONError, UnicodeDecodeError, ValueError):
+        except (ijson.JSONError, ValueError, OverflowError):
             pass
     return keys
 
@@ -85,10 +92,7 @@ def read_file(path: Path, fmt: str = "auto") -> Iterator[Post | Skip]:
     name = detect_format(path) if fmt == "auto" else fmt
     if name not in READERS:
         raise ValueError(f"unknown format {fmt!r}; expected auto or one of {', '.join(FORMATS)}")
-    try:
-        yield from READERS[name](path)
-    except ijson.JSONError as exc:
-        raise DumpFormatError(path, (name,), f"not valid {name}: {exc}") from exc
+    yield from READERS[name](path)
 
 
 def read_paths(paths: Iterable[Path], fmt: str = "auto") -> Iterator[tuple[Path, Post | Skip]]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from monitor.dumps.base import EMPTY_TEXT, INVALID_RECORD, Skip, guess_lang, iter_json_lines
+from monitor.dumps.base import EMPTY_TEXT, INVALID_RECORD, Skip, convert_safely, guess_lang, iter_json_lines, opt_str
 from monitor.models import PLATFORMS, Post, parse_iso, post_url
 
 REQUIRED = ("platform", "channel", "message_id", "date", "text")
@@ -22,7 +22,7 @@ def convert(obj: dict[str, Any], where: str) -> Post | Skip:
     missing = [k for k in REQUIRED if obj.get(k) in (None, "") and k != "text"]
     if missing or "text" not in obj:
         return Skip(INVALID_RECORD, where, f"missing {', '.join(missing or ['text'])}")
-    if obj["platform"] not in PLATFORMS:
+    if not isinstance(obj["platform"], str) or obj["platform"] not in PLATFORMS:
         return Skip(INVALID_RECORD, where, f"platform {obj['platform']!r} not one of {PLATFORMS}")
     if not isinstance(obj["text"], str):
         return Skip(INVALID_RECORD, where, "text is not a string")
@@ -33,7 +33,9 @@ def convert(obj: dict[str, Any], where: str) -> Post | Skip:
     text = obj["text"].strip()
     if not text:
         return Skip(EMPTY_TEXT, where)
-    extra = {k: (str(obj[k]) if obj.get(k) is not None else None) for k in _OPTIONAL}
+    if isinstance(obj["channel"], dict | list) or isinstance(obj["message_id"], dict | list):
+        return Skip(INVALID_RECORD, where, "channel or message_id is not a string or number")
+    extra = {k: opt_str(obj.get(k)) for k in _OPTIONAL}
     channel, message_id = str(obj["channel"]), str(obj["message_id"])
     return Post(
         platform=obj["platform"],
@@ -54,4 +56,5 @@ def convert(obj: dict[str, Any], where: str) -> Post | Skip:
 
 def read(path: Path) -> Iterator[Post | Skip]:
     for line_no, obj in iter_json_lines(path):
-        yield obj if isinstance(obj, Skip) else convert(obj, f"{path}:{line_no}")
+        where = f"{path}:{line_no}"
+        yield obj if isinstance(obj, Skip) else convert_safely(convert, obj, where, where=where)

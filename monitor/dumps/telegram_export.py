@@ -1,8 +1,8 @@
 """Telegram Desktop "Export chat history" (``result.json``), single-chat and full-account shapes.
 
-The file is one JSON document that can run to gigabytes, so it is streamed with ijson: chat metadata
+The file is one JSON document that can run to gigabytes, so it is streamed (``json_stream``): chat metadata
 (``name``, ``type``, ``id``, which Telegram Desktop writes before ``messages``) is tracked from parse events
-and each message object is built on its own.
+and each message object is built on its own, within bounds.
 """
 
 from __future__ import annotations
@@ -12,17 +12,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import ijson
-
 from monitor.dumps.base import (
     EMPTY_TEXT,
     INVALID_RECORD,
+    INVALID_UTF8,
     SERVICE,
     UNSUPPORTED,
     DumpFormatError,
     Skip,
+    convert_safely,
     guess_lang,
+    opt_str,
 )
+from monitor.dumps.json_stream import DocumentEnded, Utf8Repair, stream_items
 from monitor.models import Post, post_url
 
 # Prefixes of message arrays in the two shapes.
@@ -90,12 +92,12 @@ def convert(msg: dict[str, Any], chat: dict[str, Any], where: str) -> Post | Ski
     """One export message to a Post, or the reason it is skipped."""
     kind = msg.get("type", "message")
     if kind == "service":
-        return Skip(SERVICE, where, str(msg.get("action", "")))
+        return Skip(SERVICE, where, str(msg.get("action", ""))[:200])
     if kind == "unsupported":
         return Skip(UNSUPPORTED, where)
     if kind != "message":
-        return Skip(UNSUPPORTED, where, f"message type {kind!r}")
-    if "id" not in msg:
+        return Skip(UNSUPPORTED, where, f"message type {str(kind)[:40]!r}")
+    if opt_str(msg.get("id")) is None:
         return Skip(INVALID_RECORD, where, "message without id")
     try:
         date = message_date(msg)
@@ -109,7 +111,8 @@ def convert(msg: dict[str, Any], chat: dict[str, Any], where: str) -> Post | Ski
     reactions = msg.get("reactions")
     metrics: dict[str, int] = {}
     if isinstance(reactions, list):
-        metrics["reactions"] = sum(int(r.get("count", 0)) for r in reactions if isinstance(r, dict))
+        metrics["reactions"] = sum(r["count"] for r in reactions
+                                   if isinstance(r, dict) and isinstance(r.get("count"), int))
     reply = msg.get("reply_to_message_id")
     return Post(
         platform="telegram",
@@ -119,12 +122,12 @@ def convert(msg: dict[str, Any], chat: dict[str, Any], where: str) -> Post | Ski
         text=text,
         url=post_url("telegram", channel, message_id, numeric_channel=True),
         lang=guess_lang(text),
-        author=msg.get("author") or msg.get("from"),
-        forwarded_from=msg.get("forwarded_from") or msg.get("saved_from"),
-        reply_to=str(reply) if reply is not None else None,
+        author=opt_str(msg.get("author")) or opt_str(msg.get("from")),
+        forwarded_from=opt_str(msg.get("forwarded_from")) or opt_str(msg.get("saved_from")),
+        reply_to=opt_str(reply),
         metrics=metrics,
         edited=bool(msg.get("edited")),
-        channel_title=chat.get("name"),
+        channel_title=opt_str(chat.get("name")),
         links=entity_links(msg),
         source_ref=where,
     )
@@ -136,47 +139,47 @@ def looks_like_export(head: dict[str, Any]) -> bool:
 
 
 def read(path: Path) -> Iterator[Post | Skip]:
-    """Stream the messages of every chat in the export, with the chat's name/type/id attached."""
+    """Stream the messages of every chat in the export, with the chat's name/type/id attached.
+
+    A message too deep or too large is skipped; an export cut short (or broken mid-way) yields every
+    complete message before the break, then one ``truncated`` (or ``invalid_json``) Skip; invalid UTF-8 is
+    replaced (the messages are kept) and reported as one ``invalid_utf8`` Skip naming the count."""
     chats: dict[str, dict[str, Any]] = {p: {} for p in _CHAT_PREFIXES}
-    builder: ijson.ObjectBuilder | None = None
-    building: str | None = None
     top_keys: set[str] = set()
-    with path.open("rb") as fh:
-        for prefix, event, value in ijson.parse(fh, use_float=True):
-            if prefix == "" and event == "map_key":
-                top_keys.add(value)
-            if builder is not None:
-                if prefix == building and event in ("end_map", "end_array"):
-                    builder.event(event, value)
-                    msg = builder.value
-                    chat_prefix = _MESSAGE_PREFIXES[building]
-                    chat = chats[chat_prefix]
-                    msg_id = msg.get("id", "?") if isinstance(msg, dict) else "?"
-                    where = f"{path}#{chat.get('id', '?')}/{msg_id}"
-                    builder, building = None, None
-                    if isinstance(msg, dict):
-                        yield convert(msg, chat, where)
-                    else:
-                        yield Skip(INVALID_RECORD, where, "message is not an object")
-                    continue
-                builder.event(event, value)
-                continue
-            if prefix in _MESSAGE_PREFIXES and event in ("start_map", "string", "number", "null",
-                                                           "boolean", "start_array"):
-                if event in ("start_map", "start_array"):
-                    builder = ijson.ObjectBuilder()
-                    builder.event(event, value)
-                    building = prefix
+    last = "the first message"
+
+    def on_event(prefix: str, event: str, value: Any) -> None:
+        if prefix == "" and event == "map_key":
+            top_keys.add(value)
+        elif event == "start_map" and prefix in chats:
+            chats[prefix] = {}  # a new chat of the list begins
+        elif event in ("string", "number"):
+            chat_prefix, _, key = prefix.rpartition(".")
+            if key in _META_KEYS and chat_prefix in chats:
+                chats[chat_prefix][key] = value
+
+    with path.open("rb") as raw:
+        fh = Utf8Repair(raw)
+        try:
+            for item in stream_items(fh, frozenset(_MESSAGE_PREFIXES), on_event):
+                chat = chats[_MESSAGE_PREFIXES[item.prefix]]
+                msg = item.value
+                ident = msg.get("id", "?") if isinstance(msg, dict) else item.ident
+                where = f"{path}#{chat.get('id', '?')}/{str(ident)[:40]}"
+                last = where
+                if item.problem is not None:
+                    yield Skip(item.problem, where, "message passed over")
+                elif isinstance(msg, dict):
+                    yield convert_safely(convert, msg, chat, where, where=where)
                 else:
-                    yield Skip(INVALID_RECORD, f"{path}", "message is not an object")
-                continue
-            for chat_prefix in _CHAT_PREFIXES:
-                if chat_prefix and event == "start_map" and prefix == chat_prefix:
-                    chats[chat_prefix] = {}  # a new chat of the list begins
-                for key in _META_KEYS:
-                    full = f"{chat_prefix}.{key}" if chat_prefix else key
-                    if prefix == full and event in ("string", "number"):
-                        chats[chat_prefix][key] = value
+                    yield Skip(INVALID_RECORD, where, "message is not an object")
+        except DocumentEnded as end:
+            if not looks_like_export(dict.fromkeys(top_keys)):
+                raise DumpFormatError(path, ("telegram-export",), end.detail) from None
+            yield Skip(end.reason, str(path), f"{end.detail} (after {last})")
+        if fh.replaced:
+            yield Skip(INVALID_UTF8, str(path), f"{fh.replaced} invalid UTF-8 sequence(s) replaced with U+FFFD; "
+                       "the messages holding them were kept")
     if not looks_like_export(dict.fromkeys(top_keys)):
         # Valid JSON of another shape (format forced by the caller): refuse it rather than yield 0 posts.
         detail = f"no messages or chats (top-level keys {sorted(top_keys)[:8]})"

@@ -21,8 +21,10 @@ from monitor.dumps.base import (
     SERVICE,
     UNSUPPORTED,
     Skip,
+    convert_safely,
     guess_lang,
     iter_json_lines,
+    opt_str,
 )
 from monitor.models import Post, post_url, utc
 
@@ -37,8 +39,9 @@ def peer_id(peer: Any) -> str | None:
     """``{"_": "PeerChannel", "channel_id": 123}`` -> ``"123"``."""
     if isinstance(peer, dict):
         for key in _PEER_KEYS:
-            if peer.get(key) is not None:
-                return str(peer[key])
+            value = opt_str(peer.get(key))
+            if value is not None:
+                return value
     if isinstance(peer, int | str) and str(peer):
         return str(peer)
     return None
@@ -71,8 +74,8 @@ def entity_links(text: str, entities: Any) -> list[str]:
 def parse_date(value: Any) -> datetime:
     if isinstance(value, datetime):  # live ``Message.to_dict()``
         return utc(value)
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value).astimezone()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return utc(datetime.fromtimestamp(value).astimezone())
     if not isinstance(value, str):
         raise ValueError(f"date is {type(value).__name__}")
     return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
@@ -86,7 +89,7 @@ def convert(obj: dict[str, Any], where: str) -> Post | Skip:
     if kind != "Message":
         return Skip(UNSUPPORTED, where, str(kind))
     channel = peer_id(obj.get("peer_id"))
-    if obj.get("id") is None or channel is None:
+    if obj.get("id") is None or channel is None or isinstance(obj.get("id"), dict | list):
         return Skip(INVALID_RECORD, where, "missing id or peer_id")
     try:
         date = parse_date(obj.get("date"))
@@ -102,11 +105,11 @@ def convert(obj: dict[str, Any], where: str) -> Post | Skip:
     forwarded_from = None
     if isinstance(fwd, dict):
         origin = peer_id(fwd.get("from_id"))
-        forwarded_from = f"channel:{origin}" if origin else fwd.get("from_name")
+        forwarded_from = f"channel:{origin}" if origin else opt_str(fwd.get("from_name"))
     reply = obj.get("reply_to")
     reply_to = None
-    if isinstance(reply, dict) and reply.get("reply_to_msg_id") is not None:
-        reply_to = str(reply["reply_to_msg_id"])
+    if isinstance(reply, dict):
+        reply_to = opt_str(reply.get("reply_to_msg_id"))
     metrics = {k: int(obj[k]) for k in ("views", "forwards") if isinstance(obj.get(k), int)}
     replies = obj.get("replies")
     if isinstance(replies, dict) and isinstance(replies.get("replies"), int):
@@ -120,7 +123,7 @@ def convert(obj: dict[str, Any], where: str) -> Post | Skip:
         text=text.strip(),
         url=post_url("telegram", channel, message_id, numeric_channel=True),
         lang=guess_lang(text),
-        author=obj.get("post_author"),
+        author=opt_str(obj.get("post_author")),
         forwarded_from=forwarded_from,
         reply_to=reply_to,
         metrics=metrics,
@@ -132,7 +135,5 @@ def convert(obj: dict[str, Any], where: str) -> Post | Skip:
 
 def read(path: Path) -> Iterator[Post | Skip]:
     for line_no, obj in iter_json_lines(path):
-        if isinstance(obj, Skip):
-            yield obj
-        else:
-            yield convert(obj, f"{path}:{line_no}")
+        where = f"{path}:{line_no}"
+        yield obj if isinstance(obj, Skip) else convert_safely(convert, obj, where, where=where)

@@ -10,7 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from monitor.dumps.base import API_ERROR, EMPTY_TEXT, INVALID_RECORD, Skip, guess_lang, iter_json_lines
+from monitor.dumps.base import (
+    API_ERROR,
+    EMPTY_TEXT,
+    INVALID_RECORD,
+    Skip,
+    convert_safely,
+    guess_lang,
+    iter_json_lines,
+    opt_str,
+)
 from monitor.models import Post, parse_iso, post_url
 
 _METRICS = ("retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count", "impression_count")
@@ -26,17 +35,23 @@ def looks_like(obj: dict[str, Any]) -> bool:
     return "id" in obj and "text" in obj and ("author_id" in obj or "created_at" in obj)
 
 
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list field (anything else, or a list of other things: none)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def full_text(tweet: dict[str, Any]) -> str:
     note = tweet.get("note_tweet")
     if isinstance(note, dict) and isinstance(note.get("text"), str) and note["text"].strip():
         return note["text"]
-    return tweet.get("text") or ""
+    text = tweet.get("text")
+    return text if isinstance(text, str) else ""
 
 
 def convert(tweet: dict[str, Any], users: dict[str, dict[str, Any]], where: str) -> Post | Skip:
     tweet_id = tweet.get("id")
     created = tweet.get("created_at")
-    if not tweet_id or not isinstance(created, str):
+    if not tweet_id or isinstance(tweet_id, dict | list) or not isinstance(created, str):
         return Skip(INVALID_RECORD, where, "tweet without id or created_at")
     try:
         date = parse_iso(created)
@@ -47,28 +62,28 @@ def convert(tweet: dict[str, Any], users: dict[str, dict[str, Any]], where: str)
         return Skip(EMPTY_TEXT, where, f"tweet {tweet_id}")
     author = tweet.get("author") if isinstance(tweet.get("author"), dict) else users.get(
         str(tweet.get("author_id")), {})
-    username = author.get("username") if isinstance(author, dict) else None
+    username = opt_str(author.get("username")) if isinstance(author, dict) else None
     # The author id, not the username: it is always on the tweet, so the same account gets the same channel
     # (and Post.key) whether or not the page carried ``includes.users``; usernames also change over time.
-    channel = str(tweet.get("author_id") or username or "")
-    refs = tweet.get("referenced_tweets") or []
-    ref_by_type = {r.get("type"): r for r in refs if isinstance(r, dict)}
+    channel = opt_str(tweet.get("author_id")) or username or ""
+    ref_by_type = {str(r.get("type")): r for r in _objects(tweet.get("referenced_tweets"))}
     retweeted = ref_by_type.get("retweeted")
     forwarded_from = None
     if retweeted is not None:
         original_author = retweeted.get("author") if isinstance(retweeted.get("author"), dict) else None
-        forwarded_from = (original_author or {}).get("username") or str(retweeted.get("id"))
+        forwarded_from = opt_str((original_author or {}).get("username")) or opt_str(retweeted.get("id"))
     replied = ref_by_type.get("replied_to")
-    metrics_src = tweet.get("public_metrics") or {}
+    metrics_src = tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), dict) else {}
     metrics = {k.removesuffix("_count"): int(v) for k, v in metrics_src.items()
                if k in _METRICS and isinstance(v, int)}
     links: list[str] = []
     entities = tweet.get("entities")
     if isinstance(entities, dict):
-        for url in entities.get("urls", []) or []:
-            if isinstance(url, dict) and (url.get("expanded_url") or url.get("url")):
-                links.append(str(url.get("expanded_url") or url.get("url")))
-    lang = tweet.get("lang")
+        for url in _objects(entities.get("urls")):
+            link = opt_str(url.get("expanded_url")) or opt_str(url.get("url"))
+            if link:
+                links.append(link)
+    lang = opt_str(tweet.get("lang"))
     # X's own codes for text without language (qme media-only, qam mentions-only, zxx, ...) are kept as
     # given: guessing by script would call a bare t.co link English. Only a missing or "und" lang is guessed.
     if lang in (None, "", "und"):
@@ -81,9 +96,9 @@ def convert(tweet: dict[str, Any], users: dict[str, dict[str, Any]], where: str)
         text=text,
         url=post_url("x", username or "i", str(tweet_id)),
         lang=lang,
-        author=(author or {}).get("name") if isinstance(author, dict) else None,
+        author=opt_str(author.get("name")) if isinstance(author, dict) else None,
         forwarded_from=forwarded_from,
-        reply_to=str(replied["id"]) if replied and replied.get("id") else None,
+        reply_to=opt_str(replied.get("id")) if replied else None,
         metrics=metrics,
         links=links,
         is_repost=retweeted is not None,
@@ -98,17 +113,18 @@ def page_items(page: dict[str, Any], where: str) -> Iterator[Post | Skip]:
     data = page.get("data")
     tweets = data if isinstance(data, list) else [data]
     includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
-    users = {str(u.get("id")): u for u in includes.get("users", []) if isinstance(u, dict)}
-    originals = {str(t.get("id")): t for t in includes.get("tweets", []) if isinstance(t, dict)}
+    users = {str(u.get("id")): u for u in _objects(includes.get("users"))}
+    originals = {str(t.get("id")): t for t in _objects(includes.get("tweets"))}
     for tweet in tweets:
         if not isinstance(tweet, dict):
             yield Skip(INVALID_RECORD, where, "tweet is not an object")
             continue
-        for ref in tweet.get("referenced_tweets") or []:
-            if isinstance(ref, dict) and str(ref.get("id")) in originals:
+        for ref in _objects(tweet.get("referenced_tweets")):
+            if str(ref.get("id")) in originals:
                 original = originals[str(ref.get("id"))]
                 ref.setdefault("author", users.get(str(original.get("author_id"))))
-        yield convert(tweet, users, f"{where}#{tweet.get('id', '?')}")
+        tweet_where = f"{where}#{str(tweet.get('id', '?'))[:40]}"
+        yield convert_safely(convert, tweet, users, tweet_where, where=tweet_where)
 
 
 def error_detail(errors: Any) -> str:
@@ -124,7 +140,18 @@ def line_items(obj: dict[str, Any], where: str) -> Iterator[Post | Skip]:
     elif "errors" in obj:
         yield Skip(API_ERROR, where, error_detail(obj.get("errors")))
     else:
-        yield convert(obj, {}, where)
+        yield convert_safely(convert, obj, {}, where, where=where)
+
+
+def safe_line_items(obj: dict[str, Any], where: str) -> list[Post | Skip]:
+    """``line_items``, with an error on a line of unexpected shape turned into one ``invalid_record`` Skip
+    after whatever the line gave before it."""
+    items: list[Post | Skip] = []
+    try:
+        items.extend(line_items(obj, where))
+    except Exception as exc:  # the line's fault: counted, never raised
+        items.append(Skip(INVALID_RECORD, where, f"{type(exc).__name__}: {str(exc)[:200]}"))
+    return items
 
 
 def read(path: Path) -> Iterator[Post | Skip]:
@@ -132,4 +159,4 @@ def read(path: Path) -> Iterator[Post | Skip]:
         if isinstance(obj, Skip):
             yield obj
         else:
-            yield from line_items(obj, f"{path}:{line_no}")
+            yield from safe_line_items(obj, f"{path}:{line_no}")
