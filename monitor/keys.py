@@ -48,7 +48,13 @@ class Keys:
 
     @property
     def story_lock(self) -> str:
+        """The story stage's lock (value: holder name and token; expires unless renewed)."""
         return f"{self.ns}:stories:lock"
+
+    @property
+    def story_lock_fence(self) -> str:
+        """Counter bumped at every acquisition of the story lock; commits WATCH it."""
+        return f"{self.ns}:stories:fence"
 
     def story_text(self, digest: str) -> str:
         """Exact normalised-text fingerprint -> story id."""

@@ -130,7 +130,7 @@ class Service:
     async def _start_classifier(self, stop: asyncio.Event) -> None:
         from monitor.pipeline import ClassifyWorker
         from monitor.signatures import MatchConfig
-        from monitor.stories import StoryIndex
+        from monitor.stories import StoryIndex, lock_timeout_for
 
         if self._classifier is None:
             from classifiers.model import load_classifier
@@ -142,7 +142,8 @@ class Service:
         match = MatchConfig.for_classifier(self._classifier, self.config.stories.window_hours)
         worker = ClassifyWorker(self.r, self.keys, self._classifier, batch_size=self.config.service.batch_size,
                                 claim_idle_ms=int(self.config.service.claim_idle_seconds * 1000),
-                                stories=StoryIndex(self.r, self.keys, match))
+                                stories=StoryIndex(self.r, self.keys, match, holder=self.instance,
+                                                   lock_timeout=lock_timeout_for(self.config.service.claim_idle_seconds)))
         self._workers.append(worker)
         self._tasks.append(asyncio.create_task(self._guard("classifier", worker.run(stop=stop)), name="classify"))
 
