@@ -70,7 +70,7 @@ def run(
     if url is None:
         log.warning("no REDIS_URL: using an embedded redis-server without persistence; state is lost at exit")
 
-    async def main(resolved: str) -> None:
+    async def main(resolved: str) -> str | None:
         stop = asyncio.Event()
         signals = 0
 
@@ -89,18 +89,23 @@ def run(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, on_signal, sig)
         r = redis_client(resolved)
+        service = Service(r, cfg, settings, roles)
         try:
-            await Service(r, cfg, settings, roles).run(stop)
+            await service.run(stop)
         finally:
             await r.aclose()
+        return service.failed
 
     try:
         with redis_url(url) as resolved:
-            asyncio.run(main(resolved))
+            failed = asyncio.run(main(resolved))
     except RedisUnavailable as exc:
         _fail(f"redis: {exc}")
     except HealthServerError as exc:
         _fail(str(exc))
+    if failed:  # a role kept dying: exit non-zero so a supervisor (the container's restart policy) steps in
+        log.error("exiting with code 1: %s", failed)
+        raise typer.Exit(1)
 
 
 def check(

@@ -191,6 +191,7 @@ class Dispatcher:
         Returns the number of alert events delivered."""
         self._stop = stop = stop or asyncio.Event()
         ready = False
+        self._held, self._reread_own = [], True  # a restart starts from this consumer's unacked entries
         while not stop.is_set():
             try:
                 if not ready:
@@ -198,6 +199,8 @@ class Dispatcher:
                     ready = True
                 finished = await self._step(burst, upstream_done)
                 self.redis_backoff.reset()
+                if self.redis_down:
+                    log.info("redis reachable again: sink %s resumed", self.sink.name)
                 self.redis_down = False
                 if finished:
                     break
@@ -367,6 +370,9 @@ class Dispatcher:
                 if await sleep_unless(self._stop, delay):
                     return False  # stopping: the entries stay pending, another consumer takes them over
                 continue
+            if attempts:
+                log.info("sink %s: %d alert(s) delivered on try %d, after %d failure(s): sink working again",
+                         self.sink.name, len(items), attempts + 1, attempts)
             self.sink_failing = False
             await self._commit(items)
             return True
