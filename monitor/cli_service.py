@@ -64,6 +64,8 @@ def run(
         roles = parse_roles(role)
     except ValueError as exc:
         _fail(str(exc))
+    for warning in cfg.warnings:
+        log.warning("config: %s", warning)
     settings = Settings.from_env()
     url = cfg.redis_url or settings.redis_url
     log.info("environment: %s", json.dumps({k: v for k, v in settings.masked().items() if v}, ensure_ascii=False))
@@ -164,6 +166,8 @@ def config_check(config: ConfigOpt = None) -> None:
     from monitor.settings import Settings
 
     cfg = _load(config)
+    for warning in cfg.warnings:
+        typer.echo(f"monitor: warning: {warning}", err=True)
     settings = Settings.from_env()
     report: dict[str, Any] = {"config": masked(cfg), "environment": settings.masked(),
                               "readiness": readiness(cfg, settings)}

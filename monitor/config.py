@@ -58,6 +58,12 @@ class Config(BaseModel):
     sinks: SinksConfig = Field(default_factory=SinksConfig)
     routes: list[RouteConfig] = Field(default_factory=list)
     _secret_paths: set[str] = PrivateAttr(default_factory=set)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things that are valid but probably not meant (``monitor run`` logs them, ``config check`` prints)."""
+        return list(self._warnings)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Config:
@@ -106,7 +112,10 @@ def parse_config(data: Any, source: str = "config", environ: Mapping[str, str] |
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping, not {type(data).__name__}")
     secret_paths: set[str] = set()
-    data = substitute(data, env, secrets=secret_paths)
+    try:
+        data = substitute(data, env, secrets=secret_paths)
+    except ConfigError as exc:  # name the file too
+        raise ConfigError(f"{source}: {exc}") from None
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -118,6 +127,9 @@ def parse_config(data: Any, source: str = "config", environ: Mapping[str, str] |
             lines.append(f"{source}: {_loc(err['loc'])}: {msg}")
         raise ConfigError("\n".join(lines)) from None
     config._secret_paths = secret_paths
+    if "sinks" not in data:
+        config._warnings.append(f"{source}: no sinks: section: alerts only wait on the alerts stream (`monitor "
+                                "alerts list`); enable console, slack or email under sinks:")
     return config
 
 

@@ -99,5 +99,14 @@ class Keys:
         return f"{self.ns}:acked"
 
     @property
+    def assigned(self) -> str:
+        """Hash alert id -> current assignment JSON (``monitor alerts assign``)."""
+        return f"{self.ns}:assigned"
+
+    def history(self, alert_id: str) -> str:
+        """List of an alert's acks, verdicts and assignments (JSON), oldest first."""
+        return f"{self.ns}:history:{alert_id}"
+
+    @property
     def pattern(self) -> str:
         return f"{self.ns}:*"
