@@ -198,10 +198,7 @@ class Dispatcher:
                     await self.setup()
                     ready = True
                 finished = await self._step(burst, upstream_done)
-                self.redis_backoff.reset()
-                if self.redis_down:
-                    log.info("redis reachable again: sink %s resumed", self.sink.name)
-                self.redis_down = False
+                self._redis_back()
                 if finished:
                     break
             except REDIS_DOWN as exc:
@@ -225,8 +222,16 @@ class Dispatcher:
                 log.warning("redis unavailable at stop (%s): %d held alerts stay pending", exc, len(self._held))
         return self.stats.delivered
 
+    def _redis_back(self) -> None:
+        """A Redis call went through: no longer degraded by an outage (logged once)."""
+        self.redis_backoff.reset()
+        if self.redis_down:
+            log.info("redis reachable again: sink %s resumed", self.sink.name)
+        self.redis_down = False
+
     async def _step(self, burst: bool, upstream_done: Callable[[], bool]) -> bool:
         entries = await self._fetch()
+        self._redis_back()
         if entries:
             await self._handle(entries)
             if self._held and self._window_left() <= 0:
