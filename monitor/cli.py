@@ -31,6 +31,32 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def version() -> str:
+    """The installed package's version (the source tree's pyproject when run uninstalled)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("iraq-monitor")
+    except PackageNotFoundError:
+        import tomllib
+
+        with (Path(__file__).resolve().parent.parent / "pyproject.toml").open("rb") as fh:
+            return str(tomllib.load(fh)["project"]["version"])
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"monitor {version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(show_version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="print the version and exit")] = False) -> None:
+    """Monitor Telegram / X sources for threats, attack claims and protests."""
+
+
 def _load_model(spec: str | None) -> Any:
     from classifiers.model import ModelNotFound, load_classifier
     from monitor.settings import Settings
@@ -317,11 +343,12 @@ def _evaluate_feed(paths: list[Path], model: str | None, *, replay: bool, batch_
 from monitor.cli_collectors import telegram_login  # noqa: E402 - after the core commands
 
 app.command("telegram-login")(telegram_login)
-from monitor.cli_sinks import alerts_app, dead_app, silence_app  # noqa: E402 - after the core commands
+from monitor.cli_sinks import alerts_app, dead_app, replays_app, silence_app  # noqa: E402 - after the core commands
 
 app.add_typer(silence_app, name="silence")
 app.add_typer(dead_app, name="dead")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(replays_app, name="replays")
 from monitor.cli_export import export as _export  # noqa: E402
 from monitor.cli_service import check as _check  # noqa: E402 - registered after the core commands
 from monitor.cli_service import config_app as _config_app  # noqa: E402

@@ -89,7 +89,8 @@ def export(
 ) -> None:
     """A namespace's alerts and their events, streamed to stdout (latest state per alert, newest first).
     GeoJSON holds the alerts whose event has coordinates; CSV and ACLED hold every alert."""
-    from monitor.cli_sinks import _latest_alerts, _run, fail  # the queue's readers (one place for Redis access)
+    from monitor.cli_sinks import _run, fail
+    from monitor.triage import Triage  # the queue's reader (one place for alert queries)
     from monitor.silences import parse_when
 
     try:
@@ -109,7 +110,7 @@ def export(
             columns = ACLED_COLUMNS if fmt is Format.acled else CSV_COLUMNS
             writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
             writer.writeheader()
-        async for _, alert in _latest_alerts(r, keys):
+        async for _, alert in Triage(r, keys).latest():
             if not _window(alert, lo, hi):
                 continue
             if fmt is Format.geojson:

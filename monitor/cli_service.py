@@ -64,13 +64,15 @@ def run(
         roles = parse_roles(role)
     except ValueError as exc:
         _fail(str(exc))
+    for warning in cfg.warnings:
+        log.warning("config: %s", warning)
     settings = Settings.from_env()
     url = cfg.redis_url or settings.redis_url
     log.info("environment: %s", json.dumps({k: v for k, v in settings.masked().items() if v}, ensure_ascii=False))
     if url is None:
         log.warning("no REDIS_URL: using an embedded redis-server without persistence; state is lost at exit")
 
-    async def main(resolved: str) -> None:
+    async def main(resolved: str) -> str | None:
         stop = asyncio.Event()
         signals = 0
 
@@ -89,18 +91,23 @@ def run(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, on_signal, sig)
         r = redis_client(resolved)
+        service = Service(r, cfg, settings, roles)
         try:
-            await Service(r, cfg, settings, roles).run(stop)
+            await service.run(stop)
         finally:
             await r.aclose()
+        return service.failed
 
     try:
         with redis_url(url) as resolved:
-            asyncio.run(main(resolved))
+            failed = asyncio.run(main(resolved))
     except RedisUnavailable as exc:
         _fail(f"redis: {exc}")
     except HealthServerError as exc:
         _fail(str(exc))
+    if failed:  # a role kept dying: exit non-zero so a supervisor (the container's restart policy) steps in
+        log.error("exiting with code 1: %s", failed)
+        raise typer.Exit(1)
 
 
 def check(
@@ -159,6 +166,8 @@ def config_check(config: ConfigOpt = None) -> None:
     from monitor.settings import Settings
 
     cfg = _load(config)
+    for warning in cfg.warnings:
+        typer.echo(f"monitor: warning: {warning}", err=True)
     settings = Settings.from_env()
     report: dict[str, Any] = {"config": masked(cfg), "environment": settings.masked(),
                               "readiness": readiness(cfg, settings)}

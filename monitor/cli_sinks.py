@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -15,19 +14,36 @@ import typer
 
 from monitor.backoff import REDIS_DOWN
 from monitor.keys import Keys
-from monitor.models import Alert, iso, parse_iso
-from monitor.silences import MATCHERS, SilenceStore, parse_duration, parse_when
+from monitor.silences import SilenceStore, check_silence, parse_duration, resolve_channel
 from monitor.sinks.base import TARGET_FIELD, parse_raw
 from monitor.sinks.render import email_text, labels_line, one_line, source_name
+from monitor.triage import (
+    LABELS,
+    MAX_LIMIT,
+    VERDICTS,
+    AlertFilter,
+    AlertRow,
+    Triage,
+    TriageError,
+    check_limit,
+    check_sink,
+    check_verdict,
+    default_user,
+    entry_time,
+    make_filter,
+    revrange,
+)
 
-__all__ = ["alerts_app", "dead_app", "silence_app"]
+__all__ = ["alerts_app", "dead_app", "replays_app", "silence_app"]
 
 T = TypeVar("T")
 
 silence_app = typer.Typer(no_args_is_help=True, help="Mute alerts matching label/channel/platform/tag/text "
                           "until an expiry.")
 dead_app = typer.Typer(no_args_is_help=True, help="Alert events a sink gave up on: list them, deliver again.")
-alerts_app = typer.Typer(no_args_is_help=True, help="The analyst queue: alerts (latest state), details, acks.")
+alerts_app = typer.Typer(no_args_is_help=True, help="The analyst queue: alerts (latest state), details, acks, "
+                         "assignments, history.")
+replays_app = typer.Typer(no_args_is_help=True, help="Replay namespaces kept with `monitor replay --keep`.")
 
 Namespace = Annotated[str, typer.Option("--namespace", help="Redis key prefix of the monitor (or replay:<id>)")]
 AsJson = Annotated[bool, typer.Option("--json", help="one JSON object per line")]
@@ -59,6 +75,8 @@ def _run(namespace: str, work: Callable[[aioredis.Redis, Keys], Awaitable[T]]) -
         return asyncio.run(go())
     except REDIS_DOWN as exc:
         fail(f"redis at {mask_url(url)}: {exc}")
+    except TriageError as exc:
+        fail(str(exc))
     raise AssertionError("unreachable")
 
 
@@ -76,24 +94,35 @@ def silence_add(
     actor: Annotated[str | None, typer.Option("--actor", help="the event's actor1/actor2 (part of a name)")] = None,
     type_: Annotated[str | None, typer.Option("--type", help="the event's (sub-)event type")] = None,
     comment: Annotated[str, typer.Option("--comment", help="why (shown in list)")] = "",
-    by: Annotated[str, typer.Option("--by", help="who")] = "",
+    by: Annotated[str | None, typer.Option("--by", help="who (default: the OS user)")] = None,
     namespace: Namespace = "monitor",
 ) -> None:
-    """Add a silence: alerts matching EVERY given matcher are acked without delivery until it expires."""
-    try:
-        span = parse_duration(duration)
-    except ValueError as exc:
-        fail(str(exc))
+    """Add a silence: alerts matching EVERY given matcher are acked without delivery until it expires (at
+    most 90 days). A channel given by @handle, link or name is resolved to the id alerts carry."""
     matchers = {k: v for k, v in {"label": label, "channel": channel, "platform": platform, "tag": tag,
                                   "text": text, "governorate": governorate, "actor": actor,
                                   "type": type_}.items() if v}
-    if not matchers:
-        fail("give at least one matcher: " + ", ".join(f"--{m}" for m in MATCHERS))
+    try:
+        span = parse_duration(duration)
+        check_silence(matchers, span)
+    except ValueError as exc:
+        fail(str(exc))
 
-    async def work(r: aioredis.Redis, keys: Keys) -> Any:
-        return await SilenceStore(r, keys).add(matchers, span, comment=comment, created_by=by)
+    async def work(r: aioredis.Redis, keys: Keys) -> tuple[Any, str | None]:
+        await Triage(r, keys).check_namespace()
+        resolved = None
+        if channel:
+            try:
+                resolved = await resolve_channel(r, keys, channel, platform)
+            except ValueError as exc:
+                raise TriageError(str(exc)) from None
+            matchers["channel"] = resolved
+        return await SilenceStore(r, keys).add(matchers, span, comment=comment, created_by=by or default_user()), \
+            resolved
 
-    silence = _run(namespace, work)
+    silence, resolved = _run(namespace, work)
+    if channel and resolved != channel:
+        typer.echo(f"channel {channel!r} is {resolved!r} on the alerts", err=True)
     typer.echo(f"silence {silence.id} until {silence.expires}: {_matchers(silence.matchers)}")
 
 
@@ -152,10 +181,16 @@ def dead_list(
     namespace: Namespace = "monitor",
 ) -> None:
     """Entries on the dead-letter stream, newest first."""
+    try:
+        check_sink(sink)
+        check_limit(limit)
+    except TriageError as exc:
+        fail(str(exc))
 
     async def work(r: aioredis.Redis, keys: Keys) -> list[tuple[str, dict[str, str]]]:
+        await Triage(r, keys).check_namespace()
         out: list[tuple[str, dict[str, str]]] = []
-        async for entry in _revrange(r, keys.dead):
+        async for entry in revrange(r, keys.dead):
             if sink is None or entry[1].get("sink") == sink:
                 out.append(entry)
                 if len(out) >= limit:
@@ -186,15 +221,20 @@ def dead_retry(
     field: the other sinks skip it), and remove them from the dead list."""
     if (dead_id is None) == (not retry_all):
         fail("give a dead entry id or --all")
+    try:
+        check_sink(sink)
+    except TriageError as exc:
+        fail(str(exc))
 
     async def work(r: aioredis.Redis, keys: Keys) -> tuple[int, list[str]]:
+        await Triage(r, keys).check_namespace()
         if dead_id is not None:
             found = await r.xrange(keys.dead, min=dead_id, max=dead_id)
             if not found:
                 return 0, [f"no dead entry {dead_id!r}"]
             entries = found
         else:
-            entries = [e async for e in _revrange(r, keys.dead) if sink is None or e[1].get("sink") == sink]
+            entries = [e async for e in revrange(r, keys.dead) if sink is None or e[1].get("sink") == sink]
             entries.reverse()  # oldest first: keep the original order
         done, problems = 0, []
         for entry_id, fields in entries:
@@ -232,165 +272,257 @@ async def _requeue(r: aioredis.Redis, keys: Keys, entry_id: str, fields: dict[st
     return None
 
 
-async def _revrange(r: aioredis.Redis, stream: str, page: int = 500) -> AsyncIterator[tuple[str, dict[str, str]]]:
-    """Every entry of ``stream``, newest first, read in pages."""
-    top = "+"
-    while True:
-        batch = await r.xrevrange(stream, max=top, min="-", count=page)
-        if not batch:
-            return
-        for entry in batch:
-            yield entry
-        if len(batch) < page:
-            return
-        top = f"({batch[-1][0]}"  # exclusive: older than the last one read
-
-
 # --- alerts ------------------------------------------------------------------------------------------------
+# The queue operations live in monitor.triage (one module for the CLI and a future web console); these
+# commands parse, call it, and print.
 
-async def _latest_alerts(r: aioredis.Redis, keys: Keys) -> AsyncIterator[tuple[str, Alert]]:
-    """The latest event of each alert id, newest change first (event entry id, alert)."""
-    seen: set[str] = set()
-    async for entry_id, fields in _revrange(r, keys.alerts):
-        if fields.get(TARGET_FIELD):
-            continue  # a re-queued copy for one sink, not a new state
-        alert_id = fields.get("alert_id", "")
-        if not alert_id or alert_id in seen:
-            continue
-        seen.add(alert_id)
-        try:
-            yield entry_id, Alert.from_json(fields["alert"])
-        except (KeyError, ValueError, TypeError):
-            continue
+LabelOpt = Annotated[list[str] | None, typer.Option("--label", help="has this label (repeatable: any): "
+                                                    + ", ".join(LABELS))]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="first seen after: 2h, 1d, or ISO time")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="first seen before: 30m or ISO time")]
+UnackedOpt = Annotated[bool, typer.Option("--unacked", help="only alerts nobody acked")]
+AssigneeOpt = Annotated[str | None, typer.Option("--assigned-to", help="only alerts assigned to this user")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="who (default: the OS user)")]
+NoteOpt = Annotated[str, typer.Option("--note", help="a line for the others")]
 
 
-def _entry_time(entry_id: str) -> str:
-    return iso(datetime.fromtimestamp(int(entry_id.split("-")[0]) / 1000, UTC))
+def _filter(label: list[str] | None, since: str | None, until: str | None, unacked: bool,
+            assignee: str | None, governorate: list[str] | None = None, actor: list[str] | None = None,
+            type_: list[str] | None = None) -> AlertFilter:
+    try:
+        return make_filter(label, since, until, unacked, assignee, governorate, actor, type_)
+    except TriageError as exc:
+        fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+def _triage(namespace: str, work: Callable[[Triage], Awaitable[T]]) -> T:
+    """Run ``work`` on the namespace's queue (checked first: an unknown namespace names the known ones)."""
+
+    async def go(r: aioredis.Redis, keys: Keys) -> T:
+        triage = Triage(r, keys)
+        await triage.check_namespace()
+        return await work(triage)
+
+    try:
+        return _run(namespace, go)
+    except TriageError as exc:
+        fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+def _mark(row: AlertRow) -> str:
+    return "ACK" if row.ack else "   "
 
 
 @alerts_app.command("list")
 def alerts_list(
-    label: Annotated[list[str] | None, typer.Option("--label", help="has this label (repeatable: any)")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="first seen after: 2h, 1d, or ISO time")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="first seen before: 30m or ISO time")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 20,
-    unacked: Annotated[bool, typer.Option("--unacked", help="hide alerts an analyst acked")] = False,
+    label: LabelOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: Annotated[int, typer.Option("--limit", help=f"rows per page (1-{MAX_LIMIT})")] = 20,
+    offset: Annotated[int, typer.Option("--offset", help="skip this many matching alerts (next page)")] = 0,
+    unacked: UnackedOpt = False,
+    assignee: AssigneeOpt = None,
     governorate: Annotated[list[str] | None, typer.Option("--governorate", help="the event's (repeatable)")] = None,
     actor: Annotated[list[str] | None, typer.Option("--actor", help="actor1/actor2 of the event (repeatable)")] = None,
     type_: Annotated[list[str] | None, typer.Option("--type", help="(sub-)event type (repeatable)")] = None,
     as_json: AsJson = False,
     namespace: Namespace = "monitor",
 ) -> None:
-    """Alerts (latest state per alert id), most recently changed first. Times are the story's first post."""
-    from monitor.routing import event_matches
+    """Alerts (latest state per alert id), most recently changed first. Times are the story's first post.
+    When more match, a last line (stderr) gives the ``--offset`` of the next page."""
+    flt = _filter(label, since, until, unacked, assignee, governorate, actor, type_)
     try:
-        lo = parse_when(since) if since else None
-        hi = parse_when(until) if until else None
-    except ValueError as exc:
+        check_limit(limit, offset)
+    except TriageError as exc:
         fail(str(exc))
-
-    async def work(r: aioredis.Redis, keys: Keys) -> list[tuple[str, Alert, dict[str, Any] | None]]:
-        acked = {k: json.loads(v) for k, v in (await r.hgetall(keys.acked)).items()}
-        out = []
-        async for entry_id, alert in _latest_alerts(r, keys):
-            if label and not set(label) & set(alert.labels):
-                continue
-            when = _first_seen(alert)
-            if (lo and (when is None or when < lo)) or (hi and (when is None or when > hi)):
-                continue
-            if unacked and alert.alert_id in acked:
-                continue
-            if (governorate or actor or type_) and not event_matches(
-                    alert.event_record, governorates=governorate or (), actors=actor or (), types=type_ or ()):
-                continue
-            out.append((entry_id, alert, acked.get(alert.alert_id)))
-            if len(out) >= limit:
-                break
-        return out
-
-    rows = _run(namespace, work)
-    for entry_id, alert, ack in rows:
+    page = _triage(namespace, lambda t: t.list(flt, limit=limit, offset=offset))
+    for row in page.rows:
         if as_json:
-            typer.echo(json.dumps({**_alert_obj(alert), "updated": _entry_time(entry_id), "acked": ack},
-                                  ensure_ascii=False))
+            typer.echo(json.dumps(row.to_dict(), ensure_ascii=False))
         else:
-            mark = "ACK" if ack else "   "
-            typer.echo(f"{mark} {alert.alert_id}  {alert.first_seen or '?'}  [{labels_line(alert)}]  "
-                       f"sources={alert.sources}  {source_name(alert.post)}  "
+            alert = row.alert
+            who = f"  @{row.assignment['to']}" if row.assignment else ""
+            typer.echo(f"{_mark(row)} {alert.alert_id}  {alert.first_seen or '?'}  [{labels_line(alert)}]  "
+                       f"sources={alert.sources}  {source_name(alert.post)}{who}  "
                        f"{one_line(str(alert.post.get('text', '')), 60)}")
-    if not rows and not as_json:
+    if not page.rows and not as_json:
         typer.echo("no alerts")
-
-
-def _first_seen(alert: Alert) -> datetime | None:
-    try:
-        return parse_iso(alert.first_seen or str(alert.post.get("date", "")))
-    except ValueError:
-        return None
-
-
-def _alert_obj(alert: Alert) -> dict[str, Any]:
-    return {"alert_id": alert.alert_id, "event": alert.event, "labels": alert.labels, "scores": alert.scores,
-            "first_seen": alert.first_seen, "sources": alert.sources, "tags": alert.tags, "post": alert.post,
-            "related": alert.related, "cues": alert.cues}
+    if page.next_offset is not None:
+        typer.echo(f"more: --offset {page.next_offset}", err=True)
 
 
 @alerts_app.command("show")
 def alerts_show(alert_id: Annotated[str, typer.Argument()], as_json: AsJson = False,
                 namespace: Namespace = "monitor") -> None:
-    """One alert: its latest state, every event it had on the stream, and its ack."""
-
-    async def work(r: aioredis.Redis, keys: Keys) -> tuple[list[tuple[str, str]], Alert | None, Any]:
-        events: list[tuple[str, str]] = []
-        latest: Alert | None = None
-        async for entry_id, fields in _revrange(r, keys.alerts):
-            if fields.get("alert_id") != alert_id or fields.get(TARGET_FIELD):
-                continue
-            events.append((entry_id, fields.get("event", "?")))
-            if latest is None:
-                try:
-                    latest = Alert.from_json(fields["alert"])
-                except (KeyError, ValueError, TypeError):
-                    continue
-        ack = await r.hget(keys.acked, alert_id)
-        return events, latest, json.loads(ack) if ack else None
-
-    events, alert, ack = _run(namespace, work)
-    if alert is None:
+    """One alert: its latest state, every event it had on the stream, its ack, assignment and history."""
+    detail = _triage(namespace, lambda t: t.get(alert_id))
+    if detail is None:
         fail(f"no alert {alert_id!r} on the alerts stream of namespace {namespace!r}")
-    assert alert is not None
-    history = [{"entry": eid, "event": ev, "at": _entry_time(eid)} for eid, ev in reversed(events)]
+    assert detail is not None
+    row = detail.row
     if as_json:
-        typer.echo(json.dumps({**_alert_obj(alert), "events": history, "acked": ack}, ensure_ascii=False))
+        typer.echo(json.dumps({**row.to_dict(), "events": detail.events, "history": detail.history},
+                              ensure_ascii=False))
         return
-    typer.echo(email_text(alert), nl=False)
-    typer.echo("events: " + ", ".join(f"{h['event']} {h['at']}" for h in history))
-    if ack:
-        typer.echo(f"acked by {ack.get('by') or '?'} at {ack.get('at')}" + (f": {ack['note']}" if ack.get("note")
-                                                                          else ""))
+    typer.echo(email_text(row.alert), nl=False)
+    typer.echo("events: " + ", ".join(f"{h['event']} {h['at']}" for h in detail.events))
+    if row.assignment:
+        typer.echo(f"assigned to {row.assignment.get('to')} by {row.assignment.get('by') or '?'}")
+    if row.ack:
+        typer.echo(f"acked by {row.ack.get('by') or '?'} at {row.ack.get('at')}"
+                   + (f" ({row.ack['verdict']})" if row.ack.get("verdict") else "")
+                   + (f": {row.ack['note']}" if row.ack.get("note") else ""))
+    for item in detail.history:
+        typer.echo(f"history: {_history_line(item)}")
+
+
+def _history_line(item: dict[str, Any]) -> str:
+    what = item.get("action", "?")
+    if what == "assign":
+        what = f"assigned to {item.get('to')}"
+    elif item.get("verdict"):
+        what = f"ack ({item['verdict']})"
+    return f"{item.get('at')}  {item.get('by') or '?'}  {what}" + (f": {item['note']}" if item.get("note") else "")
 
 
 @alerts_app.command("ack")
-def alerts_ack(alert_id: Annotated[str, typer.Argument()],
-               by: Annotated[str, typer.Option("--by", help="who")] = "",
-               note: Annotated[str, typer.Option("--note", help="a line for the others")] = "",
-               namespace: Namespace = "monitor") -> None:
-    """Mark an alert as handled (``alerts list --unacked`` hides it)."""
+def alerts_ack(
+    alert_ids: Annotated[list[str] | None, typer.Argument(help="alert ids (or --all-matching with filters)")]
+    = None,
+    all_matching: Annotated[bool, typer.Option("--all-matching", help="every alert the filters match")] = False,
+    label: LabelOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    unacked: UnackedOpt = False,
+    assignee: AssigneeOpt = None,
+    verdict: Annotated[str | None, typer.Option("--verdict", help=", ".join(VERDICTS))] = None,
+    by: ByOpt = None,
+    note: NoteOpt = "",
+    namespace: Namespace = "monitor",
+) -> None:
+    """Mark alerts as handled (``alerts list --unacked`` hides them); each ack is kept in the alert's
+    history (``alerts history``), a later one does not erase an earlier one."""
+    filtered = bool(label or since or until or unacked or assignee)
+    if bool(alert_ids) == all_matching:
+        fail("give alert ids, or --all-matching with filters")
+    if filtered and not all_matching:
+        fail("filters (--label, --since, ...) go with --all-matching")
+    try:
+        check_verdict(verdict)
+    except TriageError as exc:
+        fail(str(exc))
+    who = by or default_user()
+    if all_matching:
+        flt = _filter(label, since, until, unacked, assignee)
+        try:
+            ids = _triage(namespace, lambda t: t.ack_matching(flt, by=who, note=note, verdict=verdict))
+        except TriageError as exc:
+            fail(str(exc))
+        typer.echo(f"acked {len(ids)} alert{'' if len(ids) == 1 else 's'} by {who}"
+                   + (f": {' '.join(ids)}" if ids else ""))
+        return
+    assert alert_ids is not None
+    ack, missing = _triage(namespace, lambda t: t.ack(alert_ids, by=who, note=note, verdict=verdict))
+    for alert_id in missing:
+        typer.echo(f"monitor: error: no alert {alert_id!r} on the alerts stream of namespace {namespace!r}",
+                   err=True)
+    if ack is not None:
+        done = [i for i in dict.fromkeys(alert_ids) if i not in missing]
+        typer.echo(f"acked {' '.join(done)} by {who} at {ack['at']}" + (f" ({verdict})" if verdict else ""))
+    if missing:
+        raise typer.Exit(2)
 
-    async def work(r: aioredis.Redis, keys: Keys) -> dict[str, str] | None:
-        found = False
-        async for _, fields in _revrange(r, keys.alerts):
-            if fields.get("alert_id") == alert_id:
-                found = True
-                break
-        if not found:
-            return None
-        ack = {"by": by, "note": note, "at": iso(datetime.now(UTC))}
-        await r.hset(keys.acked, alert_id, json.dumps(ack, ensure_ascii=False))
-        return ack
 
-    ack = _run(namespace, work)
-    if ack is None:
+@alerts_app.command("assign")
+def alerts_assign(
+    alert_id: Annotated[str, typer.Argument()],
+    to: Annotated[str, typer.Option("--to", help="the analyst who takes it")],
+    by: ByOpt = None,
+    note: NoteOpt = "",
+    namespace: Namespace = "monitor",
+) -> None:
+    """Assign an alert to an analyst (``alerts list --assigned-to USER``); the history keeps every one."""
+    who = by or default_user()
+    try:
+        done = _triage(namespace, lambda t: t.assign(alert_id, to, by=who, note=note))
+    except TriageError as exc:
+        fail(str(exc))
+    if done is None:
         fail(f"no alert {alert_id!r} on the alerts stream of namespace {namespace!r}")
-    assert ack is not None
-    typer.echo(f"acked {alert_id}" + (f" by {by}" if by else "") + f" at {ack['at']}")
+    typer.echo(f"assigned {alert_id} to {to.strip()} by {who}")
+
+
+@alerts_app.command("history")
+def alerts_history(alert_id: Annotated[str, typer.Argument()], as_json: AsJson = False,
+                   namespace: Namespace = "monitor") -> None:
+    """Every ack, verdict and assignment of an alert, oldest first."""
+
+    async def work(t: Triage) -> list[dict[str, Any]] | None:
+        if not await t.known([alert_id]):
+            return None
+        return await t.history(alert_id)
+
+    items = _triage(namespace, work)
+    if items is None:
+        fail(f"no alert {alert_id!r} on the alerts stream of namespace {namespace!r}")
+    assert items is not None
+    for item in items:
+        typer.echo(json.dumps(item, ensure_ascii=False) if as_json else _history_line(item))
+    if not items and not as_json:
+        typer.echo("no acks or assignments yet")
+
+
+# --- replays -----------------------------------------------------------------------------------------------
+
+@replays_app.command("list")
+def replays_list(as_json: AsJson = False) -> None:
+    """Replay namespaces kept with ``monitor replay --keep``: id, posts, alert events, first post time."""
+
+    async def work(r: aioredis.Redis, keys: Keys) -> list[dict[str, Any]]:
+        rows = []
+        for ns in await Triage(r, keys).namespaces():
+            if not ns.startswith("replay:"):
+                continue
+            k = Keys(ns)
+            posts, alerts = await r.xlen(k.posts), await r.xlen(k.alerts)
+            first = await r.xrange(k.posts, count=1)
+            rows.append({"namespace": ns, "id": ns.removeprefix("replay:"), "posts": posts, "alert_events": alerts,
+                         "created": entry_time(first[0][0]) if first else None})
+        return rows
+
+    rows = _run("monitor", work)
+    for row in rows:
+        typer.echo(json.dumps(row) if as_json else
+                   f"{row['namespace']}  posts={row['posts']}  alert_events={row['alert_events']}  "
+                   f"created={row['created'] or '?'}")
+    if not rows and not as_json:
+        typer.echo("no kept replays")
+
+
+@replays_app.command("delete")
+def replays_delete(
+    replay_ids: Annotated[list[str] | None, typer.Argument(help="replay ids or replay:<id> namespaces")] = None,
+    delete_all: Annotated[bool, typer.Option("--all", help="every kept replay")] = False,
+) -> None:
+    """Delete kept replay namespaces (every key under ``replay:<id>:``)."""
+    from monitor.replay import delete_namespace
+
+    if bool(replay_ids) == delete_all:
+        fail("give replay ids, or --all")
+
+    async def work(r: aioredis.Redis, keys: Keys) -> tuple[list[tuple[str, int]], list[str]]:
+        kept = [ns for ns in await Triage(r, keys).namespaces() if ns.startswith("replay:")]
+        wanted = kept if delete_all else [i if i.startswith("replay:") else f"replay:{i}" for i in replay_ids or []]
+        unknown = [ns for ns in wanted if ns not in kept]
+        done = [(ns, await delete_namespace(r, Keys(ns))) for ns in wanted if ns in kept]
+        return done, unknown
+
+    done, unknown = _run("monitor", work)
+    for ns, n in done:
+        typer.echo(f"deleted {ns} ({n} keys)")
+    if unknown:
+        fail(f"no kept replay {unknown[0]!r}; see `monitor replays list`")
+    if not done:
+        typer.echo("no kept replays")

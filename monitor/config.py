@@ -39,6 +39,11 @@ class ServiceConfig(BaseModel):
     claim_idle_seconds: float = Field(default=60.0, gt=0, description="reclaim a dead consumer's entries")
     shutdown_seconds: float = Field(default=30.0, gt=0, description="bound on a graceful stop")
     batch_size: int = Field(default=64, ge=1, le=1024)
+    role_restarts: int = Field(default=5, ge=0, description="a role whose loop died is restarted this many "
+                               "times (with backoff) before the process exits 1")
+    role_restart_seconds: float = Field(default=1.0, gt=0, description="first restart delay (doubles, cap 60 s)")
+    source_failure_limit: int = Field(default=3, ge=1, description="polls failed in a row that make a source "
+                                      "a health problem (/readyz 503, `monitor check` fails)")
 
 
 class StoriesConfig(BaseModel):
@@ -56,6 +61,12 @@ class Config(BaseModel):
     sinks: SinksConfig = Field(default_factory=SinksConfig)
     routes: list[RouteConfig] = Field(default_factory=list)
     _secret_paths: set[str] = PrivateAttr(default_factory=set)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things that are valid but probably not meant (``monitor run`` logs them, ``config check`` prints)."""
+        return list(self._warnings)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Config:
@@ -115,7 +126,7 @@ def parse_config(data: Any, source: str = "config", environ: Mapping[str, str] |
     secret_paths: set[str] = set()
     try:
         data = substitute(data, env, secrets=secret_paths)
-    except ConfigError as exc:
+    except ConfigError as exc:  # name the file too
         raise ConfigError(f"{source}: {exc}") from None
     try:
         config = Config.model_validate(data)
@@ -128,6 +139,9 @@ def parse_config(data: Any, source: str = "config", environ: Mapping[str, str] |
             lines.append(f"{source}: {_loc(err['loc'])}: {msg}")
         raise ConfigError("\n".join(lines)) from None
     config._secret_paths = secret_paths
+    if "sinks" not in data:
+        config._warnings.append(f"{source}: no sinks: section: alerts only wait on the alerts stream (`monitor "
+                                "alerts list`); enable console, slack or email under sinks:")
     return config
 
 

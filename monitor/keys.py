@@ -48,7 +48,13 @@ class Keys:
 
     @property
     def story_lock(self) -> str:
+        """The story stage's lock (value: holder name and token; expires unless renewed)."""
         return f"{self.ns}:stories:lock"
+
+    @property
+    def story_lock_fence(self) -> str:
+        """Counter bumped at every acquisition of the story lock; commits WATCH it."""
+        return f"{self.ns}:stories:fence"
 
     def story_text(self, digest: str) -> str:
         """Exact normalised-text fingerprint -> story id."""
@@ -91,6 +97,15 @@ class Keys:
     def acked(self) -> str:
         """Hash alert id -> analyst ack JSON (``monitor alerts ack``)."""
         return f"{self.ns}:acked"
+
+    @property
+    def assigned(self) -> str:
+        """Hash alert id -> current assignment JSON (``monitor alerts assign``)."""
+        return f"{self.ns}:assigned"
+
+    def history(self, alert_id: str) -> str:
+        """List of an alert's acks, verdicts and assignments (JSON), oldest first."""
+        return f"{self.ns}:history:{alert_id}"
 
     @property
     def pattern(self) -> str:

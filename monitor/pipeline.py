@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import ResponseError, WatchError
 
 from classifiers.base import Classifier
 from classifiers.events import extract_event
@@ -23,9 +23,13 @@ from monitor.backoff import REDIS_DOWN, Backoff, sleep_unless
 from monitor.keys import CLASSIFY_GROUP, Keys
 from monitor.models import Alert, Classification, Post
 from monitor.queue import Consumer, dead_letter_fields, entry_seconds
-from monitor.stories import StoryIndex, alert_fields
+from monitor.stories import StoryIndex, StoryLockLost, alert_fields
 
 log = logging.getLogger(__name__)
+
+
+class ModelError(Exception):
+    """The classifier failed on a batch (whatever it raised, OSError included: not a Redis outage)."""
 
 
 def consumer_name(role: str) -> str:
@@ -59,7 +63,7 @@ def _event_of(post: Post, result: Classification) -> dict | None:
 class ClassifyWorker:
     def __init__(self, r: aioredis.Redis, keys: Keys, classifier: Classifier, *, batch_size: int = 64,
                  block_ms: int = 200, claim_idle_ms: int = 60_000, name: str | None = None,
-                 stories: StoryIndex | None = None) -> None:
+                 stories: StoryIndex | None = None, max_model_failures: int = 5) -> None:
         self.r = r
         self.keys = keys
         self.classifier = classifier
@@ -69,9 +73,17 @@ class ClassifyWorker:
         self.consumer = Consumer(r, keys.posts, CLASSIFY_GROUP, name or consumer_name("classify"))
         self.stories = stories or StoryIndex(r, keys)
         self.stats = StageStats()
-        self.degraded = False  # Redis unreachable: waiting to reconnect (reported by /readyz)
+        self.redis_down = False  # Redis unreachable: waiting to reconnect (reported by /readyz)
+        self.model_failing = False  # the model failed on the last batch: retrying it
+        self.max_model_failures = max_model_failures
+        self._model_failures = 0
         self._backoff = Backoff(base=0.5, cap=30.0)
         self._last_claim = 0.0
+
+    @property
+    def degraded(self) -> bool:
+        """For /healthz and /readyz: Redis is out, or the model fails."""
+        return self.redis_down or self.model_failing
 
     async def setup(self) -> None:
         await self.consumer.setup()
@@ -81,11 +93,15 @@ class ClassifyWorker:
         """Process batches until ``stop`` is set, or (burst) until intake is done and nothing is left.
 
         A Redis outage does not end the loop: it waits with capped backoff, then first re-reads the
-        entries this consumer holds unacked (a batch whose commit failed), then carries on."""
+        entries this consumer holds unacked (a batch whose commit failed), then carries on. So does a
+        story lock lost while held (the batch is redone at once) and a failing model (retried with
+        backoff; ``max_model_failures`` failures in a row end the loop with ``ModelError``). Any other
+        error ends it: a bug, for the service to report and restart. A (re)start begins with the entries
+        this consumer holds unacked."""
         await self.setup()
         stop = stop or asyncio.Event()
         self._last_claim = 0.0
-        recover = False
+        recover = True
         while not stop.is_set():
             try:
                 if recover:
@@ -100,6 +116,13 @@ class ClassifyWorker:
                     break
             except REDIS_DOWN as exc:
                 await self._outage(exc, stop)
+                recover = True
+            except (WatchError, StoryLockLost) as exc:
+                log.warning("story lock taken over while this worker held it (%s); batch not committed, "
+                            "redone", exc or "the fence moved")
+                recover = True
+            except ModelError as exc:
+                await self._model_failed(exc, stop)
                 recover = True
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
@@ -131,15 +154,29 @@ class ClassifyWorker:
 
     async def _outage(self, exc: Exception, stop: asyncio.Event) -> None:
         delay = self._backoff.delay()
-        if not self.degraded:
+        if not self.redis_down:
             log.warning("redis unavailable (%s: %s); classify worker retrying with backoff", type(exc).__name__, exc)
-        self.degraded = True
+        self.redis_down = True
+        await sleep_unless(stop, delay)
+
+    async def _model_failed(self, exc: ModelError, stop: asyncio.Event) -> None:
+        self._model_failures += 1
+        self.model_failing = True
+        if self._model_failures >= self.max_model_failures:
+            log.error("model failed on %d batches in a row (%s): classify worker stops", self._model_failures, exc)
+            raise exc
+        delay = self._backoff.delay()
+        log.warning("model failed on a batch (%s), %d in a row; retrying it in %.1fs", exc, self._model_failures,
+                    delay)
         await sleep_unless(stop, delay)
 
     def _recovered(self) -> None:
-        if self.degraded:
+        if self.redis_down:
             log.info("redis reachable again; classify worker resumed")
-        self.degraded = False
+        if self.model_failing and not self._model_failures:
+            log.info("model working again; classify worker resumed")
+            self.model_failing = False
+        self.redis_down = False
         self._backoff.reset()
 
     async def process(self, entries: list[tuple[str, dict[str, str]]]) -> None:
@@ -155,8 +192,12 @@ class ClassifyWorker:
         if not posts:
             return
         t0 = time.perf_counter()
-        prediction = await asyncio.to_thread(self.classifier.predict, [p.text for _, p in posts])
+        try:
+            prediction = await asyncio.to_thread(self.classifier.predict, [p.text for _, p in posts])
+        except Exception as exc:  # classified here: an OSError of the model is no Redis outage
+            raise ModelError(f"{type(exc).__name__}: {exc}") from exc
         self.stats.model_seconds += time.perf_counter() - t0
+        self._model_failures = 0
         for (_, post), result in zip(posts, prediction.results, strict=True):
             post.event = _event_of(post, result)
             if result.lang and result.lang != post.lang and not (post.lang or "").startswith(result.lang):
@@ -164,8 +205,8 @@ class ClassifyWorker:
         embeddings = prediction.embeddings
         batch = [(post, result, embeddings[i] if embeddings is not None else None)
                  for i, ((_, post), result) in enumerate(zip(posts, prediction.results, strict=True))]
-        async with self.stories.lock(), self.r.pipeline(transaction=True) as pipe:
-            self._count(prediction.results)
+        async with self.stories.lock() as lock, self.r.pipeline(transaction=True) as pipe:
+            await lock.begin(pipe)  # fenced: a lock lost meanwhile makes the commit fail, not overwrite
             events: list[Alert] = []
             for (post, _, _), alert in zip(batch, await self.stories.assign_batch(batch, pipe), strict=True):
                 if alert is not None:
@@ -175,6 +216,7 @@ class ClassifyWorker:
                 pipe.xadd(self.keys.alerts, alert_fields(alert))
             pipe.xack(self.keys.posts, CLASSIFY_GROUP, *[eid for eid, _ in posts])
             await pipe.execute()
+        self._count(prediction.results)
         self.stats.alerts += sum(1 for a in events if a.event == "new")
         self.stats.merged += sum(1 for a in events if a.event == "update")
         self._observe(posts, events)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -127,6 +128,18 @@ class Consumer:
     async def ack(self, ids: list[str]) -> None:
         if ids:
             await self.r.xack(self.stream, self.group, *ids)
+
+
+async def revrange(r: aioredis.Redis, stream: str, page: int = 500) -> AsyncIterator[Entry]:
+    """Every entry of ``stream``, newest first, read in pages."""
+    top = "+"
+    while True:
+        batch = await r.xrevrange(stream, max=top, min="-", count=page)
+        for entry in batch:
+            yield entry
+        if len(batch) < page:
+            return
+        top = f"({batch[-1][0]}"  # exclusive: older than the last one read
 
 
 def entry_seconds(entry_id: str) -> float:

@@ -17,11 +17,12 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from monitor import metrics
 from monitor.backoff import REDIS_DOWN, Backoff, sleep_unless
@@ -81,6 +82,10 @@ class Service:
         self._workers: list[Any] = []
         self._dispatchers: list[Any] = []
         self._tasks: list[asyncio.Task[Any]] = []
+        self._down: dict[str, str] = {}  # a role's loop that died (task name -> why), until it restarts
+        self._role_of: dict[str, str] = {}  # task name -> role
+        self.restarts: dict[str, int] = {}
+        self.failed: str | None = None  # why the process must end non-zero (a role that kept dying)
         self.health: HealthServer | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------------------
@@ -90,7 +95,8 @@ class Service:
         if svc.health_port:
             self.health = HealthServer(svc.health_host, svc.health_port, self.probe, self.refresh_gauges)
             await self.health.start()
-        heartbeat = asyncio.create_task(self._heartbeat(stop), name="heartbeat")
+        beating = asyncio.Event()  # set at the end: the heartbeat loop ends even if a cancel is swallowed
+        heartbeat = asyncio.create_task(self._heartbeat(beating), name="heartbeat")
         try:
             await self._wait_for_redis(stop)
             if stop.is_set():
@@ -99,6 +105,7 @@ class Service:
             await stop.wait()
             await self._drain()
         finally:
+            beating.set()
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
             with contextlib.suppress(*REDIS_DOWN):
@@ -130,7 +137,7 @@ class Service:
     async def _start_classifier(self, stop: asyncio.Event) -> None:
         from monitor.pipeline import ClassifyWorker
         from monitor.signatures import MatchConfig
-        from monitor.stories import StoryIndex
+        from monitor.stories import StoryIndex, lock_timeout_for
 
         if self._classifier is None:
             from classifiers.model import load_classifier
@@ -142,9 +149,10 @@ class Service:
         match = MatchConfig.for_classifier(self._classifier, self.config.stories.window_hours)
         worker = ClassifyWorker(self.r, self.keys, self._classifier, batch_size=self.config.service.batch_size,
                                 claim_idle_ms=int(self.config.service.claim_idle_seconds * 1000),
-                                stories=StoryIndex(self.r, self.keys, match))
+                                stories=StoryIndex(self.r, self.keys, match, holder=self.instance,
+                                                   lock_timeout=lock_timeout_for(self.config.service.claim_idle_seconds)))
         self._workers.append(worker)
-        self._tasks.append(asyncio.create_task(self._guard("classifier", worker.run(stop=stop)), name="classify"))
+        self._spawn("classifier", "classifier", lambda: worker.run(stop=stop), stop)
 
     async def _start_dispatchers(self, stop: asyncio.Event) -> None:
         dispatchers = self._build_dispatchers()
@@ -152,8 +160,7 @@ class Service:
             log.warning("no sink enabled: alerts stay on the stream (see `monitor alerts list`)")
         for d in dispatchers:
             self._dispatchers.append(d)
-            self._tasks.append(asyncio.create_task(self._guard(f"sink {d.sink.name}", d.run(stop=stop)),
-                                                   name=f"sink-{d.sink.name}"))
+            self._spawn("dispatcher", f"sink {d.sink.name}", lambda d=d: d.run(stop=stop), stop)
 
     def _build_dispatchers(self) -> list[Any]:
         """One dispatcher per enabled sink. A sink whose variables are missing is disabled with one log
@@ -186,15 +193,48 @@ class Service:
             self._collectors = CollectorService(self.r, self.keys, self.config.sources, self.settings)
         await self._collectors.start()
 
-    async def _guard(self, what: str, coro: Any) -> Any:
-        """A role's loop ending by an exception is logged loudly (it is a bug: outages are retried inside)."""
-        try:
-            return await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("%s stopped by an unexpected error", what)
-            raise
+    def _spawn(self, role: str, what: str, loop: Callable[[], Awaitable[Any]], stop: asyncio.Event) -> None:
+        self._role_of[what] = role
+        self._tasks.append(asyncio.create_task(self._guard(what, loop, stop), name=what.replace(" ", "-")))
+
+    async def _guard(self, what: str, loop: Callable[[], Awaitable[Any]], stop: asyncio.Event) -> Any:
+        """Run a role's loop; one that ends by an exception (a bug or a broken setup: outages are retried
+        inside the loops) is a health problem (/readyz 503, ``monitor check`` fails, the heartbeat stops
+        listing the role) and is restarted with backoff; past ``service.role_restarts`` restarts in a row
+        (a run of a minute or more starts the count again) the process stops, and exits 1."""
+        svc = self.config.service
+        backoff = Backoff(base=svc.role_restart_seconds, cap=60.0)
+        failures = 0
+        while True:
+            started = time.monotonic()
+            try:
+                return await loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                if time.monotonic() - started >= 60:
+                    failures = 0
+                    backoff.reset()
+                failures += 1
+                self._down[what] = reason
+                if stop.is_set():
+                    log.exception("%s stopped by an unexpected error while stopping", what)
+                    return None
+                if failures > svc.role_restarts:
+                    log.exception("%s stopped by an unexpected error; %d restarts did not help: stopping the "
+                                  "process (exit code 1)", what, svc.role_restarts)
+                    self.failed = f"{what}: {reason}"
+                    stop.set()
+                    return None
+                delay = backoff.delay()
+                log.exception("%s stopped by an unexpected error; restart %d of %d in %.1fs", what, failures,
+                              svc.role_restarts, delay)
+                if await sleep_unless(stop, delay):
+                    return None
+                self.restarts[what] = self.restarts.get(what, 0) + 1
+                del self._down[what]
+                log.info("%s: restarted", what)
 
     async def _drain(self) -> None:
         """Stop intake first, then let the loops finish what they hold, within the shutdown bound."""
@@ -219,20 +259,37 @@ class Service:
                 await d.sink.close()
 
     # ---- health ----------------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """What makes this process unhealthy (not merely degraded): a role's loop that died and waits to be
+        restarted, a source that failed ``service.source_failure_limit`` polls in a row."""
+        out = [f"{what}: stopped by {reason}; " + ("gave up restarting" if self.failed else "restarting")
+               for what, reason in self._down.items()]
+        source_problems = getattr(self._collectors, "problems", None)
+        if source_problems is not None:
+            out.extend(source_problems(self.config.service.source_failure_limit))
+        return out
+
+    def live_roles(self) -> list[str]:
+        """The roles this process runs whose loops are all running (the heartbeat advertises only these)."""
+        dead = {self._role_of.get(what, what) for what in self._down}
+        return [role for role in self.roles if role not in dead]
+
     def degraded(self) -> bool:
-        return not self.state.redis_ok or any(getattr(p, "degraded", False) for p in
-                                              [*self._workers, *self._dispatchers])
+        return not self.state.redis_ok or bool(self.problems()) or any(
+            getattr(p, "degraded", False) for p in [*self._workers, *self._dispatchers])
 
     async def probe(self) -> dict[str, Any]:
         try:
             await asyncio.wait_for(self.r.ping(), 2)
             self.state.redis_ok = True
-        except (*REDIS_DOWN, TimeoutError):
+        except (*REDIS_DOWN, RedisError, TimeoutError):
             self.state.redis_ok = False
         model_ok = self.state.model_loaded or "classifier" not in self.roles
-        ready = self.state.redis_ok and model_ok and not self.state.stopping
+        problems = self.problems()
+        ready = self.state.redis_ok and model_ok and not self.state.stopping and not problems
         info: dict[str, Any] = {"ready": ready, "degraded": self.degraded(), "redis": self.state.redis_ok,
                                 "model_loaded": self.state.model_loaded, "roles": list(self.roles),
+                                "live_roles": self.live_roles(), "problems": problems, "restarts": self.restarts,
                                 "instance": self.instance, "uptime_s": round(time.time() - self.state.started)}
         if self._collectors is not None and hasattr(self._collectors, "status"):
             info["sources"] = self._collectors.status()
@@ -252,28 +309,36 @@ class Service:
     def _heartbeat_key(self) -> str:
         return self.keys.heartbeat(self.instance)
 
-    async def _heartbeat(self, stop: asyncio.Event) -> None:
+    async def _heartbeat(self, done: asyncio.Event) -> None:
         svc = self.config.service
-        while True:
-            body = {"ts": time.time(), "roles": list(self.roles), "instance": self.instance,
-                    "degraded": self.degraded(), "stopping": self.state.stopping}
+        while not done.is_set():
+            body = {"ts": time.time(), "roles": self.live_roles(), "configured_roles": list(self.roles),
+                    "instance": self.instance, "degraded": self.degraded(), "problems": self.problems(),
+                    "stopping": self.state.stopping}
             try:
                 await self.r.set(self._heartbeat_key(), json.dumps(body),
                                  ex=int(max(60, svc.heartbeat_ttl_seconds * 10)))
+                if not self.state.redis_ok:
+                    log.info("heartbeat written again: redis reachable")
                 self.state.redis_ok = True
             except REDIS_DOWN:
                 self.state.redis_ok = False
-            await asyncio.sleep(svc.heartbeat_seconds)
+            except RedisError as exc:  # e.g. NOAUTH, READONLY replica, out of memory: say so, keep trying
+                self.state.redis_ok = False
+                log.warning("heartbeat not written: redis refused it (%s: %s)", type(exc).__name__, exc)
+            await sleep_unless(done, svc.heartbeat_seconds)
 
 
 async def check_heartbeats(r: aioredis.Redis, keys: Keys, roles: tuple[str, ...], max_age: float, *,
                            host: str | None = None) -> list[str]:
-    """Problems found (empty: healthy): a role with no heartbeat fresher than ``max_age`` seconds.
-    ``host``: only this host's processes count, and every role they run is checked (a container's own
-    HEALTHCHECK)."""
+    """Problems found (empty: healthy): a role with no heartbeat fresher than ``max_age`` seconds (a
+    process lists only the roles whose loops run), and every problem a fresh heartbeat reports (a role
+    restarting, a source failing poll after poll). ``host``: only this host's processes count, and every
+    role they run is checked (a container's own HEALTHCHECK)."""
     now = time.time()
     fresh: dict[str, float] = {}
     local_roles: set[str] = set()
+    reported: list[str] = []
     async for key in r.scan_iter(match=keys.heartbeat("*"), count=500):
         raw = await r.get(key)
         if not raw:
@@ -288,6 +353,9 @@ async def check_heartbeats(r: aioredis.Redis, keys: Keys, roles: tuple[str, ...]
         for role in beat.get("roles", []):
             fresh[role] = min(fresh.get(role, age), age)
             local_roles.add(role)
+        local_roles.update(beat.get("configured_roles", []))
+        if age <= max_age:
+            reported.extend(f"{beat.get('instance', '?')}: {p}" for p in beat.get("problems", []))
     if host is not None:
         if not local_roles:
             return [f"no heartbeat from host {host} in namespace {keys.ns}"]
@@ -298,5 +366,5 @@ async def check_heartbeats(r: aioredis.Redis, keys: Keys, roles: tuple[str, ...]
             problems.append(f"{role}: no heartbeat in namespace {keys.ns}")
         elif fresh[role] > max_age:
             problems.append(f"{role}: last heartbeat {fresh[role]:.0f}s ago (limit {max_age:.0f}s)")
-    return problems
+    return problems + reported
 

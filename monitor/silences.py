@@ -17,12 +17,19 @@ import redis.asyncio as aioredis
 
 from monitor.keys import Keys
 from monitor.models import Alert, iso, parse_iso
+from monitor.queue import revrange
 from monitor.routing import event_matches
 
-__all__ = ["MATCHERS", "Silence", "SilenceStore", "parse_duration", "parse_when"]
+__all__ = ["MATCHERS", "MAX_DURATION", "PLATFORMS", "Silence", "SilenceStore", "check_silence", "parse_duration",
+           "parse_when", "resolve_channel"]
 
 MATCHERS = ("label", "channel", "platform", "tag", "text", "governorate", "actor", "type")
 _EVENT_MATCHERS = {"governorate": "governorates", "actor": "actors", "type": "types"}  # on the alert's event
+PLATFORMS = ("telegram", "x")
+MAX_DURATION = timedelta(days=90)  # a silence is a pause, not a filter: longer ones are routing's job
+_LINK = re.compile(r"^(?:https?://)?(?:www\.)?(?:t\.me/(?:s/)?|telegram\.me/|x\.com/|twitter\.com/)([^/?#]+)",
+                   re.IGNORECASE)
+_URL_NAME = re.compile(r"^https?://(?:t\.me|x\.com|twitter\.com)/([^/?#]+)/", re.IGNORECASE)
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -56,6 +63,72 @@ def parse_when(text: str, now: datetime | None = None) -> datetime:
 
 def _norm_channel(value: str) -> str:
     return value.strip().lstrip("@").lower()
+
+
+def check_silence(matchers: dict[str, str], duration: timedelta) -> None:
+    """ValueError naming the valid values: no matcher, an unknown label or platform, a duration over 90 days."""
+    from classifiers.base import LABELS
+
+    if not matchers:
+        raise ValueError("give at least one matcher: " + ", ".join(f"--{m}" for m in MATCHERS))
+    if matchers.get("label") and matchers["label"] not in LABELS:
+        raise ValueError(f"unknown label {matchers['label']!r}; labels: {', '.join(LABELS)}")
+    if matchers.get("platform") and matchers["platform"].lower() not in PLATFORMS:
+        raise ValueError(f"unknown platform {matchers['platform']!r}; platforms: {', '.join(PLATFORMS)}")
+    if duration > MAX_DURATION:
+        raise ValueError(f"a silence lasts at most {MAX_DURATION.days} days (asked: {duration}); for good, "
+                         "change the routes in the config")
+
+
+async def resolve_channel(r: aioredis.Redis, keys: Keys, value: str, platform: str | None = None, *,
+                          scan: int = 5000) -> str:
+    """The channel alerts carry for ``value``: a numeric id as is (Telegram's ``-100`` mark dropped); an
+    ``@handle``, ``t.me/`` or ``x.com/`` link or bare name resolved through the collectors' entity cache
+    (``<ns>:entity:<platform>:<handle>``) or the links of the latest ``scan`` alert events. ValueError
+    when nothing resolves it, or when it names channels on both platforms (give ``--platform``)."""
+    text = value.strip()
+    m = _LINK.match(text)
+    name = (m.group(1) if m else text).lstrip("@").lower()
+    if not name:
+        raise ValueError(f"empty channel {value!r}")
+    if name.lstrip("-").isdigit():
+        return name[4:] if name.startswith("-100") else name.lstrip("-")
+    platforms = [platform.lower()] if platform else list(PLATFORMS)
+    found: dict[str, str] = {}  # platform -> channel id
+    for plat in platforms:
+        raw = await r.get(keys.entity(plat, name))
+        if raw:
+            try:
+                ident = json.loads(raw).get("id")
+            except (ValueError, AttributeError):
+                ident = None
+            if ident is not None:
+                found[plat] = str(ident)
+    if not found:
+        seen = 0
+        async for _, fields in revrange(r, keys.alerts):
+            seen += 1
+            if seen > scan:
+                break
+            try:
+                data = json.loads(fields.get("alert", ""))
+            except ValueError:
+                continue
+            for post in [data.get("post") or {}, *(data.get("related") or [])]:
+                plat, chan = str(post.get("platform", "")), str(post.get("channel", ""))
+                if plat not in platforms or not chan:
+                    continue
+                url = _URL_NAME.match(str(post.get("url") or ""))
+                if chan.lower() == name or (url and url.group(1).lower() == name):
+                    found.setdefault(plat, chan)
+    if len(found) > 1:
+        raise ValueError(f"channel {value!r} is {' and '.join(f'{p} {c}' for p, c in found.items())}: "
+                         "give --platform")
+    if not found:
+        raise ValueError(f"channel {value!r} is not one alerts carry: no alert links to it and no source "
+                         "resolved it; alerts carry the channel id (Telegram: the numeric channel id, X: the "
+                         "author id; see `monitor alerts list --json`), or the name as the dump gave it")
+    return next(iter(found.values()))
 
 
 @dataclass

@@ -8,14 +8,24 @@ lock, so several worker processes can share the index.
 
 Signals, cheapest first: the exact normalised-text fingerprint; then every open story whose posts are
 within the window of this post's time is compared with ``monitor.signatures.same_story`` (multilingual
-embedding the classifier already computed, MinHash word overlap, place / number anchors)."""
+embedding the classifier already computed, MinHash word overlap, place / number anchors).
+
+The lock (``StoryLock``) is short-lived on purpose: its timeout is at most ``claim_idle_seconds`` (and 10 s),
+a live holder renews it, and a commit is fenced, so a worker killed inside the story stage stalls the
+others for at most that timeout, and a holder that lost the lock cannot overwrite the next one's work."""
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import contextlib
 import hashlib
 import json
 import logging
+import os
+import socket
+import time
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -23,12 +33,113 @@ import numpy as np
 import redis.asyncio as aioredis
 
 from classifiers.normalize import normalize_for_match
+from monitor.backoff import REDIS_DOWN
 from monitor.keys import Keys
 from monitor.models import Alert, Classification, Post, event_completeness
 from monitor.signatures import MatchConfig, Signature, SignaturePool, near_copy, same_story
 
 log = logging.getLogger(__name__)
 MAX_MEMBERS = 50  # signatures kept per story for comparison
+LOCK_TIMEOUT_CAP = 10.0  # seconds: a live holder renews the lock, so a short timeout costs nothing
+
+
+def lock_timeout_for(claim_idle_seconds: float) -> float:
+    """The story lock's timeout in a service that reclaims a dead consumer's entries after
+    ``claim_idle_seconds``: never longer than that (nor than 10 s), never under 1 s."""
+    return max(1.0, min(LOCK_TIMEOUT_CAP, claim_idle_seconds))
+
+
+class StoryLockLost(Exception):
+    """The story lock expired while this worker held it and another worker took it: the batch must not
+    commit (it is read again and redone)."""
+
+
+# delete / extend the lock only while it still holds our token
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+_EXTEND = ("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
+           "return 0")
+
+
+class StoryLock:
+    """The story stage's lock, one per namespace. Its value names the holder (logged by whoever waits), it
+    expires after ``timeout`` seconds unless renewed (every third of that while held), and every acquisition
+    bumps a fence counter: ``begin(pipe)`` WATCHes the fence, so a holder whose lock expired and was taken
+    by another worker gets a ``WatchError`` from its commit instead of overwriting the other's writes."""
+
+    def __init__(self, r: aioredis.Redis, keys: Keys, timeout: float, holder: str, *, poll: float = 0.05,
+                 log_every: float = 10.0) -> None:
+        self.r = r
+        self.key = keys.story_lock
+        self.fence = keys.story_lock_fence
+        self.timeout = timeout
+        self.holder = holder
+        self.poll = poll
+        self.log_every = log_every
+        self.token = ""
+        self.waited = 0.0
+        self._release = r.register_script(_RELEASE)
+        self._extend = r.register_script(_EXTEND)
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> StoryLock:
+        await self.acquire()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.release()
+
+    async def acquire(self) -> None:
+        token = f"{self.holder}:{uuid.uuid4().hex[:8]}"
+        ms = int(self.timeout * 1000)
+        t0 = time.monotonic()
+        next_log = t0 + min(1.0, self.timeout / 4)
+        holder: str | None = None
+        while not await self.r.set(self.key, token, nx=True, px=ms):
+            now = time.monotonic()
+            if now >= next_log:
+                holder = await self.r.get(self.key) or holder
+                left = await self.r.pttl(self.key)
+                log.warning("story stage waiting for the story lock held by %s (%.1fs so far; it expires in "
+                            "%.1fs unless its holder renews it)", holder or "?", now - t0, max(0, left) / 1000)
+                next_log = now + self.log_every
+            await asyncio.sleep(self.poll)
+        self.waited = time.monotonic() - t0
+        if holder is not None:
+            log.info("story lock acquired after waiting %.1fs (it was held by %s)", self.waited, holder)
+        self.token = token
+        await self.r.incr(self.fence)
+        self._renewer = asyncio.create_task(self._renew(), name="story-lock-renew")
+
+    async def begin(self, pipe: Any) -> None:
+        """Fence the commit on ``pipe`` (a transaction pipeline with nothing queued yet): WATCH the fence,
+        check the lock is still ours, then MULTI. Raises ``StoryLockLost`` when it is not."""
+        await pipe.watch(self.fence)
+        if await pipe.get(self.key) != self.token:
+            raise StoryLockLost(f"the story lock expired after {self.timeout:g}s and was not renewed")
+        pipe.multi()
+
+    async def _renew(self) -> None:
+        ms = int(self.timeout * 1000)
+        while True:
+            await asyncio.sleep(self.timeout / 3)
+            try:
+                if not await self._extend(keys=[self.key], args=[self.token, ms]):
+                    log.warning("story lock lost while held (expired after %.1fs); this batch will not commit",
+                                self.timeout)
+                    return
+            except REDIS_DOWN as exc:
+                log.debug("story lock renewal failed: %s", exc)
+
+    async def release(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
+        try:
+            await self._release(keys=[self.key], args=[self.token])
+        except REDIS_DOWN as exc:  # it expires by itself within the timeout
+            log.debug("story lock release failed (%s); it expires within %.1fs", exc, self.timeout)
 
 
 def text_digest(text: str) -> str:
@@ -76,10 +187,13 @@ class StoryIndex:
     """Assigns posts to stories. ``assign_batch`` returns the alert event to emit (or None) per post and
     queues the state writes on the caller's transaction pipeline, so state, alerts and ack commit together."""
 
-    def __init__(self, r: aioredis.Redis, keys: Keys, config: MatchConfig | None = None) -> None:
+    def __init__(self, r: aioredis.Redis, keys: Keys, config: MatchConfig | None = None, *,
+                 lock_timeout: float = LOCK_TIMEOUT_CAP, holder: str | None = None) -> None:
         self.r = r
         self.keys = keys
         self.config = config or MatchConfig()
+        self.lock_timeout = lock_timeout
+        self.holder = holder or f"{socket.gethostname()}-{os.getpid()}"
         self.window = self.config.window_hours * 3600
         self.ttl = int(self.window) + 3600
         # member signatures of candidate stories, kept across batches: each batch checks a story's member
@@ -94,8 +208,9 @@ class StoryIndex:
         self._floor = min(self.config.corroborated_cos, self.config.cross_lang_cos, self.config.same_lang_cos,
                           self.config.same_lang_cos_alone) - 1e-4
 
-    def lock(self) -> Any:
-        return self.r.lock(self.keys.story_lock, timeout=60, blocking_timeout=120)
+    def lock(self) -> StoryLock:
+        """The story stage's lock (``async with``); commit under it after ``begin(pipe)``."""
+        return StoryLock(self.r, self.keys, self.lock_timeout, self.holder)
 
     async def assign_batch(self, batch: list[tuple[Post, Classification, np.ndarray | None]],
                            pipe: Any) -> list[Alert | None]:

@@ -180,7 +180,8 @@ def test_redis_down_never_stops_the_scheduled_polls(keys: Keys, tmp_path: Path) 
 def test_a_failing_source_is_backed_off_and_the_others_keep_running(redis_url: str, keys: Keys,
                                                                      tmp_path: Path) -> None:
     (tmp_path / "hand.jsonl").write_text(plain(1), encoding="utf-8")
-    missing = tmp_path / "not-there-yet"
+    missing = tmp_path / "vanishes"
+    missing.mkdir()  # a path missing at start disables the source (config check says so): it goes later
 
     async def go() -> None:
         r = client(redis_url)
@@ -188,6 +189,7 @@ def test_a_failing_source_is_backed_off_and_the_others_keep_running(redis_url: s
                                          file_source(tmp_path, poll_interval=0.05)],
                                Settings(), first_poll_delay=0)
         await svc.start()
+        missing.rmdir()  # before the first poll runs (nothing awaited since start)
         await wait_for(lambda: svc.status()["broken"]["polls"] >= 1 and svc.status()["drop"]["collected"] == 1)
         first = svc.status()["broken"]["backoff_until"]
         assert first is not None and "FileNotFoundError" in svc.status()["broken"]["last_error"]

@@ -180,13 +180,14 @@ def test_redis_outage_does_not_end_the_loop(tmp_path: Path, caplog: pytest.LogCa
             await asyncio.wait_for(task, timeout=10)
             await r.aclose()
 
-    caplog.set_level(logging.WARNING, logger="monitor.sinks.base")
+    caplog.set_level(logging.INFO, logger="monitor.sinks.base")
     try:
         asyncio.run(go())
     finally:
         server.terminate()
         server.wait(10)
     assert any("redis unavailable" in rec.getMessage() for rec in caplog.records)
+    assert any("redis reachable again: sink recorder resumed" in rec.getMessage() for rec in caplog.records)
 
 
 def test_token_bucket() -> None:

@@ -98,18 +98,47 @@ def test_replay_sink_missing_variable_is_one_clear_error(env: dict[str, str]) ->
     assert proc.returncode == 2 and "unknown sink 'pager'" in proc.stderr
 
 
-def test_silence_commands(env: dict[str, str], keys: Keys) -> None:
+def test_silence_commands(env: dict[str, str], keys: Keys, redis_url: str) -> None:
+    async def seed() -> None:  # an alert from t.me/sabereen_news, and a resolved X source
+        r = client(redis_url)
+        await r.xadd(keys.alerts, alert_fields(make_alert(1, channel="1234567")))
+        await r.xadd(keys.alerts, alert_fields(make_alert(2, channel="sabereen_news")))
+        await r.set(keys.entity("x", "abualialaskari"), json.dumps({"id": "99887766", "username": "AbuAliAlAskari"}))
+        await r.aclose()
+
+    asyncio.run(seed())
     ns = ["--namespace", keys.ns]
-    proc = cli(["silence", "add", "--label", "threat", "--channel", "@foo", "--duration", "2h",
-                "--comment", "drill", "--by", "lena", *ns], env)
+    proc = cli(["silence", "add", "--label", "threat", "--channel", "https://t.me/Sabereen_News", "--duration",
+                "2h", "--comment", "drill", "--by", "lena", *ns], env)
     assert proc.returncode == 0, proc.stderr
+    assert "is 'sabereen_news' on the alerts" in proc.stderr
     silence_id = proc.stdout.split()[1]
     listed = cli(["silence", "list", "--json", *ns], env)
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [r["id"] for r in rows] == [silence_id]
-    assert rows[0]["matchers"] == {"label": "threat", "channel": "@foo"} and rows[0]["comment"] == "drill"
+    assert rows[0]["matchers"] == {"label": "threat", "channel": "sabereen_news"} and rows[0]["comment"] == "drill"
+    assert rows[0]["created_by"] == "lena"
+    x = cli(["silence", "add", "--channel", "@AbuAliAlAskari", "--duration", "1d", *ns], env)
+    assert x.returncode == 0 and "channel='99887766'" in x.stdout  # through the collectors' entity cache
+    assert json.loads(cli(["silence", "list", "--json", *ns], env).stdout.splitlines()[-1])["created_by"]  # OS user
+    numeric = cli(["silence", "add", "--channel", "-1001234567", "--duration", "1h", *ns], env)
+    assert numeric.returncode == 0 and "channel='1234567'" in numeric.stdout
+    unknown = cli(["silence", "add", "--channel", "@nobody_here", "--duration", "2h", *ns], env)
+    assert unknown.returncode == 2 and "is not one alerts carry" in unknown.stderr
+    bad_label = cli(["silence", "add", "--label", "threats", "--duration", "2h", *ns], env)
+    assert bad_label.returncode == 2 and "labels: threat, attack_claim, protest" in bad_label.stderr
+    bad_platform = cli(["silence", "add", "--platform", "facebook", "--duration", "2h", *ns], env)
+    assert bad_platform.returncode == 2 and "platforms: telegram, x" in bad_platform.stderr
+    too_long = cli(["silence", "add", "--label", "threat", "--duration", "91d", *ns], env)
+    assert too_long.returncode == 2 and "at most 90 days" in too_long.stderr
+    assert cli(["silence", "add", "--label", "threat", "--duration", "90d", *ns], env).returncode == 0
+    nowhere = cli(["silence", "add", "--label", "threat", "--duration", "2h", "--namespace", "no-such-ns"], env)
+    assert nowhere.returncode == 2 and "unknown namespace 'no-such-ns'" in nowhere.stderr
     assert cli(["silence", "add", "--duration", "2h", *ns], env).returncode == 2  # no matcher
     assert cli(["silence", "add", "--label", "threat", "--duration", "soon", *ns], env).returncode == 2
+    for row in [json.loads(line) for line in cli(["silence", "list", "--json", *ns], env).stdout.splitlines()]:
+        if row["id"] != silence_id:
+            assert cli(["silence", "remove", row["id"], *ns], env).returncode == 0
     assert cli(["silence", "remove", silence_id, *ns], env).returncode == 0
     assert cli(["silence", "remove", silence_id, *ns], env).returncode == 2
     assert "no active silences" in cli(["silence", "list", *ns], env).stdout

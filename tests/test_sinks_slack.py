@@ -81,7 +81,8 @@ def test_webhook_posts_block_kit_one_message_per_alert(redis_url: str, keys: Key
 
 
 def test_retry_after_is_honoured_and_5xx_retried_then_exactly_once(redis_url: str, keys: Keys,
-                                                                    slack: FakeSlack) -> None:
+                                                                    slack: FakeSlack,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
     """The peer fails the first requests (500, 429 Retry-After: 1, 500) then recovers: every alert is
     delivered exactly once, in order, nothing left pending, nothing dead."""
     slack.script = [(500, {}), (429, {"Retry-After": "1"}), (500, {})]
@@ -97,7 +98,9 @@ def test_retry_after_is_honoured_and_5xx_retried_then_exactly_once(redis_url: st
         finally:
             await r.aclose()
 
+    caplog.set_level(logging.INFO, logger="monitor.sinks.base")
     d, pending, dead = asyncio.run(go())
+    assert "sink slack: 1 alert(s) delivered on try 4, after 3 failure(s): sink working again" in caplog.text
     assert [h.status for h in slack.hits] == [500, 429, 500, 200, 200, 200, 200, 200]
     assert posted_alert_ids(slack.ok(), alerts) == [a.alert_id for a in alerts]  # once each, in order
     assert slack.hits[2].at - slack.hits[1].at >= 0.95  # waited the server's Retry-After (1 s)

@@ -67,7 +67,8 @@ class SourceConfig(BaseModel):
 
 
 def source_problem(source: SourceConfig, settings: Settings) -> str | None:
-    """Why this source cannot run with these settings (None: it can). Names missing variables, never values.
+    """Why this source cannot run with these settings (None: it can): a missing credential (named, never its
+    value), or a file source's missing path.
     ``CollectorService`` disables a source for exactly this reason; ``monitor config check`` reports it."""
     if source.platform == "telegram":
         from monitor.collectors.telegram import credential_problem as telegram_problem
@@ -77,4 +78,6 @@ def source_problem(source: SourceConfig, settings: Settings) -> str | None:
         from monitor.collectors.x import credential_problem as x_problem
 
         return x_problem(settings)
+    if source.path is not None and not source.path.exists():
+        return f"path {source.path} does not exist"
     return None

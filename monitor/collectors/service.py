@@ -80,6 +80,7 @@ class SourceRuntime:
     backoff_until: datetime | None = None
     collected: int = 0
     polls: int = 0
+    failures_in_a_row: int = 0
     backoff: Backoff = field(default_factory=Backoff)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -89,7 +90,8 @@ class SourceRuntime:
 
         return {"platform": self.source.platform, "enabled": self.enabled, "disabled_reason": self.disabled_reason,
                 "last_poll": fmt(self.last_poll), "last_ok": fmt(self.last_ok), "last_error": self.last_error,
-                "backoff_until": fmt(self.backoff_until), "collected": self.collected, "polls": self.polls}
+                "backoff_until": fmt(self.backoff_until), "collected": self.collected, "polls": self.polls,
+                "failures_in_a_row": self.failures_in_a_row}
 
 
 class CollectorService:
@@ -274,6 +276,9 @@ class CollectorService:
             self._fail(rt, exc, f"{type(exc).__name__}: {exc}; retry in {delay:.3g}s", delay)
             return 0
         else:
+            if rt.failures_in_a_row:
+                log.info("source %s: poll ok again after %d failed poll(s)", src.id, rt.failures_in_a_row)
+            rt.failures_in_a_row = 0
             rt.collected += added
             rt.last_ok = _now()
             rt.last_error = None
@@ -290,6 +295,7 @@ class CollectorService:
     def _fail(self, rt: SourceRuntime, exc: BaseException, message: str, delay: float) -> None:
         kind = error_kind(exc)
         COLLECTOR_ERRORS.labels(source=rt.source.id, kind=kind).inc()
+        rt.failures_in_a_row += 1
         rt.last_error = message
         rt.backoff_until = _now() + timedelta(seconds=delay)
         log.warning("source %s: poll failed [%s]: %s", rt.source.id, kind, message)
@@ -368,6 +374,11 @@ class CollectorService:
                     await result
         self._started = False
         log.info("collectors: stopped")
+
+    def problems(self, limit: int) -> list[str]:
+        """Enabled sources whose last ``limit`` polls or more all failed (a health problem of the service)."""
+        return [f"source {source_id}: {rt.failures_in_a_row} polls failed in a row (last: {rt.last_error})"
+                for source_id, rt in self.runtimes.items() if rt.enabled and rt.failures_in_a_row >= limit]
 
     def status(self) -> dict[str, dict[str, Any]]:
         """Per source id: enabled, disabled_reason, last_poll, last_error, backoff_until, collected, ..."""

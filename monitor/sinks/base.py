@@ -191,14 +191,14 @@ class Dispatcher:
         Returns the number of alert events delivered."""
         self._stop = stop = stop or asyncio.Event()
         ready = False
+        self._held, self._reread_own = [], True  # a restart starts from this consumer's unacked entries
         while not stop.is_set():
             try:
                 if not ready:
                     await self.setup()
                     ready = True
                 finished = await self._step(burst, upstream_done)
-                self.redis_backoff.reset()
-                self.redis_down = False
+                self._redis_back()
                 if finished:
                     break
             except REDIS_DOWN as exc:
@@ -222,8 +222,16 @@ class Dispatcher:
                 log.warning("redis unavailable at stop (%s): %d held alerts stay pending", exc, len(self._held))
         return self.stats.delivered
 
+    def _redis_back(self) -> None:
+        """A Redis call went through: no longer degraded by an outage (logged once)."""
+        self.redis_backoff.reset()
+        if self.redis_down:
+            log.info("redis reachable again: sink %s resumed", self.sink.name)
+        self.redis_down = False
+
     async def _step(self, burst: bool, upstream_done: Callable[[], bool]) -> bool:
         entries = await self._fetch()
+        self._redis_back()
         if entries:
             await self._handle(entries)
             if self._held and self._window_left() <= 0:
@@ -367,6 +375,9 @@ class Dispatcher:
                 if await sleep_unless(self._stop, delay):
                     return False  # stopping: the entries stay pending, another consumer takes them over
                 continue
+            if attempts:
+                log.info("sink %s: %d alert(s) delivered on try %d, after %d failure(s): sink working again",
+                         self.sink.name, len(items), attempts + 1, attempts)
             self.sink_failing = False
             await self._commit(items)
             return True

@@ -1,0 +1,319 @@
+"""The analyst queue: alerts (latest state per alert id), filters and pages, acks with verdicts,
+assignments, and each alert's history, on the Redis of one monitor namespace. One module for every front
+end: the ``monitor alerts`` commands call it, and so can a web console.
+
+Keys (``monitor.keys``): ``acked`` (alert id -> the latest ack, what ``alerts list`` shows), ``assigned``
+(alert id -> the current assignment), ``history:<alert id>`` (every ack, verdict and assignment, oldest
+first: nothing is overwritten). User errors (an unknown label, namespace, verdict; a bad limit) raise
+``TriageError`` whose message names the valid values."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from classifiers.base import LABELS
+from monitor.keys import Keys
+from monitor.models import Alert, iso, parse_iso
+from monitor.queue import revrange
+from monitor.routing import event_matches
+from monitor.silences import parse_when
+from monitor.sinks.base import TARGET_FIELD
+
+__all__ = ["LABELS", "MAX_LIMIT", "VERDICTS", "AlertFilter", "AlertRow", "Page", "Triage", "TriageError",
+           "check_limit", "check_sink", "default_user", "make_filter", "revrange"]
+
+VERDICTS = ("confirmed", "false_positive", "duplicate", "not_relevant")
+MAX_LIMIT = 1000
+
+
+class TriageError(ValueError):
+    """A request the queue cannot serve; the message says why and names the valid values."""
+
+
+def default_user() -> str:
+    """Who acts when ``--by`` is not given: the OS user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return os.environ.get("USER", "") or f"uid{os.getuid()}"
+
+
+def check_limit(limit: int, offset: int = 0) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise TriageError(f"--limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if offset < 0:
+        raise TriageError(f"--offset must be 0 or more, not {offset}")
+
+
+def check_sink(name: str | None) -> None:
+    from monitor.sinks import SINK_NAMES
+
+    if name is not None and name not in SINK_NAMES:
+        raise TriageError(f"unknown sink {name!r}; sinks: {', '.join(SINK_NAMES)}")
+
+
+def check_verdict(verdict: str | None) -> None:
+    if verdict is not None and verdict not in VERDICTS:
+        raise TriageError(f"unknown verdict {verdict!r}; verdicts: {', '.join(VERDICTS)}")
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """Which alerts: any of ``labels``; first seen within [``since``, ``until``]; not acked; assigned to;
+    the event's governorate, actor and type (``routing.event_matches``: any value of each given list)."""
+
+    labels: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    unacked: bool = False
+    assignee: str | None = None
+    governorates: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+
+    def empty(self) -> bool:
+        return not (self.labels or self.since or self.until or self.unacked or self.assignee or self.governorates
+                    or self.actors or self.types)
+
+    def matches(self, alert: Alert, ack: dict[str, Any] | None, assignment: dict[str, Any] | None) -> bool:
+        if self.labels and not set(self.labels) & set(alert.labels):
+            return False
+        if self.since or self.until:
+            when = first_seen(alert)
+            if when is None or (self.since and when < self.since) or (self.until and when > self.until):
+                return False
+        if self.unacked and ack is not None:
+            return False
+        if (self.governorates or self.actors or self.types) and not event_matches(
+                alert.event_record, governorates=self.governorates, actors=self.actors, types=self.types):
+            return False
+        return not (self.assignee and (assignment or {}).get("to") != self.assignee)
+
+
+def make_filter(labels: list[str] | None = None, since: str | None = None, until: str | None = None,
+                unacked: bool = False, assignee: str | None = None, governorates: list[str] | None = None,
+                actors: list[str] | None = None, types: list[str] | None = None) -> AlertFilter:
+    """A filter from what a user typed; ``TriageError`` naming the valid labels, or the time formats."""
+    bad = [lb for lb in labels or [] if lb not in LABELS]
+    if bad:
+        raise TriageError(f"unknown label {bad[0]!r}; labels: {', '.join(LABELS)}")
+    try:
+        lo = parse_when(since) if since else None
+        hi = parse_when(until) if until else None
+    except ValueError as exc:
+        raise TriageError(str(exc)) from None
+    return AlertFilter(tuple(labels or ()), lo, hi, unacked, assignee or None, tuple(governorates or ()),
+                       tuple(actors or ()), tuple(types or ()))
+
+
+def first_seen(alert: Alert) -> datetime | None:
+    try:
+        return parse_iso(alert.first_seen or str(alert.post.get("date", "")))
+    except ValueError:
+        return None
+
+
+def entry_time(entry_id: str) -> str:
+    return iso(datetime.fromtimestamp(int(entry_id.split("-")[0]) / 1000, UTC))
+
+
+@dataclass
+class AlertRow:
+    entry_id: str  # the alert's latest event on the stream
+    alert: Alert
+    ack: dict[str, Any] | None = None
+    assignment: dict[str, Any] | None = None
+
+    @property
+    def updated(self) -> str:
+        return entry_time(self.entry_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        a = self.alert
+        return {"alert_id": a.alert_id, "event": a.event, "labels": a.labels, "scores": a.scores,
+                "first_seen": a.first_seen, "sources": a.sources, "tags": a.tags, "post": a.post,
+                "related": a.related, "cues": a.cues, "updated": self.updated, "acked": self.ack,
+                "assigned": self.assignment}
+
+
+@dataclass
+class Page:
+    rows: list[AlertRow]
+    offset: int
+    next_offset: int | None  # None: no more rows
+
+
+@dataclass
+class AlertDetail:
+    row: AlertRow
+    events: list[dict[str, str]] = field(default_factory=list)  # oldest first: entry, event, at
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Triage:
+    """The queue of one namespace. Every method reads or writes Redis directly (no cache): several analysts
+    and consoles work on the same queue."""
+
+    def __init__(self, r: aioredis.Redis, keys: Keys) -> None:
+        self.r = r
+        self.keys = keys
+
+    # --- namespaces --------------------------------------------------------------------------------------
+
+    async def namespaces(self) -> list[str]:
+        """Namespaces holding an alerts or posts stream."""
+        found: set[str] = set()
+        for suffix in (":alerts", ":posts"):
+            async for key in self.r.scan_iter(match=f"*{suffix}", count=1000):
+                found.add(key.removesuffix(suffix))
+        return sorted(found)
+
+    async def check_namespace(self) -> None:
+        """``TriageError`` naming the known namespaces when this one holds nothing of a monitor."""
+        if await self.r.exists(self.keys.alerts, self.keys.posts, self.keys.acked):
+            return
+        async for _ in self.r.scan_iter(match=self.keys.pattern, count=1000):
+            return
+        known = await self.namespaces()
+        raise TriageError(f"unknown namespace {self.keys.ns!r} (no key under it); namespaces: "
+                          + (", ".join(known) if known else "none in this Redis"))
+
+    # --- reading -----------------------------------------------------------------------------------------
+
+    async def latest(self) -> AsyncIterator[tuple[str, Alert]]:
+        """The latest event of each alert id, newest change first (event entry id, alert)."""
+        seen: set[str] = set()
+        async for entry_id, fields in revrange(self.r, self.keys.alerts):
+            if fields.get(TARGET_FIELD):
+                continue  # a re-queued copy for one sink, not a new state
+            alert_id = fields.get("alert_id", "")
+            if not alert_id or alert_id in seen:
+                continue
+            seen.add(alert_id)
+            try:
+                yield entry_id, Alert.from_json(fields["alert"])
+            except (KeyError, ValueError, TypeError):
+                continue
+
+    async def _marks(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        acked = {k: json.loads(v) for k, v in (await self.r.hgetall(self.keys.acked)).items()}
+        assigned = {k: json.loads(v) for k, v in (await self.r.hgetall(self.keys.assigned)).items()}
+        return acked, assigned
+
+    async def matching(self, flt: AlertFilter) -> AsyncIterator[AlertRow]:
+        acked, assigned = await self._marks()
+        async for entry_id, alert in self.latest():
+            ack, assignment = acked.get(alert.alert_id), assigned.get(alert.alert_id)
+            if flt.matches(alert, ack, assignment):
+                yield AlertRow(entry_id, alert, ack, assignment)
+
+    async def list(self, flt: AlertFilter | None = None, *, limit: int = 20, offset: int = 0) -> Page:
+        """One page of matching alerts, most recently changed first; ``next_offset`` for the next page."""
+        check_limit(limit, offset)
+        rows: list[AlertRow] = []
+        index = 0
+        async for row in self.matching(flt or AlertFilter()):
+            if index >= offset:
+                if len(rows) == limit:
+                    return Page(rows, offset, offset + limit)
+                rows.append(row)
+            index += 1
+        return Page(rows, offset, None)
+
+    async def get(self, alert_id: str) -> AlertDetail | None:
+        """One alert: its latest state, every event it had on the stream, its ack, assignment, history."""
+        events: list[tuple[str, str]] = []
+        latest: tuple[str, Alert] | None = None
+        async for entry_id, fields in revrange(self.r, self.keys.alerts):
+            if fields.get("alert_id") != alert_id or fields.get(TARGET_FIELD):
+                continue
+            events.append((entry_id, fields.get("event", "?")))
+            if latest is None:
+                try:
+                    latest = (entry_id, Alert.from_json(fields["alert"]))
+                except (KeyError, ValueError, TypeError):
+                    continue
+        if latest is None:
+            return None
+        ack = await self.r.hget(self.keys.acked, alert_id)
+        assignment = await self.r.hget(self.keys.assigned, alert_id)
+        row = AlertRow(latest[0], latest[1], json.loads(ack) if ack else None,
+                       json.loads(assignment) if assignment else None)
+        return AlertDetail(row, [{"entry": eid, "event": ev, "at": entry_time(eid)} for eid, ev in reversed(events)],
+                           await self.history(alert_id))
+
+    async def history(self, alert_id: str) -> list[dict[str, Any]]:
+        """Every ack, verdict and assignment of an alert, oldest first."""
+        return [json.loads(item) for item in await self.r.lrange(self.keys.history(alert_id), 0, -1)]
+
+    async def known(self, alert_ids: list[str]) -> set[str]:
+        """Which of ``alert_ids`` have an event on the alerts stream (one pass over it)."""
+        wanted, found = set(alert_ids), set()
+        async for _, fields in revrange(self.r, self.keys.alerts):
+            alert_id = fields.get("alert_id", "")
+            if alert_id in wanted:
+                found.add(alert_id)
+                if found == wanted:
+                    break
+        return found
+
+    # --- writing -----------------------------------------------------------------------------------------
+
+    async def _record(self, alert_ids: list[str], action: str, by: str, *, note: str = "",
+                      extra: dict[str, Any] | None = None, mark: str | None = None) -> dict[str, Any]:
+        entry = {"action": action, "by": by or default_user(), "at": iso(datetime.now(UTC)), "note": note,
+                 **(extra or {})}
+        blob = json.dumps(entry, ensure_ascii=False)
+        async with self.r.pipeline(transaction=True) as pipe:
+            for alert_id in alert_ids:
+                pipe.rpush(self.keys.history(alert_id), blob)
+                if mark is not None:
+                    pipe.hset(mark, alert_id, blob)
+            await pipe.execute()
+        return entry
+
+    async def ack(self, alert_ids: list[str], *, by: str = "", note: str = "",
+                  verdict: str | None = None) -> tuple[dict[str, Any] | None, list[str]]:
+        """Ack every known id of ``alert_ids`` (with a verdict, optionally); returns the ack recorded (None
+        when no id was known) and the ids not found. Earlier acks stay in the history."""
+        check_verdict(verdict)
+        ids = list(dict.fromkeys(alert_ids))
+        known = await self.known(ids)
+        missing = [i for i in ids if i not in known]
+        done = [i for i in ids if i in known]
+        if not done:
+            return None, missing
+        ack = await self._record(done, "ack", by, note=note, extra={"verdict": verdict} if verdict else None,
+                                 mark=self.keys.acked)
+        return ack, missing
+
+    async def ack_matching(self, flt: AlertFilter, *, by: str = "", note: str = "",
+                           verdict: str | None = None) -> list[str]:
+        """Ack every alert ``flt`` matches (at least one condition required); returns their ids."""
+        check_verdict(verdict)
+        if flt.empty():
+            raise TriageError("--all-matching needs at least one filter (--label, --since, --until, --unacked, "
+                              "--assigned-to)")
+        ids = [row.alert.alert_id async for row in self.matching(flt)]
+        if ids:
+            await self._record(ids, "ack", by, note=note, extra={"verdict": verdict} if verdict else None,
+                               mark=self.keys.acked)
+        return ids
+
+    async def assign(self, alert_id: str, to: str, *, by: str = "", note: str = "") -> dict[str, Any] | None:
+        """Assign an alert to ``to`` (replacing the current assignee; the history keeps every one); None when
+        there is no such alert."""
+        if not to.strip():
+            raise TriageError("--to needs a user name")
+        if not await self.known([alert_id]):
+            return None
+        return await self._record([alert_id], "assign", by, note=note, extra={"to": to.strip()},
+                                  mark=self.keys.assigned)
