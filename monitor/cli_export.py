@@ -90,8 +90,8 @@ def export(
     """A namespace's alerts and their events, streamed to stdout (latest state per alert, newest first).
     GeoJSON holds the alerts whose event has coordinates; CSV and ACLED hold every alert."""
     from monitor.cli_sinks import _run, fail
-    from monitor.triage import Triage  # the queue's reader (one place for alert queries)
     from monitor.silences import parse_when
+    from monitor.triage import Triage  # the queue's reader (one place for alert queries)
 
     try:
         lo = parse_when(since) if since else None
