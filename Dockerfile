@@ -16,10 +16,17 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python3 -m venv /opt/venv
 WORKDIR /src
 RUN if [ -n "$EXTRAS" ]; then /opt/venv/bin/pip install --index-url "$TORCH_INDEX" torch==2.13.0; fi
-COPY pyproject.toml README.md ./
+# the dependencies first, from pyproject.toml alone (stub package and README), so that this layer, the slow
+# one, is rebuilt only when pyproject.toml changes, not at every source or README edit
+COPY pyproject.toml ./
+RUN mkdir -p monitor classifiers && touch README.md monitor/__init__.py classifiers/__init__.py \
+ && /opt/venv/bin/pip install ".${EXTRAS:+[$EXTRAS]}" \
+ && /opt/venv/bin/pip uninstall -y iraq-monitor \
+ && rm -rf build *.egg-info
+COPY README.md ./
 COPY monitor ./monitor
 COPY classifiers ./classifiers
-RUN /opt/venv/bin/pip install ".${EXTRAS:+[$EXTRAS]}" \
+RUN /opt/venv/bin/pip install --no-deps . \
  && /opt/venv/bin/pip uninstall -y pip \
  && /opt/venv/bin/monitor --help >/dev/null
 
