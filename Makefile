@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 BASE := $(VENV)/.installed-base
 FULL := $(VENV)/.installed-full
 
-.PHONY: venv demo test lint eval bench train distill train-full clean
+.PHONY: venv demo test lint eval bench train distill train-full clean container-test compose-check bench-scale
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -58,6 +58,18 @@ bench: $(FULL)
 	$(BIN)/python -m bench.classify_speed
 	$(BIN)/python -m bench.e2e
 	$(BIN)/python -m bench.stories
+
+# the image built and run as a service with podman or docker (a loud skip line where neither works)
+container-test:
+	bash scripts/container-test.sh
+
+# the compose stack (host-network override) brought up, fed, a classifier replaced, brought down
+compose-check:
+	bash scripts/compose-check.sh
+
+# replay throughput with 1, 2 and 4 classifier processes on one Redis (REDIS_URL or a local server)
+bench-scale: $(BASE)
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
