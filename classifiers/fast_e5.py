@@ -621,11 +621,12 @@ class FastE5:
 
     def embed_tokens(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Padded ids [batch, seq] -> mean-pooled last hidden states [batch, H] (not normalised)."""
-        if len(ids) == 1:  # ONNX Runtime takes another kernel path for a batch of one, whose last bits differ:
-            ids, lengths = np.repeat(ids, 2, axis=0), np.repeat(lengths, 2)  # two rows make a post's embedding
-            return self.embed_tokens(ids, lengths)[:1]  # bit-identical whatever its batch (tested)
+        single = len(ids) == 1  # ONNX Runtime takes another kernel path for a batch of one, whose last bits
+        if single:  # differ: two rows make a post's embedding bit-identical whatever its batch (tested)
+            ids, lengths = np.repeat(ids, 2, axis=0), np.repeat(lengths, 2)
         emb, mask = self.token_embeddings(ids, lengths)
-        return self.session.run(["pooled"], {"embeds": emb, "mask": mask})[0]
+        pooled = self.session.run(["pooled"], {"embeds": emb, "mask": mask})[0]
+        return pooled[:1] if single else pooled
 
     def pad(self, rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         """Content ids per text -> padded ids with <s> and </s>, and the lengths."""

