@@ -89,16 +89,14 @@ def segments(text: str) -> list[str]:
     return merged if len(merged) <= MAX_SEGMENTS else [*merged[: MAX_SEGMENTS - 1], merged[-1]]
 
 
-def pieces(text: str, *, by_segment: bool) -> list[str]:
-    """What one post is scored as: the whole text (in chunks when long) and, with ``by_segment``, each of
-    its items; the post's score for a label is its best piece's."""
+def pieces(text: str, *, by_segment: bool) -> tuple[list[str], list[str]]:
+    """What one post is scored as: the whole text (in chunks when long; they make its embedding) and, with
+    ``by_segment``, each of its items; the post's score for a label is its best piece's."""
     cleaned = clean_for_model(text or "", max_chars=MAX_TEXT_CHARS)
     if not cleaned.strip():
-        return []
-    out = chunk_text(cleaned)
-    if by_segment:
-        out += [clean_for_model(seg) for seg in segments(text[:MAX_TEXT_CHARS])]
-    return out
+        return [], []
+    items = [clean_for_model(seg) for seg in segments(text[:MAX_TEXT_CHARS])] if by_segment else []
+    return chunk_text(cleaned), items
 
 
 class _ChunkedScorer:
@@ -124,12 +122,11 @@ class _ChunkedScorer:
         for i, text in enumerate(texts):
             if not langid.is_supported(langs[i]):
                 continue
-            ps = pieces(text, by_segment=self.by_segment)
-            n_chunks = len(chunk_text(clean_for_model(text or "", max_chars=MAX_TEXT_CHARS))) if ps else 0
-            for k, piece in enumerate(ps):
+            chunks, items = pieces(text, by_segment=self.by_segment)
+            for k, piece in enumerate([*chunks, *items]):
                 todo.append(piece)
                 owners.append(i)
-                whole.append(k < n_chunks)
+                whole.append(k < len(chunks))
         probs, emb = self._score(todo) if todo else (np.zeros((0, len(self.labels))), None)
         n = len(texts)
         best = np.zeros((n, len(self.labels)), dtype=np.float64)

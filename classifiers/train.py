@@ -79,8 +79,9 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     texts = _texts(fit_set)
     x = _encode(encoder, texts, "train+dev", progress)
     y = data.label_matrix(fit_set)
-    # the extra pieces of multi-item posts (their items), encoded once; owner[k] = the post of piece k
-    extra = [(i, seg) for i, ex in enumerate(fit_set) for seg in pieces(ex.text, by_segment=True)[1:]]
+    # the extra pieces (a long post's further chunks, a multi-item post's items), encoded once; owner[k]: its post
+    extra = [(i, seg) for i, ex in enumerate(fit_set)
+             for chunks, items in [pieces(ex.text, by_segment=True)] for seg in [*chunks[1:], *items]]
     owner = np.array([i for i, _ in extra], dtype=np.int64)
     extra_texts = [seg for _, seg in extra]
     x_extra = _encode(encoder, extra_texts, "segments", progress)
