@@ -32,8 +32,10 @@ test: $(FULL)
 lint: $(FULL)
 	$(BIN)/ruff check monitor classifiers tests bench
 
+# the corpus test split, then the feed-level test set (per post, then after a replay through the pipeline)
 eval: $(BASE)
 	$(BIN)/monitor evaluate
+	$(BIN)/monitor evaluate --feed classifiers/data/feed/feed_a.jsonl --feed classifiers/data/feed/feed_b.jsonl
 
 # the head of the shipped classifier, on the shipped distilled encoder
 train: $(BASE)
