@@ -64,6 +64,9 @@ class TimedLock:
         self.stats["lock_hold"] += time.perf_counter() - self._t
         return await self.inner.__aexit__(*exc)
 
+    async def begin(self, pipe: Any) -> None:
+        await self.inner.begin(pipe)  # the commit's fence (monitor.stories.StoryLock)
+
 
 async def worker(url: str, ns: str, threads: int | None, batch_size: int) -> None:
     from classifiers.model import load_classifier
