@@ -243,7 +243,6 @@ def reference_forward(f: E5File | StudentWeights, embeds: np.ndarray, mask: np.n
     [batch, seq, H] and mask [batch, seq] -> pooled [batch, H]. Tests compare ONNX Runtime with it: fp32
     agrees to ~1e-6 on any CPU. The int8 graph agrees only to ~1e-2: a value that float rounding puts on the
     other side of a quantization step moves by a whole step, and such flips add up over the layers."""
-    dtype = np.float64
     from scipy.special import erf
 
     if kind not in ("int8", "fp32"):
@@ -254,29 +253,29 @@ def reference_forward(f: E5File | StudentWeights, embeds: np.ndarray, mask: np.n
     def ln(x: np.ndarray, name: str) -> np.ndarray:
         mu = x.mean(-1, keepdims=True)
         var = ((x - mu) ** 2).mean(-1, keepdims=True)
-        return ((x - mu) / np.sqrt(var + dtype(f.eps)) * f.f32(f"{name}.w") + f.f32(f"{name}.b")).astype(dtype)
+        return (x - mu) / np.sqrt(var + f.eps) * f.f32(f"{name}.w") + f.f32(f"{name}.b")
 
     def mm(x: np.ndarray, wname: str, nout: int, nin: int) -> np.ndarray:
         w = f.matrix(wname, nout, nin).T
         if kind == "fp32":
-            y = x @ w.astype(dtype)
+            y = x @ w.astype(np.float64)
         else:
-            y = int8_matmul_reference(x.astype(np.float32), *quantize_weight(w)).astype(dtype)
-        return y + f.f32(f"{wname[:-2]}.b").astype(dtype)
+            y = int8_matmul_reference(x.astype(np.float32), *quantize_weight(w)).astype(np.float64)
+        return y + f.f32(f"{wname[:-2]}.b")
 
     b, s, _ = embeds.shape
-    bias = ((1.0 - mask) * -10000.0)[:, None, None, :].astype(dtype)
-    x = ln(embeds.astype(dtype), "emb.ln")
+    bias = ((1.0 - mask) * -10000.0)[:, None, None, :]
+    x = ln(embeds.astype(np.float64), "emb.ln")
     for layer in range(f.NL):
         p = f"l{layer}"
         q, k, v = (mm(x, f"{p}.{part}.w", H, H).reshape(b, s, NH, hd).transpose(0, 2, 1, 3) for part in "qkv")
-        scores = q @ k.transpose(0, 1, 3, 2) * dtype(1.0 / np.sqrt(hd)) + bias
+        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hd) + bias
         prob = np.exp(scores - scores.max(-1, keepdims=True))
         prob /= prob.sum(-1, keepdims=True)
         ctx = (prob @ v).transpose(0, 2, 1, 3).reshape(b, s, H)
         x = ln(x + mm(ctx, f"{p}.ao.w", H, H), f"{p}.aln")
         mid = mm(x, f"{p}.fi.w", f.FF, H)
-        mid = (0.5 * mid * (1.0 + erf(mid / dtype(np.sqrt(2.0))))).astype(dtype)
+        mid = 0.5 * mid * (1.0 + erf(mid / np.sqrt(2.0)))
         x = ln(x + mm(mid, f"{p}.fo.w", H, f.FF), f"{p}.oln")
     pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
     return pooled.astype(np.float32)
