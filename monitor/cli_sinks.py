@@ -363,13 +363,18 @@ def alerts_show(alert_id: Annotated[str, typer.Argument()], as_json: AsJson = Fa
     assert detail is not None
     row = detail.row
     if as_json:
-        typer.echo(json.dumps({**row.to_dict(), "events": detail.events, "history": detail.history},
+        typer.echo(json.dumps({**row.to_dict(), "events": detail.events, "history": detail.history,
+                              "verdict": detail.verdict},
                               ensure_ascii=False))
         return
     typer.echo(email_text(row.alert), nl=False)
     typer.echo("events: " + ", ".join(f"{h['event']} {h['at']}" for h in detail.events))
     if row.assignment:
         typer.echo(f"assigned to {row.assignment.get('to')} by {row.assignment.get('by') or '?'}")
+    verdict = detail.verdict
+    if verdict:
+        typer.echo(f"verdict: {_verdict_text(verdict)} by {verdict.get('by') or '?'} at {verdict.get('at')}"
+                   + (f": {verdict['note']}" if verdict.get("note") else ""))
     if row.ack:
         typer.echo(f"acked by {row.ack.get('by') or '?'} at {row.ack.get('at')}"
                    + (f" ({row.ack['verdict']})" if row.ack.get("verdict") else "")
@@ -378,10 +383,21 @@ def alerts_show(alert_id: Annotated[str, typer.Argument()], as_json: AsJson = Fa
         typer.echo(f"history: {_history_line(item)}")
 
 
+def _verdict_text(item: dict[str, Any]) -> str:
+    text = str(item.get("verdict"))
+    if text == "wrong_label":
+        text += f" -> {','.join(item.get('labels') or []) or '(none of ours)'}"
+    if item.get("duplicate_of"):
+        text += f" of {item['duplicate_of']}"
+    return text
+
+
 def _history_line(item: dict[str, Any]) -> str:
     what = item.get("action", "?")
     if what == "assign":
         what = f"assigned to {item.get('to')}"
+    elif what == "verdict":
+        what = f"verdict {_verdict_text(item)}"
     elif item.get("verdict"):
         what = f"ack ({item['verdict']})"
     return f"{item.get('at')}  {item.get('by') or '?'}  {what}" + (f": {item['note']}" if item.get("note") else "")
@@ -397,7 +413,8 @@ def alerts_ack(
     until: UntilOpt = None,
     unacked: UnackedOpt = False,
     assignee: AssigneeOpt = None,
-    verdict: Annotated[str | None, typer.Option("--verdict", help=", ".join(VERDICTS))] = None,
+    verdict: Annotated[str | None, typer.Option("--verdict", help=", ".join(VERDICTS) + " (also: confirmed, "
+                                                "not_relevant)")] = None,
     by: ByOpt = None,
     note: NoteOpt = "",
     namespace: Namespace = "monitor",
@@ -410,7 +427,7 @@ def alerts_ack(
     if filtered and not all_matching:
         fail("filters (--label, --since, ...) go with --all-matching")
     try:
-        check_verdict(verdict)
+        verdict = check_verdict(verdict)
     except TriageError as exc:
         fail(str(exc))
     who = by or default_user()
@@ -433,6 +450,38 @@ def alerts_ack(
         typer.echo(f"acked {' '.join(done)} by {who} at {ack['at']}" + (f" ({verdict})" if verdict else ""))
     if missing:
         raise typer.Exit(2)
+
+
+@alerts_app.command("verdict")
+def alerts_verdict(
+    alert_ids: Annotated[list[str], typer.Argument(help="alert ids")],
+    verdict: Annotated[str, typer.Option("--verdict", help=", ".join(VERDICTS))],
+    labels: Annotated[str | None, typer.Option(
+        "--labels", help="wrong_label: the right labels, comma-separated (empty string: none of ours)")] = None,
+    duplicate_of: Annotated[str | None, typer.Option("--duplicate-of", help="duplicate: the alert it repeats")]
+    = None,
+    by: ByOpt = None,
+    note: NoteOpt = "",
+    namespace: Namespace = "monitor",
+) -> None:
+    """Judge alerts (the feedback ``monitor train --feedback`` learns from); the latest verdict counts, the
+    history keeps every one."""
+    who = by or default_user()
+    wanted = None if labels is None else [x.strip() for x in labels.split(",") if x.strip()]
+    entry, missing = _triage(namespace, lambda t: t.set_verdict(alert_ids, verdict, labels=wanted,
+                                                                 duplicate_of=duplicate_of, by=who, note=note))
+    _missing(missing, namespace)
+    if entry is not None:
+        done = [i for i in dict.fromkeys(alert_ids) if i not in missing]
+        typer.echo(f"verdict {_verdict_text(entry)} on {' '.join(done)} by {who} at {entry['at']}")
+    if missing:
+        raise typer.Exit(2)
+
+
+def _missing(missing: list[str], namespace: str) -> None:
+    for alert_id in missing:
+        typer.echo(f"monitor: error: no alert {alert_id!r} on the alerts stream of namespace {namespace!r}",
+                   err=True)
 
 
 @alerts_app.command("assign")

@@ -103,6 +103,11 @@ class Keys:
         """Hash alert id -> current assignment JSON (``monitor alerts assign``)."""
         return f"{self.ns}:assigned"
 
+    @property
+    def verdicts(self) -> str:
+        """Hash alert id -> the latest verdict JSON (``monitor alerts verdict``; read by ``train --feedback``)."""
+        return f"{self.ns}:verdicts"
+
     def history(self, alert_id: str) -> str:
         """List of an alert's acks, verdicts and assignments (JSON), oldest first."""
         return f"{self.ns}:history:{alert_id}"

@@ -3,9 +3,9 @@ assignments, and each alert's history, on the Redis of one monitor namespace. On
 end: the ``monitor alerts`` commands call it, and so can a web console.
 
 Keys (``monitor.keys``): ``acked`` (alert id -> the latest ack, what ``alerts list`` shows), ``assigned``
-(alert id -> the current assignment), ``history:<alert id>`` (every ack, verdict and assignment, oldest
-first: nothing is overwritten). User errors (an unknown label, namespace, verdict; a bad limit) raise
-``TriageError`` whose message names the valid values."""
+(alert id -> the current assignment), ``verdicts`` (alert id -> the latest verdict), ``history:<alert id>``
+(every ack, verdict and assignment, oldest first: nothing is overwritten). User errors (an unknown label,
+namespace, verdict; a bad limit) raise ``TriageError`` whose message names the valid values."""
 
 from __future__ import annotations
 
@@ -27,10 +27,12 @@ from monitor.routing import event_matches
 from monitor.silences import parse_when
 from monitor.sinks.base import TARGET_FIELD
 
-__all__ = ["LABELS", "MAX_LIMIT", "VERDICTS", "AlertFilter", "AlertRow", "Page", "Triage", "TriageError",
-           "check_limit", "check_sink", "default_user", "make_filter", "revrange"]
+__all__ = ["LABELS", "MAX_LIMIT", "VERDICTS", "VERDICT_ALIASES", "AlertFilter", "AlertRow", "Page", "Triage",
+           "TriageError", "check_limit", "check_sink", "check_verdict", "default_user", "make_filter", "revrange"]
 
-VERDICTS = ("confirmed", "false_positive", "duplicate", "not_relevant")
+# Verdicts are a contract (``monitor train --feedback`` reads them): keep the names and the entry's shape.
+VERDICTS = ("true_positive", "false_positive", "wrong_label", "duplicate")
+VERDICT_ALIASES = {"confirmed": "true_positive", "not_relevant": "false_positive"}  # the first ack verdicts
 MAX_LIMIT = 1000
 
 
@@ -60,9 +62,31 @@ def check_sink(name: str | None) -> None:
         raise TriageError(f"unknown sink {name!r}; sinks: {', '.join(SINK_NAMES)}")
 
 
-def check_verdict(verdict: str | None) -> None:
-    if verdict is not None and verdict not in VERDICTS:
-        raise TriageError(f"unknown verdict {verdict!r}; verdicts: {', '.join(VERDICTS)}")
+def check_verdict(verdict: str | None) -> str | None:
+    """The verdict's name (an old alias resolved), or ``TriageError`` naming the valid ones."""
+    if verdict is None:
+        return None
+    name = VERDICT_ALIASES.get(verdict, verdict)
+    if name not in VERDICTS:
+        raise TriageError(f"unknown verdict {verdict!r}; verdicts: {', '.join(VERDICTS)} (aliases: "
+                          + ", ".join(f"{a} = {b}" for a, b in VERDICT_ALIASES.items()) + ")")
+    return name
+
+
+def check_verdict_labels(verdict: str, labels: list[str] | None) -> list[str]:
+    """The right labels of a ``wrong_label`` verdict (required; an empty list: none of ours applies); none
+    for the others."""
+    if verdict == "wrong_label":
+        if labels is None:
+            raise TriageError("a wrong_label verdict needs the right labels (--labels a,b; empty: none applies); "
+                              f"labels: {', '.join(LABELS)}")
+        bad = [lb for lb in labels if lb not in LABELS]
+        if bad:
+            raise TriageError(f"unknown label {bad[0]!r}; labels: {', '.join(LABELS)}")
+        return list(dict.fromkeys(labels))
+    if labels:
+        raise TriageError(f"--labels goes with the wrong_label verdict, not {verdict}")
+    return []
 
 
 @dataclass(frozen=True)
@@ -156,6 +180,7 @@ class AlertDetail:
     row: AlertRow
     events: list[dict[str, str]] = field(default_factory=list)  # oldest first: entry, event, at
     history: list[dict[str, Any]] = field(default_factory=list)
+    verdict: dict[str, Any] | None = None  # the latest verdict entry
 
 
 class Triage:
@@ -248,7 +273,7 @@ class Triage:
         row = AlertRow(latest[0], latest[1], json.loads(ack) if ack else None,
                        json.loads(assignment) if assignment else None)
         return AlertDetail(row, [{"entry": eid, "event": ev, "at": entry_time(eid)} for eid, ev in reversed(events)],
-                           await self.history(alert_id))
+                           await self.history(alert_id), await self.verdict(alert_id))
 
     async def history(self, alert_id: str) -> list[dict[str, Any]]:
         """Every ack, verdict and assignment of an alert, oldest first."""
@@ -284,21 +309,20 @@ class Triage:
                   verdict: str | None = None) -> tuple[dict[str, Any] | None, list[str]]:
         """Ack every known id of ``alert_ids`` (with a verdict, optionally); returns the ack recorded (None
         when no id was known) and the ids not found. Earlier acks stay in the history."""
-        check_verdict(verdict)
-        ids = list(dict.fromkeys(alert_ids))
-        known = await self.known(ids)
-        missing = [i for i in ids if i not in known]
-        done = [i for i in ids if i in known]
+        verdict = check_verdict(verdict)
+        done, missing = await self._split_known(alert_ids)
         if not done:
             return None, missing
         ack = await self._record(done, "ack", by, note=note, extra={"verdict": verdict} if verdict else None,
                                  mark=self.keys.acked)
+        if verdict:
+            await self._record_verdict(done, verdict, [], None, by=by, note=note)
         return ack, missing
 
     async def ack_matching(self, flt: AlertFilter, *, by: str = "", note: str = "",
                            verdict: str | None = None) -> list[str]:
         """Ack every alert ``flt`` matches (at least one condition required); returns their ids."""
-        check_verdict(verdict)
+        verdict = check_verdict(verdict)
         if flt.empty():
             raise TriageError("--all-matching needs at least one filter (--label, --since, --until, --unacked, "
                               "--assigned-to)")
@@ -306,6 +330,8 @@ class Triage:
         if ids:
             await self._record(ids, "ack", by, note=note, extra={"verdict": verdict} if verdict else None,
                                mark=self.keys.acked)
+            if verdict:
+                await self._record_verdict(ids, verdict, [], None, by=by, note=note)
         return ids
 
     async def assign(self, alert_id: str, to: str, *, by: str = "", note: str = "") -> dict[str, Any] | None:
@@ -317,3 +343,46 @@ class Triage:
             return None
         return await self._record([alert_id], "assign", by, note=note, extra={"to": to.strip()},
                                   mark=self.keys.assigned)
+
+    async def _split_known(self, alert_ids: list[str]) -> tuple[list[str], list[str]]:
+        """``alert_ids`` without repeats, as (known, not found) in the order given."""
+        ids = list(dict.fromkeys(alert_ids))
+        known = await self.known(ids)
+        return [i for i in ids if i in known], [i for i in ids if i not in known]
+
+    # --- verdicts (a contract: ``monitor train --feedback`` reads them) ----------------------------------
+
+    async def set_verdict(self, alert_ids: list[str], verdict: str, *, labels: list[str] | None = None,
+                          duplicate_of: str | None = None, by: str = "",
+                          note: str = "") -> tuple[dict[str, Any] | None, list[str]]:
+        """Judge alerts: ``true_positive``, ``false_positive``, ``wrong_label`` (``labels``: the right ones,
+        possibly none) or ``duplicate`` (of ``duplicate_of``, a known alert, when given). The entry goes to
+        each alert's history and, as its latest verdict, to the ``verdicts`` hash. Returns the entry (None
+        when no id was known) and the ids not found."""
+        name = check_verdict(verdict)
+        assert name is not None
+        right = check_verdict_labels(name, labels)
+        if duplicate_of is not None and name != "duplicate":
+            raise TriageError(f"--duplicate-of goes with the duplicate verdict, not {name}")
+        done, missing = await self._split_known(alert_ids)
+        if duplicate_of is not None:
+            if duplicate_of in done:
+                raise TriageError(f"alert {duplicate_of!r} cannot be a duplicate of itself")
+            if not await self.known([duplicate_of]):
+                raise TriageError(f"--duplicate-of: no alert {duplicate_of!r} in namespace {self.keys.ns!r}")
+        if not done:
+            return None, missing
+        return await self._record_verdict(done, name, right, duplicate_of, by=by, note=note), missing
+
+    async def _record_verdict(self, alert_ids: list[str], verdict: str, labels: list[str],
+                              duplicate_of: str | None, *, by: str, note: str) -> dict[str, Any]:
+        return await self._record(alert_ids, "verdict", by, note=note, mark=self.keys.verdicts,
+                                  extra={"verdict": verdict, "labels": labels, "duplicate_of": duplicate_of})
+
+    async def verdicts(self) -> dict[str, dict[str, Any]]:
+        """The latest verdict entry of every judged alert (alert id -> entry)."""
+        return {k: json.loads(v) for k, v in (await self.r.hgetall(self.keys.verdicts)).items()}
+
+    async def verdict(self, alert_id: str) -> dict[str, Any] | None:
+        raw = await self.r.hget(self.keys.verdicts, alert_id)
+        return json.loads(raw) if raw else None

@@ -58,7 +58,8 @@ def test_ack_several_and_all_matching_with_history(env: dict[str, str], keys: Ke
 
     history = [json.loads(x) for x in cli(["alerts", "history", "a0001", "--json", *ns], env).stdout.splitlines()]
     assert [(h["action"], h["by"], h["note"]) for h in history] == [
-        ("ack", "lena", "first look"), ("ack", getpass.getuser(), "old video")]
+        ("ack", "lena", "first look"), ("ack", getpass.getuser(), "old video"),
+        ("verdict", getpass.getuser(), "old video")]  # an ack's verdict is a verdict too
     assert history[1]["verdict"] == "false_positive" and history[0]["at"] <= history[1]["at"]
     shown = cli(["alerts", "show", "a0001", *ns], env).stdout
     assert "(false_positive): old video" in shown and "history: " in shown
@@ -121,7 +122,7 @@ def test_the_queue_module_alone(redis_url: str, keys: Keys) -> None:
             await r.aclose()
 
     threats, unacked, verdicts = asyncio.run(go())
-    assert threats == ["a0004", "a0002"] and unacked == ["a0003", "a0001"] and verdicts == ["confirmed"]
+    assert threats == ["a0004", "a0002"] and unacked == ["a0003", "a0001"] and verdicts == ["true_positive"] * 2
 
 
 def test_replays_list_and_delete(env: dict[str, str], redis_url: str) -> None:  # noqa: F811
