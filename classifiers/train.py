@@ -64,17 +64,26 @@ def _folds(n: int, k: int, seed: int) -> list[np.ndarray]:
 
 def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, seed: int = 13,
                limit: int | None = None, folds: int = 5, progress: bool = True, use_lexical: bool = True,
-               segments: bool | None = None) -> tuple[EmbeddingClassifier, dict[str, Any]]:
+               segments: bool | None = None, select_on: str = "cv") -> tuple[EmbeddingClassifier, dict[str, Any]]:
     """Fit the head on train+dev (Arabic and English: ``langid.SUPPORTED``). The regularisation strength,
     the char n-gram blend, segment scoring (``segments=None``: chosen; True/False: forced) and the per-label
     thresholds are chosen on out-of-fold predictions (``folds``-fold cross-validation over train+dev), made
     the way the classifier will score: each post's best piece (chunks and, with segment scoring, items).
-    The head is fitted on whole posts. Test is never read."""
+    The head is fitted on whole posts. Test is never read.
+
+    ``select_on="dev"``: choose all of that on the dev split alone, from a head and char n-gram model fitted
+    on train: for an encoder fine-tuned on the train split's labels (``monitor distill --supervised``), whose
+    train embeddings already separate the labels, cross-validation over train would flatter every setting."""
+    if select_on not in ("cv", "dev"):
+        raise ValueError(f"select_on must be 'cv' or 'dev', not {select_on!r}")
     random.seed(seed)
     np.random.seed(seed)
     fit_set = [ex for ex in examples if ex.split in ("train", "dev") and ex.lang in langid.SUPPORTED]
     if limit:
         fit_set = fit_set[:limit]
+    is_dev = np.array([ex.split == "dev" for ex in fit_set])
+    if select_on == "dev" and (not is_dev.any() or is_dev.all()):
+        raise ValueError("select_on='dev' needs posts of both the train and the dev split")
     t0 = time.perf_counter()
     texts = _texts(fit_set)
     x = _encode(encoder, texts, "train+dev", progress)
@@ -85,8 +94,10 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     owner = np.array([i for i, _ in extra], dtype=np.int64)
     extra_texts = [seg for _, seg in extra]
     x_extra = _encode(encoder, extra_texts, "segments", progress)
-    parts = _folds(len(fit_set), folds, seed)
-    held_of = np.empty(len(fit_set), dtype=np.int64)
+    # with select_on="dev", one "fold": fitted on train, scored on dev
+    parts = [np.flatnonzero(is_dev)] if select_on == "dev" else _folds(len(fit_set), folds, seed)
+    ev = is_dev if select_on == "dev" else np.ones(len(fit_set), dtype=bool)  # the rows every choice is scored on
+    held_of = np.full(len(fit_set), -1, dtype=np.int64)
     for f, held in enumerate(parts):
         held_of[held] = f
 
@@ -115,7 +126,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
             return LogisticHead.fit(x[fit], y[fit], l2=l2).predict_proba(np.vstack([x[held], x_extra[rows]]))
         head_oof = out_of_fold(head_fp)
         for by_segment in choices:
-            macro = _cv_macro(y, best_piece(*head_oof, by_segment))
+            macro = _cv_macro(y[ev], best_piece(*head_oof, by_segment)[ev])
             log.info("encoder head l2=%s segments=%s cross-validated macro-F1=%.4f", l2, by_segment, macro)
             if best is None or macro > best[0]:
                 best = (macro, l2, by_segment, head_oof)
@@ -131,8 +142,9 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
         for w in BLEND_GRID:  # blended per piece, then each post takes its best piece
             scored[w] = best_piece((1 - w) * head_oof[0] + w * lex_oof[0], (1 - w) * head_oof[1] + w * lex_oof[1],
                                    by_segment)
-            log.info("blend weight of char n-grams %.1f cross-validated macro-F1=%.4f", w, _cv_macro(y, scored[w]))
-        blend = max(scored, key=lambda w: (_cv_macro(y, scored[w]), -w))
+            log.info("blend weight of char n-grams %.1f cross-validated macro-F1=%.4f", w,
+                     _cv_macro(y[ev], scored[w][ev]))
+        blend = max(scored, key=lambda w: (_cv_macro(y[ev], scored[w][ev]), -w))
         oof = scored[blend]
         lexical = CharNgramModel.fit(texts, y) if blend else None
     # denials: attack_claim damped where every attack cue is negated, if cross-validation says it helps
@@ -143,21 +155,23 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
         damped[negated, LABELS.index("attack_claim")] *= factor
         by_factor[factor] = damped
         log.info("denial factor %.2f (%d posts) cross-validated macro-F1=%.4f", factor, int(negated.sum()),
-                 _cv_macro(y, damped))
-    denial_factor = max(by_factor, key=lambda f: (_cv_macro(y, by_factor[f]), f))
+                 _cv_macro(y[ev], damped[ev]))
+    denial_factor = max(by_factor, key=lambda f: (_cv_macro(y[ev], by_factor[f][ev]), f))
     oof = by_factor[denial_factor]
-    thresholds = {lb: tune_threshold(y[:, j], oof[:, j]) for j, lb in enumerate(LABELS)}
+    thresholds = {lb: tune_threshold(y[ev, j], oof[ev, j]) for j, lb in enumerate(LABELS)}
     head = LogisticHead.fit(x, y, l2=l2)
     pred = np.stack([oof[:, j] >= thresholds[lb] for j, lb in enumerate(LABELS)], 1).astype(int)
     by_lang = {}
     for lang in sorted({ex.lang for ex in fit_set}):
-        mask = np.array([ex.lang == lang for ex in fit_set])
+        mask = np.array([ex.lang == lang for ex in fit_set]) & ev
         by_lang[lang] = report(y[mask], pred[mask], LABELS)["macro_f1"]
-    quiet = y.sum(1) == 0
+    quiet = (y.sum(1) == 0) & ev
     info = {"trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "seed": seed,
-            "corpus_sha256_16": data.digest(), "n_train": len(fit_set), "folds": folds, "l2": l2,
+            "corpus_sha256_16": data.digest(), "n_train": len(fit_set),
+            "selected_on": f"{folds}-fold CV on train+dev" if select_on == "cv" else "the dev split",
+            "folds": folds if select_on == "cv" else 1, "l2": l2,
             "blend": blend, "by_segment": by_segment, "denial_factor": denial_factor,
-            "cv_macro_f1": report(y, pred, LABELS)["macro_f1"],
+            "cv_macro_f1": report(y[ev], pred[ev], LABELS)["macro_f1"],
             "cv_macro_f1_by_lang": by_lang,
             "cv_false_alerts_per_100_quiet": round(100 * float(pred[quiet].any(1).mean()), 2) if quiet.any() else 0,
             "seconds": round(time.perf_counter() - t0, 1)}

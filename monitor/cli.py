@@ -210,9 +210,28 @@ def train(
     = None,
     lexical: Annotated[bool, typer.Option("--lexical/--no-lexical",
                                           help="blend in the char n-gram channel (weight chosen by CV)")] = True,
+    select_on: Annotated[str, typer.Option(
+        help="cv: choose the head's settings and thresholds by 5-fold CV on train+dev; dev: on the dev split "
+        "alone (for an encoder fine-tuned on the train split's labels)")] = "cv",
+    feedback: Annotated[str | None, typer.Option(
+        help="add the verdicts recorded on this namespace's alerts to training; the candidate is written to "
+        "--out (default models/feedback-<time>) and promoted only when the feed figures do not get worse")]
+    = None,
+    feed: Annotated[list[Path] | None, typer.Option(
+        "--feed", help="with --feedback: the labelled feed the gate scores both models on (repeatable; "
+        "default: the bundled feed test set)")] = None,
+    model: ModelOpt = None,
+    promote_to: Annotated[Path | None, typer.Option(
+        help="with --feedback: where a candidate that passes the gate goes (the old model stays beside it as "
+        "<dir>.previous); without it nothing is promoted")] = None,
+    tolerance: Annotated[float, typer.Option(
+        min=0.0, help="with --feedback: how much a macro-F1 may drop (0.005 = half a point) and false alerts "
+        "per 100 quiet posts rise (x100) before the gate refuses")] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="with --feedback: print the report as JSON")] = False,
     log_level: LogLevel = "INFO",
 ) -> None:
-    """Rebuild the classifier from the labeled corpus (seeded; thresholds tuned on dev; test untouched)."""
+    """Rebuild the classifier from the labeled corpus (seeded; thresholds tuned on dev; test untouched).
+    --feedback NAMESPACE: also learn from analysts' verdicts, behind a gate (exit 1 when it refuses)."""
     configure(log_level)
     from classifiers import data
     from classifiers.model import default_model_dir
@@ -220,6 +239,10 @@ def train(
     from classifiers.train import make_encoder, train_head
 
     examples = data.load()
+    if feedback:
+        _train_feedback(feedback, examples, feed=feed, model=model, out=out, promote_to=promote_to,
+                        tolerance=tolerance, seed=seed, limit=limit, as_json=as_json)
+        return
     if finetune:
         target = out or Path("models/finetuned")
         info = run_finetune(finetune, examples, target, seed=seed, epochs=epochs, limit=limit)
@@ -229,11 +252,62 @@ def train(
         encoder = make_encoder(backbone)
     except (ValueError, RuntimeError, OSError) as exc:
         fail(str(exc))
-    clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical)
+    if select_on not in ("cv", "dev"):
+        fail(f"--select-on must be cv or dev, not {select_on!r}")
+    clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on)
     target = out or default_model_dir()
     _keep_story_thresholds(clf, target)
     clf.save(target)
     typer.echo(json.dumps({"saved": str(target), **info}, ensure_ascii=False))
+
+
+def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | None, model: str | None,
+                    out: Path | None, promote_to: Path | None, tolerance: float, seed: int, limit: int | None,
+                    as_json: bool) -> None:
+    from classifiers.model import EmbeddingClassifier
+    from classifiers.train import train_head
+    from monitor import feedback as fb
+    from monitor.cli_sinks import _triage
+    from monitor.feed_eval import FeedError, default_feed, load_feed, per_post
+
+    paths = feed or default_feed()
+    try:
+        items = load_feed(paths)
+    except (OSError, FeedError) as exc:
+        fail(f"the gate's feed: {exc}")
+    if not items:
+        fail("the gate's feed holds no posts")
+    collected = _triage(namespace, fb.collect)
+    if not collected.posts:
+        fail(f"no usable verdicts on namespace {namespace!r} ({collected.summary()['skipped'] or 'none recorded'}):"
+             " give verdicts with `monitor alerts verdict` or the console first")
+    baseline = _load_model(model)
+    if not isinstance(baseline, EmbeddingClassifier):
+        fail("--feedback retrains an embedding-head model (the shipped kind); this one is a fine-tuned "
+             "transformers checkpoint")
+    target = out or Path("models") / f"feedback-{fb.stamp()}"
+    if (target / "meta.json").exists():
+        fail(f"{target} already holds a model: choose another --out")
+    fit_on = (examples[:limit] if limit else examples) + [p.example() for p in collected.posts]
+    clf, info = train_head(baseline.encoder, fit_on, seed=seed, progress=not as_json)
+    clf.meta["feedback"] = {"namespace": namespace, **collected.summary()}
+    if "story_thresholds" in baseline.meta:  # same encoder, same geometry
+        clf.meta["story_thresholds"] = baseline.meta["story_thresholds"]
+    clf.save(target)
+    before, after = fb.gate_figures(per_post(baseline, items)), fb.gate_figures(per_post(clf, items))
+    passed, lines = fb.decide(before, after, tolerance=tolerance)
+    report: dict[str, Any] = {
+        "namespace": namespace, "feedback": collected.summary(), "candidate": str(target),
+        "baseline": model or "default", "feed": [str(p) for p in paths], "tolerance": tolerance,
+        "baseline_figures": before, "candidate_figures": after, "gate": lines, "passed": passed,
+        "promote_to": str(promote_to) if promote_to else None, "promoted": False, "training": info}
+    if passed and promote_to is not None:
+        previous = fb.promote(target, promote_to)
+        report.update(promoted=True, promoted_to=str(promote_to), previous=str(previous) if previous else None)
+    fb.write_report(target / "feedback-report.json", report)
+    typer.echo(json.dumps(report, ensure_ascii=False) if as_json else fb.format_report(report))
+    if not passed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -246,6 +320,8 @@ def distill(
     init: Annotated[Path | None, typer.Option(help="continue from this student (a second stage)")] = None,
     relational: Annotated[float, typer.Option(help="weight of the pairwise-cosine loss")] = 0.0,
     supervised: Annotated[float, typer.Option(help="weight of the train split's label loss")] = 0.0,
+    probe_init: Annotated[Path | None, typer.Option(
+        help="start the label loss's probe from this fitted head.npz (end-to-end fine-tuning)")] = None,
     seed: Annotated[int, typer.Option()] = 13,
     threads: Annotated[int | None, typer.Option(help="torch and ONNX Runtime threads (default: all cores)")]
     = None,
@@ -262,7 +338,8 @@ def distill(
     except ImportError as exc:
         fail(f"distillation needs torch: pip install 'iraq-monitor[hf]' ({exc})")
     info = run_distill(out, layers=layers, epochs=epochs, lr=lr, per_text=per_text, init=init,
-                       relational=relational, supervised=supervised, seed=seed, threads=threads, limit=limit)
+                       relational=relational, supervised=supervised, seed=seed, threads=threads, limit=limit,
+                       probe_init=probe_init)
     typer.echo(json.dumps({"saved": str(out), **{k: v for k, v in info.items() if k != "history"}},
                           ensure_ascii=False))
 

@@ -1,5 +1,6 @@
 """``monitor export``: a namespace's alerts with their events, as CSV, GeoJSON or ACLED-style CSV, streamed
-(one alert at a time from the alerts stream, latest state per alert, newest first)."""
+(one alert at a time from the alerts stream, latest state per alert, newest first); or the posts analysts'
+verdicts label (``monitor.feedback``), as JSON lines or a Label Studio task list."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ class Format(StrEnum):
     csv = "csv"
     geojson = "geojson"
     acled = "acled"
+    verdicts = "verdicts"
+    label_studio = "label-studio"
 
 
 def _window(alert: Alert, since: datetime | None, until: datetime | None) -> bool:
@@ -38,6 +41,16 @@ def _window(alert: Alert, since: datetime | None, until: datetime | None) -> boo
     except ValueError:
         return False
     return (since is None or when >= since) and (until is None or when <= until)
+
+
+def _in_window(when: str, since: datetime | None, until: datetime | None) -> bool:
+    if since is None and until is None:
+        return True
+    try:
+        at = parse_iso(when)
+    except ValueError:
+        return False
+    return (since is None or at >= since) and (until is None or at <= until)
 
 
 def _loc(alert: Alert) -> dict[str, Any]:
@@ -82,13 +95,16 @@ def feature(alert: Alert) -> dict[str, Any] | None:
 
 
 def export(
-    fmt: Annotated[Format, typer.Option("--format", help="csv, geojson, or acled (ACLED's column names)")] = Format.csv,
+    fmt: Annotated[Format, typer.Option("--format", help="csv, geojson, acled (ACLED's column names); verdicts "
+                                        "(the labelled posts analysts' verdicts give, JSON lines) or label-studio "
+                                        "(the same as a Label Studio task list)")] = Format.csv,
     since: Annotated[str | None, typer.Option(help="first post at or after: 2h, 7d or ISO")] = None,
     until: Annotated[str | None, typer.Option(help="first post at or before: 30m or ISO")] = None,
     namespace: Annotated[str, typer.Option("--namespace", help="Redis key prefix (or replay:<id>)")] = "monitor",
 ) -> None:
     """A namespace's alerts and their events, streamed to stdout (latest state per alert, newest first).
-    GeoJSON holds the alerts whose event has coordinates; CSV and ACLED hold every alert."""
+    GeoJSON holds the alerts whose event has coordinates; CSV and ACLED hold every alert. With verdicts and
+    label-studio, --since/--until select by when the verdict was given."""
     from monitor.cli_sinks import _run, fail
     from monitor.silences import parse_when
     from monitor.triage import Triage  # the queue's reader (one place for alert queries)
@@ -100,6 +116,23 @@ def export(
         fail(str(exc))
         return
     out = sys.stdout
+
+    async def verdicts(r: aioredis.Redis, keys: Keys) -> int:
+        from monitor.feedback import collect
+
+        posts = [p for p in (await collect(Triage(r, keys))).posts if _in_window(p.at, lo, hi)]
+        if fmt is Format.label_studio:
+            json.dump([p.label_studio_task() for p in posts], out, ensure_ascii=False, indent=1)
+            out.write("\n")
+        else:
+            for p in posts:
+                out.write(json.dumps(p.corpus_row(), ensure_ascii=False) + "\n")
+        out.flush()
+        return len(posts)
+
+    if fmt in (Format.verdicts, Format.label_studio):
+        _run(namespace, verdicts)
+        return
 
     async def work(r: aioredis.Redis, keys: Keys) -> int:
         n = 0

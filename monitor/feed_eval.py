@@ -54,6 +54,14 @@ class FeedError(ValueError):
     pass
 
 
+def default_feed() -> list[Path]:
+    """The bundled feed test set (``classifiers/data/feed/*.jsonl``)."""
+    from importlib import resources
+
+    folder = Path(str(resources.files("classifiers").joinpath("data/feed")))
+    return sorted(folder.glob("*.jsonl"))
+
+
 def load_feed(paths: Iterable[Path]) -> list[FeedItem]:
     """Every post of the feed files, in time order (stable for equal times)."""
     items: list[FeedItem] = []

@@ -5,6 +5,7 @@ quality only; speed is measured by bench/, never asserted here."""
 from __future__ import annotations
 
 import logging
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -119,12 +120,22 @@ def test_distill_then_train_makes_a_self_contained_model(tmp_path: Path, monkeyp
     assert "distill epoch 1/1" in caplog.text
     # a second stage starts where the first ended, not from the teacher's layers again (the file's int8
     # rounding moves this 1-layer, 1-epoch student by ~0.02; the shipped one by 0.003)
+    head = Path(str(resources.files("classifiers").joinpath("models/default/head.npz")))
     again = distill(tmp_path / "stage2.npz", layers=1, epochs=1, per_text=1, limit=48, threads=1, init=out,
-                    relational=10.0, supervised=0.2)
+                    relational=10.0, supervised=0.2, probe_init=head)  # the label loss's probe starts as a head
+    assert again["probe_init"] == str(head)
     assert again["held_cosine_before"] > info["held_cosine_before"] + 0.03, (again, info)
     assert abs(again["held_cosine_before"] - info["held_cosine"]) < 0.05, (again, info)
     examples = [ex for ex in data.load() if ex.split in ("train", "dev")][:120]
     clf, _ = train_head(make_encoder(f"e5-distilled:{out}"), examples, folds=2, progress=False, use_lexical=False)
+    # an encoder fine-tuned on train's labels has its settings chosen on dev alone
+    _, on_dev = train_head(make_encoder(f"e5-distilled:{out}"), examples, progress=False, use_lexical=False,
+                           select_on="dev")
+    assert on_dev["selected_on"] == "the dev split" and on_dev["folds"] == 1
+    with pytest.raises(ValueError, match="select_on"):
+        train_head(clf.encoder, examples, select_on="test")
+    with pytest.raises(ValueError, match="both the train and the dev split"):
+        train_head(clf.encoder, [ex for ex in examples if ex.split == "train"], select_on="dev")
     model_dir = tmp_path / "model"
     clf.save(model_dir)
     out.unlink()  # the saved directory must not depend on where the student was made
