@@ -80,6 +80,9 @@ def replay(
         "--sink", help="also deliver to: slack, email (repeatable; env SLACK_* / SMTP_*); console is always on")]
     = None,
     keep: Annotated[bool, typer.Option("--keep", help="keep the replay's Redis namespace")] = False,
+    namespace: Annotated[str | None, typer.Option(
+        "--namespace", help="replay into this namespace (kept: a console or `alerts` can open it) instead of a "
+        "new replay:<id>")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
     story_window: Annotated[float, typer.Option(
         "--story-window", help="hours within which a post can join an earlier story (by post time)")] = 48.0,
@@ -122,9 +125,9 @@ def replay(
         try:
             await r.ping()
             runner = Replay(r, classifier, [ConsoleSink(output=output, mode="final"), *extra_sinks],
-                            batch_size=batch_size,
+                            batch_size=batch_size, namespace=namespace,
                             match=MatchConfig.for_classifier(classifier, story_window))
-            return await runner.run(files, keep=keep)
+            return await runner.run(files, keep=keep or namespace is not None)
         finally:
             await r.aclose()
 
@@ -138,7 +141,7 @@ def replay(
     except OSError as exc:
         fail(f"redis at {settings.redis_url or 'embedded'}: {exc}")
     summary = stats.summary()
-    if keep:
+    if keep or namespace:
         summary["namespace"] = stats.namespace
     typer.echo("replay summary: " + json.dumps(summary, ensure_ascii=False), err=True)
     # exit 1: a partial run (something malformed or dead-lettered), or a requested sink that got nothing
@@ -426,6 +429,11 @@ app.add_typer(silence_app, name="silence")
 app.add_typer(dead_app, name="dead")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(replays_app, name="replays")
+from monitor.cli_web import users_app as _users_app  # noqa: E402
+from monitor.cli_web import web as _web  # noqa: E402
+
+app.command("web")(_web)
+app.add_typer(_users_app, name="users")
 from monitor.cli_export import export as _export  # noqa: E402
 from monitor.cli_service import check as _check  # noqa: E402 - registered after the core commands
 from monitor.cli_service import config_app as _config_app  # noqa: E402

@@ -47,7 +47,8 @@ def _load(path: Path | None) -> Any:
 
 def run(
     config: ConfigOpt = None,
-    role: Annotated[str, typer.Option("--role", help="all | collector | classifier | dispatcher (comma list)")]
+    role: Annotated[str, typer.Option(
+        "--role", help="all | collector | classifier | dispatcher | web (comma list; all = the first three)")]
     = "all",
     log_level: LogLevel = "INFO",
     log_json: LogJson = False,
@@ -67,6 +68,9 @@ def run(
     for warning in cfg.warnings:
         log.warning("config: %s", warning)
     settings = Settings.from_env()
+    if "web" in roles and len(settings.web_secret or "") < 32:
+        _fail("role web: MONITOR_WEB_SECRET is not set or shorter than 32 characters (it signs the console's "
+              "session cookies)")
     url = cfg.redis_url or settings.redis_url
     log.info("environment: %s", json.dumps({k: v for k, v in settings.masked().items() if v}, ensure_ascii=False))
     if url is None:
@@ -91,7 +95,7 @@ def run(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, on_signal, sig)
         r = redis_client(resolved)
-        service = Service(r, cfg, settings, roles)
+        service = Service(r, cfg, settings, roles, redis_url=resolved)
         try:
             await service.run(stop)
         finally:

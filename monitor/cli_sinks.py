@@ -364,7 +364,8 @@ def alerts_show(alert_id: Annotated[str, typer.Argument()], as_json: AsJson = Fa
     row = detail.row
     if as_json:
         typer.echo(json.dumps({**row.to_dict(), "events": detail.events, "history": detail.history,
-                              "verdict": detail.verdict},
+                              "verdict": detail.verdict, "merged": [m.alert.alert_id for m in detail.merged],
+                              "removed": list(detail.removed)},
                               ensure_ascii=False))
         return
     typer.echo(email_text(row.alert), nl=False)
@@ -379,6 +380,14 @@ def alerts_show(alert_id: Annotated[str, typer.Argument()], as_json: AsJson = Fa
         typer.echo(f"acked by {row.ack.get('by') or '?'} at {row.ack.get('at')}"
                    + (f" ({row.ack['verdict']})" if row.ack.get("verdict") else "")
                    + (f": {row.ack['note']}" if row.ack.get("note") else ""))
+    if row.merged_into:
+        typer.echo(f"merged into {row.merged_into}")
+    for other in detail.merged:
+        typer.echo(f"merged in: {other.alert.alert_id} ({other.alert.sources} source(s))")
+    for key, entry in detail.removed.items():
+        typer.echo(f"removed post: {key} (split by {entry.get('by') or '?'} at {entry.get('at')})")
+    if detail.merged or detail.removed:
+        typer.echo("posts: " + ", ".join(m["key"] for m in detail.members()))
     for item in detail.history:
         typer.echo(f"history: {_history_line(item)}")
 
@@ -398,6 +407,14 @@ def _history_line(item: dict[str, Any]) -> str:
         what = f"assigned to {item.get('to')}"
     elif what == "verdict":
         what = f"verdict {_verdict_text(item)}"
+    elif what == "merge":
+        what = f"merged in {', '.join(item.get('merged') or [])}"
+    elif what == "merged_into":
+        what = f"merged into {item.get('into')}"
+    elif what == "split":
+        what = f"split out {item.get('post')}"
+    elif what == "silence":
+        what = f"silence {item.get('silence')} until {item.get('until')}: {_matchers(item.get('matchers') or {})}"
     elif item.get("verdict"):
         what = f"ack ({item['verdict']})"
     return f"{item.get('at')}  {item.get('by') or '?'}  {what}" + (f": {item['note']}" if item.get("note") else "")
@@ -482,6 +499,52 @@ def _missing(missing: list[str], namespace: str) -> None:
     for alert_id in missing:
         typer.echo(f"monitor: error: no alert {alert_id!r} on the alerts stream of namespace {namespace!r}",
                    err=True)
+
+
+@alerts_app.command("merge")
+def alerts_merge(
+    into: Annotated[str, typer.Argument(help="the alert that stays")],
+    others: Annotated[list[str], typer.Argument(help="alerts of the same event, merged into it")],
+    by: ByOpt = None,
+    note: NoteOpt = "",
+    namespace: Namespace = "monitor",
+) -> None:
+    """Merge alerts raised for one event: their posts show under INTO, they leave the queue (``alerts list
+    --status merged`` shows them), both histories say so."""
+    who = by or default_user()
+    _triage(namespace, lambda t: t.merge(into, others, by=who, note=note))
+    typer.echo(f"merged {' '.join(o for o in dict.fromkeys(others) if o != into)} into {into} by {who}")
+
+
+@alerts_app.command("split")
+def alerts_split(
+    alert_id: Annotated[str, typer.Argument()],
+    post: Annotated[str, typer.Option("--post", help="the post's key platform:channel:message_id (alerts show)")],
+    by: ByOpt = None,
+    note: NoteOpt = "",
+    namespace: Namespace = "monitor",
+) -> None:
+    """Take a post that is not about this alert's event out of its story (listed as removed from then on)."""
+    who = by or default_user()
+    _triage(namespace, lambda t: t.split(alert_id, post, by=who, note=note))
+    typer.echo(f"split {post} out of {alert_id} by {who}")
+
+
+@alerts_app.command("silence-like")
+def alerts_silence_like(
+    alert_id: Annotated[str, typer.Argument()],
+    by_field: Annotated[list[str], typer.Option(
+        "--on", help="the alert's value to match (repeatable): label, channel, platform, tag, governorate, actor, "
+        "type")],
+    duration: Annotated[str, typer.Option("--duration", help="90s, 30m, 2h, 1d")] = "1d",
+    by: ByOpt = None,
+    note: NoteOpt = "",
+    namespace: Namespace = "monitor",
+) -> None:
+    """Silence alerts like this one (a ``monitor silence`` with this alert's values), recorded in its history."""
+    who = by or default_user()
+    entry = _triage(namespace, lambda t: t.silence_like(alert_id, by_field, duration, by=who, note=note))
+    typer.echo(f"silence {entry['silence']} until {entry['until']}: {_matchers(entry['matchers'])}")
 
 
 @alerts_app.command("assign")

@@ -108,6 +108,28 @@ class Keys:
         """Hash alert id -> the latest verdict JSON (``monitor alerts verdict``; read by ``train --feedback``)."""
         return f"{self.ns}:verdicts"
 
+    @property
+    def merged(self) -> str:
+        """Hash alert id -> the alert an analyst merged it into (``monitor alerts merge``)."""
+        return f"{self.ns}:merged"
+
+    def removed(self, alert_id: str) -> str:
+        """Hash post key -> the split entry that took that post out of the alert (``monitor alerts split``)."""
+        return f"{self.ns}:removed:{alert_id}"
+
+    @property
+    def web_users(self) -> str:
+        """Hash user name -> console user JSON (role, argon2 hash) (``monitor users``)."""
+        return f"{self.ns}:web:users"
+
+    def web_filters(self, user: str) -> str:
+        """Hash filter name -> query string: a console user's saved filters."""
+        return f"{self.ns}:web:filters:{user}"
+
+    def web_login_failures(self, who: str) -> str:
+        """Counter of failed console logins of one user name or client address (expires)."""
+        return f"{self.ns}:web:login-failures:{who}"
+
     def history(self, alert_id: str) -> str:
         """List of an alert's acks, verdicts and assignments (JSON), oldest first."""
         return f"{self.ns}:history:{alert_id}"

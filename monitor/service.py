@@ -34,6 +34,7 @@ from monitor.settings import Settings
 log = logging.getLogger(__name__)
 
 ROLES = ("collector", "classifier", "dispatcher")
+EXTRA_ROLES = ("web",)  # the analysts' console: named explicitly, not part of ``all`` (it needs a session key)
 
 
 def parse_roles(role: str) -> tuple[str, ...]:
@@ -41,9 +42,10 @@ def parse_roles(role: str) -> tuple[str, ...]:
     if role == "all":
         return ROLES
     roles = tuple(dict.fromkeys(r.strip() for r in role.split(",") if r.strip()))
-    bad = [r for r in roles if r not in ROLES]
+    bad = [r for r in roles if r not in ROLES + EXTRA_ROLES]
     if bad or not roles:
-        raise ValueError(f"unknown role {bad[0] if bad else role!r}; expected all or one of: {', '.join(ROLES)}")
+        raise ValueError(f"unknown role {bad[0] if bad else role!r}; expected all or one of: "
+                         f"{', '.join(ROLES + EXTRA_ROLES)}")
     return roles
 
 
@@ -68,8 +70,9 @@ class Service:
 
     def __init__(self, r: aioredis.Redis, config: Config, settings: Settings, roles: tuple[str, ...], *,
                  classifier: Any | None = None, sinks: list[Any] | None = None,
-                 collectors: Any | None = None) -> None:
+                 collectors: Any | None = None, redis_url: str | None = None) -> None:
         self.r = r
+        self.redis_url = redis_url  # for roles that open clients of their own (web)
         self.config = config
         self.settings = settings
         self.roles = roles
@@ -133,7 +136,20 @@ class Service:
             await self._start_dispatchers(stop)
         if "collector" in self.roles:
             await self._start_collectors()
+        if "web" in self.roles:
+            self._start_web(stop)
 
+    def _start_web(self, stop: asyncio.Event) -> None:
+        """The console (``monitor web``) in this process, on ``service.web_host``/``web_port``; it stops with
+        the others (uvicorn finishes the requests in flight)."""
+        from monitor.cli_web import serve
+
+        secret = self.settings.web_secret or ""
+        if len(secret) < 32 or not self.redis_url:
+            raise ValueError("role web needs MONITOR_WEB_SECRET (at least 32 characters) and the Redis URL")
+        svc = self.config.service
+        self._spawn("web", "web", lambda: serve(self.redis_url or "", self.keys.ns, secret, svc.web_host,
+                                                svc.web_port, stop=stop), stop)
     async def _start_classifier(self, stop: asyncio.Event) -> None:
         from monitor.pipeline import ClassifyWorker
         from monitor.signatures import MatchConfig

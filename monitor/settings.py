@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
 SECRET_FIELDS = frozenset({"telegram_api_hash", "telegram_session", "x_bearer_token", "slack_webhook_url",
-                           "slack_bot_token", "smtp_password"})
+                           "slack_bot_token", "smtp_password", "web_secret"})
 # environment variable name of each field (the upper-cased field name unless listed)
-_ENV_NAMES = {"model": "MONITOR_MODEL"}
+_ENV_NAMES = {"model": "MONITOR_MODEL", "web_secret": "MONITOR_WEB_SECRET"}
 SECRET_ENV = frozenset(_ENV_NAMES.get(f, f.upper()) for f in SECRET_FIELDS)
 
 
@@ -40,6 +40,7 @@ class Settings:
     smtp_starttls: str | None = None
     alert_email_from: str | None = None
     alert_email_to: str | None = None
+    web_secret: str | None = None  # the console's session-cookie key (MONITOR_WEB_SECRET)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -20,11 +20,12 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from classifiers.base import LABELS
+from monitor.alert_cache import AlertCache
 from monitor.keys import Keys
-from monitor.models import Alert, iso, parse_iso
+from monitor.models import PLATFORMS, Alert, iso, parse_iso
 from monitor.queue import revrange
 from monitor.routing import event_matches
-from monitor.silences import parse_when
+from monitor.silences import SilenceStore, parse_duration, parse_when
 from monitor.sinks.base import TARGET_FIELD
 
 __all__ = ["LABELS", "MAX_LIMIT", "VERDICTS", "VERDICT_ALIASES", "AlertFilter", "AlertRow", "Page", "Triage",
@@ -89,10 +90,16 @@ def check_verdict_labels(verdict: str, labels: list[str] | None) -> list[str]:
     return []
 
 
+STATUSES = ("open", "acked", "assigned", "judged", "unjudged", "merged")
+
+
 @dataclass(frozen=True)
 class AlertFilter:
     """Which alerts: any of ``labels``; first seen within [``since``, ``until``]; not acked; assigned to;
-    the event's governorate, actor and type (``routing.event_matches``: any value of each given list)."""
+    the event's governorate, actor and type (``routing.event_matches``: any value of each given list); the
+    first post's platform and channel, a source tag (any of each); a score and a source count at least;
+    ``status``: open (not acked), acked, assigned, judged (a verdict), unjudged, merged (into another alert:
+    hidden unless asked for)."""
 
     labels: tuple[str, ...] = ()
     since: datetime | None = None
@@ -102,19 +109,48 @@ class AlertFilter:
     governorates: tuple[str, ...] = ()
     actors: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    min_score: float | None = None
+    min_sources: int | None = None
+    status: str | None = None
 
     def empty(self) -> bool:
         return not (self.labels or self.since or self.until or self.unacked or self.assignee or self.governorates
-                    or self.actors or self.types)
+                    or self.actors or self.types or self.platforms or self.channels or self.tags
+                    or self.min_score is not None or self.min_sources is not None or self.status)
 
-    def matches(self, alert: Alert, ack: dict[str, Any] | None, assignment: dict[str, Any] | None) -> bool:
+    def matches(self, alert: Alert, ack: dict[str, Any] | None, assignment: dict[str, Any] | None, *,
+                verdict: dict[str, Any] | None = None, merged_into: str | None = None) -> bool:
+        if (merged_into is not None) != (self.status == "merged"):
+            return False
         if self.labels and not set(self.labels) & set(alert.labels):
             return False
         if self.since or self.until:
             when = first_seen(alert)
             if when is None or (self.since and when < self.since) or (self.until and when > self.until):
                 return False
-        if self.unacked and ack is not None:
+        if (self.unacked or self.status == "open") and ack is not None:
+            return False
+        if self.status == "acked" and ack is None:
+            return False
+        if self.status == "assigned" and assignment is None:
+            return False
+        if self.status in ("judged", "unjudged") and (verdict is None) == (self.status == "judged"):
+            return False
+        post = alert.post
+        if self.platforms and post.get("platform") not in self.platforms:
+            return False
+        if self.channels and _norm(str(post.get("channel", ""))) not in {_norm(c) for c in self.channels} and not (
+                {_norm(alert.titles.get(f"{post.get('platform')}:{post.get('channel')}", ""))}
+                & {_norm(c) for c in self.channels}):
+            return False
+        if self.tags and not set(self.tags) & set(alert.tags):
+            return False
+        if self.min_score is not None and max(alert.scores.values(), default=0.0) < self.min_score:
+            return False
+        if self.min_sources is not None and alert.sources < self.min_sources:
             return False
         if (self.governorates or self.actors or self.types) and not event_matches(
                 alert.event_record, governorates=self.governorates, actors=self.actors, types=self.types):
@@ -122,20 +158,39 @@ class AlertFilter:
         return not (self.assignee and (assignment or {}).get("to") != self.assignee)
 
 
+def _norm(value: str) -> str:
+    return value.strip().lstrip("@").lower()
+
+
 def make_filter(labels: list[str] | None = None, since: str | None = None, until: str | None = None,
                 unacked: bool = False, assignee: str | None = None, governorates: list[str] | None = None,
-                actors: list[str] | None = None, types: list[str] | None = None) -> AlertFilter:
-    """A filter from what a user typed; ``TriageError`` naming the valid labels, or the time formats."""
+                actors: list[str] | None = None, types: list[str] | None = None, *,
+                platforms: list[str] | None = None, channels: list[str] | None = None,
+                tags: list[str] | None = None, min_score: float | None = None, min_sources: int | None = None,
+                status: str | None = None) -> AlertFilter:
+    """A filter from what a user typed; ``TriageError`` naming the valid labels, platforms, statuses, or
+    the time formats."""
     bad = [lb for lb in labels or [] if lb not in LABELS]
     if bad:
         raise TriageError(f"unknown label {bad[0]!r}; labels: {', '.join(LABELS)}")
+    bad = [p for p in platforms or [] if p not in PLATFORMS]
+    if bad:
+        raise TriageError(f"unknown platform {bad[0]!r}; platforms: {', '.join(PLATFORMS)}")
+    if status and status not in STATUSES:
+        raise TriageError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
+    if min_score is not None and not 0.0 <= min_score <= 1.0:
+        raise TriageError(f"a minimum score is between 0 and 1, not {min_score}")
+    if min_sources is not None and min_sources < 1:
+        raise TriageError(f"a minimum source count is 1 or more, not {min_sources}")
     try:
         lo = parse_when(since) if since else None
         hi = parse_when(until) if until else None
     except ValueError as exc:
         raise TriageError(str(exc)) from None
-    return AlertFilter(tuple(labels or ()), lo, hi, unacked, assignee or None, tuple(governorates or ()),
-                       tuple(actors or ()), tuple(types or ()))
+    clean = lambda xs: tuple(x.strip() for x in xs or () if x and x.strip())  # noqa: E731
+    return AlertFilter(clean(labels), lo, hi, unacked, assignee or None, clean(governorates), clean(actors),
+                       clean(types), clean(platforms), clean(channels), clean(tags), min_score, min_sources,
+                       status or None)
 
 
 def first_seen(alert: Alert) -> datetime | None:
@@ -143,6 +198,11 @@ def first_seen(alert: Alert) -> datetime | None:
         return parse_iso(alert.first_seen or str(alert.post.get("date", "")))
     except ValueError:
         return None
+
+
+def post_key(post: dict[str, Any]) -> str:
+    """``platform:channel:message_id`` of a post as an alert carries it (``Post.key``)."""
+    return f"{post.get('platform')}:{post.get('channel')}:{post.get('message_id')}"
 
 
 def entry_time(entry_id: str) -> str:
@@ -155,6 +215,8 @@ class AlertRow:
     alert: Alert
     ack: dict[str, Any] | None = None
     assignment: dict[str, Any] | None = None
+    verdict: dict[str, Any] | None = None
+    merged_into: str | None = None
 
     @property
     def updated(self) -> str:
@@ -165,7 +227,7 @@ class AlertRow:
         return {"alert_id": a.alert_id, "event": a.event, "labels": a.labels, "scores": a.scores,
                 "first_seen": a.first_seen, "sources": a.sources, "tags": a.tags, "post": a.post,
                 "related": a.related, "cues": a.cues, "updated": self.updated, "acked": self.ack,
-                "assigned": self.assignment}
+                "assigned": self.assignment, "verdict": self.verdict, "merged_into": self.merged_into}
 
 
 @dataclass
@@ -181,15 +243,30 @@ class AlertDetail:
     events: list[dict[str, str]] = field(default_factory=list)  # oldest first: entry, event, at
     history: list[dict[str, Any]] = field(default_factory=list)
     verdict: dict[str, Any] | None = None  # the latest verdict entry
+    merged: list[AlertRow] = field(default_factory=list)  # alerts merged into this one
+    removed: dict[str, dict[str, Any]] = field(default_factory=dict)  # post key -> the split that removed it
+
+    def members(self) -> list[dict[str, Any]]:
+        """Every post of the story as analysts shaped it: its own, then those of alerts merged into it, less
+        the posts split out; each with ``key`` and ``from_alert``."""
+        out: list[dict[str, Any]] = []
+        for row in [self.row, *self.merged]:
+            for post in [row.alert.post, *row.alert.related]:
+                key = post_key(post)
+                if key not in self.removed and all(p["key"] != key for p in out):
+                    out.append({**post, "key": key, "from_alert": row.alert.alert_id,
+                                "title": row.alert.titles.get(f"{post.get('platform')}:{post.get('channel')}")})
+        return out
 
 
 class Triage:
     """The queue of one namespace. Every method reads or writes Redis directly (no cache): several analysts
     and consoles work on the same queue."""
 
-    def __init__(self, r: aioredis.Redis, keys: Keys) -> None:
+    def __init__(self, r: aioredis.Redis, keys: Keys, *, cache: AlertCache | None = None) -> None:
         self.r = r
         self.keys = keys
+        self.cache = cache  # a long-lived front end's view of the stream (monitor.alert_cache); None: scan
 
     # --- namespaces --------------------------------------------------------------------------------------
 
@@ -215,6 +292,11 @@ class Triage:
 
     async def latest(self) -> AsyncIterator[tuple[str, Alert]]:
         """The latest event of each alert id, newest change first (event entry id, alert)."""
+        if self.cache is not None:
+            await self.cache.refresh()
+            for item in self.cache.newest_first():
+                yield item
+            return
         seen: set[str] = set()
         async for entry_id, fields in revrange(self.r, self.keys.alerts):
             if fields.get(TARGET_FIELD):
@@ -228,17 +310,28 @@ class Triage:
             except (KeyError, ValueError, TypeError):
                 continue
 
-    async def _marks(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        acked = {k: json.loads(v) for k, v in (await self.r.hgetall(self.keys.acked)).items()}
-        assigned = {k: json.loads(v) for k, v in (await self.r.hgetall(self.keys.assigned)).items()}
-        return acked, assigned
+    async def _marks(self) -> dict[str, dict[str, Any]]:
+        """The analysts' marks, read in one round trip: acked, assigned, verdicts (JSON) and merged (ids)."""
+        async with self.r.pipeline(transaction=False) as pipe:
+            for key in (self.keys.acked, self.keys.assigned, self.keys.verdicts, self.keys.merged):
+                pipe.hgetall(key)
+            acked, assigned, verdicts, merged = await pipe.execute()
+        return {"acked": {k: json.loads(v) for k, v in acked.items()},
+                "assigned": {k: json.loads(v) for k, v in assigned.items()},
+                "verdicts": {k: json.loads(v) for k, v in verdicts.items()}, "merged": merged}
 
     async def matching(self, flt: AlertFilter) -> AsyncIterator[AlertRow]:
-        acked, assigned = await self._marks()
+        marks = await self._marks()
+        acked, assigned, verdicts, merged = marks["acked"], marks["assigned"], marks["verdicts"], marks["merged"]
         async for entry_id, alert in self.latest():
-            ack, assignment = acked.get(alert.alert_id), assigned.get(alert.alert_id)
-            if flt.matches(alert, ack, assignment):
-                yield AlertRow(entry_id, alert, ack, assignment)
+            i = alert.alert_id
+            ack, assignment, verdict, into = acked.get(i), assigned.get(i), verdicts.get(i), merged.get(i)
+            if flt.matches(alert, ack, assignment, verdict=verdict, merged_into=into):
+                yield AlertRow(entry_id, alert, ack, assignment, verdict, into)
+
+    async def rows(self, flt: AlertFilter | None = None) -> list[AlertRow]:
+        """Every matching alert (the console's charts and map count them)."""
+        return [row async for row in self.matching(flt or AlertFilter())]
 
     async def list(self, flt: AlertFilter | None = None, *, limit: int = 20, offset: int = 0) -> Page:
         """One page of matching alerts, most recently changed first; ``next_offset`` for the next page."""
@@ -255,6 +348,27 @@ class Triage:
 
     async def get(self, alert_id: str) -> AlertDetail | None:
         """One alert: its latest state, every event it had on the stream, its ack, assignment, history."""
+        found = await self._latest_of(alert_id)
+        if found is None:
+            return None
+        latest, events = found
+        row = await self._row(alert_id, latest)
+        detail = AlertDetail(row, [{"entry": eid, "event": ev, "at": entry_time(eid)} for eid, ev in events],
+                             await self.history(alert_id), row.verdict)
+        for other, target in (await self.r.hgetall(self.keys.merged)).items():
+            if target == alert_id:
+                got = await self._latest_of(other)
+                if got is not None:
+                    detail.merged.append(await self._row(other, got[0]))
+        detail.removed = {k: json.loads(v) for k, v in (await self.r.hgetall(self.keys.removed(alert_id))).items()}
+        return detail
+
+    async def _latest_of(self, alert_id: str) -> tuple[tuple[str, Alert], list[tuple[str, str]]] | None:
+        """An alert's latest (entry id, state) and its events (entry id, new|update), oldest first."""
+        if self.cache is not None:
+            await self.cache.refresh()
+            got = self.cache.get(alert_id)
+            return (got, self.cache.events(alert_id)) if got else None
         events: list[tuple[str, str]] = []
         latest: tuple[str, Alert] | None = None
         async for entry_id, fields in revrange(self.r, self.keys.alerts):
@@ -266,14 +380,16 @@ class Triage:
                     latest = (entry_id, Alert.from_json(fields["alert"]))
                 except (KeyError, ValueError, TypeError):
                     continue
-        if latest is None:
-            return None
-        ack = await self.r.hget(self.keys.acked, alert_id)
-        assignment = await self.r.hget(self.keys.assigned, alert_id)
-        row = AlertRow(latest[0], latest[1], json.loads(ack) if ack else None,
-                       json.loads(assignment) if assignment else None)
-        return AlertDetail(row, [{"entry": eid, "event": ev, "at": entry_time(eid)} for eid, ev in reversed(events)],
-                           await self.history(alert_id), await self.verdict(alert_id))
+        return (latest, list(reversed(events))) if latest else None
+
+    async def _row(self, alert_id: str, latest: tuple[str, Alert]) -> AlertRow:
+        async with self.r.pipeline(transaction=False) as pipe:
+            for key in (self.keys.acked, self.keys.assigned, self.keys.verdicts, self.keys.merged):
+                pipe.hget(key, alert_id)
+            ack, assignment, verdict, into = await pipe.execute()
+        return AlertRow(latest[0], latest[1], json.loads(ack) if ack else None,
+                        json.loads(assignment) if assignment else None, json.loads(verdict) if verdict else None,
+                        into)
 
     async def history(self, alert_id: str) -> list[dict[str, Any]]:
         """Every ack, verdict and assignment of an alert, oldest first."""
@@ -281,6 +397,9 @@ class Triage:
 
     async def known(self, alert_ids: list[str]) -> set[str]:
         """Which of ``alert_ids`` have an event on the alerts stream (one pass over it)."""
+        if self.cache is not None:
+            await self.cache.refresh()
+            return self.cache.known(alert_ids)
         wanted, found = set(alert_ids), set()
         async for _, fields in revrange(self.r, self.keys.alerts):
             alert_id = fields.get("alert_id", "")
@@ -325,7 +444,7 @@ class Triage:
         verdict = check_verdict(verdict)
         if flt.empty():
             raise TriageError("--all-matching needs at least one filter (--label, --since, --until, --unacked, "
-                              "--assigned-to)")
+                              "--assigned-to, ...)")
         ids = [row.alert.alert_id async for row in self.matching(flt)]
         if ids:
             await self._record(ids, "ack", by, note=note, extra={"verdict": verdict} if verdict else None,
@@ -386,3 +505,75 @@ class Triage:
     async def verdict(self, alert_id: str) -> dict[str, Any] | None:
         raw = await self.r.hget(self.keys.verdicts, alert_id)
         return json.loads(raw) if raw else None
+
+    # --- stories as analysts shape them: merge, split (recorded here; the story stage is not changed) -----
+
+    async def merge(self, into: str, others: list[str], *, by: str = "", note: str = "") -> dict[str, Any]:
+        """Merge alerts ``others`` into ``into`` (the same event raised twice): each is marked merged (the
+        queue hides it), its posts show under ``into``, and both histories say so."""
+        others = [o for o in dict.fromkeys(others) if o != into]
+        if not others:
+            raise TriageError("merge needs another alert than the one merged into")
+        _, missing = await self._split_known([into, *others])
+        if missing:
+            raise TriageError(f"no alert {missing[0]!r} in namespace {self.keys.ns!r}")
+        merged = await self.r.hgetall(self.keys.merged)
+        if into in merged:
+            raise TriageError(f"alert {into!r} is merged into {merged[into]!r}: merge into that one")
+        taken = [o for o in others if o in merged]
+        if taken:
+            raise TriageError(f"alert {taken[0]!r} is already merged into {merged[taken[0]]!r}")
+        entry = await self._record([into], "merge", by, note=note, extra={"merged": others})
+        for other in others:
+            await self._record([other], "merged_into", by, note=note, extra={"into": into})
+            await self.r.hset(self.keys.merged, other, into)
+            for child in [k for k, v in merged.items() if v == other]:  # what was merged into it follows it
+                await self.r.hset(self.keys.merged, child, into)
+        return entry
+
+    async def split(self, alert_id: str, post: str, *, by: str = "", note: str = "") -> dict[str, Any]:
+        """Take a post (``platform:channel:message_id``) out of an alert's story: the alert lists it as
+        removed from then on; the history says who and why."""
+        detail = await self.get(alert_id)
+        if detail is None:
+            raise TriageError(f"no alert {alert_id!r} in namespace {self.keys.ns!r}")
+        members = [m["key"] for m in detail.members()]
+        if post not in members:
+            raise TriageError(f"post {post!r} is not in alert {alert_id!r}; its posts: {', '.join(members)}")
+        if len(members) == 1:
+            raise TriageError(f"post {post!r} is the only post of alert {alert_id!r}: give a verdict instead")
+        entry = await self._record([alert_id], "split", by, note=note, extra={"post": post})
+        await self.r.hset(self.keys.removed(alert_id), post, json.dumps(entry, ensure_ascii=False))
+        return entry
+
+    async def silence_like(self, alert_id: str, fields: list[str], duration: str, *, by: str = "",
+                           note: str = "") -> dict[str, Any]:
+        """A silence (``monitor.silences``) whose matchers are this alert's values of ``fields`` (label,
+        channel, platform, tag, governorate, actor, type), for ``duration``; recorded in its history."""
+        from monitor.silences import MATCHERS, check_silence
+
+        got = await self._latest_of(alert_id)
+        if got is None:
+            raise TriageError(f"no alert {alert_id!r} in namespace {self.keys.ns!r}")
+        alert = got[0][1]
+        event = alert.event_record or {}
+        values = {"label": (alert.labels or [None])[0], "channel": alert.post.get("channel"),
+                  "platform": alert.post.get("platform"), "tag": (alert.tags or [None])[0],
+                  "governorate": (event.get("location") or {}).get("governorate"), "actor": event.get("actor1"),
+                  "type": event.get("sub_event_type") or event.get("event_type")}
+        bad = [f for f in fields if f not in MATCHERS or f == "text"]
+        if bad or not fields:
+            raise TriageError(f"silence like an alert by: {', '.join(m for m in MATCHERS if m != 'text')}"
+                              + (f" (not {bad[0]!r})" if bad else ""))
+        matchers = {f: str(values[f]) for f in fields if values.get(f)}
+        if not matchers:
+            raise TriageError(f"alert {alert_id!r} has no {', '.join(fields)} to silence on")
+        try:
+            span = parse_duration(duration)
+            check_silence(matchers, span)
+        except ValueError as exc:
+            raise TriageError(str(exc)) from None
+        silence = await SilenceStore(self.r, self.keys).add(matchers, span, comment=note or f"like {alert_id}",
+                                                            created_by=by or default_user())
+        return await self._record([alert_id], "silence", by, note=note,
+                                  extra={"silence": silence.id, "matchers": matchers, "until": silence.expires})
