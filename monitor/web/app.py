@@ -315,7 +315,9 @@ async def _act(console: Console, user: User, form: FormData) -> str:
         return f"assigned {sum(1 for x in results if x)} alert(s) to {to}"
     if action == "verdict":
         verdict = str(form.get("verdict", ""))
-        labels = _many(form, "labels") if verdict == "wrong_label" else None
+        labels = _many(form, "labels") or None  # none ticked: not said; "none": none of ours applies
+        if labels and "none" in labels:
+            labels = [x for x in labels if x != "none"]
         dup = str(form.get("duplicate_of", "")).strip() or None
         entry, missing = await t.set_verdict(ids, verdict, labels=labels, duplicate_of=dup, by=by, note=note)
         return f"verdict {entry['verdict']} on {len(ids) - len(missing)} alert(s)" if entry else "no such alert"

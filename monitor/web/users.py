@@ -123,8 +123,8 @@ class LoginLimiter:
     async def failed(self, name: str, address: str) -> None:
         async with self.r.pipeline(transaction=True) as pipe:
             for key in self._keys(name, address):
+                pipe.set(key, 0, ex=self.window, nx=True)  # the window starts at the first failure
                 pipe.incr(key)
-                pipe.expire(key, self.window, nx=True)
             await pipe.execute()
 
     async def succeeded(self, name: str) -> None:
