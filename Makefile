@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 BASE := $(VENV)/.installed-base
 FULL := $(VENV)/.installed-full
 
-.PHONY: venv demo test lint eval bench train distill train-full clean container-test compose-check bench-scale
+.PHONY: venv demo test lint chromium eval bench train distill train-full clean container-test compose-check bench-scale
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,7 +25,14 @@ venv: $(FULL)
 demo: $(BASE)
 	$(BIN)/monitor replay samples/demo --output text
 
-test: $(FULL)
+# Debian's chromium for the console's browser tests (Playwright drives it; never `playwright install`).
+# Installed when missing; failing to install fails the run (the browser tests are not skipped).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null; } || { echo "make: cannot install chromium: the console's browser tests need it (apt-get install -y chromium, as root)" >&2; exit 1; }
+	@command -v chromium >/dev/null 2>&1 || { echo "make: chromium is still missing" >&2; exit 1; }
+
+test: $(FULL) chromium
 	$(BIN)/ruff check monitor classifiers tests bench
 	$(BIN)/pytest -q
 
@@ -57,6 +64,7 @@ train-full: $(BASE)
 	$(BIN)/monitor train --backbone e5-passage --out classifiers/models/full
 
 bench: $(FULL)
+	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench.classify_speed
 	$(BIN)/python -m bench.e2e
 	$(BIN)/python -m bench.stories
