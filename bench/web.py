@@ -6,10 +6,10 @@ new alert shows in an open queue page within 2 s.
    10 % judged, 5 % assigned.
 2. Server side: the app (``monitor.web.app.create_app``) is called in-process through httpx's ASGI
    transport (no socket: the time is the app's, Redis round trips and template rendering included), logged
-   in, and each page asked ``--repeat`` times: the first page, a filter that must scan every alert (a
-   governorate), one nothing matches (every alert looked at), a deep page, an alert, the map and charts. The first request of all (the cache reading
-   the whole stream) is reported apart, and so is the same filter through ``Triage`` without the cache
-   (a scan of the stream per request, what ``monitor alerts list`` does).
+   in, and each page asked ``--repeat`` times: the first page, a governorate filter, a filter nothing
+   matches (every alert looked at), a deep page, an alert, the map and charts. The first request of all
+   (the cache reading the whole stream) is reported apart, and so are the filters through ``Triage``
+   without the cache (a scan of the stream per request, what ``monitor alerts list`` does).
 3. Live: ``monitor web`` runs as a process, Debian's chromium (Playwright) opens the queue, and ``--live``
    alerts are added to the stream one by one; each is timed from XADD to its row being in the page.
 
