@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -54,7 +55,8 @@ async def serve(url: str, namespace: str, secret: str, host: str, port: int, *, 
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
                                            timeout_graceful_shutdown=3, lifespan="on"))
     if stop is not None:
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the service owns signals
+        # the service owns the signals: uvicorn must neither take them nor raise them again when it stops
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
 
         async def watch() -> None:
             await stop.wait()

@@ -44,6 +44,7 @@ class ServiceConfig(BaseModel):
     role_restart_seconds: float = Field(default=1.0, gt=0, description="first restart delay (doubles, cap 60 s)")
     web_host: str = Field(default="127.0.0.1", description="the console of `monitor run --role web`")
     web_port: int = Field(default=8090, ge=1, le=65535)
+    web_secure_cookies: bool = Field(default=False, description="the console's cookie over HTTPS only (TLS proxy)")
     source_failure_limit: int = Field(default=3, ge=1, description="polls failed in a row that make a source "
                                       "a health problem (/readyz 503, `monitor check` fails)")
 

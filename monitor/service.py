@@ -149,7 +149,8 @@ class Service:
             raise ValueError("role web needs MONITOR_WEB_SECRET (at least 32 characters) and the Redis URL")
         svc = self.config.service
         self._spawn("web", "web", lambda: serve(self.redis_url or "", self.keys.ns, secret, svc.web_host,
-                                                svc.web_port, stop=stop), stop)
+                                                svc.web_port, secure_cookies=svc.web_secure_cookies, stop=stop),
+                    stop)
     async def _start_classifier(self, stop: asyncio.Event) -> None:
         from monitor.pipeline import ClassifyWorker
         from monitor.signatures import MatchConfig

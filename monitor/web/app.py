@@ -39,7 +39,7 @@ from monitor.keys import Keys
 from monitor.models import PLATFORMS, event_headline
 from monitor.silences import MATCHERS
 from monitor.sinks.base import TARGET_FIELD
-from monitor.triage import STATUSES, VERDICTS, AlertFilter, Triage, TriageError, make_filter
+from monitor.triage import STATUSES, VERDICTS, AlertFilter, AlertRow, Triage, TriageError, make_filter
 from monitor.web.iraq_map import load_map
 from monitor.web.users import ROLES, LoginLimiter, SavedFilters, User, UserStore, allowed
 
@@ -273,7 +273,8 @@ async def detail(request: Request) -> Response:
     found = await console.triage.get(alert_id)
     if found is None:
         return _render(request, "missing.html", {"alert_id": alert_id}, status=404)
-    rows_all = await console.triage.rows()
+    # similar alerts: from the cached states alone (no analysts' marks needed; get() refreshed the cache)
+    rows_all = [AlertRow(entry_id, alert) for entry_id, alert in console.cache.newest_first()]
     return _render(request, "detail.html", {
         "d": found, "row": found.row, "alert": found.row.alert, "members": found.members(),
         "timeline": insights.timeline(found), "similar": insights.similar(found.row, rows_all),
