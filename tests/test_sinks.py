@@ -25,10 +25,10 @@ from monitor.sinks.base import TokenBucket
 from monitor.sinks.config import RouteConfig, SinksConfig, SlackSinkConfig
 from monitor.sinks.slack import SlackSink
 from monitor.stories import alert_fields
-from tests.fixtures.sinks.peers import make_alert
+from tests.fixtures.sinks.peers import FakeSink, make_alert
 
 
-class Recorder:
+class Recorder(FakeSink):
     """A sink that keeps what it got (the behaviour under test is the dispatcher's)."""
 
     def __init__(self, name: str = "recorder", fail_first: int = 0) -> None:
