@@ -69,7 +69,6 @@ class EmailSink:
         self.timeout = timeout
         self._send = send or aiosmtplib.send
         self.max_group = self.policy.max_group
-        self.sent = 0
 
     @property
     def mode(self) -> str:
@@ -114,7 +113,6 @@ class EmailSink:
         except aiosmtplib.SMTPResponseException as exc:
             permanent = 500 <= exc.code < 600
             raise DeliveryError(f"SMTP {exc.code}: {exc.message}", permanent=permanent) from None
-        self.sent += 1
         log.debug("mail sent to %d recipient(s): %s", len(self.recipients), msg["Subject"])
 
     async def close(self) -> None:
