@@ -299,6 +299,7 @@ class ConsumeLoop:
         entries = [(eid, fields) for eid, fields in entries if eid not in held]
         if entries:
             await self.stage.handle(entries)
+            await self.stage.tick()
 
     async def _step(self, burst: bool, upstream_done: Callable[[], bool]) -> bool:
         """One read (stale entries of dead consumers first, when due); True when a burst run is drained."""

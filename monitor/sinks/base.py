@@ -211,7 +211,6 @@ class Dispatcher:
 
     async def handle(self, entries: list[Entry]) -> None:
         await self._handle(entries)
-        await self.tick()
 
     async def tick(self) -> None:
         """A held burst whose window ran out is delivered."""
