@@ -197,10 +197,11 @@ class Dispatcher:
         self.stats.reclaimed = self.loop.reclaimed
         if stop.is_set() and self._held:
             # warm stop: try the held burst once; what fails stays pending for another consumer
+            held = len(self._held)
             try:
                 await self._flush()
             except REDIS_DOWN as exc:
-                log.warning("redis unavailable at stop (%s): %d held alerts stay pending", exc, len(self._held))
+                log.warning("redis unavailable at stop (%s): up to %d held alerts stay pending", exc, held)
         return self.stats.delivered
 
     # --- queue.Stage ---------------------------------------------------------------------------------------
