@@ -77,9 +77,13 @@ class Precomputed:
 
 
 class TimingSink:
-    """Records, per alert event, the delivery time and the keys of the posts it carries."""
+    """Records, per alert event, the delivery time and the keys of the posts it carries (a ``Sink``: no
+    policy, no grouping, no Redis state, every event wanted)."""
 
     name = "timing"
+    policy = None
+    group_window = 0.0
+    max_group = 1
 
     def __init__(self) -> None:
         self.events: list[tuple[float, list[str]]] = []
@@ -88,6 +92,16 @@ class TimingSink:
         members = [alert.post, *alert.related]
         keys = [f"{m['platform']}:{m['channel']}:{m['message_id']}" for m in members]
         self.events.append((time.time(), keys))
+
+    async def deliver_group(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
+            await self.deliver(alert)
+
+    async def attach(self, r, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+    def wants(self, alert: Alert) -> bool:
+        return True
 
     async def close(self) -> None:
         return None

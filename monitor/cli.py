@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from monitor.cli_context import CliContext, Level, LogLevel, cli_context, enter, fail
 from monitor.logs import configure
 
 # pretty_exceptions_show_locals=False: a crash must never print local variables (settings hold secrets)
@@ -20,15 +21,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Monitor Telegram / X sources for threats, attack claims and protests.")
 log = logging.getLogger("monitor")
 
-LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR")]
 ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="model directory, transformers checkpoint, hf:<hub-id>, or full (the 12-layer reference) "
     "(default: the shipped distilled model; env MONITOR_MODEL)")]
-
-
-def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"monitor: error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def version() -> str:
@@ -52,9 +47,19 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def _root(show_version: Annotated[bool, typer.Option(
-        "--version", callback=_print_version, is_eager=True, help="print the version and exit")] = False) -> None:
+def _root(
+    ctx: typer.Context,
+    show_version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="print the version and exit")] = False,
+    redis_url: Annotated[str | None, typer.Option(
+        "--redis-url", help="the Redis server of every command (before REDIS_URL, then the config's redis_url; "
+        "none: an embedded server where a command can use one)")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="YAML config for every command (a command's own --config wins; env MONITOR_CONFIG)")]
+    = None,
+) -> None:
     """Monitor Telegram / X sources for threats, attack claims and protests."""
+    enter(ctx, CliContext(redis_url=redis_url, config_path=config))
 
 
 def _load_model(spec: str | None) -> Any:
@@ -87,15 +92,15 @@ def replay(
     story_window: Annotated[float, typer.Option(
         "--story-window", help="hours within which a post can join an earlier story (by post time)")] = 48.0,
     model: ModelOpt = None,
-    log_level: LogLevel = "INFO",
+    log_level: LogLevel = Level.INFO,
 ) -> None:
     """Push stored dumps through the full pipeline and print the alerts."""
     configure(log_level)
     from monitor.dumps import FORMATS, DumpFormatError
+    from monitor.pipeline import ModelError
     from monitor.queue import client
-    from monitor.redis_server import RedisUnavailable, redis_url
     from monitor.replay import Replay, plan_files
-    from monitor.settings import Settings
+    from monitor.settings import Settings, mask_url
     from monitor.signatures import MatchConfig
     from monitor.sinks import ConsoleSink
 
@@ -131,15 +136,17 @@ def replay(
         finally:
             await r.aclose()
 
+    context = cli_context()
     try:
-        with redis_url(settings.redis_url) as url:
+        with context.redis(embedded=True) as url:
             stats = asyncio.run(go(url))
     except DumpFormatError as exc:
         fail(str(exc))
-    except RedisUnavailable as exc:
-        fail(f"redis: {exc}")
+    except ModelError as exc:
+        fail(f"the model failed (posts left unclassified): {exc}", code=1)
     except OSError as exc:
-        fail(f"redis at {settings.redis_url or 'embedded'}: {exc}")
+        where = context.resolve_redis_url()
+        fail(f"redis at {mask_url(where) if where else 'embedded'}: {exc}")
     summary = stats.summary()
     if keep or namespace:
         summary["namespace"] = stats.namespace
@@ -158,7 +165,7 @@ def classify(
     path: Annotated[str, typer.Argument(help="JSON lines with a 'text' field; - for stdin")] = "-",
     batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
     model: ModelOpt = None,
-    log_level: LogLevel = "WARNING",
+    log_level: LogLevel = Level.WARNING,
 ) -> None:
     """JSON lines in, the same lines out with "labels" and "scores" added: one line out per line in, same
     order (a line that cannot be classified gets "labels": [] and an "error")."""
@@ -231,7 +238,7 @@ def train(
         min=0.0, help="with --feedback: how much a macro-F1 may drop (0.005 = half a point) and false alerts "
         "per 100 quiet posts rise (x100) before the gate refuses")] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="with --feedback: print the report as JSON")] = False,
-    log_level: LogLevel = "INFO",
+    log_level: LogLevel = Level.INFO,
 ) -> None:
     """Rebuild the classifier from the labeled corpus (seeded; thresholds tuned on dev; test untouched).
     --feedback NAMESPACE: also learn from analysts' verdicts, behind a gate (exit 1 when it refuses)."""
@@ -329,7 +336,7 @@ def distill(
     threads: Annotated[int | None, typer.Option(help="torch and ONNX Runtime threads (default: all cores)")]
     = None,
     limit: Annotated[int | None, typer.Option(help="use only the first N training posts (smoke runs)")] = None,
-    log_level: LogLevel = "INFO",
+    log_level: LogLevel = Level.INFO,
 ) -> None:
     """Distil e5-small into a student with fewer layers (needs the [hf] extra: torch). Then fit the head on
     it: monitor train --backbone e5-distilled:<out>. The shipped student's two stages: make distill."""
@@ -362,7 +369,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output with every error")]
     = False,
     errors: Annotated[int, typer.Option(help="errors to list")] = 40,
-    log_level: LogLevel = "WARNING",
+    log_level: LogLevel = Level.WARNING,
 ) -> None:
     """Per-label and per-language precision, recall and F1, and the errors made (--feed: on a labeled feed,
     with false alerts per 100 quiet posts and, after a replay, alert precision and alerts per real event)."""
@@ -399,8 +406,6 @@ def _evaluate_feed(paths: list[Path], model: str | None, *, replay: bool, batch_
     result: dict[str, Any] = {"feed": [str(p) for p in paths], "per_post": per_post(classifier, items)}
     if replay:
         from monitor.queue import client
-        from monitor.redis_server import RedisUnavailable, redis_url
-        from monitor.settings import Settings
 
         async def go(url: str) -> Any:
             r = client(url)
@@ -410,11 +415,8 @@ def _evaluate_feed(paths: list[Path], model: str | None, *, replay: bool, batch_
             finally:
                 await r.aclose()
 
-        try:
-            with redis_url(Settings.from_env().redis_url) as url:
-                alerts, summary = asyncio.run(go(url))
-        except RedisUnavailable as exc:
-            fail(str(exc))
+        with cli_context().redis(embedded=True) as url:
+            alerts, summary = asyncio.run(go(url))
         result["after_replay"] = {**alert_metrics(items, alerts), "replay": summary}
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_feed_report(result, errors))
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from monitor.cli_context import fail
 from monitor.collectors.login import SECRET_WARNING, LoginError, check_api, login
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"monitor: error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def telegram_login(
@@ -33,9 +29,9 @@ def telegram_login(
     try:
         numeric_id = check_api(api_id, api_hash)
     except LoginError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not interactive:
-        _fail("telegram-login is interactive (Telegram sends a login code): run it in a terminal")
+        fail("telegram-login is interactive (Telegram sends a login code): run it in a terminal")
     assert api_hash is not None
 
     def ask_phone() -> str:
@@ -51,9 +47,9 @@ def telegram_login(
         session, who = asyncio.run(login(numeric_id, api_hash, phone=ask_phone, code=ask_code,
                                          password=ask_password))
     except (LoginError, ValueError, OSError) as exc:
-        _fail(f"login failed: {exc}")
+        fail(f"login failed: {exc}")
     except Exception as exc:  # Telethon RPC errors: PhoneNumberInvalid, ApiIdInvalid, PhoneCodeExpired, ...
-        _fail(f"login failed: {type(exc).__name__}: {exc}")
+        fail(f"login failed: {type(exc).__name__}: {exc}")
     typer.echo(f"Logged in as {who}.", err=True)
     typer.echo(f"WARNING: {SECRET_WARNING}", err=True)
     typer.echo(session)

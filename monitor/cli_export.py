@@ -105,7 +105,8 @@ def export(
     """A namespace's alerts and their events, streamed to stdout (latest state per alert, newest first).
     GeoJSON holds the alerts whose event has coordinates; CSV and ACLED hold every alert. With verdicts and
     label-studio, --since/--until select by when the verdict was given."""
-    from monitor.cli_sinks import _run, fail
+    from monitor.cli_context import fail
+    from monitor.cli_sinks import _run
     from monitor.silences import parse_when
     from monitor.triage import Triage  # the queue's reader (one place for alert queries)
 

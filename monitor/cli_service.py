@@ -9,40 +9,19 @@ import os
 import signal
 import socket
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
 
+from monitor.cli_context import ConfigOpt, Level, LogLevel, cli_context, fail
 from monitor.logs import configure
 
 log = logging.getLogger("monitor.service")
 
-ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", "-c", help="YAML config (env MONITOR_CONFIG); see config/monitor.example.yaml")]
-LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR")]
 LogJson = Annotated[bool, typer.Option("--log-json", help="one JSON object per log line")]
 
 config_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Validate and show the config.")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    for line in message.splitlines():
-        typer.echo(f"monitor: error: {line}", err=True)
-    raise typer.Exit(code)
-
-
-def _load(path: Path | None) -> Any:
-    from monitor.config import ConfigError, load_config
-
-    path = path or (Path(os.environ["MONITOR_CONFIG"]) if os.environ.get("MONITOR_CONFIG") else None)
-    if path is None:
-        _fail("no config: pass --config FILE or set MONITOR_CONFIG (start from config/monitor.example.yaml)")
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        _fail(str(exc))
 
 
 def run(
@@ -50,28 +29,28 @@ def run(
     role: Annotated[str, typer.Option(
         "--role", help="all | collector | classifier | dispatcher | web (comma list; all = the first three)")]
     = "all",
-    log_level: LogLevel = "INFO",
+    log_level: LogLevel = Level.INFO,
     log_json: LogJson = False,
 ) -> None:
     """Run the service: collect, classify, merge stories, deliver. First SIGTERM/SIGINT stops gracefully."""
     configure(log_level, json_logs=log_json)
     from monitor.health import HealthServerError
-    from monitor.redis_server import RedisUnavailable, redis_url
     from monitor.service import Service, parse_roles, redis_client
     from monitor.settings import Settings
 
-    cfg = _load(config)
+    context = cli_context()
+    cfg = context.config(config, required=True)
     try:
         roles = parse_roles(role)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for warning in cfg.warnings:
         log.warning("config: %s", warning)
     settings = Settings.from_env()
     if "web" in roles and len(settings.web_secret or "") < 32:
-        _fail("role web: MONITOR_WEB_SECRET is not set or shorter than 32 characters (it signs the console's "
-              "session cookies)")
-    url = cfg.redis_url or settings.redis_url
+        fail("role web: MONITOR_WEB_SECRET is not set or shorter than 32 characters (it signs the console's "
+             "session cookies)")
+    url = context.resolve_redis_url(cfg)
     log.info("environment: %s", json.dumps({k: v for k, v in settings.masked().items() if v}, ensure_ascii=False))
     if url is None:
         log.warning("no REDIS_URL: using an embedded redis-server without persistence; state is lost at exit")
@@ -103,12 +82,10 @@ def run(
         return service.failed
 
     try:
-        with redis_url(url) as resolved:
+        with context.redis(cfg, embedded=True) as resolved:
             failed = asyncio.run(main(resolved))
-    except RedisUnavailable as exc:
-        _fail(f"redis: {exc}")
     except HealthServerError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if failed:  # a role kept dying: exit non-zero so a supervisor (the container's restart policy) steps in
         log.error("exiting with code 1: %s", failed)
         raise typer.Exit(1)
@@ -124,21 +101,19 @@ def check(
 ) -> None:
     """Exit 0 when every role has a fresh heartbeat in Redis, 1 when one is stale or missing."""
     configure("WARNING")
-    from monitor.config import Config
     from monitor.keys import Keys
     from monitor.service import check_heartbeats, parse_roles, redis_client
-    from monitor.settings import Settings
 
-    cfg = _load(config) if config or os.environ.get("MONITOR_CONFIG") else Config()
+    context = cli_context()
+    cfg = context.config(config)
     try:
         roles = parse_roles(role)
     except ValueError as exc:
-        _fail(str(exc))
-    url = cfg.redis_url or Settings.from_env().redis_url
-    if not url:
-        _fail("no REDIS_URL (and no redis_url in the config): nothing to check")
+        fail(str(exc))
+    if context.resolve_redis_url(cfg) is None:
+        fail("no Redis to check: pass --redis-url, set REDIS_URL, or set redis_url in the config")
 
-    async def go() -> list[str]:
+    async def go(url: str) -> list[str]:
         r = redis_client(url)
         try:
             return await check_heartbeats(r, Keys(cfg.service.namespace), roles,
@@ -148,7 +123,8 @@ def check(
             await r.aclose()
 
     try:
-        problems = asyncio.run(go())
+        with context.redis(cfg, embedded=False) as url:
+            problems = asyncio.run(go(url))
     except OSError as exc:
         typer.echo(f"unhealthy: redis unreachable: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -169,7 +145,7 @@ def config_check(config: ConfigOpt = None) -> None:
     from monitor.config import masked
     from monitor.settings import Settings
 
-    cfg = _load(config)
+    cfg = cli_context().config(config, required=True)
     for warning in cfg.warnings:
         typer.echo(f"monitor: warning: {warning}", err=True)
     settings = Settings.from_env()

@@ -1,6 +1,7 @@
 """Command groups for analysts and operators of the delivery side: ``monitor silence``, ``monitor dead``,
-``monitor alerts``. They talk to the Redis at ``REDIS_URL`` under ``--namespace`` (default ``monitor``;
-a kept replay's ``replay:<id>`` works too). User errors print one line and exit 2."""
+``monitor alerts``. They talk to the monitor's Redis (``--redis-url``, ``REDIS_URL`` or the config's
+``redis_url``: see cli_context) under ``--namespace`` (default ``monitor``; a kept replay's ``replay:<id>``
+works too). User errors print one line and exit 2."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import redis.asyncio as aioredis
 import typer
 
 from monitor.backoff import REDIS_DOWN
+from monitor.cli_context import cli_context, fail
 from monitor.keys import Keys
 from monitor.silences import SilenceStore, check_silence, parse_duration, resolve_channel
 from monitor.sinks.base import TARGET_FIELD, parse_raw
@@ -49,35 +51,25 @@ Namespace = Annotated[str, typer.Option("--namespace", help="Redis key prefix of
 AsJson = Annotated[bool, typer.Option("--json", help="one JSON object per line")]
 
 
-def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"monitor: error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def _run(namespace: str, work: Callable[[aioredis.Redis, Keys], Awaitable[T]]) -> T:
     """Run ``work`` against the monitor's Redis; connection problems are one line and exit 2."""
     from monitor.queue import client
-    from monitor.settings import Settings, mask_url
+    from monitor.settings import mask_url
 
-    url = Settings.from_env().redis_url
-    if not url:
-        fail("REDIS_URL is not set: point it at the monitor's Redis (these commands read its state)")
-    assert url is not None
-
-    async def go() -> T:
+    async def go(url: str) -> T:
         r = client(url)
         try:
             return await work(r, Keys(namespace))
         finally:
             await r.aclose()
 
-    try:
-        return asyncio.run(go())
-    except REDIS_DOWN as exc:
-        fail(f"redis at {mask_url(url)}: {exc}")
-    except TriageError as exc:
-        fail(str(exc))
-    raise AssertionError("unreachable")
+    with cli_context().redis(embedded=False) as url:
+        try:
+            return asyncio.run(go(url))
+        except REDIS_DOWN as exc:
+            fail(f"redis at {mask_url(url)}: {exc}")
+        except TriageError as exc:
+            fail(str(exc))
 
 
 # --- silence -----------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli_sinks import Namespace, _run, fail
+from monitor.cli_context import Level, LogLevel, cli_context, fail
+from monitor.cli_sinks import Namespace, _run
 from monitor.logs import configure
 
 __all__ = ["serve", "users_app", "web"]
@@ -81,21 +82,22 @@ def web(
     secure_cookies: Annotated[bool, typer.Option(
         "--secure-cookies", help="send the session cookie over HTTPS only (behind a TLS proxy)")] = False,
     namespace: Namespace = "monitor",
-    log_level: Annotated[str, typer.Option("--log-level")] = "INFO",
+    log_level: LogLevel = Level.INFO,
 ) -> None:
     """The analysts' console: queue, alert details, actions, map and charts, on the monitor's Redis
-    (``REDIS_URL``). Users: ``monitor users add``. Needs MONITOR_WEB_SECRET (or --dev)."""
+    (--redis-url, REDIS_URL or the config's redis_url). Users: ``monitor users add``. Needs
+    MONITOR_WEB_SECRET (or --dev)."""
     configure(log_level)
-    from monitor.settings import Settings, mask_url
+    from monitor.settings import mask_url
 
     try:
         secret = web_secret(dev)
     except ValueError as exc:
         fail(str(exc))
-    url = Settings.from_env().redis_url
+    url = cli_context().resolve_redis_url()
     if not url:
-        fail("REDIS_URL is not set: point it at the monitor's Redis (the console reads its state)")
-    assert url is not None
+        fail("no Redis to read: pass --redis-url, set REDIS_URL, or set redis_url in the config (the console "
+             "reads a running monitor's state)")
     log.info("redis %s", mask_url(url))
     try:
         asyncio.run(serve(url, namespace, secret, host, port, secure_cookies=secure_cookies))

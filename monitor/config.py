@@ -56,7 +56,7 @@ class StoriesConfig(BaseModel):
 
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    redis_url: str | None = Field(default=None, description="overrides REDIS_URL")
+    redis_url: str | None = Field(default=None, description="used when neither --redis-url nor REDIS_URL is set")
     model: str | None = Field(default=None, description="classifier model (default: the shipped one)")
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     stories: StoriesConfig = Field(default_factory=StoriesConfig)

@@ -7,7 +7,7 @@ Every stage exchanges these objects; on Redis streams they travel as JSON (``to_
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,11 +102,6 @@ class Post:
             "event": self.event,
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["date"] = iso(self.date)
-        return data
-
     def to_json(self) -> str:
         return json.dumps({**_fields(self), "date": iso(self.date)}, ensure_ascii=False)
 
@@ -132,16 +127,6 @@ class Classification:
     error: str | None = None
     lang: str | None = None  # detected language (classifiers.langid)
     unsupported_language: bool = False  # a language the model is not trained for: no labels, not a guess
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"labels": self.labels, "scores": self.scores, "cues": self.cues}
-        if self.lang:
-            data["lang"] = self.lang
-        if self.unsupported_language:
-            data["unsupported_language"] = True
-        if self.error:
-            data["error"] = self.error
-        return data
 
 
 # ACLED event types and sub-event types the extractor emits, with their PLOVER code. ``Threat`` is ours:

@@ -68,18 +68,6 @@ class Router:
         self.routes = list(routes)
         self.enabled = set(enabled) if enabled is not None else None
 
-    def sinks_for(self, alert: Alert) -> set[str]:
-        """Names of the sinks this alert goes to (among the enabled ones, when the router knows them)."""
-        if not self.routes:
-            return set(self.enabled or ())
-        out: set[str] = set()
-        for route in self.routes:
-            if route_matches(route, alert):
-                out.update(route.sinks)
-        if self.enabled is not None:
-            out &= self.enabled
-        return out
-
     def accepts(self, sink: str, alert: Alert) -> bool:
         """Whether ``sink`` should deliver ``alert``."""
         if self.enabled is not None and sink not in self.enabled:

@@ -19,7 +19,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
@@ -30,6 +30,10 @@ from monitor.config import Config
 from monitor.health import HealthServer
 from monitor.keys import Keys
 from monitor.settings import Settings
+
+if TYPE_CHECKING:
+    from monitor.pipeline import ClassifyWorker
+    from monitor.sinks.base import Dispatcher, Sink
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,19 @@ def redis_client(url: str) -> aioredis.Redis:
                                    health_check_interval=15, retry_on_timeout=False)
 
 
+class Collectors(Protocol):
+    """The collector role as the service drives it (``collectors.service.CollectorService``, or what a test
+    hands in)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self, timeout: float = 30.0) -> None: ...
+
+    def problems(self, limit: int) -> list[str]: ...
+
+    def status(self) -> dict[str, dict[str, Any]]: ...
+
+
 @dataclass
 class ServiceState:
     started: float = field(default_factory=time.time)
@@ -69,8 +86,8 @@ class Service:
     embedding application) want their own: ``classifier``, ``sinks``, ``collectors``."""
 
     def __init__(self, r: aioredis.Redis, config: Config, settings: Settings, roles: tuple[str, ...], *,
-                 classifier: Any | None = None, sinks: list[Any] | None = None,
-                 collectors: Any | None = None, redis_url: str | None = None) -> None:
+                 classifier: Any | None = None, sinks: list[Sink] | None = None,
+                 collectors: Collectors | None = None, redis_url: str | None = None) -> None:
         self.r = r
         self.redis_url = redis_url  # for roles that open clients of their own (web)
         self.config = config
@@ -82,8 +99,8 @@ class Service:
         self._classifier = classifier
         self._sinks = sinks
         self._collectors = collectors
-        self._workers: list[Any] = []
-        self._dispatchers: list[Any] = []
+        self._workers: list[ClassifyWorker] = []
+        self._dispatchers: list[Dispatcher] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self._down: dict[str, str] = {}  # a role's loop that died (task name -> why), until it restarts
         self._role_of: dict[str, str] = {}  # task name -> role
@@ -179,7 +196,7 @@ class Service:
             self._dispatchers.append(d)
             self._spawn("dispatcher", f"sink {d.sink.name}", lambda d=d: d.run(stop=stop), stop)
 
-    def _build_dispatchers(self) -> list[Any]:
+    def _build_dispatchers(self) -> list[Dispatcher]:
         """One dispatcher per enabled sink. A sink whose variables are missing is disabled with one log
         line naming them; the others run (like sources without credentials)."""
         from monitor.routing import Router
@@ -281,9 +298,8 @@ class Service:
         restarted, a source that failed ``service.source_failure_limit`` polls in a row."""
         out = [f"{what}: stopped by {reason}; " + ("gave up restarting" if self.failed else "restarting")
                for what, reason in self._down.items()]
-        source_problems = getattr(self._collectors, "problems", None)
-        if source_problems is not None:
-            out.extend(source_problems(self.config.service.source_failure_limit))
+        if self._collectors is not None:
+            out.extend(self._collectors.problems(self.config.service.source_failure_limit))
         return out
 
     def live_roles(self) -> list[str]:
@@ -293,7 +309,7 @@ class Service:
 
     def degraded(self) -> bool:
         return not self.state.redis_ok or bool(self.problems()) or any(
-            getattr(p, "degraded", False) for p in [*self._workers, *self._dispatchers])
+            p.degraded for p in [*self._workers, *self._dispatchers])
 
     async def probe(self) -> dict[str, Any]:
         try:
@@ -308,7 +324,7 @@ class Service:
                                 "model_loaded": self.state.model_loaded, "roles": list(self.roles),
                                 "live_roles": self.live_roles(), "problems": problems, "restarts": self.restarts,
                                 "instance": self.instance, "uptime_s": round(time.time() - self.state.started)}
-        if self._collectors is not None and hasattr(self._collectors, "status"):
+        if self._collectors is not None:
             info["sources"] = self._collectors.status()
         return info
 

@@ -167,3 +167,90 @@ def test_replay_gives_the_same_alerts_whatever_the_batch_size(redis_url: str, cl
     runs = {size: asyncio.run(go(size)) for size in (1, 64, 256)}
     assert runs[1].count("\n") > 40  # alerts were made
     assert runs[1] == runs[64] == runs[256]
+
+
+class FailingModel:
+    """The shipped classifier behind a switch: ``broken`` fails every call (OSError, as a model file gone
+    bad), ``poison`` fails any batch holding that text (RuntimeError, as a tokenizer bug), ``transient`` fails
+    the next N calls."""
+
+    def __init__(self, inner, *, broken: bool = False, poison: str | None = None, transient: int = 0) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.name, self.labels = inner, inner.name, inner.labels
+        self.broken, self.poison, self.transient = broken, poison, transient
+        self.calls = 0
+
+    def predict(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if self.broken:
+            raise OSError("model file unreadable")
+        if self.poison is not None and self.poison in texts:
+            raise RuntimeError("index out of range in self")
+        if self.transient > 0:
+            self.transient -= 1
+            raise RuntimeError("CUDA out of memory (pretend)")
+        return self.inner.predict(texts)
+
+
+def _run_worker(redis_url: str, keys: Keys, model: FailingModel, posts: list[Post]):  # type: ignore[no-untyped-def]
+    """Run a burst worker over ``posts``; returns (what it raised or None, the worker, alert entries, dead
+    entries, pending count)."""
+    from monitor.backoff import Backoff
+
+    async def go():  # type: ignore[no-untyped-def]
+        r = client(redis_url)
+        try:
+            await ensure_group(r, keys.posts, CLASSIFY_GROUP)
+            await Intake(r, keys).add(posts)
+            worker = ClassifyWorker(r, keys, model, block_ms=50, max_model_failures=3,  # type: ignore[arg-type]
+                                    model_backoff=Backoff(base=0.01, cap=0.02))
+            raised = None
+            try:
+                await asyncio.wait_for(worker.run(burst=True), timeout=60)
+            except Exception as exc:  # what the worker ends with is the subject
+                raised = exc
+            alerts = await r.xrange(keys.alerts)
+            dead = await r.xrange(keys.dead)
+            pending = (await r.xpending(keys.posts, CLASSIFY_GROUP))["pending"]
+            return raised, worker, alerts, dead, pending
+        finally:
+            await r.aclose()
+
+    return asyncio.run(go())
+
+
+def test_broken_model_stops_the_worker_and_keeps_the_posts(redis_url: str, keys: Keys, classifier) -> None:  # type: ignore[no-untyped-def]
+    """A model that fails on everything (the canary too): the worker ends with ModelError after its tries
+    (the service reports the role dead and restarts it), degraded meanwhile; no post is acked, dead-lettered
+    or lost: all stay pending for the restart."""
+    from monitor.pipeline import ModelError
+
+    model = FailingModel(classifier, broken=True)
+    raised, worker, alerts, dead, pending = _run_worker(redis_url, keys, model, [_post(1, CLAIM), _post(2, QUIET)])
+    assert isinstance(raised, ModelError) and "model file unreadable" in str(raised)
+    assert model.calls == 3 + 1  # max_model_failures tries of the batch, then the canary
+    assert worker.degraded and worker.stats.classified == 0
+    assert alerts == [] and dead == [] and pending == 2
+
+
+def test_post_the_model_fails_on_is_dead_lettered_the_others_go_on(redis_url: str, keys: Keys,  # type: ignore[no-untyped-def]
+                                                                   classifier) -> None:
+    """A batch that keeps failing while the canary passes: each post is tried alone; the one the model
+    cannot take is dead-lettered (its entry's fields kept for `monitor dead retry`), the others are
+    classified and alerted; nothing stays pending, the worker is not degraded."""
+    poison = "a post that crashes the tokenizer"
+    model = FailingModel(classifier, poison=poison)
+    raised, worker, alerts, dead, pending = _run_worker(redis_url, keys, model,
+                                                        [_post(1, CLAIM), _post(2, poison), _post(3, QUIET)])
+    assert raised is None and pending == 0 and not worker.degraded
+    assert worker.stats.classified == 2 and worker.stats.dead == 1 and len(alerts) == 1
+    assert len(dead) == 1
+    assert dead[0][1]["reason"].startswith("model failed on this post: RuntimeError")
+    assert json.loads(json.loads(dead[0][1]["raw"])["post"])["text"] == poison
+
+
+def test_transient_model_failure_is_retried(redis_url: str, keys: Keys, classifier) -> None:  # type: ignore[no-untyped-def]
+    """Two failed tries, then the model answers: every post classified once, nothing dead, not degraded."""
+    model = FailingModel(classifier, transient=2)
+    raised, worker, alerts, dead, pending = _run_worker(redis_url, keys, model, [_post(1, CLAIM), _post(2, QUIET)])
+    assert raised is None and pending == 0 and dead == [] and len(alerts) == 1
+    assert worker.stats.classified == 2 and not worker.degraded and model.calls == 3

@@ -25,10 +25,10 @@ from monitor.sinks.base import TokenBucket
 from monitor.sinks.config import RouteConfig, SinksConfig, SlackSinkConfig
 from monitor.sinks.slack import SlackSink
 from monitor.stories import alert_fields
-from tests.fixtures.sinks.peers import make_alert
+from tests.fixtures.sinks.peers import FakeSink, make_alert
 
 
-class Recorder:
+class Recorder(FakeSink):
     """A sink that keeps what it got (the behaviour under test is the dispatcher's)."""
 
     def __init__(self, name: str = "recorder", fail_first: int = 0) -> None:
@@ -285,3 +285,22 @@ def test_warm_stop_sends_the_held_burst(redis_url: str, keys: Keys) -> None:
 
     asyncio.run(go())
     assert sink.groups == [["a0001", "a0002"]]
+
+
+def test_a_sink_is_checked_against_the_protocol(keys: Keys) -> None:
+    """The dispatcher reads nothing of a sink but the Sink protocol's members, and refuses an object that
+    lacks one, naming what is missing (instead of failing deep in the loop, or guessing a default)."""
+    from monitor.sinks import ConsoleSink, Sink
+    from monitor.sinks.email import EmailSink
+
+    class Bare:
+        name = "bare"
+
+        async def deliver(self, alert: Alert) -> None:
+            pass
+
+    slack = SlackSink.from_webhook("http://127.0.0.1:9/hook")
+    email = EmailSink(host="127.0.0.1", sender="a@b.c", recipients=["d@e.f"])
+    assert all(isinstance(s, Sink) for s in (ConsoleSink(), slack, email, Recorder()))
+    with pytest.raises(TypeError, match="lacks policy, group_window, max_group, attach, wants, deliver_group, close"):
+        Dispatcher(client("redis://127.0.0.1:9"), keys, Bare())  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from monitor.sinks import Dispatcher
 from monitor.sinks.config import SlackSinkConfig
 from monitor.sinks.slack import SlackSink, thread_key
 from monitor.stories import alert_fields
-from tests.fixtures.sinks.peers import FakeSlack, make_alert
+from tests.fixtures.sinks.peers import FakeSink, FakeSlack, make_alert
 
 FAST = {"max_attempts": 4, "backoff_seconds": 0.05, "backoff_max_seconds": 0.2, "rate_per_minute": 60_000,
         "rate_burst": 100}
@@ -149,7 +149,7 @@ def test_always_failing_peer_dead_letters_then_retry_delivers_once(redis_url: st
     alert = make_alert(3)
     policy = SlackSinkConfig(**{**FAST, "max_attempts": 3})
 
-    class Recorder:
+    class Recorder(FakeSink):
         name = "console"
 
         def __init__(self) -> None:
@@ -253,7 +253,7 @@ def test_a_sink_that_is_down_does_not_hold_up_another(redis_url: str, keys: Keys
     slack.script = [(500, {})] * 4
     alerts = [make_alert(i) for i in range(1, 4)]
 
-    class Fast:
+    class Fast(FakeSink):
         name = "console"
 
         def __init__(self) -> None:

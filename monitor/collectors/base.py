@@ -21,9 +21,9 @@ from typing import Protocol
 from monitor.collectors.config import SourceConfig
 from monitor.collectors.cursors import CursorStore
 from monitor.dumps.base import Skip
-from monitor.metrics import COLLECTOR_ERRORS, DEAD_LETTERED, POSTS_COLLECTED
+from monitor.metrics import COLLECTOR_ERRORS, POSTS_COLLECTED
 from monitor.models import Post
-from monitor.queue import Intake, dead_letter_fields
+from monitor.queue import DeadLetter, Intake, dead_letter
 from monitor.repeats import RepeatedWarnings
 
 log = logging.getLogger(__name__)
@@ -123,14 +123,10 @@ async def dead_letter_rejects(source: SourceConfig, rejected: list[Skip], intake
     """A malformed record in a source (bad JSON, a record missing its fields) gets a log line and a
     dead-letter entry naming the file and line, so nothing disappears without a trace."""
     warnings = RepeatedWarnings(log)  # a file of junk: a few lines and a count, not one line per record
-    for start in range(0, len(rejected), INTAKE_CHUNK):
-        async with intake.r.pipeline(transaction=False) as pipe:
-            for skip in rejected[start:start + INTAKE_CHUNK]:
-                warnings.warn(skip.reason, "source %s: malformed record at %s (%s: %s); dead-lettered", source.id,
-                              skip.where, skip.reason, skip.detail)
-                pipe.xadd(intake.keys.dead, dead_letter_fields(f"source:{source.id}", skip.where,
-                                                               f"{skip.reason}: {skip.detail}", {"where": skip.where}))
-            await pipe.execute()
+    for skip in rejected:
+        warnings.warn(skip.reason, "source %s: malformed record at %s (%s: %s); dead-lettered", source.id,
+                      skip.where, skip.reason, skip.detail)
+    await dead_letter(intake.r, intake.keys, [DeadLetter(f"source:{source.id}", skip.where,
+                                                         f"{skip.reason}: {skip.detail}", {"where": skip.where})
+                                              for skip in rejected], stage="collect")
     warnings.summarise()
-    DEAD_LETTERED.labels("collect").inc(len(rejected))
-

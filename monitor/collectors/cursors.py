@@ -33,9 +33,6 @@ class CursorStore:
     async def set(self, source_id: str, cursor: str) -> None:
         await self.r.set(self.keys.cursor(source_id), cursor)
 
-    async def delete(self, source_id: str) -> None:
-        await self.r.delete(self.keys.cursor(source_id))
-
 
 class EntityCache:
     def __init__(self, r: aioredis.Redis, keys: Keys) -> None:

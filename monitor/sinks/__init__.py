@@ -8,11 +8,11 @@ whose message names it."""
 from __future__ import annotations
 
 from monitor.settings import Settings
-from monitor.sinks.base import DeliveryError, Dispatcher, GroupSink, Sink
+from monitor.sinks.base import DeliveryError, Dispatcher, Sink
 from monitor.sinks.config import SinksConfig
 from monitor.sinks.console import ConsoleSink
 
-__all__ = ["SINK_NAMES", "ConsoleSink", "DeliveryError", "Dispatcher", "GroupSink", "Sink", "build_sink",
+__all__ = ["SINK_NAMES", "ConsoleSink", "DeliveryError", "Dispatcher", "Sink", "build_sink",
            "build_sinks", "sink_problem"]
 
 SINK_NAMES = ("console", "slack", "email")

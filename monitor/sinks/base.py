@@ -15,9 +15,10 @@ capped exponential backoff, or after exactly the server's ``Retry-After`` when i
 failure or ``max_attempts`` failures move the entries to the dead stream (with the sink's name) and ack
 them. On success the idempotency keys and the ack commit in one transaction.
 
-Redis outages never end the loop: ``REDIS_DOWN`` errors are logged ("redis unavailable"), waited out with
-a capped backoff, and the consumer then re-reads its own unacked entries. Entries a dead consumer left
-pending are taken over with XAUTOCLAIM after ``claim_idle_ms``."""
+The loop is ``queue.ConsumeLoop``, the classify worker's too: Redis outages never end it (logged as "redis
+unavailable", waited out with a capped backoff, then the consumer re-reads its own unacked entries);
+entries a dead consumer left pending are taken over with XAUTOCLAIM after ``claim_idle_ms``; a held burst
+is kept fresh so no other consumer takes it over."""
 
 from __future__ import annotations
 
@@ -27,16 +28,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
 
 from monitor.backoff import REDIS_DOWN, Backoff, sleep_unless
 from monitor.keys import Keys, sink_group
-from monitor.metrics import DEAD_LETTERED, DELIVERIES, DELIVERY_FAILURES
+from monitor.metrics import DELIVERIES, DELIVERY_FAILURES
 from monitor.models import Alert
-from monitor.queue import Consumer, Entry, dead_letter_fields
+from monitor.queue import ConsumeLoop, Consumer, DeadLetter, Entry, dead_letter
 from monitor.sinks.config import DeliveryPolicy
 
 if TYPE_CHECKING:  # routing imports the sinks' config: import only for the annotations
@@ -45,9 +45,11 @@ if TYPE_CHECKING:  # routing imports the sinks' config: import only for the anno
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DeliveryError", "DispatchStats", "Dispatcher", "GroupSink", "Sink", "TokenBucket"]
+__all__ = ["DeliveryError", "DispatchStats", "Dispatcher", "Sink", "TokenBucket"]
 
 TARGET_FIELD = "target"  # on a re-queued alert entry: only this sink delivers it
+_SINK_MEMBERS = ("name", "policy", "group_window", "max_group", "attach", "wants", "deliver", "deliver_group",
+                 "close")
 
 
 class DeliveryError(Exception):
@@ -60,23 +62,33 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
-class Sink(Protocol):
-    name: str
-
-    async def deliver(self, alert: Alert) -> None:
-        """Deliver one alert event; raise (``DeliveryError`` or any error) to have it retried."""
-
-    async def close(self) -> None: ...
-
-
 @runtime_checkable
-class GroupSink(Protocol):
-    """A sink that can send several alerts as one message (grouping window, email digest)."""
+class Sink(Protocol):
+    """What every sink is (console, Slack, email, and any a test or a bench brings): the dispatcher uses
+    nothing else, and checks a sink has all of it when it is handed one.
+
+    - ``policy``: retries, rate limit (None: no rate limit, ``DeliveryPolicy()``'s retries).
+    - ``group_window``: seconds a burst is held and sent as one message through ``deliver_group`` (0: each
+      alert on its own through ``deliver``); ``max_group``: at most this many alerts in one message.
+    - ``attach``: called at set-up with the dispatcher's Redis and keys (state a sink keeps there: Slack's
+      thread timestamps); ``wants``: whether it sends this alert event at all (story updates on a webhook:
+      no); ``deliver`` / ``deliver_group``: raise (``DeliveryError`` or any error) to have it retried;
+      ``close``: flush and release what it holds (a replay's final console output)."""
 
     name: str
+    policy: DeliveryPolicy | None
+    group_window: float
     max_group: int
 
+    async def attach(self, r: aioredis.Redis, keys: Keys) -> None: ...
+
+    def wants(self, alert: Alert) -> bool: ...
+
+    async def deliver(self, alert: Alert) -> None: ...
+
     async def deliver_group(self, alerts: list[Alert]) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class TokenBucket:
@@ -127,61 +139,51 @@ class _Item:
 
 
 class Dispatcher:
-    """Reads alert events for one sink and acks each after the sink took it (see the module docstring)."""
+    """Reads alert events for one sink and acks each after the sink took it (see the module docstring): a
+    ``queue.Stage`` driven by the one ``ConsumeLoop``."""
 
     def __init__(self, r: aioredis.Redis, keys: Keys, sink: Sink, *, policy: DeliveryPolicy | None = None,
                  router: Router | None = None, silences: SilenceStore | None = None,
                  group_window: float | None = None, batch_size: int = 50, block_ms: int = 200,
                  claim_idle_ms: int = 60_000, delivered_ttl: int = 7 * 86400, name: str | None = None,
                  redis_backoff: Backoff | None = None) -> None:
+        if not isinstance(sink, Sink):
+            missing = [m for m in _SINK_MEMBERS if not hasattr(sink, m)]
+            raise TypeError(f"{type(sink).__name__} is no Sink: it lacks {', '.join(missing)}")
         self.r = r
         self.keys = keys
         self.sink = sink
-        # a sink built from the config carries its policy; a bare sink (console) gets no rate limit
-        self.policy: DeliveryPolicy | None = policy or getattr(sink, "policy", None)
+        self.policy: DeliveryPolicy | None = policy or sink.policy
         self.router = router
         self.silences = silences
-        window = group_window if group_window is not None else getattr(sink, "group_window", None)
-        if window is None:
-            window = self.policy.group_window_seconds if self.policy else 0.0
-        self.group_window = float(window) if isinstance(sink, GroupSink) else 0.0
-        self.max_group = max(1, int(getattr(sink, "max_group", None) or (self.policy.max_group if self.policy
-                                                                           else 10)))
+        self.group_window = float(group_window if group_window is not None else sink.group_window)
+        self.max_group = max(1, int(sink.max_group))
         self.bucket = (TokenBucket(self.policy.rate_per_minute, self.policy.rate_burst) if self.policy else None)
         self.batch_size = batch_size
         self.block_ms = block_ms
-        self.claim_idle_ms = claim_idle_ms
         self.delivered_ttl = delivered_ttl
         if name is None:
             from monitor.pipeline import consumer_name  # here: the CLI's queue commands need not load the model
 
             name = consumer_name(f"sink-{sink.name}")
         self.consumer = Consumer(r, keys.alerts, sink_group(sink.name), name)
-        self.redis_backoff = redis_backoff or Backoff(base=0.5, cap=30.0)
+        self.loop = ConsumeLoop(self.consumer, self, what=f"sink {sink.name}", batch_size=batch_size,
+                                claim_idle_ms=claim_idle_ms, backoff=redis_backoff, logger=log)
         self.stats = DispatchStats()
         self._held: list[_Item] = []
         self._held_since = 0.0
-        self._touched = 0.0
-        self._last_claim = -1e18
-        self._reread_own = True  # start with this consumer's own unacked entries (none for a fresh name)
         self._stop = asyncio.Event()
-        self.redis_down = False  # Redis unreachable: waiting to reconnect
         self.sink_failing = False  # the last try of the sink failed: retrying
 
     @property
-    def delivered(self) -> int:
-        return self.stats.delivered
+    def redis_down(self) -> bool:
+        """Redis unreachable: waiting to reconnect."""
+        return self.loop.redis_down
 
     @property
     def degraded(self) -> bool:
         """For /readyz: Redis is out, or the sink is failing (its alerts wait, none are lost)."""
         return self.redis_down or self.sink_failing
-
-    async def setup(self) -> None:
-        await self.consumer.setup()
-        attach = getattr(self.sink, "attach", None)
-        if attach is not None:
-            await attach(self.r, self.keys)
 
     # --- the loop ------------------------------------------------------------------------------------------
 
@@ -190,93 +192,44 @@ class Dispatcher:
         """Deliver until ``stop`` is set, or (burst) until upstream is done and the stream is drained.
         Returns the number of alert events delivered."""
         self._stop = stop = stop or asyncio.Event()
-        ready = False
-        self._held, self._reread_own = [], True  # a restart starts from this consumer's unacked entries
-        while not stop.is_set():
-            try:
-                if not ready:
-                    await self.setup()
-                    ready = True
-                finished = await self._step(burst, upstream_done)
-                self._redis_back()
-                if finished:
-                    break
-            except REDIS_DOWN as exc:
-                self.redis_down = True
-                delay = self.redis_backoff.delay()
-                log.warning("redis unavailable (%s: %s): sink %s waits %.1fs", type(exc).__name__, exc,
-                            self.sink.name, delay)
-                self._reread_own = True
-                await sleep_unless(stop, delay)
-            except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
-                log.warning("consumer group of sink %s is gone (redis restarted empty?): recreating it",
-                            self.sink.name)
-                ready = False
+        self._held = []  # a restart starts from this consumer's unacked entries
+        await self.loop.run(stop=stop, burst=burst, upstream_done=upstream_done)
+        self.stats.reclaimed = self.loop.reclaimed
         if stop.is_set() and self._held:
             # warm stop: try the held burst once; what fails stays pending for another consumer
+            held = len(self._held)
             try:
                 await self._flush()
             except REDIS_DOWN as exc:
-                log.warning("redis unavailable at stop (%s): %d held alerts stay pending", exc, len(self._held))
+                log.warning("redis unavailable at stop (%s): up to %d held alerts stay pending", exc, held)
         return self.stats.delivered
 
-    def _redis_back(self) -> None:
-        """A Redis call went through: no longer degraded by an outage (logged once)."""
-        self.redis_backoff.reset()
-        if self.redis_down:
-            log.info("redis reachable again: sink %s resumed", self.sink.name)
-        self.redis_down = False
+    # --- queue.Stage ---------------------------------------------------------------------------------------
 
-    async def _step(self, burst: bool, upstream_done: Callable[[], bool]) -> bool:
-        entries = await self._fetch()
-        self._redis_back()
-        if entries:
-            await self._handle(entries)
-            if self._held and self._window_left() <= 0:
-                await self._flush()
-            return False
+    async def setup(self) -> None:
+        await self.consumer.setup()
+        await self.sink.attach(self.r, self.keys)
+
+    async def handle(self, entries: list[Entry]) -> None:
+        await self._handle(entries)
+
+    async def tick(self) -> None:
+        """A held burst whose window ran out is delivered."""
         if self._held and self._window_left() <= 0:
             await self._flush()
-            return False
-        if burst and upstream_done():
-            entries = await self.consumer.read(self.batch_size, None)  # one last look, without blocking
-            if entries:
-                await self._handle(entries)
-                return False
-            await self._flush()
-            return True
-        return False
 
-    async def _fetch(self) -> list[Entry]:
-        held = {item.entry_id for item in self._held}
-        if self._reread_own:
-            # entries this consumer read before an outage and never acked
-            mine = await self.consumer.read_own_pending(1000)
-            self._reread_own = False
-            own = [(eid, f) for eid, f in mine if eid not in held]
-            if own:
-                return own
-        now = time.monotonic()
-        if self._held and now - self._touched > self.claim_idle_ms / 3000:
-            # keep a long-held burst (digest) from looking abandoned to other consumers' XAUTOCLAIM
-            await self.r.xclaim(self.keys.alerts, self.consumer.group, self.consumer.name, 0,
-                                [item.entry_id for item in self._held], justid=True)
-            self._touched = now
-        if now - self._last_claim > self.claim_idle_ms / 1000:
-            self._last_claim = now
-            claimed = [(eid, f) for eid, f in await self.consumer.claim_stale(self.claim_idle_ms, self.batch_size)
-                       if eid not in held]
-            if claimed:
-                self.stats.reclaimed += len(claimed)
-                log.info("sink %s took over %d stale alert entries", self.sink.name, len(claimed))
-                return claimed
-        block = self.block_ms
-        if self._held:
-            block = max(1, min(block, int(self._window_left() * 1000)))
-        room = self.batch_size if not self._held else max(1, min(self.batch_size, self.max_group - len(self._held)))
-        return await self.consumer.read(room, block)
+    async def drained(self) -> None:
+        await self._flush()
+
+    def held(self) -> list[str]:
+        return [item.entry_id for item in self._held]
+
+    def read_limits(self) -> tuple[int, int]:
+        """A held burst reads no more than it has room for, and blocks no longer than its window."""
+        if not self._held:
+            return self.batch_size, self.block_ms
+        return (max(1, min(self.batch_size, self.max_group - len(self._held))),
+                max(1, min(self.block_ms, int(self._window_left() * 1000))))
 
     def _window_left(self) -> float:
         return self._held_since + self.group_window - time.monotonic()
@@ -301,7 +254,7 @@ class Dispatcher:
                 await self.consumer.ack([entry_id])
                 continue
             skip = None if target else await self._decide(alert)
-            if skip is None and not self._wants(alert):
+            if skip is None and not self.sink.wants(alert):
                 skip = "unwanted"
             if skip is not None:
                 setattr(self.stats, skip, getattr(self.stats, skip) + 1)
@@ -311,7 +264,7 @@ class Dispatcher:
             item = _Item(entry_id, fields, alert)
             if self.group_window > 0:
                 if not self._held:
-                    self._held_since = self._touched = time.monotonic()
+                    self._held_since = time.monotonic()
                 self._held.append(item)
                 if len(self._held) >= self.max_group:
                     await self._flush()
@@ -328,10 +281,6 @@ class Dispatcher:
                 log.info("alert %s silenced by %s (%s)", alert.alert_id, silence.id, silence.comment)
                 return "silenced"
         return None
-
-    def _wants(self, alert: Alert) -> bool:
-        wants = getattr(self.sink, "wants", None)
-        return True if wants is None else bool(wants(alert))
 
     # --- delivery ------------------------------------------------------------------------------------------
 
@@ -351,18 +300,17 @@ class Dispatcher:
                     return False
                 self.bucket.take()
             try:
-                if len(items) == 1 and not (self.group_window > 0 and isinstance(self.sink, GroupSink)):
+                if len(items) == 1 and self.group_window <= 0:
                     await self.sink.deliver(items[0].alert)
                 else:
-                    assert isinstance(self.sink, GroupSink)
                     await self.sink.deliver_group([item.alert for item in items])
             except Exception as exc:  # any sink failure is retried, never a crash of the loop
                 attempts += 1
                 self.stats.failures += 1
                 self.sink_failing = True
                 DELIVERY_FAILURES.labels(sink=self.sink.name).inc()
-                retry_after = getattr(exc, "retry_after", None)
-                permanent = bool(getattr(exc, "permanent", False))
+                retry_after = exc.retry_after if isinstance(exc, DeliveryError) else None
+                permanent = isinstance(exc, DeliveryError) and exc.permanent
                 reason = f"{type(exc).__name__}: {exc}"
                 if permanent or attempts >= policy.max_attempts:
                     log.error("sink %s gives up on %d alert(s) after %d tries: %s", self.sink.name, len(items),
@@ -394,28 +342,25 @@ class Dispatcher:
                     await pipe.execute()
                 break
             except REDIS_DOWN as exc:
-                delay = self.redis_backoff.delay()
+                delay = self.loop.backoff.delay()
                 log.warning("redis unavailable (%s) recording a delivery: sink %s waits %.1fs", exc,
                             self.sink.name, delay)
                 if await sleep_unless(self._stop, delay):
                     raise
-        self.redis_backoff.reset()
+        self.loop.backoff.reset()
         self.stats.delivered += len(items)
         self.stats.messages += 1
         DELIVERIES.labels(sink=self.sink.name).inc(len(items))
 
-    async def _dead_letter(self, entries: list[tuple[str, dict[str, str]]], reason: str, attempts: int) -> None:
-        async with self.r.pipeline(transaction=True) as pipe:
-            for entry_id, fields in entries:
-                data: dict[str, Any] = dead_letter_fields(self.keys.alerts, entry_id, reason, fields)
-                data.update({"sink": self.sink.name, "attempts": str(attempts),
-                             "alert_id": fields.get("alert_id", ""), "at": str(int(time.time()))})
-                pipe.xadd(self.keys.dead, data)
-            pipe.xack(self.keys.alerts, self.consumer.group, *[eid for eid, _ in entries])
-            await pipe.execute()
+    async def _dead_letter(self, entries: list[Entry], reason: str, attempts: int) -> None:
+        at = str(int(time.time()))
+        await dead_letter(self.r, self.keys, [
+            DeadLetter(self.keys.alerts, entry_id, reason, fields,
+                       {"sink": self.sink.name, "attempts": str(attempts), "alert_id": fields.get("alert_id", ""),
+                        "at": at}) for entry_id, fields in entries],
+            stage=sink_group(self.sink.name), consumer=self.consumer)
         self.stats.dead += len(entries)
         self.stats.by_reason[reason[:80]] = self.stats.by_reason.get(reason[:80], 0) + len(entries)
-        DEAD_LETTERED.labels(stage=sink_group(self.sink.name)).inc(len(entries))
 
 
 def parse_raw(raw: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
 
@@ -24,6 +24,11 @@ from monitor.models import Alert
 from monitor.sinks.base import DeliveryError
 from monitor.sinks.config import EmailSinkConfig
 from monitor.sinks.render import digest_html, digest_subject, digest_text, email_html, email_subject, email_text
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from monitor.keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +69,6 @@ class EmailSink:
         self.timeout = timeout
         self._send = send or aiosmtplib.send
         self.max_group = self.policy.max_group
-        self.sent = 0
 
     @property
     def mode(self) -> str:
@@ -74,6 +78,9 @@ class EmailSink:
     def group_window(self) -> float:
         """The dispatcher's grouping window: the digest period, or the policy's window in immediate mode."""
         return self.policy.digest_minutes * 60 if self.mode == "digest" else self.policy.group_window_seconds
+
+    async def attach(self, r: aioredis.Redis, keys: Keys) -> None:
+        """Nothing kept in Redis: a digest is the dispatcher's held entries."""
 
     def wants(self, alert: Alert) -> bool:
         return self.mode == "digest" or alert.event == "new"
@@ -106,7 +113,6 @@ class EmailSink:
         except aiosmtplib.SMTPResponseException as exc:
             permanent = 500 <= exc.code < 600
             raise DeliveryError(f"SMTP {exc.code}: {exc.message}", permanent=permanent) from None
-        self.sent += 1
         log.debug("mail sent to %d recipient(s): %s", len(self.recipients), msg["Subject"])
 
     async def close(self) -> None:

@@ -103,6 +103,10 @@ class SlackSink:
     def mode(self) -> str:
         return "webhook" if self.webhook is not None else "bot"
 
+    @property
+    def group_window(self) -> float:
+        return self.policy.group_window_seconds
+
     async def attach(self, r: aioredis.Redis, keys: Keys) -> None:
         """Called by the dispatcher: thread timestamps live in Redis (any process can thread an update)."""
         self.r, self.keys = r, keys
