@@ -17,14 +17,14 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from datasketch import MinHash
 
-from classifiers.anchors import Anchors, anchors
+from classifiers.anchors import Anchors, Gazetteer, anchors
 from classifiers.events.gazetteer import bare_districts
 from classifiers.normalize import clean_for_model, normalize_for_match
 
@@ -96,6 +96,9 @@ _SUB_KIND = {"Armed clash": "gunfire", "Attack": "gunfire",
              "Excessive force against protesters": "protest"}
 
 
+_GENERIC_SUB = "Armed clash"  # what the extraction says of an attack it cannot place in a finer type
+
+
 @dataclass(frozen=True, slots=True)
 class EventKey:
     """What story matching compares of a post's event record: its family (an attack and a protest are two
@@ -165,15 +168,13 @@ class EventKey:
 
     def conflicts(self, other: EventKey | None, mine: frozenset[str] = frozenset(),
                   theirs: frozenset[str] = frozenset()) -> bool:
-        """Two events that cannot be one: an attack and a protest, two days the texts name, or two places
+        """Two events that cannot be one: an attack and a protest, or two places
         that cannot be one (``place_relation``) unless either text names a place that fits the other's
         record (``mine``/``theirs``: every place each text names): a record holds one place, and of a
         convoy hit "on the Samawah–Nasiriyah road" one channel's record says Samawah, another's Nasiriyah."""
         if other is None:
             return False
         if self.family and other.family and self.family != other.family:
-            return True
-        if self.day and other.day and self.day != other.day:
             return True
         if self.place_relation(other) >= 0:
             return False
@@ -196,18 +197,31 @@ class EventKey:
             return 0
         if relation == 0:
             return 0  # a record without a place: nothing says where (reports of two towns' events look alike)
-        place = 1 if self._coarse() and other._coarse() else 2
+        if self._coarse() and other._coarse():
+            return 0  # "Baghdad" and "Baghdad": a governorate holds many events a day
+        place = 1 if self._coarse() or other._coarse() else 2  # "Maysan" holds "Amarah": compatible, not one
         if _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub):
             kind = 2
-        elif not self.family or not other.family or self.family == other.family:
-            kind = 1
+        elif not self.family or not other.family or _GENERIC_SUB in (self.sub, other.sub):
+            kind = 1  # a statement or an arrest about the event, or the extraction's catch-all "clash"
         else:
-            return 0
+            return 0  # an IED and a shooting in one town: two events (the same town "again")
         return 2 if place + kind == 4 else 1 if place + kind == 3 else 0
 
+    def same_place(self, other: EventKey | None) -> bool:
+        """The same place, or one inside the other, both at district level or finer."""
+        return (other is not None and self.place_relation(other) > 0 and not self._coarse()
+                and not other._coarse())
+
     def _coarse(self) -> bool:
-        """A place at governorate or country level (or none)."""
-        return not self.place or self.place in (self.governorate, self.country)
+        """A place at governorate or country level (or none). A governorate named like its capital
+        ("Basra", "Kirkuk") is the city, as the gazetteer reads it, unless the city spans several districts
+        (Baghdad)."""
+        if not self.place:
+            return True
+        if self.place == self.country:
+            return True
+        return self.place == self.governorate and not _one_district_city(self.place)
 
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
@@ -269,6 +283,17 @@ def _chain_of(pid: str) -> tuple[str, ...]:
     return tuple(x for x in (pid, resolved.district, resolved.governorate, resolved.country) if x)
 
 
+_MULTI_DISTRICT_CITIES = frozenset({"baghdad"})  # a capital that spans several districts of the gazetteer
+
+
+@lru_cache(maxsize=64)
+def _one_district_city(governorate: str) -> bool:
+    """A governorate whose capital shares its name (``city: true`` in the gazetteer: Basra, Kirkuk, Najaf)
+    and is one town, not a city of many districts (Baghdad)."""
+    entry = _places().governorates.get(governorate) or {}
+    return bool(entry.get("city")) and governorate not in _MULTI_DISTRICT_CITIES
+
+
 @lru_cache(maxsize=1)
 def _places() -> Any:
     from classifiers.events.gazetteer import PlaceIndex
@@ -300,10 +325,9 @@ class Signature:
         return cls(lang or "", embedding, minhash(words(text)), found, ts, key, frozenset(labels), event_key)
 
     def conflicts(self, other: Signature) -> bool:
-        """Anchors (another base, day, weapon, count) or event records (another type, place, actor) that
+        """Anchors (another base, day, weapon, count) or event records (another family, district, day) that
         say two posts report two events."""
-        return self.anchors.compare(other.anchors)[0] or (
-            self.event is not None and self.event.conflicts(other.event, self.anchors.places, other.anchors.places))
+        return compare(self, other)[0]
 
     def jaccard(self, other: Signature) -> float:
         return np.count_nonzero(self.minhash == other.minhash) / len(self.minhash)
@@ -334,13 +358,50 @@ class Signature:
                    EventKey(*event) if event else None)  # type: ignore[misc]
 
 
+def compare(a: Signature, b: Signature) -> tuple[bool, int]:
+    """``(conflict, agreement)`` of two posts: their anchors' (``Anchors.compare``), with event records that
+    cannot be one (``EventKey.conflicts``) or put their events on days more than one apart as a conflict
+    too; a place agreeing only at governorate level does not count as agreement when one post names a town
+    there (a blast near Dibis and one "on the Baghdad–Kirkuk road" both say Kirkuk): a governorate holds
+    many events a day. Two posts that both name only the governorate ("western Anbar") keep it."""
+    conflict, agreement = a.anchors.compare(b.anchors)
+    if conflict:
+        return True, agreement
+    if a.event is not None and b.event is not None and (
+            a.event.conflicts(b.event, a.anchors.places, b.anchors.places) or _days_apart(a, b)):
+        return True, agreement
+    fine_a, fine_b = _fine(a.anchors.places), _fine(b.anchors.places)
+    if agreement and (fine_a or fine_b) and a.anchors.places and b.anchors.places and not fine_a & fine_b:
+        agreement -= 1  # one names a town, the other only its governorate: "Kirkuk" agrees with too much
+    return False, agreement
+
+
+def _fine(places: frozenset[str]) -> frozenset[str]:
+    """The places of a set at district level or finer, with the districts they lie in."""
+    return frozenset(x for pid in places if _level(pid) == 2 for x in _chain_of(pid)[:2])
+
+
+def _level(pid: str) -> int:
+    return Gazetteer.default().level.get(pid, 2)
+
+
+def _days_apart(a: Signature, b: Signature) -> bool:
+    """A text dates its event to a day more than one day from the other's event (its own dated day, else
+    its post's): a protest called for Saturday is not the one under way on Thursday."""
+    if not (a.event and a.event.day) and not (b.event and b.event.day):
+        return False
+    day_a = (a.event.day if a.event else "") or _post_day(a.ts)
+    day_b = (b.event.day if b.event else "") or _post_day(b.ts)
+    return abs((date.fromisoformat(day_a) - date.fromisoformat(day_b)).days) > 1
+
+
 def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
     """The match strength (cosine) when ``a`` and ``b`` report the same event, else None. ``cos``: their
     cosine when the caller computed it already (in bulk)."""
     if abs(a.ts - b.ts) > cfg.window_hours * 3600:
         return None
-    conflict, agreement = a.anchors.compare(b.anchors)
-    if conflict or (a.event is not None and a.event.conflicts(b.event, a.anchors.places, b.anchors.places)):
+    conflict, agreement = compare(a, b)
+    if conflict:
         return None
     if a.labels and b.labels and not a.labels & b.labels:
         return None  # a protest and an assassination in the same town on the same day: two events
@@ -354,7 +415,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         same = a.event.same_event(b.event) if a.event is not None else 0
         if (same == 2 and cos >= cfg.event_cos) or (same == 1 and cos >= cfg.event_loose_cos):
             return cos
-    elif cos >= cfg.event_cos and follows_up(a, b) and a.event is not None and a.event.same_event(b.event):
+    elif (cos >= cfg.event_cos and follows_up(a, b) and a.event is not None and a.event.same_event(b.event)
+          and a.event.same_place(b.event)):
         return cos  # the morning-after report of last night's event
     if a.lang and b.lang and a.lang != b.lang:
         if cos < cfg.cross_lang_cos:
@@ -416,8 +478,8 @@ def label_mask(labels: frozenset[str]) -> int:
 def cosine_floor(cfg: MatchConfig, corroborable: np.ndarray, cross_lang: np.ndarray,
                  event_pair: np.ndarray | bool = False) -> np.ndarray:
     """Per pair, the lowest cosine at which some branch of ``same_story`` can still say yes: the
-    corroborated bar where two kinds of anchor can agree, the event bars where both posts carry an event
-    record (both within ``event_window_hours``), the cross-language bar for two languages, else the lower of
+    corroborated bar where two kinds of anchor can agree (within ``event_window_hours``), the event bars
+    where both posts carry an event record, the cross-language bar for two languages, else the lower of
     the two same-language bars."""
     lang_bar = np.where(cross_lang, cfg.cross_lang_cos, min(cfg.same_lang_cos, cfg.same_lang_cos_alone))
     floor = np.where(corroborable, np.minimum(cfg.corroborated_cos, lang_bar), lang_bar)
@@ -489,10 +551,11 @@ class SignaturePool:
         mask = label_mask(sig.labels)
         labels = self._labels[:n]
         shared = (labels == 0) | (mask == 0) | ((labels & mask) != 0)
-        # the low bars (anchors or event records agreeing) hold only within the event window
+        # the corroborated bar holds only within the event window
         close = np.abs(sig.ts - self._ts[:n]) <= cfg.event_window_hours * 3600
         corroborable = close & (_POPCOUNT[self._kinds[:n] & anchor_kinds(sig.anchors)] >= 2)
-        event_pair = close & self._event[:n] & (sig.event is not None and bool(sig.event.sub))
+        # (the event bars hold past the event window too, for a follow-up that dates its event back)
+        event_pair = self._event[:n] & (sig.event is not None and bool(sig.event.sub))
         lang = lang_code(sig.lang)
         cross_lang = (lang != 0) & (self._lang[:n] != 0) & (self._lang[:n] != lang)
         keep = within & shared & (cos >= cosine_floor(cfg, corroborable, cross_lang, event_pair) - 1e-6)
