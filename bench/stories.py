@@ -8,7 +8,11 @@ half is scored with the model's thresholds
 (``story_thresholds`` in its meta.json, else MatchConfig's defaults) or the tuned ones with --tune.
 Prints precision / recall of "same story" overall and per pair kind.
 
-    .venv/bin/python -m bench.stories [--tune] [--model full] [--pairs v1|v2|all]
+    .venv/bin/python -m bench.stories [--tune] [--model full] [--pairs v1|v2|all] [--feed FEED.jsonl]
+
+``--feed`` replays a labeled feed (the story development feed ``classifiers/data/story_feed_v2.jsonl``;
+never the test set ``classifiers/data/feed/`` while tuning) through the pipeline with the same thresholds:
+alerts per real event, false merges, and the story stage's cost in ms per post.
 """
 
 from __future__ import annotations
@@ -112,12 +116,61 @@ def tune(pairs: list[dict], sigs: list[tuple[Signature, Signature]], min_precisi
     return events or text
 
 
+def replay_feed_timed(clf: Any, paths: list[Path], cfg: MatchConfig) -> tuple[dict, float, int]:
+    """A labeled feed (``monitor evaluate --feed`` format) replayed through the pipeline on an embedded
+    Redis with ``cfg``: the feed-level alert metrics, the story stage's wall time in ms per post
+    (``StoryIndex.assign_batch``: Redis reads, matching, queued writes) and the number of posts."""
+    import asyncio
+    import tempfile
+    import time
+
+    from monitor.feed_eval import _Collect, alert_metrics, load_feed, write_dump
+    from monitor.queue import client
+    from monitor.redis_server import redis_url
+    from monitor.replay import Replay
+    from monitor.stories import StoryIndex
+
+    items = load_feed(paths)
+    spent = [0.0]
+    original = StoryIndex.assign_batch
+
+    async def timed(self: StoryIndex, batch: list, pipe: Any) -> list:
+        t0 = time.perf_counter()
+        try:
+            return await original(self, batch, pipe)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
+    async def go(url: str) -> list:
+        r = client(url)
+        sink = _Collect()
+        try:
+            with tempfile.TemporaryDirectory(prefix="bench-stories-") as tmp:
+                dump = Path(tmp) / "feed.jsonl"
+                write_dump(items, dump)
+                await Replay(r, clf, [sink], batch_size=64, match=cfg).run([(dump, "jsonl")])
+        finally:
+            await r.aclose()
+        return list(sink.latest.values())
+
+    StoryIndex.assign_batch = timed  # type: ignore[method-assign]
+    try:
+        with redis_url(None) as url:
+            alerts = asyncio.run(go(url))
+    finally:
+        StoryIndex.assign_batch = original  # type: ignore[method-assign]
+    return alert_metrics(items, alerts), 1000 * spent[0] / max(1, len(items)), len(items)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tune", action="store_true", help="search thresholds on the tune half")
     parser.add_argument("--model", default=None, help="default (shipped), full, or a model directory")
     parser.add_argument("--pairs", default="all", choices=("v1", "v2", "all"), help="which pair set")
     parser.add_argument("--min-precision", type=float, default=0.96, help="--tune: the precision to hold")
+    parser.add_argument("--feed", action="append", type=Path, default=[],
+                        help="also replay this labeled feed (e.g. classifiers/data/story_feed_v2.jsonl) with the "
+                             "thresholds: alerts per story, false merges, story-stage ms per post")
     args = parser.parse_args()
     pairs = load_pairs(args.pairs)
     clf = load_classifier(args.model)
@@ -133,6 +186,12 @@ def main() -> None:
     for name, idx in [*halves.items(), ("all", list(range(len(pairs))))]:
         res = score([pairs[i] for i in idx], [sigs[i] for i in idx], cfg)
         print(f"{name:>6}: " + json.dumps(res, ensure_ascii=False))
+    if args.feed:
+        metrics, ms, n = replay_feed_timed(clf, args.feed, cfg)
+        keep = ("alerts", "real_events", "alerts_per_real_event", "event_recall", "false_merges", "false_merge_rate",
+                "quiet_posts_merged", "alert_precision")
+        print("  feed: " + json.dumps({k: metrics[k] for k in keep}))
+        print(f"  story stage: {ms:.2f} ms per post ({n} posts, wall time of StoryIndex.assign_batch)")
 
 
 if __name__ == "__main__":

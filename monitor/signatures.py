@@ -1,16 +1,22 @@
 """What story matching compares: a post's signature (multilingual embedding, MinHash of its words,
-anchors) and the rule that decides "same story".
+anchors, the key of its event record) and the rule that decides "same story".
 
-The rule, with thresholds chosen on half of the labeled pair set (``bench/stories.py``):
+The rule, with cosine bars tuned on half of the labeled pair sets (``bench/stories.py --tune``) and checked
+on the story development feed (``--feed``):
 - posts whose anchors conflict are different events: at the finest level both name, places that share
   none (``Ain al-Asad`` vs ``Erbil airport``), different weekdays, different weapons, disjoint counts
   ("3 rockets" vs "6 rockets"): formulaic claims and security bulletins differ in little else; so are
-  two flagged posts whose labels share none (a protest, an assassination);
+  two flagged posts whose labels share none (a protest, an assassination), and two event records that
+  cannot be one (an attack and a protest; places in two districts, unless either text names the other's
+  place; days more than one apart);
+- within ``event_window_hours`` (12 h) of each other, two lower bars, for what a translation or a dialect
+  retelling keeps when its wording shares nothing: two kinds of anchor agreeing (the same base and the
+  same weapon), or event records that say one event (``EventKey.same_event``: the same kind of sub-event
+  at the same district or finer, first actors compatible); past the window only a follow-up that dates
+  its event back to the other's day ("last night's attack") joins on its event record;
 - same language: embedding cosine high and word overlap (MinHash Jaccard) present, or cosine very high;
 - different languages (a translation, an English outlet's report): embedding cosine alone, above a lower
-  bar;
-- either language, a lower bar still when two or more kinds of anchor agree (the same base and the same
-  weapon, the same town and the same count): what a translation keeps when its wording shares nothing."""
+  bar."""
 
 from __future__ import annotations
 
@@ -105,11 +111,12 @@ class EventKey:
     events), its ACLED sub-event type, its place (gazetteer id, with the district and governorate it lies
     in), its first actor and the day the text puts it on (when the text moves it: "yesterday", a weekday).
 
-    Two uses: a **veto** (two families; two places in different districts, neither inside the other; two
-    days the texts name) and an **event-anchored match** (``same_event``: same sub-event type, the same
-    place or one inside the other, first actors that agree or one missing), which lets a translation or a
-    dialect retelling join at a lower cosine bar within a few hours. Actors never veto: their extraction
-    errors split more true stories than they kept apart (measured on the story development feed)."""
+    Two uses: a **veto** (two families; two places in different districts, neither inside the other;
+    ``compare`` adds days more than one apart) and an **event-anchored match** (``same_event``: the same
+    kind of sub-event at the same place or one inside the other, first actors compatible), which lets a
+    translation or a dialect retelling join at a lower cosine bar within a few hours. Actors never veto:
+    their extraction errors split more true stories than they kept apart (measured on the story
+    development feed)."""
 
     family: str = ""  # violence | unrest | "" (a threat or a strategic development goes with either)
     sub: str = ""
@@ -139,13 +146,12 @@ class EventKey:
                    str(event.get("actor1") or ""), day)
 
     def placed(self, place: str) -> EventKey:
-        """The same record at ``place`` (a gazetteer id)."""
-        chain = _chain_of(place)
+        """The same record at ``place`` (a gazetteer id; unchanged when the gazetteer does not know it)."""
         resolved = _places().resolve(place)
         if resolved is None:
             return self
         return replace(self, place=place, district=resolved.district or "", governorate=resolved.governorate or "",
-                       country=resolved.country or "") if chain else self
+                       country=resolved.country or "")
 
     def place_relation(self, other: EventKey) -> int:
         """1: the same place, one inside the other, or two places of one district; -1: two places that
@@ -168,8 +174,8 @@ class EventKey:
 
     def conflicts(self, other: EventKey | None, mine: frozenset[str] = frozenset(),
                   theirs: frozenset[str] = frozenset()) -> bool:
-        """Two events that cannot be one: an attack and a protest, or two places
-        that cannot be one (``place_relation``) unless either text names a place that fits the other's
+        """Two events that cannot be one: an attack and a protest, or two places that cannot be one
+        (``place_relation``) unless either text names a place that fits the other's
         record (``mine``/``theirs``: every place each text names): a record holds one place, and of a
         convoy hit "on the Samawah–Nasiriyah road" one channel's record says Samawah, another's Nasiriyah."""
         if other is None:
@@ -185,20 +191,17 @@ class EventKey:
         return any(pid in self._chain() or self.place in _chain_of(pid) for pid in places)
 
     def same_event(self, other: EventKey | None) -> int:
-        """How strongly the records say one event, given first actors that agree (or one names none; else
-        0): 2 when the sub-event types are of one kind (``_SUB_KIND``) and the places are one (the same,
-        or one inside the other) at district level or finer; 1 when one of the two holds and the other is
-        merely compatible (a record without a place, as dialect names places the gazetteer misses:
-        «بالعمارة»; only a governorate; sub-event types of one family, or a threat or a statement); else 0."""
+        """How strongly the records say one event, given first actors that agree (``_actors_agree``; else
+        0): 2 when the sub-event types are of one kind (``_SUB_KIND``) and the places are one (the same, or
+        one inside the other) at district level or finer; 1 when one of the two holds and the other is only
+        compatible (a governorate holding the other's town; a statement, an arrest or the catch-all "Armed
+        clash" beside a specific type); else 0, and always 0 when a record has no place or both name only
+        a governorate: nothing then says where, and reports of two towns' events look alike."""
         if other is None or not self.sub or not _actors_agree(self.actor1, other.actor1):
             return 0
         relation = self.place_relation(other)
-        if relation < 0:
+        if relation <= 0 or (self._coarse() and other._coarse()):
             return 0
-        if relation == 0:
-            return 0  # a record without a place: nothing says where (reports of two towns' events look alike)
-        if self._coarse() and other._coarse():
-            return 0  # "Baghdad" and "Baghdad": a governorate holds many events a day
         place = 1 if self._coarse() or other._coarse() else 2  # "Maysan" holds "Amarah": compatible, not one
         if _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub):
             kind = 2
@@ -274,6 +277,17 @@ def follows_up(a: Signature, b: Signature) -> bool:
                 or (b.event.day and b.event.day == (a.event.day or _post_day(a.ts))))
 
 
+def _seat_of(governorate: str) -> str:
+    """The district of a governorate named like its capital ("Kirkuk": kirkuk_district), else ""."""
+    resolved = _places().resolve(governorate)
+    return (resolved.district or "") if resolved is not None else ""
+
+
+def _governorate_of(pid: str) -> str:
+    resolved = _places().resolve(pid)
+    return (resolved.governorate or "") if resolved is not None else ""
+
+
 @lru_cache(maxsize=4096)
 def _chain_of(pid: str) -> tuple[str, ...]:
     """A place id with the district, governorate and country it lies in."""
@@ -317,8 +331,14 @@ class Signature:
            labels: frozenset[str] | list[str] = frozenset(), event: dict[str, Any] | None = None) -> Signature:
         found = anchors(text)
         event_key = EventKey.of(event)
-        bare = bare_districts(normalize_for_match(clean_for_model(text)))
-        if bare:  # districts named bare («بالعمارة»): places of the post where the gazetteer's forms found none
+        # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
+        # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
+        # another level, and conflict with it
+        covered = {_governorate_of(pid) for pid in found.places if _level(pid) == 2} | {
+            _seat_of(pid) for pid in found.places if _level(pid) == 1}
+        bare = [d for d in bare_districts(normalize_for_match(clean_for_model(text)))
+                if d not in covered and _governorate_of(d) not in covered and d not in found.places]
+        if bare:
             found = Anchors(found.places | frozenset(bare), found.numbers, found.days, found.weapons)
             if event_key is not None and not event_key.place:
                 event_key = event_key.placed(bare[0])
