@@ -1,28 +1,37 @@
 """What story matching compares: a post's signature (multilingual embedding, MinHash of its words,
-anchors) and the rule that decides "same story".
+anchors, the key of its event record) and the rule that decides "same story".
 
-The rule, with thresholds chosen on half of the labeled pair set (``bench/stories.py``):
+The rule, with cosine bars tuned on half of the labeled pair sets (``bench/stories.py --tune``) and checked
+on the story development feed (``--feed``):
 - posts whose anchors conflict are different events: at the finest level both name, places that share
   none (``Ain al-Asad`` vs ``Erbil airport``), different weekdays, different weapons, disjoint counts
   ("3 rockets" vs "6 rockets"): formulaic claims and security bulletins differ in little else; so are
-  two flagged posts whose labels share none (a protest, an assassination);
+  two flagged posts whose labels share none (a protest, an assassination), and two event records that
+  cannot be one (an attack and a protest; places in two districts, unless either text names the other's
+  place; days more than one apart);
+- within ``event_window_hours`` (12 h) of each other, two lower bars, for what a translation or a dialect
+  retelling keeps when its wording shares nothing: two kinds of anchor agreeing (the same base and the
+  same weapon), or event records that say one event (``EventKey.same_event``: the same kind of sub-event
+  at the same district or finer, first actors compatible); past the window only a follow-up that dates
+  its event back to the other's day ("last night's attack") joins on its event record;
 - same language: embedding cosine high and word overlap (MinHash Jaccard) present, or cosine very high;
 - different languages (a translation, an English outlet's report): embedding cosine alone, above a lower
-  bar;
-- either language, a lower bar still when two or more kinds of anchor agree (the same base and the same
-  weapon, the same town and the same count): what a translation keeps when its wording shares nothing."""
+  bar."""
 
 from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from datasketch import MinHash
 
-from classifiers.anchors import Anchors, anchors
+from classifiers.anchors import Anchors, Gazetteer, anchors
+from classifiers.events.gazetteer import bare_districts
 from classifiers.normalize import clean_for_model, normalize_for_match
 
 NUM_PERM = 64
@@ -42,6 +51,9 @@ class MatchConfig:
     same_lang_cos_alone: float = 0.96  # near-identical meaning, little shared wording
     cross_lang_cos: float = 0.85
     corroborated_cos: float = 0.76  # either language, when two or more kinds of anchor agree
+    event_cos: float = 0.84  # either language, when the event records say one event (EventKey.same_event)
+    event_loose_cos: float = 0.90  # ... when they agree on type or place and the other is only compatible
+    event_window_hours: float = 12.0  # ... and the posts are at most this far apart
     quiet_jaccard: float = 0.5  # a quiet post joins a story only as a near-copy of a member (see near_copy)
     window_hours: float = 48.0
 
@@ -80,26 +92,227 @@ _FAMILY = {"Explosions/Remote violence": "violence", "Battles": "violence", "Vio
            "Protests": "unrest", "Riots": "unrest"}
 
 
+# Sub-event types that reports of one event mix up: a shooting is an "attack" in one post and a "clash" in
+# another, a strike from the air is a drone strike to one witness and shelling to the next, a protest that
+# burns tyres is a "violent demonstration" to one channel and a "protest" to another.
+_SUB_KIND = {"Armed clash": "gunfire", "Attack": "gunfire",
+             "Remote explosive/landmine/IED": "blast", "Suicide bomb": "blast", "Grenade": "blast",
+             "Air/drone strike": "strike", "Shelling/artillery/missile attack": "strike",
+             "Peaceful protest": "protest", "Protest with intervention": "protest", "Violent demonstration": "protest",
+             "Excessive force against protesters": "protest"}
+
+
+_GENERIC_SUB = "Armed clash"  # what the extraction says of an attack it cannot place in a finer type
+
+
 @dataclass(frozen=True, slots=True)
 class EventKey:
-    """What story matching compares of a post's event record. Places are compared through the anchors
-    (every place a post names, at the finest level both name: gazetteer containment); actors and the
-    record's single place are not: measured on the story feed, their extraction errors split more true
-    stories than they kept apart."""
+    """What story matching compares of a post's event record: its family (an attack and a protest are two
+    events), its ACLED sub-event type, its place (gazetteer id, with the district and governorate it lies
+    in), its first actor and the day the text puts it on (when the text moves it: "yesterday", a weekday).
 
-    family: str = ""
+    Two uses: a **veto** (two families; two places in different districts, neither inside the other;
+    ``compare`` adds days more than one apart) and an **event-anchored match** (``same_event``: the same
+    kind of sub-event at the same place or one inside the other, first actors compatible), which lets a
+    translation or a dialect retelling join at a lower cosine bar within a few hours. Actors never veto:
+    their extraction errors split more true stories than they kept apart (measured on the story
+    development feed)."""
+
+    family: str = ""  # violence | unrest | "" (a threat or a strategic development goes with either)
+    sub: str = ""
+    place: str = ""
+    district: str = ""
+    governorate: str = ""
+    country: str = ""
+    actor1: str = ""
+    day: str = ""  # YYYY-MM-DD (Baghdad) of event_time when the text moved it ("yesterday"), else ""
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
-        family = _FAMILY.get(str((event or {}).get("event_type") or ""), "")
-        return cls(family) if family else None
+        if not event or not event.get("event_type"):
+            return None
+        family = _FAMILY.get(str(event.get("event_type") or ""), "")
+        loc = event.get("location") or {}
+        place = str(loc.get("place") or "")
+        district = governorate = country = ""
+        if place:
+            resolved = _places().resolve(place)
+            if resolved is not None:
+                district, governorate = resolved.district or "", resolved.governorate or ""
+                country = resolved.country or ""
+        basis = str(event.get("time_basis") or "post")
+        day = _local_day(str(event.get("event_time") or "")) if basis != "post" else ""
+        return cls(family, str(event.get("sub_event_type") or ""), place, district, governorate, country,
+                   str(event.get("actor1") or ""), day)
 
-    def conflicts(self, other: EventKey | None) -> bool:
-        """Two events that cannot be one: an attack and a protest."""
-        return other is not None and self.family != other.family
+    def placed(self, place: str) -> EventKey:
+        """The same record at ``place`` (a gazetteer id; unchanged when the gazetteer does not know it)."""
+        resolved = _places().resolve(place)
+        if resolved is None:
+            return self
+        return replace(self, place=place, district=resolved.district or "", governorate=resolved.governorate or "",
+                       country=resolved.country or "")
+
+    def place_relation(self, other: EventKey) -> int:
+        """1: the same place, one inside the other, or two places of one district; -1: two places that
+        cannot be one (neither inside the other, and in different districts, or different governorates or
+        countries where the finer level is unknown); 0: unknown (a record without a place)."""
+        if not self.place or not other.place:
+            return 0
+        if self.place == other.place or self.place in other._chain() or other.place in self._chain():
+            return 1
+        if self.district and other.district:
+            return 1 if self.district == other.district else -1
+        if self.governorate and other.governorate and self.governorate != other.governorate:
+            return -1
+        if self.country and other.country and self.country != other.country:
+            return -1
+        return 0
+
+    def _chain(self) -> tuple[str, ...]:
+        return (self.place, self.district, self.governorate, self.country)
+
+    def conflicts(self, other: EventKey | None, mine: frozenset[str] = frozenset(),
+                  theirs: frozenset[str] = frozenset()) -> bool:
+        """Two events that cannot be one: an attack and a protest, or two places that cannot be one
+        (``place_relation``) unless either text names a place that fits the other's
+        record (``mine``/``theirs``: every place each text names): a record holds one place, and of a
+        convoy hit "on the Samawah–Nasiriyah road" one channel's record says Samawah, another's Nasiriyah."""
+        if other is None:
+            return False
+        if self.family and other.family and self.family != other.family:
+            return True
+        if self.place_relation(other) >= 0:
+            return False
+        return not (other._fits_any(mine) or self._fits_any(theirs))
+
+    def _fits_any(self, places: frozenset[str]) -> bool:
+        """Does one of ``places`` (gazetteer ids) hold this record's place, or lie inside it?"""
+        return any(pid in self._chain() or self.place in _chain_of(pid) for pid in places)
+
+    def same_event(self, other: EventKey | None) -> int:
+        """How strongly the records say one event, given first actors that agree (``_actors_agree``; else
+        0): 2 when the sub-event types are of one kind (``_SUB_KIND``) and the places are one (the same, or
+        one inside the other) at district level or finer; 1 when one of the two holds and the other is only
+        compatible (a governorate holding the other's town; a statement, an arrest or the catch-all "Armed
+        clash" beside a specific type); else 0, and always 0 when a record has no place or both name only
+        a governorate: nothing then says where, and reports of two towns' events look alike."""
+        if other is None or not self.sub or not _actors_agree(self.actor1, other.actor1):
+            return 0
+        relation = self.place_relation(other)
+        if relation <= 0 or (self._coarse() and other._coarse()):
+            return 0
+        place = 1 if self._coarse() or other._coarse() else 2  # "Maysan" holds "Amarah": compatible, not one
+        if _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub):
+            kind = 2
+        elif not self.family or not other.family or _GENERIC_SUB in (self.sub, other.sub):
+            kind = 1  # a statement or an arrest about the event, or the extraction's catch-all "clash"
+        else:
+            return 0  # an IED and a shooting in one town: two events (the same town "again")
+        return 2 if place + kind == 4 else 1 if place + kind == 3 else 0
+
+    def same_place(self, other: EventKey | None) -> bool:
+        """The same place, or one inside the other, both at district level or finer."""
+        return (other is not None and self.place_relation(other) > 0 and not self._coarse()
+                and not other._coarse())
+
+    def _coarse(self) -> bool:
+        """A place at governorate or country level (or none). A governorate named like its capital
+        ("Basra", "Kirkuk") is the city, as the gazetteer reads it, unless the city spans several districts
+        (Baghdad)."""
+        if not self.place:
+            return True
+        if self.place == self.country:
+            return True
+        return self.place == self.governorate and not _one_district_city(self.place)
 
     def to_wire(self) -> list[str]:
-        return [self.family]
+        return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
+                self.day]
+
+
+# First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish
+# state forces, civilians, protesters, a claim front, "unidentified gunmen") are as often the reporting
+# side or a victim the extraction put first ("police: a policeman was killed..."), so they never disagree.
+_PERPETRATOR_KINDS = frozenset({"militia", "insurgent", "foreign_state"})
+
+
+@lru_cache(maxsize=1)
+def _actor_kinds() -> dict[str, str]:
+    from classifiers.events.actors import ActorRegistry
+
+    return {actor.name: actor.kind for actor in ActorRegistry.default().actors.values()}
+
+
+def _actors_agree(a: str, b: str) -> bool:
+    """First actors that may be one: the same, one missing, or either not a perpetrator kind."""
+    if not a or not b or a == b:
+        return True
+    kinds = _actor_kinds()
+    return not (kinds.get(a) in _PERPETRATOR_KINDS and kinds.get(b) in _PERPETRATOR_KINDS)
+
+
+_BAGHDAD = timezone(timedelta(hours=3))
+
+
+def _local_day(iso_time: str) -> str:
+    """The Baghdad date of an ISO time ("" when it is not one)."""
+    try:
+        when = datetime.fromisoformat(iso_time.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    return when.astimezone(_BAGHDAD).date().isoformat() if when.tzinfo else ""
+
+
+def _post_day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, _BAGHDAD).date().isoformat()
+
+
+def follows_up(a: Signature, b: Signature) -> bool:
+    """One post dates its event back to the day of the other's ("yesterday's attack", «مساء امس»): a
+    casualty update, an arrest or a statement the morning after, that may join past the event window."""
+    if a.event is None or b.event is None:
+        return False
+    return bool((a.event.day and a.event.day == (b.event.day or _post_day(b.ts)))
+                or (b.event.day and b.event.day == (a.event.day or _post_day(a.ts))))
+
+
+def _seat_of(governorate: str) -> str:
+    """The district of a governorate named like its capital ("Kirkuk": kirkuk_district), else ""."""
+    resolved = _places().resolve(governorate)
+    return (resolved.district or "") if resolved is not None else ""
+
+
+def _governorate_of(pid: str) -> str:
+    resolved = _places().resolve(pid)
+    return (resolved.governorate or "") if resolved is not None else ""
+
+
+@lru_cache(maxsize=4096)
+def _chain_of(pid: str) -> tuple[str, ...]:
+    """A place id with the district, governorate and country it lies in."""
+    resolved = _places().resolve(pid)
+    if resolved is None:
+        return (pid,)
+    return tuple(x for x in (pid, resolved.district, resolved.governorate, resolved.country) if x)
+
+
+_MULTI_DISTRICT_CITIES = frozenset({"baghdad"})  # a capital that spans several districts of the gazetteer
+
+
+@lru_cache(maxsize=64)
+def _one_district_city(governorate: str) -> bool:
+    """A governorate whose capital shares its name (``city: true`` in the gazetteer: Basra, Kirkuk, Najaf)
+    and is one town, not a city of many districts (Baghdad)."""
+    entry = _places().governorates.get(governorate) or {}
+    return bool(entry.get("city")) and governorate not in _MULTI_DISTRICT_CITIES
+
+
+@lru_cache(maxsize=1)
+def _places() -> Any:
+    from classifiers.events.gazetteer import PlaceIndex
+
+    return PlaceIndex.default()
 
 
 @dataclass(slots=True)
@@ -116,14 +329,25 @@ class Signature:
     @classmethod
     def of(cls, text: str, lang: str | None, embedding: np.ndarray | None, ts: float, key: str = "",
            labels: frozenset[str] | list[str] = frozenset(), event: dict[str, Any] | None = None) -> Signature:
-        return cls(lang or "", embedding, minhash(words(text)), anchors(text), ts, key, frozenset(labels),
-                   EventKey.of(event))
+        found = anchors(text)
+        event_key = EventKey.of(event)
+        # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
+        # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
+        # another level, and conflict with it
+        covered = {_governorate_of(pid) for pid in found.places if _level(pid) == 2} | {
+            _seat_of(pid) for pid in found.places if _level(pid) == 1}
+        bare = [d for d in bare_districts(normalize_for_match(clean_for_model(text)))
+                if d not in covered and _governorate_of(d) not in covered and d not in found.places]
+        if bare:
+            found = Anchors(found.places | frozenset(bare), found.numbers, found.days, found.weapons)
+            if event_key is not None and not event_key.place:
+                event_key = event_key.placed(bare[0])
+        return cls(lang or "", embedding, minhash(words(text)), found, ts, key, frozenset(labels), event_key)
 
     def conflicts(self, other: Signature) -> bool:
-        """Anchors (another base, day, weapon, count) or event records (another type, place, actor) that
+        """Anchors (another base, day, weapon, count) or event records (another family, district, day) that
         say two posts report two events."""
-        return self.anchors.compare(other.anchors)[0] or (
-            self.event is not None and self.event.conflicts(other.event))
+        return compare(self, other)[0]
 
     def jaccard(self, other: Signature) -> float:
         return np.count_nonzero(self.minhash == other.minhash) / len(self.minhash)
@@ -154,20 +378,66 @@ class Signature:
                    EventKey(*event) if event else None)  # type: ignore[misc]
 
 
+def compare(a: Signature, b: Signature) -> tuple[bool, int]:
+    """``(conflict, agreement)`` of two posts: their anchors' (``Anchors.compare``), with event records that
+    cannot be one (``EventKey.conflicts``) or put their events on days more than one apart as a conflict
+    too; a place agreeing only at governorate level does not count as agreement when one post names a town
+    there (a blast near Dibis and one "on the Baghdad–Kirkuk road" both say Kirkuk): a governorate holds
+    many events a day. Two posts that both name only the governorate ("western Anbar") keep it."""
+    conflict, agreement = a.anchors.compare(b.anchors)
+    if conflict:
+        return True, agreement
+    if a.event is not None and b.event is not None and (
+            a.event.conflicts(b.event, a.anchors.places, b.anchors.places) or _days_apart(a, b)):
+        return True, agreement
+    fine_a, fine_b = _fine(a.anchors.places), _fine(b.anchors.places)
+    if agreement and (fine_a or fine_b) and a.anchors.places and b.anchors.places and not fine_a & fine_b:
+        agreement -= 1  # one names a town, the other only its governorate: "Kirkuk" agrees with too much
+    return False, agreement
+
+
+def _fine(places: frozenset[str]) -> frozenset[str]:
+    """The places of a set at district level or finer, with the districts they lie in."""
+    return frozenset(x for pid in places if _level(pid) == 2 for x in _chain_of(pid)[:2])
+
+
+def _level(pid: str) -> int:
+    return Gazetteer.default().level.get(pid, 2)
+
+
+def _days_apart(a: Signature, b: Signature) -> bool:
+    """A text dates its event to a day more than one day from the other's event (its own dated day, else
+    its post's): a protest called for Saturday is not the one under way on Thursday."""
+    if not (a.event and a.event.day) and not (b.event and b.event.day):
+        return False
+    day_a = (a.event.day if a.event else "") or _post_day(a.ts)
+    day_b = (b.event.day if b.event else "") or _post_day(b.ts)
+    return abs((date.fromisoformat(day_a) - date.fromisoformat(day_b)).days) > 1
+
+
 def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
     """The match strength (cosine) when ``a`` and ``b`` report the same event, else None. ``cos``: their
     cosine when the caller computed it already (in bulk)."""
     if abs(a.ts - b.ts) > cfg.window_hours * 3600:
         return None
-    conflict, agreement = a.anchors.compare(b.anchors)
-    if conflict or (a.event is not None and a.event.conflicts(b.event)):
+    conflict, agreement = compare(a, b)
+    if conflict:
         return None
     if a.labels and b.labels and not a.labels & b.labels:
         return None  # a protest and an assassination in the same town on the same day: two events
     if cos is None:
         cos = a.cosine(b)
-    if cos >= cfg.corroborated_cos and agreement >= 2:
-        return cos
+    # the low bars (anchors agreeing, event records agreeing) hold only for posts hours apart: a day later the
+    # same place, weapon and type is as often the next attack (a found rocket, one that lands the next day)
+    if abs(a.ts - b.ts) <= cfg.event_window_hours * 3600:
+        if cos >= cfg.corroborated_cos and agreement >= 2:
+            return cos
+        same = a.event.same_event(b.event) if a.event is not None else 0
+        if (same == 2 and cos >= cfg.event_cos) or (same == 1 and cos >= cfg.event_loose_cos):
+            return cos
+    elif (cos >= cfg.event_cos and follows_up(a, b) and a.event is not None and a.event.same_event(b.event)
+          and a.event.same_place(b.event)):
+        return cos  # the morning-after report of last night's event
     if a.lang and b.lang and a.lang != b.lang:
         if cos < cfg.cross_lang_cos:
             return None
@@ -225,12 +495,15 @@ def label_mask(labels: frozenset[str]) -> int:
     return mask
 
 
-def cosine_floor(cfg: MatchConfig, corroborable: np.ndarray, cross_lang: np.ndarray) -> np.ndarray:
+def cosine_floor(cfg: MatchConfig, corroborable: np.ndarray, cross_lang: np.ndarray,
+                 event_pair: np.ndarray | bool = False) -> np.ndarray:
     """Per pair, the lowest cosine at which some branch of ``same_story`` can still say yes: the
-    corroborated bar where two kinds of anchor can agree, the cross-language bar for two languages, else
-    the lower of the two same-language bars."""
+    corroborated bar where two kinds of anchor can agree (within ``event_window_hours``), the event bars
+    where both posts carry an event record, the cross-language bar for two languages, else the lower of
+    the two same-language bars."""
     lang_bar = np.where(cross_lang, cfg.cross_lang_cos, min(cfg.same_lang_cos, cfg.same_lang_cos_alone))
-    return np.where(corroborable, np.minimum(cfg.corroborated_cos, lang_bar), lang_bar)
+    floor = np.where(corroborable, np.minimum(cfg.corroborated_cos, lang_bar), lang_bar)
+    return np.where(event_pair, np.minimum(min(cfg.event_cos, cfg.event_loose_cos), floor), floor)
 
 
 class SignaturePool:
@@ -248,6 +521,7 @@ class SignaturePool:
         self._lang = np.zeros(0, dtype=np.int32)
         self._labels = np.zeros(0, dtype=np.int64)
         self._kinds = np.zeros(0, dtype=np.int8)
+        self._event = np.zeros(0, dtype=bool)  # has an event record with a sub-event type
 
     def add(self, owner: str, sig: Signature) -> None:
         if sig.embedding is None:
@@ -260,6 +534,7 @@ class SignaturePool:
         self._lang[n] = lang_code(sig.lang)
         self._labels[n] = label_mask(sig.labels)
         self._kinds[n] = anchor_kinds(sig.anchors)
+        self._event[n] = sig.event is not None and bool(sig.event.sub)
         self._owners.append((owner, sig))
 
     def _grow(self, capacity: int, dim: int) -> None:
@@ -268,9 +543,9 @@ class SignaturePool:
         if n:
             emb[:n] = self._emb[:n]
         self._emb = emb
-        self._ts, self._lang, self._labels, self._kinds = (
+        self._ts, self._lang, self._labels, self._kinds, self._event = (
             np.concatenate([col[:n], np.zeros(capacity - n, dtype=col.dtype)])
-            for col in (self._ts, self._lang, self._labels, self._kinds))
+            for col in (self._ts, self._lang, self._labels, self._kinds, self._event))
 
     def drop(self, owners: set[str]) -> None:
         """Remove these owners' signatures."""
@@ -285,7 +560,8 @@ class SignaturePool:
         """``(owner, member, cosine)`` of the members ``same_story`` may match with ``sig`` (an embedding
         needed), in the order they were added. Dropped: members outside the window, flagged with no label
         in common, or below the lowest cosine bar any rule for the pair has (a hair under it, so float
-        rounding never drops a pair the rule takes)."""
+        rounding never drops a pair the rule takes; the event bars count for members with an event record
+        within the event window)."""
         n = len(self._owners)
         if n == 0:
             return []
@@ -295,8 +571,12 @@ class SignaturePool:
         mask = label_mask(sig.labels)
         labels = self._labels[:n]
         shared = (labels == 0) | (mask == 0) | ((labels & mask) != 0)
-        corroborable = _POPCOUNT[self._kinds[:n] & anchor_kinds(sig.anchors)] >= 2
+        # the corroborated bar holds only within the event window
+        close = np.abs(sig.ts - self._ts[:n]) <= cfg.event_window_hours * 3600
+        corroborable = close & (_POPCOUNT[self._kinds[:n] & anchor_kinds(sig.anchors)] >= 2)
+        # (the event bars hold past the event window too, for a follow-up that dates its event back)
+        event_pair = self._event[:n] & (sig.event is not None and bool(sig.event.sub))
         lang = lang_code(sig.lang)
         cross_lang = (lang != 0) & (self._lang[:n] != 0) & (self._lang[:n] != lang)
-        keep = within & shared & (cos >= cosine_floor(cfg, corroborable, cross_lang) - 1e-6)
+        keep = within & shared & (cos >= cosine_floor(cfg, corroborable, cross_lang, event_pair) - 1e-6)
         return [(*self._owners[i], float(cos[i])) for i in np.flatnonzero(keep)]

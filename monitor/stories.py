@@ -206,7 +206,8 @@ class StoryIndex:
         self.not_alerted: Counter[str] = Counter()  # flagged posts that raised no alert, by reason
         # every rule needs at least this cosine; at or below 0 members without an embedding could match too
         self._floor = min(self.config.corroborated_cos, self.config.cross_lang_cos, self.config.same_lang_cos,
-                          self.config.same_lang_cos_alone) - 1e-4
+                          self.config.same_lang_cos_alone, self.config.event_cos,
+                          self.config.event_loose_cos) - 1e-4
 
     def lock(self) -> StoryLock:
         """The story stage's lock (``async with``); commit under it after ``begin(pipe)``."""

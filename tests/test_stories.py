@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from classifiers.anchors import Gazetteer, anchors
 from monitor.queue import client
 from monitor.replay import Replay, plan_files
-from monitor.signatures import MatchConfig, Signature, same_story
+from monitor.signatures import EventKey, MatchConfig, Signature, same_story
 from monitor.sinks import ConsoleSink
 from tests.conftest import DEMO
 
@@ -291,8 +292,8 @@ def test_minhash_is_the_fresh_sketch_of_its_words() -> None:
 
 def test_pool_screen_keeps_every_pair_the_rule_accepts() -> None:
     """SignaturePool.near drops members without running same_story; over random pairs (anchors, labels,
-    languages, times, cosines around every bar) and configs with the bars in other orders, it never drops
-    one the rule accepts, and keeps the order members were added in."""
+    event records, languages, times, cosines around every bar) and configs with the bars in other orders,
+    it never drops one the rule accepts, and keeps the order members were added in."""
     import random
 
     import numpy as np
@@ -312,9 +313,19 @@ def test_pool_screen_keeps_every_pair_the_rule_accepts() -> None:
         emb = base + rng.normal(size=32).astype(np.float32) * rnd.uniform(0.0, 0.2)
         anchors_ = Anchors(pick(("p1", "p2", "p3")), pick((1, 2, 3)), pick(("sat", "sun")),
                            pick(("drone", "rocket")))
+        labels = pick(("threat", "attack_claim", "protest"))
+        event = None
+        if labels and rnd.random() < 0.8:  # event records: a sub-event type, a place (or none), an actor
+            place = rnd.choice(["", "amarah", "kut", "khalis", "baghdad", "diyala"])
+            event = EventKey(rnd.choice(["violence", "unrest", ""]),
+                             rnd.choice(["Armed clash", "Attack", "Air/drone strike", "Peaceful protest", "Threat"]),
+                             ).placed(place) if place else EventKey(rnd.choice(["violence", "unrest", ""]),
+                                                                    rnd.choice(["Attack", "Peaceful protest"]))
+            event = replace(event, actor1=rnd.choice(["", "", "PKK", "Islamic State (ISIS)"]),
+                            day=rnd.choice(["", "", "", "1970-01-02", "1970-01-03"]))
         return Signature(rnd.choice(["", "ar", "en"]), (emb / np.linalg.norm(emb)).astype(np.float32),
                          rng.integers(0, 4, size=8).astype(np.uint64), anchors_,
-                         rnd.uniform(0, 3 * 86400), key, pick(("threat", "attack_claim", "protest")))
+                         rnd.uniform(0, 3 * 86400), key, labels, event)
 
     members = [signature(f"m{i}") for i in range(400)]
     pool = SignaturePool()
@@ -322,7 +333,9 @@ def test_pool_screen_keeps_every_pair_the_rule_accepts() -> None:
         pool.add(f"s{i % 37}", member)
     matrix = np.stack([m.embedding for m in members])
     configs = [MatchConfig(), MatchConfig(corroborated_cos=0.9, cross_lang_cos=0.8, same_lang_cos_alone=0.9),
-               MatchConfig(same_lang_cos=0.97, same_lang_cos_alone=0.95, window_hours=20)]
+               MatchConfig(same_lang_cos=0.97, same_lang_cos_alone=0.95, window_hours=20),
+               MatchConfig(event_cos=0.8, event_loose_cos=0.82, event_window_hours=30),
+               MatchConfig(event_cos=0.95, event_loose_cos=0.78, corroborated_cos=0.99)]
     kept_total = 0
     for cfg in configs:
         for q in range(60):

@@ -129,3 +129,42 @@ def _precision(place: dict[str, Any], fallback: str) -> str:
     if "lat" not in place:
         return fallback
     return "point" if place.get("kind") else "town"
+
+
+# District names that are common words or names as well ("المدينة" the city, "بلد" a country, "الحي" the
+# neighbourhood, "عنه" about him, "الدور" the role, "حديثه" his talk): never matched bare.
+_AMBIGUOUS_BARE = frozenset({"midaina", "balad", "hai", "anah", "daur", "khidhir", "faris", "hamza", "shamiya",
+                             "haditha", "salman", "hatra"})
+# What marks a bare district name as a place: a preposition or "near"/"in the middle of" before it (the
+# dialect's «بالعمارة», «يم الرطبة»), a noun it completes («سوق العمارة», «ضربة مخمور», «اهالي الزبير»), a
+# hashtag, or a dateline at the start of the post («الخالص مجددا..», «مخمور | ...»).
+_BARE_BEFORE = (r"(?:(?<=\s)|^)(?:ب|في |قرب |وسط |اطراف |يم |#|"
+                r"(?:سوق|مدينه|اهالي|اهل|شرطه|طريق|ضربه|هجوم|قصف|تفجير|انفجار) )")
+_BARE_DATELINE = r"^[^\w]*"
+
+
+@lru_cache(maxsize=1)
+def _bare_district_regex() -> tuple[re.Pattern[str], dict[str, str]] | None:
+    index = PlaceIndex.default()
+    names: dict[str, str] = {}
+    for did, entry in index.districts.items():
+        if did in _AMBIGUOUS_BARE or not entry.get("ar"):
+            continue
+        names.setdefault(normalize_for_match(str(entry["ar"])), did)
+    if not names:
+        return None
+    alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    rx = re.compile(rf"(?:{_BARE_BEFORE}|{_BARE_DATELINE})({alts})(?!\w)")
+    return rx, names
+
+
+def bare_districts(norm: str) -> list[str]:
+    """District ids named bare in an Arabic text already through ``normalize_for_match`` («بالعمارة», «قرب
+    الدبس», «#الزبير», a dateline «مخمور |»), in text order: what the surface forms of ``places.yaml`` leave
+    out because the bare word can mean something else; the story stage uses them where a post names no
+    other place."""
+    found = _bare_district_regex()
+    if found is None or not _ARABIC.search(norm):
+        return []
+    rx, names = found
+    return list(dict.fromkeys(names[m.group(1)] for m in rx.finditer(norm)))

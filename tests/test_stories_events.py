@@ -1,0 +1,128 @@
+"""Story matching on event records: translations and retellings joined by event key, near misses kept
+apart by place, time and type, follow-ups, bare district names, and the event key on the wire."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from classifiers.events import extract_event
+from classifiers.events.gazetteer import bare_districts
+from classifiers.normalize import normalize_for_match
+from monitor.signatures import EventKey, MatchConfig, Signature, same_story
+
+T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday, noon in Baghdad
+CFG = MatchConfig(same_lang_cos=0.93, same_lang_jaccard=0.2, cross_lang_cos=0.90, corroborated_cos=0.76,
+                  event_cos=0.84, event_loose_cos=0.90)
+
+
+def _emb(cos: float) -> np.ndarray:
+    """A unit vector at cosine ``cos`` from the first axis."""
+    vec = np.zeros(8, dtype=np.float32)
+    vec[0], vec[1] = cos, np.sqrt(max(0.0, 1 - cos * cos))
+    return vec
+
+
+def _sig(text: str, lang: str, labels: list[str], *, hours: float = 0.0, cos: float = 1.0) -> Signature:
+    posted = T0 + timedelta(hours=hours)
+    event = extract_event(text, labels, posted)
+    return Signature.of(text, lang, _emb(cos), posted.timestamp(), labels=labels,
+                        event=event.to_dict() if event else None)
+
+
+CHECKPOINT_AR = "هجوم مسلح يستهدف سيطرة للجيش في ناحية عين التمر غربي كربلاء واصابة جنديين"
+CHECKPOINT_EN = "Gunmen attacked an army checkpoint in Ain al-Tamr, west of Karbala, wounding two soldiers."
+
+
+def test_a_translation_joins_by_event_key_below_the_cross_language_bar() -> None:
+    a = _sig(CHECKPOINT_AR, "ar", ["attack_claim"])
+    b = _sig(CHECKPOINT_EN, "en", ["attack_claim"], hours=0.7, cos=0.87)  # under cross_lang_cos 0.90
+    assert a.event is not None and a.event.same_event(b.event) == 2
+    assert same_story(a, b, CFG) is not None
+    assert same_story(a, b, replace(CFG, event_cos=1.01, event_loose_cos=1.01)) is None  # the rule joins them
+    # the low bar holds within the event window only: the same words 30 hours later are another attack
+    later = _sig(CHECKPOINT_EN, "en", ["attack_claim"], hours=30, cos=0.87)
+    assert same_story(a, later, CFG) is None
+
+
+def test_a_dialect_retelling_with_a_bare_place_joins() -> None:
+    msa = _sig("اغتيال ناشط مدني باطلاق نار من مسلحين يستقلون دراجة نارية وسط مدينة العمارة", "ar", ["attack_claim"])
+    dialect = _sig("والله حرام.. اغتالوا الناشط بالعمارة، اثنين على ماطور رموا عليه وشردوا", "ar", ["attack_claim"],
+                   hours=2, cos=0.90)
+    assert "amarah" in dialect.anchors.places and dialect.event is not None and dialect.event.place == "amarah"
+    assert same_story(msa, dialect, CFG) is not None
+
+
+def test_bare_district_names_need_context_and_skip_ambiguous_words() -> None:
+    def found(text: str) -> list[str]:
+        return bare_districts(normalize_for_match(text))
+
+    assert found("اغتالوا الناشط بالعمارة") == ["amarah"]
+    assert found("عبوة ناسفة قرب الدبس") == ["dibis"]
+    assert found("الخالص مجددا.. مسلحون") == ["khalis"]  # a dateline
+    assert found("حصيلة ضربة مخمور: قتيل") == ["makhmour"]
+    assert found("سقط جزء من العمارة القديمة") == []  # "the building": no preposition or noun that marks a place
+    assert found("اهالي المدينة يتظاهرون") == []  # al-Madina: also "the city"
+    assert found("Protest in Amarah") == []
+
+
+def test_two_ieds_on_convoys_in_two_districts_stay_apart() -> None:
+    rutba = EventKey("violence", "Remote explosive/landmine/IED", "rutba", "rutba", "anbar", "iraq")
+    samawah = EventKey("violence", "Remote explosive/landmine/IED", "samawah", "samawah", "muthanna", "iraq")
+    assert rutba.place_relation(samawah) == -1 and rutba.conflicts(samawah)
+    assert rutba.same_event(samawah) == 0
+    # a convoy hit "on the Samawah-Rutba road": one channel's record says Samawah, another's Rutba
+    assert not rutba.conflicts(samawah, mine=frozenset({"rutba", "samawah"}))
+    a = _sig("عبوة ناسفة تستهدف رتل دعم لوجستي قرب الرطبة غربي الانبار", "ar", ["attack_claim"])
+    b = _sig("عبوة ناسفة تستهدف رتل دعم لوجستي قرب السماوة", "ar", ["attack_claim"], hours=3, cos=0.97)
+    assert same_story(a, b, CFG) is None
+
+
+def test_a_found_rocket_and_one_that_lands_the_next_day_stay_apart() -> None:
+    found = _sig("العثور على صاروخ معد للاطلاق موجه نحو قاعدة عين الاسد وتفكيكه", "ar", ["attack_claim"])
+    landed = _sig("سقوط صاروخ في محيط قاعدة عين الاسد دون اصابات", "ar", ["attack_claim"], hours=24, cos=0.92)
+    assert same_story(found, landed, CFG) is None
+    # the same two within the hour would be corroborated (same base, same weapon): the window is what parts them
+    assert same_story(found, replace(landed, ts=found.ts + 1800), CFG) is not None
+
+
+def test_two_protest_calls_for_different_days_stay_apart() -> None:
+    call = _sig("اتحاد النقابات يدعو الى وقفة احتجاجية في ساحة الحبوبي يوم السبت", "ar", ["protest"])
+    now = _sig("المئات يتظاهرون الان في ساحة الحبوبي وسط الناصرية", "ar", ["protest"], hours=1, cos=0.95)
+    assert call.event is not None and call.event.day  # the text dates its event
+    assert same_story(call, now, CFG) is None
+
+
+def test_an_ied_and_a_shooting_in_one_town_the_same_day_stay_apart() -> None:
+    ied = EventKey("violence", "Remote explosive/landmine/IED", "khalis", "khalis", "diyala", "iraq")
+    shot = EventKey("violence", "Attack", "khalis", "khalis", "diyala", "iraq")
+    clash = EventKey("violence", "Armed clash", "khalis", "khalis", "diyala", "iraq")
+    assert ied.same_event(shot) == 0  # two specific kinds of violence
+    assert ied.same_event(clash) == 1  # the extraction's catch-all goes loosely with any
+
+
+def test_first_actors_disagree_only_as_two_perpetrators() -> None:
+    base = EventKey("violence", "Armed clash", "hit", "hit", "anbar", "iraq")
+    isis = replace(base, actor1="Islamic State (ISIS)")
+    assert isis.same_event(replace(base, actor1="Police Forces of Iraq")) == 2  # the reporting side, put first
+    assert isis.same_event(replace(base, actor1="PKK")) == 0
+
+
+def test_a_morning_after_follow_up_joins_past_the_window() -> None:
+    report = _sig("Gunmen killed a village mukhtar and his son at their home in Muqdadiya, Diyala.", "en",
+                  ["attack_claim"])
+    follow = _sig("شرطة ديالى: مقتل مختار قرية في المقدادية ونجله باطلاق نار مساء امس واعتقال مشتبه به", "ar",
+                  ["attack_claim"], hours=20, cos=0.86)
+    assert follow.event is not None and follow.event.day == "2026-11-26"
+    assert same_story(report, follow, CFG) is not None
+    assert same_story(report, replace(follow, event=replace(follow.event, day="")), CFG) is None
+
+
+def test_event_key_on_the_wire() -> None:
+    sig = _sig(CHECKPOINT_AR, "ar", ["attack_claim"])
+    back = Signature.from_wire(sig.to_wire())
+    assert back.event == sig.event and back.event is not None and back.event.place == "ain_al_tamr"
+    old = {**sig.to_wire(), "event": ["violence"]}  # written before the key held more than its family
+    assert Signature.from_wire(old).event == EventKey("violence")
