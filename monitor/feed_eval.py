@@ -193,15 +193,28 @@ async def replay_feed(r: Any, classifier: Classifier, items: list[FeedItem], *, 
 
 
 class _Collect:
-    """A sink that keeps each story's latest alert in memory."""
+    """A sink (``sinks.base.Sink``) that keeps each story's latest alert in memory."""
 
     name = "console"
+    policy = None
+    group_window = 0.0
+    max_group = 0
 
     def __init__(self) -> None:
         self.latest: dict[str, Alert] = {}
 
+    async def attach(self, r: Any, keys: Any) -> None:
+        return None
+
+    def wants(self, alert: Alert) -> bool:
+        return True
+
     async def deliver(self, alert: Alert) -> None:
         self.latest[alert.alert_id] = alert
+
+    async def deliver_group(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
+            await self.deliver(alert)
 
     async def close(self) -> None:
         return None
