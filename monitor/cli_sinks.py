@@ -280,9 +280,9 @@ NoteOpt = Annotated[str, typer.Option("--note", help="a line for the others")]
 
 def _filter(label: list[str] | None, since: str | None, until: str | None, unacked: bool,
             assignee: str | None, governorate: list[str] | None = None, actor: list[str] | None = None,
-            type_: list[str] | None = None) -> AlertFilter:
+            type_: list[str] | None = None, **more: Any) -> AlertFilter:
     try:
-        return make_filter(label, since, until, unacked, assignee, governorate, actor, type_)
+        return make_filter(label, since, until, unacked, assignee, governorate, actor, type_, **more)
     except TriageError as exc:
         fail(str(exc))
     raise AssertionError("unreachable")
@@ -319,12 +319,22 @@ def alerts_list(
     governorate: Annotated[list[str] | None, typer.Option("--governorate", help="the event's (repeatable)")] = None,
     actor: Annotated[list[str] | None, typer.Option("--actor", help="actor1/actor2 of the event (repeatable)")] = None,
     type_: Annotated[list[str] | None, typer.Option("--type", help="(sub-)event type (repeatable)")] = None,
+    platform: Annotated[list[str] | None, typer.Option("--platform", help="telegram or x (repeatable)")] = None,
+    channel: Annotated[list[str] | None, typer.Option(
+        "--channel", help="a source's channel id, handle or title (repeatable)")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="a route's tag (repeatable)")] = None,
+    status: Annotated[str | None, typer.Option(
+        "--status", help="open, acked, assigned, judged, unjudged or merged")] = None,
+    min_score: Annotated[float | None, typer.Option("--min-score", help="the best label score at least")] = None,
+    min_sources: Annotated[int | None, typer.Option("--min-sources", help="at least this many posts")] = None,
     as_json: AsJson = False,
     namespace: Namespace = "monitor",
 ) -> None:
     """Alerts (latest state per alert id), most recently changed first. Times are the story's first post.
-    When more match, a last line (stderr) gives the ``--offset`` of the next page."""
-    flt = _filter(label, since, until, unacked, assignee, governorate, actor, type_)
+    The filters are the console's. When more match, a last line (stderr) gives the ``--offset`` of the
+    next page."""
+    flt = _filter(label, since, until, unacked, assignee, governorate, actor, type_, platforms=platform,
+                  channels=channel, tags=tag, status=status, min_score=min_score, min_sources=min_sources)
     try:
         check_limit(limit, offset)
     except TriageError as exc:

@@ -159,3 +159,28 @@ def test_config_warnings_and_errors(tmp_path: Path) -> None:
     sources = readiness(cfg, Settings())["sources"]
     assert sources["gone"] == f"disabled: path {tmp_path / 'nope'} does not exist" and sources["here"] == "enabled"
     assert not parse_config({"sinks": {"console": {"enabled": True}}}, "m.yaml", {}).warnings
+
+
+def test_alerts_list_takes_the_consoles_filters(env: dict[str, str], keys: Keys, redis_url: str) -> None:  # noqa: F811
+    async def go() -> None:
+        r = client(redis_url)
+        await r.xadd(keys.alerts, alert_fields(make_alert(1, channel="sabereen_news", score=0.95, related=2)))
+        await r.xadd(keys.alerts, alert_fields(make_alert(2, platform="x", channel="IqSecMonitor_EN", score=0.7,
+                                                          tags=["south"])))
+        await r.xadd(keys.alerts, alert_fields(make_alert(3, channel="alrased", score=0.8)))
+        await r.aclose()
+
+    asyncio.run(go())
+    ns = ["--namespace", keys.ns]
+    listed = lambda *args: set(_ids(cli(["alerts", "list", "--json", *args, *ns], env)))  # noqa: E731
+    assert listed("--platform", "x") == {"a0002"}
+    assert listed("--channel", "alrased") == {"a0003"}
+    assert listed("--tag", "south") == {"a0002"}
+    assert listed("--min-score", "0.75") == {"a0001", "a0003"}
+    assert listed("--min-sources", "2") == {"a0001"}
+    assert cli(["alerts", "ack", "a0003", *ns], env).returncode == 0
+    assert listed("--status", "acked") == {"a0003"}
+    assert listed("--status", "open", "--platform", "telegram") == {"a0001"}
+    bad = cli(["alerts", "list", "--status", "done", *ns], env)
+    assert bad.returncode == 2 and "statuses: open, acked" in bad.stderr
+    assert cli(["alerts", "list", "--platform", "facebook", *ns], env).returncode == 2
