@@ -10,6 +10,7 @@ fail saying where to set it."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -79,7 +80,15 @@ class CliContext:
         url = self.redis_url or self.environ.get("REDIS_URL")
         if url:
             return url
-        if config is None and self.config_file() is not None:
+        file = self.config_file()
+        if config is None and file is not None:
+            if not self.config_path and not file.exists():
+                # MONITOR_CONFIG names the service's config (the image sets it): a command that needs no
+                # config (replay, evaluate) runs without it, and says so, instead of failing
+                logging.getLogger(__name__).warning(
+                    "MONITOR_CONFIG=%s does not exist: no redis_url from a config (pass --config, --redis-url or "
+                    "REDIS_URL to choose a Redis)", file)
+                return None
             config = self.config()
         return (config.redis_url if config is not None else None) or None
 

@@ -18,6 +18,7 @@ from monitor.config import Config
 from monitor.keys import Keys
 from monitor.queue import client
 from monitor.stories import alert_fields
+from tests.conftest import DEMO
 from tests.fixtures.sinks.peers import make_alert
 
 
@@ -92,3 +93,18 @@ def test_state_commands_without_redis_fail_in_one_line() -> None:
 def test_log_level_is_one_checked_type(tmp_path: Path) -> None:
     result = invoke(["classify", str(tmp_path / "none.jsonl"), "--log-level", "LOUD"], {})
     assert result.exit_code == 2 and "--log-level" in result.stderr
+
+
+def test_a_missing_monitor_config_does_not_stop_commands_that_need_none(tmp_path: Path,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """The image sets MONITOR_CONFIG for `monitor run`; `monitor replay` in it, with no config mounted, runs on
+    an embedded Redis and says why (the container test caught this); an explicit --config still must exist."""
+    missing = tmp_path / "monitor.yaml"
+    with caplog.at_level(logging.WARNING, logger="monitor.cli_context"):
+        assert CliContext(environ={"MONITOR_CONFIG": str(missing)}).resolve_redis_url() is None
+    assert "does not exist" in caplog.text
+    out = invoke(["replay", str(DEMO), "--output", "jsonl"], {"MONITOR_CONFIG": str(missing)})
+    assert out.exit_code == 0, out.output
+    assert sum(1 for line in out.stdout.splitlines() if line.startswith("{")) > 0
+    explicit = invoke(["--config", str(missing), "replay", str(DEMO)], {})
+    assert explicit.exit_code == 2 and "no such config file" in explicit.output
