@@ -39,6 +39,8 @@ class ServiceConfig(BaseModel):
     claim_idle_seconds: float = Field(default=60.0, gt=0, description="reclaim a dead consumer's entries")
     shutdown_seconds: float = Field(default=30.0, gt=0, description="bound on a graceful stop")
     batch_size: int = Field(default=64, ge=1, le=1024)
+    stall_report_seconds: float = Field(default=30.0, ge=0, description="a classify batch running longer logs "
+                                        "every thread's and asyncio task's stack (a hang made diagnosable); 0: off")
     role_restarts: int = Field(default=5, ge=0, description="a role whose loop died is restarted this many "
                                "times (with backoff) before the process exits 1")
     role_restart_seconds: float = Field(default=1.0, gt=0, description="first restart delay (doubles, cap 60 s)")

@@ -72,7 +72,7 @@ class ClassifyWorker:
     def __init__(self, r: aioredis.Redis, keys: Keys, classifier: Classifier, *, batch_size: int = 64,
                  block_ms: int = 200, claim_idle_ms: int = 60_000, name: str | None = None,
                  stories: StoryIndex | None = None, max_model_failures: int = 5,
-                 model_backoff: Backoff | None = None) -> None:
+                 model_backoff: Backoff | None = None, stall_seconds: float = 30.0) -> None:
         self.r = r
         self.keys = keys
         self.classifier = classifier
@@ -80,7 +80,7 @@ class ClassifyWorker:
         self.block_ms = block_ms
         self.consumer = Consumer(r, keys.posts, CLASSIFY_GROUP, name or consumer_name("classify"))
         self.loop = ConsumeLoop(self.consumer, self, what="classify worker", batch_size=batch_size,
-                                claim_idle_ms=claim_idle_ms, logger=log)
+                                claim_idle_ms=claim_idle_ms, logger=log, stall_seconds=stall_seconds)
         self.stories = stories or StoryIndex(r, keys)
         self.stats = StageStats()
         self.model_failing = False  # the model failed on the batch in hand: retrying it

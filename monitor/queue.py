@@ -26,6 +26,7 @@ from monitor.backoff import REDIS_DOWN, Backoff, sleep_unless
 from monitor.keys import Keys
 from monitor.metrics import DEAD_LETTERED
 from monitor.models import Post
+from monitor.watchdog import WATCHDOG
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +236,7 @@ class ConsumeLoop:
 
     def __init__(self, consumer: Consumer, stage: Stage, *, what: str, batch_size: int = 64,
                  claim_idle_ms: int = 60_000, backoff: Backoff | None = None,
-                 logger: logging.Logger = log) -> None:
+                 logger: logging.Logger = log, stall_seconds: float = 0.0) -> None:
         self.consumer = consumer
         self.log = logger
         self.stage = stage
@@ -245,6 +246,9 @@ class ConsumeLoop:
         self.backoff = backoff or Backoff(base=0.5, cap=30.0)
         self.redis_down = False
         self.reclaimed = 0  # entries taken over from dead consumers
+        # a step (read, handle, commit) running longer than this logs every thread's and task's stack (0: off;
+        # a dispatcher's delivery may rightly wait out a rate limit, a classify batch should not take this long)
+        self.stall_seconds = stall_seconds
         self._last_claim = -math.inf
         self._touched = 0.0
         self._own_after: str | None = "0"  # page through this consumer's unacked entries from here (None: done)
@@ -260,10 +264,11 @@ class ConsumeLoop:
                 if not ready:
                     await self.stage.setup()
                     ready = True
-                if self._own_after is not None:
-                    await self._own()
-                elif await self._step(burst, upstream_done):
-                    return
+                with WATCHDOG.watch(f"{self.what}: one step (read, handle, commit)", self.stall_seconds, self.log):
+                    if self._own_after is not None:
+                        await self._own()
+                    elif await self._step(burst, upstream_done):
+                        return
             except REDIS_DOWN as exc:
                 self.redis_down = True
                 delay = self.backoff.delay()

@@ -183,6 +183,7 @@ class Service:
         match = MatchConfig.for_classifier(self._classifier, self.config.stories.window_hours)
         worker = ClassifyWorker(self.r, self.keys, self._classifier, batch_size=self.config.service.batch_size,
                                 claim_idle_ms=int(self.config.service.claim_idle_seconds * 1000),
+                                stall_seconds=self.config.service.stall_report_seconds,
                                 stories=StoryIndex(self.r, self.keys, match, holder=self.instance,
                                                    lock_timeout=lock_timeout_for(self.config.service.claim_idle_seconds)))
         self._workers.append(worker)

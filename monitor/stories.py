@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import hashlib
 import json
 import logging
@@ -80,6 +79,7 @@ class StoryLock:
         self._release = r.register_script(_RELEASE)
         self._extend = r.register_script(_EXTEND)
         self._renewer: asyncio.Task[None] | None = None
+        self._released = False  # what stops the renewer (its cancel alone may be lost: see _renew)
 
     async def __aenter__(self) -> StoryLock:
         await self.acquire()
@@ -107,6 +107,7 @@ class StoryLock:
         if holder is not None:
             log.info("story lock acquired after waiting %.1fs (it was held by %s)", self.waited, holder)
         self.token = token
+        self._released = False
         await self.r.incr(self.fence)
         self._renewer = asyncio.create_task(self._renew(), name="story-lock-renew")
 
@@ -119,23 +120,38 @@ class StoryLock:
         pipe.multi()
 
     async def _renew(self) -> None:
+        """Extend the lock every third of its timeout until ``release``. It stops on ``_released``, not on its
+        cancel alone: on Python 3.11 a cancel that arrives while redis-py sends a command (the send runs in
+        ``asyncio.wait_for`` when the client has a socket timeout) can be swallowed when the send completes in
+        the same loop iteration (CPython gh-86296, fixed in 3.12). A renewer that outlived its cancel went on
+        renewing the lock for good, and ``release``, waiting for it, never returned: the classify worker hung
+        mid-batch holding the story lock, silently (seen under load in tests/test_service.py)."""
         ms = int(self.timeout * 1000)
-        while True:
+        while not self._released:
             await asyncio.sleep(self.timeout / 3)
+            if self._released:
+                return
             try:
-                if not await self._extend(keys=[self.key], args=[self.token, ms]):
-                    log.warning("story lock lost while held (expired after %.1fs); this batch will not commit",
-                                self.timeout)
-                    return
+                extended = await self._extend(keys=[self.key], args=[self.token, ms])
             except REDIS_DOWN as exc:
                 log.debug("story lock renewal failed: %s", exc)
+                continue
+            if not extended and not self._released:
+                log.warning("story lock lost while held (expired after %.1fs); this batch will not commit",
+                            self.timeout)
+                return
 
     async def release(self) -> None:
-        if self._renewer is not None:
-            self._renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewer
-            self._renewer = None
+        self._released = True
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None:
+            renewer.cancel()
+            # asyncio.wait neither raises the renewer's CancelledError nor swallows a cancel of this task; bounded,
+            # as a renewer whose cancel was lost ends only after its Redis call in flight (it checks _released)
+            _, pending = await asyncio.wait({renewer}, timeout=self.timeout)
+            if pending:
+                log.warning("story lock renewer still running %.1fs after release; it stops after its Redis call "
+                            "in flight", self.timeout)
         try:
             await self._release(keys=[self.key], args=[self.token])
         except REDIS_DOWN as exc:  # it expires by itself within the timeout

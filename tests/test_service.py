@@ -50,7 +50,8 @@ def corpus_posts(n: int, start: int = 0) -> list[Post]:
 
 def write_config(tmp: Path, keys: Keys, *, port: int = 0, **service: Any) -> Path:
     svc = {"namespace": keys.ns, "health_port": port, "health_host": "127.0.0.1", "heartbeat_seconds": 0.5,
-           "claim_idle_seconds": 2, "shutdown_seconds": 20, **service}
+           "claim_idle_seconds": 2, "shutdown_seconds": 20,
+           "stall_report_seconds": 5, **service}
     path = tmp / "monitor.yaml"
     path.write_text(json.dumps({"service": svc}), encoding="utf-8")  # JSON is YAML
     return path

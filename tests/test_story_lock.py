@@ -4,7 +4,9 @@ the holder's name), and a holder whose lock expired and was taken cannot commit 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -83,3 +85,48 @@ def test_a_holder_that_lost_the_lock_cannot_commit(redis_url: str, keys: Keys) -
 
     value, still_held = asyncio.run(go())
     assert value == "second" and still_held
+
+
+def test_release_ends_a_renewer_whose_cancel_was_swallowed(redis_url: str, keys: Keys) -> None:
+    """On Python 3.11 redis-py sends a command inside ``asyncio.wait_for`` (a client with a socket timeout), and
+    that ``wait_for`` swallows a cancel that lands as the send completes (CPython gh-86296). The renewer then
+    outlived ``release``'s cancel, renewed the lock for good and ``release`` awaited it forever: a classify
+    worker hung mid-batch holding the story lock (tests/test_service.py, under load). Here the renewer's Redis
+    call swallows the cancel on purpose: ``release`` must still return, stop the renewer and free the lock."""
+
+    async def go() -> tuple[float, bool, bool, int, str | None]:
+        r = client(redis_url)
+        try:
+            lock = StoryLock(r, keys, 0.3, "holder")
+            extend = lock._extend
+            in_flight = asyncio.Event()
+            calls = 0
+
+            async def swallowing_extend(*, keys: list[str], args: list[object]) -> object:
+                nonlocal calls
+                calls += 1
+                in_flight.set()
+                # the send in flight; the first cancel is swallowed, as asyncio.wait_for does on 3.11 when its
+                # inner send finished as the cancel came
+                if calls == 1:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.sleep(0.05)
+                return await extend(keys=keys, args=args)
+
+            lock._extend = swallowing_extend  # type: ignore[method-assign]
+            await lock.acquire()
+            renewer = lock._renewer
+            assert renewer is not None
+            await asyncio.wait_for(in_flight.wait(), 5)  # the renewer is inside its Redis call
+            t0 = time.monotonic()
+            await asyncio.wait_for(lock.release(), 5)  # hung here for good before the fix
+            took = time.monotonic() - t0
+            await asyncio.sleep(0.5)  # more than a renewal period: a renewer still alive would call again
+            return took, renewer.done(), renewer.cancelling() > 0, calls, await r.get(keys.story_lock)
+        finally:
+            await r.aclose()
+
+    took, done, cancel_was_requested, calls, left = asyncio.run(go())
+    assert took < 1.0 and done and cancel_was_requested
+    assert calls == 1  # it stopped after the call in flight
+    assert left is None  # released, not renewed on
