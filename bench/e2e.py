@@ -43,6 +43,7 @@ from monitor.keys import Keys
 from monitor.models import Alert, Classification, Post
 from monitor.queue import Intake, client, entry_seconds
 from monitor.replay import Replay, delete_namespace
+from monitor.sinks.base import LocalSink
 
 
 def write_dump(directory: Path, n: int) -> Path:
@@ -76,14 +77,10 @@ class Precomputed:
                           np.stack(embeddings) if len(embeddings) == len(answers) else None)
 
 
-class TimingSink:
-    """Records, per alert event, the delivery time and the keys of the posts it carries (a ``Sink``: no
-    policy, no grouping, no Redis state, every event wanted)."""
+class TimingSink(LocalSink):
+    """Records, per alert event, the delivery time and the keys of the posts it carries."""
 
     name = "timing"
-    policy = None
-    group_window = 0.0
-    max_group = 1
 
     def __init__(self) -> None:
         self.events: list[tuple[float, list[str]]] = []
@@ -92,19 +89,6 @@ class TimingSink:
         members = [alert.post, *alert.related]
         keys = [f"{m['platform']}:{m['channel']}:{m['message_id']}" for m in members]
         self.events.append((time.time(), keys))
-
-    async def deliver_group(self, alerts: list[Alert]) -> None:
-        for alert in alerts:
-            await self.deliver(alert)
-
-    async def attach(self, r, keys: Keys) -> None:  # type: ignore[no-untyped-def]
-        return None
-
-    def wants(self, alert: Alert) -> bool:
-        return True
-
-    async def close(self) -> None:
-        return None
 
 
 async def enqueue_times(r, keys: Keys) -> dict[str, float]:  # type: ignore[no-untyped-def]

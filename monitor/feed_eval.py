@@ -33,6 +33,7 @@ from classifiers.base import LABELS, Classifier
 from classifiers.metrics import report
 from monitor.dumps.plain_jsonl import convert
 from monitor.models import Alert, Post
+from monitor.sinks.base import LocalSink
 
 FEED_LANGS = ("ar", "en")
 
@@ -192,32 +193,16 @@ async def replay_feed(r: Any, classifier: Classifier, items: list[FeedItem], *, 
     return sorted(sink.latest.values(), key=lambda a: (a.first_seen or "", a.alert_id)), stats.summary()
 
 
-class _Collect:
-    """A sink (``sinks.base.Sink``) that keeps each story's latest alert in memory."""
+class _Collect(LocalSink):
+    """A sink that keeps each story's latest alert in memory."""
 
     name = "console"
-    policy = None
-    group_window = 0.0
-    max_group = 0
 
     def __init__(self) -> None:
         self.latest: dict[str, Alert] = {}
 
-    async def attach(self, r: Any, keys: Any) -> None:
-        return None
-
-    def wants(self, alert: Alert) -> bool:
-        return True
-
     async def deliver(self, alert: Alert) -> None:
         self.latest[alert.alert_id] = alert
-
-    async def deliver_group(self, alerts: list[Alert]) -> None:
-        for alert in alerts:
-            await self.deliver(alert)
-
-    async def close(self) -> None:
-        return None
 
 
 def format_feed_report(result: dict[str, Any], max_errors: int = 30) -> str:

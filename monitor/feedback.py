@@ -107,14 +107,21 @@ def post_of(alert: Alert, verdict: dict[str, Any]) -> FeedbackPost | str:
 async def collect(triage: Any) -> Collected:
     """Every verdict of the namespace as a labelled post (``triage``: a ``monitor.triage.Triage``)."""
     verdicts: dict[str, dict[str, Any]] = await triage.verdicts()
+    alerts: dict[str, Alert] = {}
+    if verdicts:  # one pass over the stream for every judged alert's latest state
+        async for _, alert in triage.latest():
+            if alert.alert_id in verdicts:
+                alerts[alert.alert_id] = alert
+                if len(alerts) == len(verdicts):
+                    break
     out = Collected()
     by_text: dict[str, FeedbackPost] = {}
     for alert_id, verdict in sorted(verdicts.items(), key=lambda kv: str(kv[1].get("at", ""))):
-        detail = await triage.get(alert_id)
-        if detail is None:
+        alert = alerts.get(alert_id)
+        if alert is None:
             out.skipped[SKIP_GONE] += 1
             continue
-        got = post_of(detail.row.alert, verdict)
+        got = post_of(alert, verdict)
         if isinstance(got, str):
             out.skipped[got] += 1
             continue

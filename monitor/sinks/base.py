@@ -91,6 +91,33 @@ class Sink(Protocol):
     async def close(self) -> None: ...
 
 
+class LocalSink:
+    """The ``Sink`` members of a sink that lives in this process (the console, a bench's or an evaluation's
+    recorder): no rate limit, no grouping, no Redis state, every alert event wanted, nothing to close.
+    Subclasses set ``name`` and write ``deliver``."""
+
+    name = "local"
+    policy: DeliveryPolicy | None = None
+    group_window = 0.0
+    max_group = 1
+
+    async def attach(self, r: aioredis.Redis, keys: Keys) -> None:
+        """Nothing kept in Redis."""
+
+    def wants(self, alert: Alert) -> bool:
+        return True
+
+    async def deliver(self, alert: Alert) -> None:
+        raise NotImplementedError
+
+    async def deliver_group(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
+            await self.deliver(alert)
+
+    async def close(self) -> None:
+        return None
+
+
 class TokenBucket:
     """At most ``burst`` messages at once, refilled at ``rate_per_minute``."""
 

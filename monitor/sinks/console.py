@@ -10,15 +10,10 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from monitor.models import Alert
-
-if TYPE_CHECKING:
-    import redis.asyncio as aioredis
-
-    from monitor.keys import Keys
-    from monitor.sinks.config import DeliveryPolicy
+from monitor.sinks.base import LocalSink
 
 BAGHDAD = timezone(timedelta(hours=3), "AST")  # Iraq keeps UTC+3 all year
 NO_CUE = "no cue phrase found (the model's judgement alone)"
@@ -50,13 +45,10 @@ def render_text(alert: Alert) -> str:
     return "\n".join(lines) + "\n"
 
 
-class ConsoleSink:
+class ConsoleSink(LocalSink):
     """A ``Sink``: no rate limit, no grouping (stdout is always there), no Redis state."""
 
     name = "console"
-    policy: DeliveryPolicy | None = None
-    group_window = 0.0
-    max_group = 1
 
     def __init__(self, output: str = "jsonl", mode: str = "live", stream: TextIO | None = None,
                  updates: bool = False) -> None:
@@ -75,16 +67,8 @@ class ConsoleSink:
             self.stream.write(render_text(alert) + "\n")
         self.stream.flush()
 
-    async def attach(self, r: aioredis.Redis, keys: Keys) -> None:
-        """Nothing kept in Redis."""
-
-    def wants(self, alert: Alert) -> bool:
-        return True  # updates are decided in ``deliver``: ``final`` mode needs them for the latest state
-
-    async def deliver_group(self, alerts: list[Alert]) -> None:
-        for alert in alerts:
-            await self.deliver(alert)
-
+    # every event is wanted (``LocalSink.wants``): updates are decided in ``deliver``, and ``final`` mode needs
+    # them for the latest state
     async def deliver(self, alert: Alert) -> None:
         if self.mode == "live":
             if alert.event == "new" or self.updates:
