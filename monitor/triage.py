@@ -483,12 +483,14 @@ class Triage:
         right = check_verdict_labels(name, labels)
         if duplicate_of is not None and name != "duplicate":
             raise TriageError(f"--duplicate-of goes with the duplicate verdict, not {name}")
-        done, missing = await self._split_known(alert_ids)
+        # the judged alerts and the one they duplicate, in one pass over the stream
+        done, missing = await self._split_known([*alert_ids, *([duplicate_of] if duplicate_of is not None else [])])
         if duplicate_of is not None:
-            if duplicate_of in done:
+            if duplicate_of in done and duplicate_of in alert_ids:
                 raise TriageError(f"alert {duplicate_of!r} cannot be a duplicate of itself")
-            if not await self.known([duplicate_of]):
+            if duplicate_of not in done:
                 raise TriageError(f"--duplicate-of: no alert {duplicate_of!r} in namespace {self.keys.ns!r}")
+            done.remove(duplicate_of)
         if not done:
             return None, missing
         return await self._record_verdict(done, name, right, duplicate_of, by=by, note=note), missing
