@@ -155,7 +155,7 @@ def _named(model: Any) -> dict[str, Any]:
     return out
 
 
-def _Probe(dim: int, n_labels: int, head: Path | None) -> Any:
+def _probe(dim: int, n_labels: int, head: Path | None) -> Any:
     """The label loss's linear probe on the normalised embedding: a fresh one (inputs scaled by 10), or the
     shipped head's standardised logistic layer (its mean and scale fixed, weights and bias trained on)."""
     import torch
@@ -217,7 +217,7 @@ def distill(out: Path, *, layers: int = 4, epochs: int = 6, lr: float = 2e-4, pe
     model = _torch_student(teacher, layers)
     if init is not None:
         _copy_weights(model, StudentWeights(init))
-    probe = _Probe(teacher.dim, labels.shape[1], probe_init)
+    probe = _probe(teacher.dim, labels.shape[1], probe_init)
 
     def student_embed(rows: list[list[int]]) -> torch.Tensor:
         emb, mask = teacher.token_embeddings(*teacher.pad(rows))
