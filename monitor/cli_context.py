@@ -92,6 +92,17 @@ class CliContext:
             config = self.config()
         return (config.redis_url if config is not None else None) or None
 
+    def namespace(self) -> str:
+        """The Redis key prefix a command reads when it has no ``--namespace``: ``MONITOR_NAMESPACE``, else
+        the config's ``service.namespace`` (the one the service writes under), else ``monitor``."""
+        found = self.environ.get("MONITOR_NAMESPACE")
+        if found:
+            return found
+        file = self.config_file()
+        if file is not None and (self.config_path or file.exists()):
+            return self.config().service.namespace
+        return "monitor"
+
     @contextmanager
     def redis(self, config: Config | None = None, *, embedded: bool) -> Iterator[str]:
         """The URL of the Redis server this command talks to, for the ``with`` block: an embedded server is

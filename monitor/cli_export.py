@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import redis.asyncio as aioredis
 import typer
 
+from monitor.cli_sinks import Namespace
 from monitor.keys import Keys
 from monitor.models import Alert, event_headline, parse_iso
 
@@ -100,7 +101,7 @@ def export(
                                         "(the same as a Label Studio task list)")] = Format.csv,
     since: Annotated[str | None, typer.Option(help="first post at or after: 2h, 7d or ISO")] = None,
     until: Annotated[str | None, typer.Option(help="first post at or before: 30m or ISO")] = None,
-    namespace: Annotated[str, typer.Option("--namespace", help="Redis key prefix (or replay:<id>)")] = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """A namespace's alerts and their events, streamed to stdout (latest state per alert, newest first).
     GeoJSON holds the alerts whose event has coordinates; CSV and ACLED hold every alert. With verdicts and

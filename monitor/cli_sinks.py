@@ -1,7 +1,8 @@
 """Command groups for analysts and operators of the delivery side: ``monitor silence``, ``monitor dead``,
 ``monitor alerts``. They talk to the monitor's Redis (``--redis-url``, ``REDIS_URL`` or the config's
-``redis_url``: see cli_context) under ``--namespace`` (default ``monitor``; a kept replay's ``replay:<id>``
-works too). User errors print one line and exit 2."""
+``redis_url``: see cli_context) under ``--namespace`` (default: ``MONITOR_NAMESPACE``, else the config's
+``service.namespace``, else ``monitor``; a kept replay's ``replay:<id>`` works too). User errors print one
+line and exit 2."""
 
 from __future__ import annotations
 
@@ -47,7 +48,14 @@ alerts_app = typer.Typer(no_args_is_help=True, help="The analyst queue: alerts (
                          "assignments, history.")
 replays_app = typer.Typer(no_args_is_help=True, help="Replay namespaces kept with `monitor replay --keep`.")
 
-Namespace = Annotated[str, typer.Option("--namespace", help="Redis key prefix of the monitor (or replay:<id>)")]
+def _namespace(value: str | None) -> str:
+    return value or cli_context().namespace()
+
+
+# typed str | None for typer; the callback makes it a str before the command runs
+Namespace = Annotated[str | None, typer.Option(
+    "--namespace", callback=_namespace, show_default="MONITOR_NAMESPACE, else the config's service.namespace, "
+    "else monitor", help="Redis key prefix of the monitor (or replay:<id>)")]
 AsJson = Annotated[bool, typer.Option("--json", help="one JSON object per line")]
 
 
@@ -87,7 +95,7 @@ def silence_add(
     type_: Annotated[str | None, typer.Option("--type", help="the event's (sub-)event type")] = None,
     comment: Annotated[str, typer.Option("--comment", help="why (shown in list)")] = "",
     by: Annotated[str | None, typer.Option("--by", help="who (default: the OS user)")] = None,
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Add a silence: alerts matching EVERY given matcher are acked without delivery until it expires (at
     most 90 days). A channel given by @handle, link or name is resolved to the id alerts carry."""
@@ -126,7 +134,7 @@ def _matchers(matchers: dict[str, str]) -> str:
 def silence_list(
     include_expired: Annotated[bool, typer.Option("--all", help="also expired ones (not yet removed)")] = False,
     as_json: AsJson = False,
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Active silences, soonest expiry first (expired ones are removed)."""
 
@@ -146,7 +154,7 @@ def silence_list(
 
 @silence_app.command("remove")
 def silence_remove(silence_id: Annotated[str, typer.Argument(help="id shown by `silence list`")],
-                   namespace: Namespace = "monitor") -> None:
+                   namespace: Namespace = None) -> None:
     """Remove a silence now."""
 
     async def work(r: aioredis.Redis, keys: Keys) -> bool:
@@ -170,7 +178,7 @@ def dead_list(
     sink: Annotated[str | None, typer.Option("--sink", help="only this sink's (slack, email, ...)")] = None,
     limit: Annotated[int, typer.Option("--limit", help="newest N")] = 50,
     as_json: AsJson = False,
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Entries on the dead-letter stream, newest first."""
     try:
@@ -207,7 +215,7 @@ def dead_retry(
     dead_id: Annotated[str | None, typer.Argument(help="dead entry id (from `dead list`)")] = None,
     retry_all: Annotated[bool, typer.Option("--all", help="every entry (with --sink: that sink's)")] = False,
     sink: Annotated[str | None, typer.Option("--sink", help="with --all: only this sink's entries")] = None,
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Put dead alert events back on the alerts stream for the sink that failed them only (a ``target``
     field: the other sinks skip it), and remove them from the dead list."""
@@ -328,7 +336,7 @@ def alerts_list(
     min_score: Annotated[float | None, typer.Option("--min-score", help="the best label score at least")] = None,
     min_sources: Annotated[int | None, typer.Option("--min-sources", help="at least this many posts")] = None,
     as_json: AsJson = False,
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Alerts (latest state per alert id), most recently changed first. Times are the story's first post.
     The filters are the console's. When more match, a last line (stderr) gives the ``--offset`` of the
@@ -357,7 +365,7 @@ def alerts_list(
 
 @alerts_app.command("show")
 def alerts_show(alert_id: Annotated[str, typer.Argument()], as_json: AsJson = False,
-                namespace: Namespace = "monitor") -> None:
+                namespace: Namespace = None) -> None:
     """One alert: its latest state, every event it had on the stream, its ack, assignment and history."""
     detail = _triage(namespace, lambda t: t.get(alert_id))
     if detail is None:
@@ -436,7 +444,7 @@ def alerts_ack(
                                                 "not_relevant)")] = None,
     by: ByOpt = None,
     note: NoteOpt = "",
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Mark alerts as handled (``alerts list --unacked`` hides them); each ack is kept in the alert's
     history (``alerts history``), a later one does not erase an earlier one."""
@@ -481,7 +489,7 @@ def alerts_verdict(
     = None,
     by: ByOpt = None,
     note: NoteOpt = "",
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Judge alerts (the feedback ``monitor train --feedback`` learns from); the latest verdict counts, the
     history keeps every one."""
@@ -509,7 +517,7 @@ def alerts_merge(
     others: Annotated[list[str], typer.Argument(help="alerts of the same event, merged into it")],
     by: ByOpt = None,
     note: NoteOpt = "",
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Merge alerts raised for one event: their posts show under INTO, they leave the queue (``alerts list
     --status merged`` shows them), both histories say so."""
@@ -524,7 +532,7 @@ def alerts_split(
     post: Annotated[str, typer.Option("--post", help="the post's key platform:channel:message_id (alerts show)")],
     by: ByOpt = None,
     note: NoteOpt = "",
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Take a post that is not about this alert's event out of its story (listed as removed from then on)."""
     who = by or default_user()
@@ -541,7 +549,7 @@ def alerts_silence_like(
     duration: Annotated[str, typer.Option("--duration", help="90s, 30m, 2h, 1d")] = "1d",
     by: ByOpt = None,
     note: NoteOpt = "",
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Silence alerts like this one (a ``monitor silence`` with this alert's values), recorded in its history."""
     who = by or default_user()
@@ -555,7 +563,7 @@ def alerts_assign(
     to: Annotated[str, typer.Option("--to", help="the analyst who takes it")],
     by: ByOpt = None,
     note: NoteOpt = "",
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Assign an alert to an analyst (``alerts list --assigned-to USER``); the history keeps every one."""
     who = by or default_user()
@@ -570,7 +578,7 @@ def alerts_assign(
 
 @alerts_app.command("history")
 def alerts_history(alert_id: Annotated[str, typer.Argument()], as_json: AsJson = False,
-                   namespace: Namespace = "monitor") -> None:
+                   namespace: Namespace = None) -> None:
     """Every ack, verdict and assignment of an alert, oldest first."""
 
     async def work(t: Triage) -> list[dict[str, Any]] | None:

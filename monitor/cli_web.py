@@ -81,7 +81,7 @@ def web(
     = False,
     secure_cookies: Annotated[bool, typer.Option(
         "--secure-cookies", help="send the session cookie over HTTPS only (behind a TLS proxy)")] = False,
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
     log_level: LogLevel = Level.INFO,
 ) -> None:
     """The analysts' console: queue, alert details, actions, map and charts, on the monitor's Redis
@@ -120,7 +120,7 @@ def users_add(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="a new password and role for an existing user")]
     = False,
-    namespace: Namespace = "monitor",
+    namespace: Namespace = None,
 ) -> None:
     """Add a console user (asks for the password twice unless --password-stdin)."""
     from monitor.web.users import ROLES, UserError, UserStore
@@ -142,7 +142,7 @@ def users_add(
 
 
 @users_app.command("list")
-def users_list(namespace: Namespace = "monitor") -> None:
+def users_list(namespace: Namespace = None) -> None:
     """Console users: name, role, when added."""
     from monitor.web.users import UserStore
 
@@ -154,7 +154,7 @@ def users_list(namespace: Namespace = "monitor") -> None:
 
 
 @users_app.command("delete")
-def users_delete(name: Annotated[str, typer.Argument()], namespace: Namespace = "monitor") -> None:
+def users_delete(name: Annotated[str, typer.Argument()], namespace: Namespace = None) -> None:
     """Delete a console user (their open sessions end at their next request)."""
     from monitor.web.users import UserStore
 

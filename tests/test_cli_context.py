@@ -75,6 +75,21 @@ def test_alerts_read_the_configs_redis_url(redis_url: str, one_alert: Keys, tmp_
     assert result.exit_code == 0 and "a0001" in result.stdout
 
 
+def test_state_commands_read_the_configs_namespace(redis_url: str, one_alert: Keys, tmp_path: Path) -> None:
+    """Without --namespace, `alerts` (and every state command) reads the namespace the service writes under:
+    MONITOR_NAMESPACE, else the config's service.namespace, else `monitor`; --namespace beats both."""
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"redis_url: {redis_url}\nservice:\n  namespace: {one_alert.ns}\n")
+    result = invoke(["alerts", "list"], {"MONITOR_CONFIG": str(config)})
+    assert result.exit_code == 0, result.output
+    assert "a0001" in result.stdout
+    result = invoke(["alerts", "list", "--namespace", "elsewhere"], {"MONITOR_CONFIG": str(config)})
+    assert result.exit_code == 2 and "a0001" not in result.stdout  # an unknown namespace names the known ones
+    result = invoke(["--redis-url", redis_url, "alerts", "list"], {"MONITOR_NAMESPACE": one_alert.ns})
+    assert result.exit_code == 0 and "a0001" in result.stdout
+    assert CliContext(environ={}).namespace() == "monitor"
+
+
 def test_redis_url_flag_beats_the_environment(redis_url: str, one_alert: Keys) -> None:
     result = invoke(["--redis-url", redis_url, "alerts", "list", "--namespace", one_alert.ns],
                     {"REDIS_URL": _dead_url()})
