@@ -36,6 +36,7 @@ from monitor.repeats import RepeatedWarnings
 from monitor.signatures import MatchConfig
 from monitor.sinks.base import Dispatcher, Sink
 from monitor.stories import StoryIndex
+from monitor.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 _LOUD = MALFORMED | {API_ERROR}
@@ -140,10 +141,7 @@ class Replay:
             try:
                 await asyncio.gather(*tasks[:-1])
             finally:
-                for task in tasks:
-                    if not task.done():
-                        task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await cancel_and_wait(tasks, 10.0, what="replay stage")
             for sink in self.sinks:
                 await sink.close()
         finally:

@@ -30,6 +30,7 @@ from monitor.config import Config
 from monitor.health import HealthServer
 from monitor.keys import Keys
 from monitor.settings import Settings
+from monitor.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from monitor.pipeline import ClassifyWorker
@@ -126,8 +127,7 @@ class Service:
             await self._drain()
         finally:
             beating.set()
-            heartbeat.cancel()
-            await asyncio.gather(heartbeat, return_exceptions=True)
+            await cancel_and_wait([heartbeat], 5.0, what="heartbeat")
             with contextlib.suppress(*REDIS_DOWN):
                 await self.r.delete(self._heartbeat_key())
             if self.health:
@@ -287,8 +287,7 @@ class Service:
             _, pending = await asyncio.wait(self._tasks, timeout=max(0.1, deadline - time.monotonic()))
             for task in pending:
                 log.warning("%s did not finish in time; its unacked entries will be reclaimed", task.get_name())
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await cancel_and_wait(self._tasks, max(1.0, deadline - time.monotonic()), what="role")
         for d in self._dispatchers:
             with contextlib.suppress(Exception):
                 await d.sink.close()

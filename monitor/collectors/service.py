@@ -43,6 +43,7 @@ from monitor.metrics import COLLECTOR_ERRORS
 from monitor.models import Post, iso
 from monitor.queue import Intake
 from monitor.settings import Settings
+from monitor.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -350,8 +351,8 @@ class CollectorService:
         if pending:
             log.info("collectors: waiting for %d running poll(s) to finish", len(pending))
             _, late = await asyncio.wait(pending, timeout=timeout)
-            for task in late:
-                task.cancel()
+            if late:
+                await cancel_and_wait(late, 2.0, what="poll")
         if self._own_scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         for rt in self.runtimes.values():
