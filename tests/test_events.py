@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import yaml
 
 from bench.events import evaluate, load
-from classifiers.anchors import Gazetteer
+from classifiers.anchors import Gazetteer, anchors
 from classifiers.events import Extractor, extract_event
 from classifiers.events.actors import ActorRegistry
 from classifiers.events.gazetteer import PlaceIndex
@@ -188,3 +188,59 @@ def test_evaluation_set_and_speed() -> None:
     report = evaluate([r for r in rows if r["half"] == "test"])
     # a floor well under the measured figures (README): a rule change that breaks a field shows here
     assert report["accuracy"]["event_type"] > 0.85 and report["accuracy"]["governorate"] > 0.85
+
+
+def test_bare_places_dateline_and_finer_types() -> None:
+    ex = Extractor()
+
+    def where(text: str, labels: tuple[str, ...] = ("attack_claim",)) -> str | None:
+        e = ex.extract(text, list(labels), T)
+        return e.location.place if e and e.location else None
+
+    # names that are ordinary words too, placed only where the text marks them as a place
+    assert where("الفصائل تعلن ضرب #حرير بطائرة مسيرة") == "harir_base"
+    assert where("عبوة تنفجر قرب العظيم على طريق بغداد كركوك") == "udhaim"  # finer than the two governorates
+    assert where("الدرون ضرب بيت ببارزان وانصاب اثنين") == "barzan"
+    assert where("القيادي البارزاني يدين القصف في اربيل") == "erbil"  # «بارزان» inside a name is no place
+    assert where("حرير طبيعي للبيع في بغداد") == "baghdad"
+    assert where("تظاهرة في ساحة البحرية بالبصرة", ("protest",)) == "bahriya_square"
+    assert where("انفجار عبوة على رتل عند جسر ديالى") == "jisr_diyala"  # in Baghdad, not Diyala
+    # a dateline names the governorate the post is about: its town wins over a destination elsewhere
+    assert where("Samawah: highway to Basra shut by protesters burning tyres", ("protest",)) == "samawah"
+    assert where("الانبار | ضربة جوية على مقر قرب القائم") == "qaim"
+
+
+def test_types_from_verbs_negations_and_air_aggression() -> None:
+    ex = Extractor()
+
+    def sub(text: str) -> str | None:
+        e = ex.extract(text, ["attack_claim"], T)
+        return e.sub_event_type if e else None
+
+    assert sub("بيان: رجالنا فجروا رتل الامداد عند الطريق الدولي") == "Remote explosive/landmine/IED"
+    assert sub("ثلاثة جرحى في الاعتداء الجوي على مقرنا في القائم") == "Air/drone strike"
+    # "no arrests yet" is not an arrest: the follow-up keeps the attack's type
+    assert sub("شرطة ميسان: الناشط الذي اغتيل مساء امس اصيب باربع رصاصات ولم تسجل اعتقالات بعد") == "Attack"
+    assert sub("Police: no arrests yet after the activist was assassinated in Amarah") == "Attack"
+    assert sub("شرطة ميسان: اعتقال مشتبه به بقتل الناشط") == "Arrests"
+
+
+def test_a_call_dates_its_weekday_ahead_and_a_relative_clause_does_not_move_a_protest() -> None:
+    ex = Extractor()  # T: Friday 20 November
+    call = ex.extract("تنسيقية الخريجين تدعو الى تظاهرة كبرى في ساحة الحبوبي يوم الاحد", ["protest"], T)
+    assert call and call.event_time.startswith("2026-11-22")  # the coming Sunday
+    report = ex.extract("تظاهرة الخريجين في ساحة الحبوبي يوم الاحد طالبت بالتعيين", ["protest"], T)
+    assert report and report.event_time.startswith("2026-11-15")  # the Sunday past
+    sit_in = ex.extract("ناشطون يعلنون اعتصاما للمطالبة بكشف قتلة زميلهم الذي اغتيل امس", ["protest"], T)
+    assert sit_in and sit_in.time_basis == "post"
+    killing = ex.extract("الناشط الذي اغتيل امس اصيب باربع رصاصات", ["attack_claim"], T)
+    assert killing and killing.time_basis == "yesterday"  # the attack's own record: its day is yesterday
+
+
+def test_unit_numbers_are_no_counts_and_a_camp_lies_in_its_district() -> None:
+    assert anchors("اللواء ١٣ في الحشد: جرح اثنين من مقاتلينا").numbers == frozenset()
+    assert anchors("the 13th Brigade says 3 fighters were wounded").numbers == frozenset({3})
+    camp, town = anchors("طائرة تقصف هدفا قرب مخيم مخمور"), anchors("قصف في قضاء مخمور")
+    assert camp.compare(town) == (False, 0)  # nested: neither a conflict nor an agreement
+    assert anchors("قصف على قاعدة حرير الجوية").compare(anchors("قصف في قضاء مخمور"))[0]  # two districts
+

@@ -24,7 +24,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from classifiers.events.actors import ActorRegistry, Mention
-from classifiers.events.gazetteer import PlaceIndex, Resolved
+from classifiers.events.gazetteer import PlaceIndex, Resolved, bare_spans
 from classifiers.normalize import clean_for_model, normalize_for_match
 from monitor.models import EVENT_TYPES, Event, Location, iso, utc
 
@@ -93,6 +93,10 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "قصف جوي",
             "ضربه جويه",
             "ضربات جويه",
+            "اعتداء جوي",
+            "الاعتداء الجوي",
+            "استهداف جوي",
+            "هجوم جوي",
             "الطيران الحربي",
             "طيران حربي",
             "طائرات حربيه",
@@ -139,7 +143,12 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     ("artillery", "shelling", _rx("مدفعيه", "قصف مدفعي", "قذائف", "قذيفه", "artillery", "shelling", "shells")),
     ("shelling", "shelling", _rx("قصف", "تقصف", "يقصف", "shelled", "shells", "bombarded")),
-    ("bomb", "ied", _rx("انفجار", "تفجير", "explosion", "blast", "bomb", "bombing", "exploded")),
+    (
+        "bomb",
+        "ied",
+        _rx("انفجار", "تفجير", "فجروا", "فجرنا", "فجرت", "explosion", "blast", "bomb", "bombing", "exploded",
+            "blew up", "blown up"),
+    ),
     (
         "grenade",
         "grenade",
@@ -264,7 +273,21 @@ CLASH = _rx(
     "ambushed",
     "attacked",
 )
-ASSASSINATION = _rx("اغتيال", "اغتال", "assassination", "assassinated", "assassinate")
+ASSASSINATION = _rx("اغتيال", "اغتال", "اغتيل", "assassination", "assassinated", "assassinate")
+# "no arrests yet", «لم تسجل اعتقالات»: an attack's follow-up, not an arrest
+NO_ARREST = _rx(
+    "لم تسجل اعتقالات",
+    "لم تسجل اي اعتقالات",
+    "دون اعتقالات",
+    "لا اعتقالات",
+    "لم يتم اعتقال",
+    "لم يعتقل",
+    "no arrests",
+    "no one has been arrested",
+    "no one was arrested",
+    "nobody has been arrested",
+    "no arrest",
+)
 KILL_CIVILIAN = _rx(
     "مدني",
     "مدنيين",
@@ -660,7 +683,7 @@ class Extractor:
         if label != "protest":
             actor1, actor2 = self._defaults(norm, mentions, etype, actor1, actor2, location)
         fatalities, injured = casualties(norm)
-        time, basis = event_time(norm, posted)
+        time, basis = event_time(norm, posted, label)
         return Event(
             event_type=etype,
             sub_event_type=sub,
@@ -727,7 +750,7 @@ class Extractor:
             return _SUB_OF_FAMILY[family]
         if ABDUCTION.search(norm):
             return "Violence against civilians", "Abduction/forced disappearance"
-        if ARREST.search(norm) and not CLASH.search(norm):
+        if ARREST.search(NO_ARREST.sub(" ", norm)) and not CLASH.search(norm):
             return "Strategic developments", "Arrests"
         armed = _any_state_object(norm, mentions, self)
         if CLASH.search(norm) and (armed or len({m.actor for m in mentions}) > 1):
@@ -821,7 +844,12 @@ class Extractor:
     def _location(self, norm: str, mentions: list[Mention]) -> Location | None:
         spans = [(m.start, m.end) for m in mentions if m.end - m.start > 1]
         found: list[tuple[int, Resolved, str]] = []
-        for start, end, pid, form in self.places.find(norm):
+        named = self.places.find(norm)
+        # districts and ambiguous place names written bare («بالعمارة», «#حرير», «قرب العظيم»), where no form
+        # of the gazetteer covers them already
+        named += [(start, end, pid, self.places.written_bare(pid, norm[start:end]))
+                  for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
+        for start, end, pid, form in named:
             if any(s <= start and end <= e for s, e in spans):
                 continue  # a place inside an actor's name
             res = self.places.resolve(pid)
@@ -832,6 +860,9 @@ class Extractor:
         rank = {"place": 0, "district": 1, "governorate": 2, "country": 3}
         govs = {r.governorate for _, r, _ in found if r.governorate}
         named_govs = {r.place for _, r, _ in found if r.level == "governorate"}
+        # a dateline («⭕️ المثنى | ...», "Samawah: ...") names the governorate the post is about, when it names one
+        named_govs |= {r.governorate for pos, r, _ in found if r.governorate and _DATELINE.match(norm, pos)
+                       and not re.search(r"\w", norm[:pos])}
         iraq_named = any(r.country == "iraq" for _, r, _ in found)
 
         def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int]:
@@ -856,6 +887,9 @@ class Extractor:
             lon=best.lon,
             precision=best.precision,
         )
+
+
+_DATELINE = re.compile(r"[\w ]{2,40}?\s*[:|\-–—]")
 
 
 def _has(mentions: list[Mention], actor: str) -> bool:
@@ -949,17 +983,60 @@ def casualties(norm: str) -> tuple[int | None, int | None]:
     return _count_near(norm, _KILLED, _INJURED), _count_near(norm, _INJURED, _KILLED)
 
 
-def event_time(norm: str, posted: datetime) -> tuple[datetime, str]:
+# a call or an announcement: the weekday it names is ahead ("calls for a rally on Saturday"), not behind
+_CALL = _rx(
+    "تدعو",
+    "يدعو",
+    "يدعون",
+    "تدعوا",
+    "دعوه",
+    "دعوات",
+    "سينظم",
+    "ستنظم",
+    "ستنطلق",
+    "ستقام",
+    "ينوون",
+    "المقبل",
+    "القادم",
+    "calls for",
+    "call for",
+    "calling for",
+    "called for",
+    "calls on",
+    "will hold",
+    "will rally",
+    "will protest",
+    "will stage",
+    "planned",
+    "plan to",
+    "next",
+)
+# a relative clause («الناشط الذي اغتيل امس», "the activist who was killed yesterday"): its time is another
+# event's, not that of the protest the post reports
+_RELATIVE = re.compile(rf"{_B}(?:الذي|التي|الذين|اللذين|اللتين|اللذان){_E}|(?<!\w)(?:who|which)(?!\w)")
+
+
+def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[datetime, str]:
+    """When the text puts its event, and the phrase that says so ("post": the post's time). ``label``
+    "protest": a time inside a relative clause about another event does not move the protest."""
     posted = utc(posted)
     local = posted.astimezone(BAGHDAD)
     for basis, back, hour, rx in TIMES:
-        if rx.search(norm):
+        for m in rx.finditer(norm):
+            if label == "protest" and _RELATIVE.search(norm[max(0, m.start() - 30) : m.start()]):
+                continue
             day = local.date() - timedelta(days=back)
             when = datetime(day.year, day.month, day.day, hour, tzinfo=BAGHDAD).astimezone(posted.tzinfo)
             return min(when, posted), basis
     m = _WEEKDAY.search(norm)
     if m:
         wanted = _DAY_OF[m.group(1)]
+        if _CALL.search(norm):
+            ahead = (wanted - local.weekday()) % 7
+            if ahead:
+                day = local.date() + timedelta(days=ahead)
+                return datetime(day.year, day.month, day.day, 12, tzinfo=BAGHDAD).astimezone(posted.tzinfo), m.group(0)
+            return posted, "post"
         back = (local.weekday() - wanted) % 7
         if back:
             day = local.date() - timedelta(days=back)
