@@ -103,6 +103,11 @@ _SUB_KIND = {"Armed clash": "gunfire", "Attack": "gunfire",
 
 
 _GENERIC_SUB = "Armed clash"  # what the extraction says of an attack it cannot place in a finer type
+# An explosion the text names only as one ("two blasts", «انفجار»: the extraction's weapon "bomb") is an IED
+# to the extraction, but as often the rocket or the drone another report names: a type of its own here,
+# one kind with itself, compatible with any other type of violence (as the catch-all "Armed clash" is)
+_VAGUE_BLAST = "Explosion"
+_VAGUE = frozenset({_GENERIC_SUB, _VAGUE_BLAST})
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +147,10 @@ class EventKey:
                 country = resolved.country or ""
         basis = str(event.get("time_basis") or "post")
         day = _local_day(str(event.get("event_time") or "")) if basis != "post" else ""
-        return cls(family, str(event.get("sub_event_type") or ""), place, district, governorate, country,
-                   str(event.get("actor1") or ""), day)
+        sub = str(event.get("sub_event_type") or "")
+        if sub == "Remote explosive/landmine/IED" and event.get("weapon") == "bomb":
+            sub = _VAGUE_BLAST
+        return cls(family, sub, place, district, governorate, country, str(event.get("actor1") or ""), day)
 
     def placed(self, place: str) -> EventKey:
         """The same record at ``place`` (a gazetteer id; unchanged when the gazetteer does not know it)."""
@@ -205,8 +212,8 @@ class EventKey:
         place = 1 if self._coarse() or other._coarse() else 2  # "Maysan" holds "Amarah": compatible, not one
         if _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub):
             kind = 2
-        elif not self.family or not other.family or _GENERIC_SUB in (self.sub, other.sub):
-            kind = 1  # a statement or an arrest about the event, or the extraction's catch-all "clash"
+        elif not self.family or not other.family or self.sub in _VAGUE or other.sub in _VAGUE:
+            kind = 1  # a statement or an arrest about the event, the catch-all "clash", a bare "explosion"
         else:
             return 0  # an IED and a shooting in one town: two events (the same town "again")
         return 2 if place + kind == 4 else 1 if place + kind == 3 else 0
@@ -435,9 +442,10 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         same = a.event.same_event(b.event) if a.event is not None else 0
         if (same == 2 and cos >= cfg.event_cos) or (same == 1 and cos >= cfg.event_loose_cos):
             return cos
-    elif (cos >= cfg.event_cos and follows_up(a, b) and a.event is not None and a.event.same_event(b.event)
-          and a.event.same_place(b.event)):
-        return cos  # the morning-after report of last night's event
+    elif cos >= cfg.event_cos and follows_up(a, b) and a.event is not None:
+        same = a.event.same_event(b.event)
+        if (same and a.event.same_place(b.event)) or (same and cos >= cfg.event_loose_cos):
+            return cos  # the morning-after report of last night's event (or a protest called for that day)
     if a.lang and b.lang and a.lang != b.lang:
         if cos < cfg.cross_lang_cos:
             return None

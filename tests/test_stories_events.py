@@ -126,3 +126,35 @@ def test_event_key_on_the_wire() -> None:
     assert back.event == sig.event and back.event is not None and back.event.place == "ain_al_tamr"
     old = {**sig.to_wire(), "event": ["violence"]}  # written before the key held more than its family
     assert Signature.from_wire(old).event == EventKey("violence")
+
+
+def test_a_bare_explosion_goes_loosely_with_the_rocket_another_report_names() -> None:
+    rockets = _sig("قصف صاروخي يستهدف المنطقة الخضراء قرب السفارة", "ar", ["attack_claim"])
+    blasts = _sig("صافرات السفارة شغالة هسه.. انفجارين بـ #الخضراء", "ar", ["attack_claim"], hours=0.2, cos=0.91)
+    assert blasts.event is not None and blasts.event.sub == "Explosion" and blasts.event.place == "green_zone"
+    assert rockets.event is not None and rockets.event.same_event(blasts.event) == 1
+    assert same_story(rockets, blasts, CFG) is not None
+    # an IED the text names as one stays another kind of attack than a rocket
+    ied = _sig("عبوة ناسفة تنفجر في المنطقة الخضراء", "ar", ["attack_claim"], hours=0.2, cos=0.91)
+    assert ied.event is not None and rockets.event.same_event(ied.event) == 0
+
+
+def test_a_protest_joins_the_call_for_it_on_the_day_called() -> None:
+    # T0 is a Thursday: the call names Saturday, two days ahead
+    call = _sig("نقابة المعلمين تدعو الى وقفة احتجاجية في ساحة الحبوبي يوم السبت", "ar", ["protest"])
+    assert call.event is not None and call.event.day == "2026-11-28"
+    held = _sig("المئات من المعلمين يتظاهرون الان في #الحبوبي", "ar", ["protest"], hours=40, cos=0.90)
+    assert held.event is not None and held.event.place == "habboubi_square"
+    assert same_story(call, held, CFG) is not None
+    # the same square a day early (Friday) is another protest
+    early = replace(held, ts=held.ts - 24 * 3600)
+    assert same_story(call, early, CFG) is None
+
+
+def test_a_follow_up_naming_only_the_governorate_joins_at_the_loose_bar() -> None:
+    report = _sig("اغتيال ناشط مدني باطلاق نار وسط مدينة العمارة", "ar", ["attack_claim"])
+    follow = _sig("شرطة ميسان: الناشط الذي اغتيل مساء امس اصيب باربع رصاصات ولم تسجل اعتقالات", "ar",
+                  ["attack_claim"], hours=14, cos=0.91)
+    assert follow.event is not None and follow.event.place == "maysan" and follow.event.day == "2026-11-26"
+    assert same_story(report, follow, CFG) is not None
+    assert same_story(report, replace(follow, embedding=_emb(0.86)), CFG) is None  # under the loose bar
