@@ -277,11 +277,27 @@ def _post_day(ts: float) -> str:
 
 def follows_up(a: Signature, b: Signature) -> bool:
     """One post dates its event back to the day of the other's ("yesterday's attack", «مساء امس»): a
-    casualty update, an arrest or a statement the morning after, that may join past the event window."""
+    casualty update, an arrest or a statement the morning after, that may join past the event window. A
+    report posted in the small hours (before 06:00 in Baghdad) without a date of its own may be of the
+    night before: "yesterday" then names its day too."""
     if a.event is None or b.event is None:
         return False
-    return bool((a.event.day and a.event.day == (b.event.day or _post_day(b.ts)))
-                or (b.event.day and b.event.day == (a.event.day or _post_day(a.ts))))
+    return bool((a.event.day and a.event.day in _days_of(b)) or (b.event.day and b.event.day in _days_of(a)))
+
+
+_SMALL_HOURS = 6
+
+
+def _days_of(sig: Signature) -> tuple[str, ...]:
+    """The days a post's event may be on: its dated day, else its post's day (and the day before, for a
+    post of the small hours)."""
+    assert sig.event is not None
+    if sig.event.day:
+        return (sig.event.day,)
+    local = datetime.fromtimestamp(sig.ts, _BAGHDAD)
+    if local.hour < _SMALL_HOURS:
+        return (local.date().isoformat(), (local.date() - timedelta(days=1)).isoformat())
+    return (local.date().isoformat(),)
 
 
 def _seat_of(governorate: str) -> str:

@@ -244,3 +244,23 @@ def test_unit_numbers_are_no_counts_and_a_camp_lies_in_its_district() -> None:
     assert camp.compare(town) == (False, 0)  # nested: neither a conflict nor an agreement
     assert anchors("قصف على قاعدة حرير الجوية").compare(anchors("قصف في قضاء مخمور"))[0]  # two districts
 
+
+
+def test_road_ends_and_a_capital_beside_its_own_district_yield_the_finer_place() -> None:
+    ex = Extractor()
+
+    def where(text: str, labels: tuple[str, ...] = ("attack_claim",)) -> str | None:
+        e = ex.extract(text, list(labels), T)
+        return e.location.place if e and e.location else None
+
+    # the ends of a road say which road, not where on it
+    assert where("متظاهرون يغلقون طريق بغداد - البصرة السريع قرب السماوة", ("protest",)) == "samawah"
+    assert where("Protesters block the Baghdad-Basra highway near Samawah", ("protest",)) == "samawah"
+    assert where("عبوة ناسفة تضرب رتلا على طريق بغداد - كركوك") == "baghdad"  # nothing finer: the first end
+    # a capital named beside a district of its governorate: the district («كركوك: ... في الحويجة»)
+    assert where("كركوك: نجاة مدير ناحية بعد تعرض سيارته لاطلاق نار في الحويجة") == "hawija"
+    # a district is the object of an attack verb, or completes "checkpoint": placed bare
+    assert where("مسيرة تركية تقصف مخمور") == "makhmour"
+    assert where("القبض على منفذي الهجوم على سيطرة هيت") == "hit"
+    e = ex.extract("مقتل قياديين في الضربة الجوية قرب جرف النصر", ["attack_claim"], T)
+    assert e and e.sub_event_type == "Air/drone strike"

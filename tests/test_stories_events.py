@@ -11,7 +11,7 @@ import numpy as np
 from classifiers.events import extract_event
 from classifiers.events.gazetteer import bare_districts
 from classifiers.normalize import normalize_for_match
-from monitor.signatures import EventKey, MatchConfig, Signature, same_story
+from monitor.signatures import EventKey, MatchConfig, Signature, follows_up, same_story
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday, noon in Baghdad
 CFG = MatchConfig(same_lang_cos=0.93, same_lang_jaccard=0.2, cross_lang_cos=0.90, corroborated_cos=0.76,
@@ -158,3 +158,22 @@ def test_a_follow_up_naming_only_the_governorate_joins_at_the_loose_bar() -> Non
     assert follow.event is not None and follow.event.place == "maysan" and follow.event.day == "2026-11-26"
     assert same_story(report, follow, CFG) is not None
     assert same_story(report, replace(follow, embedding=_emb(0.86)), CFG) is None  # under the loose bar
+
+
+def test_a_report_of_the_small_hours_is_of_the_night_before_to_a_follow_up() -> None:
+    # 01:30 in Baghdad on Friday: the strike was "last night" to a Friday-evening follow-up
+    night = T0.replace(hour=22, minute=30)  # 22:30 UTC Thursday = 01:30 Friday in Baghdad
+    report = Signature.of("Drone strike hits a vehicle near Jurf al-Nasr, Babil.", "en", _emb(1.0),
+                          night.timestamp(), labels=["attack_claim"],
+                          event=extract_event("Drone strike hits a vehicle near Jurf al-Nasr, Babil.",
+                                              ["attack_claim"], night).to_dict())
+    text = "مصادر: مقتل قياديين في الضربة الجوية قرب جرف النصر مساء امس"
+    later = night + timedelta(hours=17)  # 18:30 Friday in Baghdad: «امس» is Thursday
+    follow = Signature.of(text, "ar", _emb(0.86), later.timestamp(), labels=["attack_claim"],
+                          event=extract_event(text, ["attack_claim"], later).to_dict())
+    assert follow.event is not None and follow.event.day == "2026-11-26"
+    assert same_story(report, follow, CFG) is not None
+    assert follows_up(report, follow)
+    # the same report posted at noon Friday is of Friday: "yesterday" is another day
+    noon = replace(report, ts=(night + timedelta(hours=10)).timestamp())
+    assert not follows_up(noon, follow)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 
 from classifiers.events.actors import ActorRegistry, Mention
 from classifiers.events.gazetteer import PlaceIndex, Resolved, bare_spans
@@ -95,6 +96,9 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "ضربات جويه",
             "اعتداء جوي",
             "الاعتداء الجوي",
+            "القصف الجوي",
+            "الضربه الجويه",
+            "الضربات الجويه",
             "استهداف جوي",
             "هجوم جوي",
             "الطيران الحربي",
@@ -146,8 +150,8 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
     (
         "bomb",
         "ied",
-        _rx("انفجار", "تفجير", "فجروا", "فجرنا", "فجرت", "explosion", "blast", "bomb", "bombing", "exploded",
-            "blew up", "blown up"),
+        _rx("انفجار", "تفجير", "فجروا", "فجرنا", "فجرت", "explosion", "blast", "bomb", "bombs", "bombing",
+            "exploded", "blew up", "blown up"),
     ),
     (
         "grenade",
@@ -849,6 +853,7 @@ class Extractor:
         # of the gazetteer covers them already
         named += [(start, end, pid, self.places.written_bare(pid, norm[start:end]))
                   for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
+        road = _road_ends(norm, sorted((start, end) for start, end, _, _ in named))
         for start, end, pid, form in named:
             if any(s <= start and end <= e for s, e in spans):
                 continue  # a place inside an actor's name
@@ -865,14 +870,19 @@ class Extractor:
                        and not re.search(r"\w", norm[:pos])}
         iraq_named = any(r.country == "iraq" for _, r, _ in found)
 
-        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int]:
+        finer_in = {r.governorate for _, r, _ in found if r.level in ("place", "district")}
+
+        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int]:
             pos, r, _ = item
             level = rank[r.level]
+            city = 0
             if r.level == "governorate" and r.precision == "town":
-                level = 1  # "Basra": the city
+                level = 1  # "Basra": the city, unless the post names a town or district of its governorate
+                city = int(r.place in finer_in)  # («كركوك: ... في الحويجة»: Hawija)
             consistent = 0 if (r.governorate in named_govs or len(govs) <= 1) else 1
             foreign = 1 if (r.country != "iraq" and iraq_named and r.level == "country") else 0
-            return (foreign, level, consistent, pos)
+            # a road's ends ("the Baghdad-Basra highway near Samawah") say which road, not where on it
+            return (foreign, int(pos in road), level, city, consistent, pos)
 
         _, best, form = min(found, key=key)
         gaz = self.places
@@ -887,6 +897,27 @@ class Extractor:
             lon=best.lon,
             precision=best.precision,
         )
+
+
+_ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|road|highway|route)(?: السريع| الدولي| الرابط| الرابط بين| بين| between|"
+                          r" from| to)?\s*$")
+_ROAD_AFTER = re.compile(r"\s*(?:السريع |الدولي )?(?:road|highway|expressway|motorway)(?!\w)")
+_ROAD_JOIN = re.compile(r"\s*(?:و|الى|to|and)?\s*")
+
+
+def _road_ends(norm: str, spans: list[tuple[int, int]]) -> set[int]:
+    """Start offsets of the places named as a road's ends («طريق بغداد - كركوك», "the Baghdad-Basra highway",
+    "highway to Basra"): a place right after "road"/«طريق», or right before "road"/"highway", and the place
+    joined to such an end by a dash, "to" or "and"."""
+    ends: set[int] = set()
+    for start, end in spans:
+        if _ROAD_BEFORE.search(norm[max(0, start - 25) : start]) or _ROAD_AFTER.match(norm, end):
+            ends.add(start)
+    for _ in range(2):  # spread along "X - Y", both ways
+        for (s1, e1), (s2, _e2) in pairwise(spans):
+            if _ROAD_JOIN.fullmatch(norm[e1:s2]) and (s1 in ends or s2 in ends):
+                ends |= {s1, s2}
+    return ends
 
 
 _DATELINE = re.compile(r"[\w ]{2,40}?\s*[:|\-–—]")
