@@ -306,6 +306,11 @@ def _seat_of(governorate: str) -> str:
     return (resolved.district or "") if resolved is not None else ""
 
 
+def _level_name(pid: str) -> str:
+    resolved = _places().resolve(pid)
+    return resolved.level if resolved is not None else ""
+
+
 def _governorate_of(pid: str) -> str:
     resolved = _places().resolve(pid)
     return (resolved.governorate or "") if resolved is not None else ""
@@ -359,8 +364,9 @@ class Signature:
         # another level, and conflict with it
         covered = {_governorate_of(pid) for pid in found.places if _level(pid) == 2} | {
             _seat_of(pid) for pid in found.places if _level(pid) == 1}
-        bare = [d for d in bare_districts(normalize_for_match(clean_for_model(text)))
-                if d not in covered and _governorate_of(d) not in covered and d not in found.places]
+        # (a place of the gazetteer's "bare:" names is no district: it cannot repeat another place's level)
+        bare = [d for d in bare_districts(normalize_for_match(clean_for_model(text))) if d not in found.places
+                and (_level_name(d) == "place" or (d not in covered and _governorate_of(d) not in covered))]
         if bare:
             found = Anchors(found.places | frozenset(bare), found.numbers, found.days, found.weapons)
             if event_key is not None and not event_key.place:

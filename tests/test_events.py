@@ -264,3 +264,13 @@ def test_road_ends_and_a_capital_beside_its_own_district_yield_the_finer_place()
     assert where("القبض على منفذي الهجوم على سيطرة هيت") == "hit"
     e = ex.extract("مقتل قياديين في الضربة الجوية قرب جرف النصر", ["attack_claim"], T)
     assert e and e.sub_event_type == "Air/drone strike"
+
+
+def test_a_witness_place_is_not_the_event_place() -> None:
+    ex = Extractor()
+    e = ex.extract("احنا بالكرادة وسمعنا انفجارين من صوب الخضراء، كالوا صواريخ على السفارة", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "green_zone"
+    e = ex.extract("We are in Karrada and heard two blasts from the Green Zone", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "green_zone"
+    e = ex.extract("انفجار عبوة في الكرادة", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "karrada"

@@ -177,3 +177,13 @@ def test_a_report_of_the_small_hours_is_of_the_night_before_to_a_follow_up() -> 
     # the same report posted at noon Friday is of Friday: "yesterday" is another day
     noon = replace(report, ts=(night + timedelta(hours=10)).timestamp())
     assert not follows_up(noon, follow)
+
+
+def test_a_witness_elsewhere_joins_the_report_of_the_place_he_names() -> None:
+    report = _sig("قصف صاروخي يستهدف المنطقة الخضراء قرب السفارة الامريكية في بغداد", "ar", ["attack_claim"])
+    witness = _sig("احنا بالكرادة وسمعنا انفجارين من صوب الخضراء، كالوا صواريخ على السفارة", "ar", ["attack_claim"],
+                   hours=0.5, cos=0.90)
+    # the witness's own place is an anchor, and so is the bare name of the place he points to: no conflict
+    assert {"karrada", "green_zone"} <= witness.anchors.places
+    assert witness.event is not None and witness.event.place == "green_zone"
+    assert same_story(report, witness, CFG) is not None

@@ -150,8 +150,8 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
     (
         "bomb",
         "ied",
-        _rx("انفجار", "تفجير", "فجروا", "فجرنا", "فجرت", "explosion", "blast", "bomb", "bombs", "bombing",
-            "exploded", "blew up", "blown up"),
+        _rx("انفجار", "تفجير", "فجروا", "فجرنا", "فجرت", "explosion", "explosions", "blast", "blasts", "bomb",
+            "bombs", "bombing", "exploded", "blew up", "blown up"),
     ),
     (
         "grenade",
@@ -854,6 +854,7 @@ class Extractor:
         named += [(start, end, pid, self.places.written_bare(pid, norm[start:end]))
                   for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
         road = _road_ends(norm, sorted((start, end) for start, end, _, _ in named))
+        road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])}
         for start, end, pid, form in named:
             if any(s <= start and end <= e for s, e in spans):
                 continue  # a place inside an actor's name
@@ -881,7 +882,8 @@ class Extractor:
                 city = int(r.place in finer_in)  # («كركوك: ... في الحويجة»: Hawija)
             consistent = 0 if (r.governorate in named_govs or len(govs) <= 1) else 1
             foreign = 1 if (r.country != "iraq" and iraq_named and r.level == "country") else 0
-            # a road's ends ("the Baghdad-Basra highway near Samawah") say which road, not where on it
+            # a road's ends ("the Baghdad-Basra highway near Samawah") say which road, not where on it; a
+            # witness's own place («احنا بالكرادة وسمعنا انفجارين من صوب الخضراء») not where the event was
             return (foreign, int(pos in road), level, city, consistent, pos)
 
         _, best, form = min(found, key=key)
@@ -918,6 +920,10 @@ def _road_ends(norm: str, spans: list[tuple[int, int]]) -> set[int]:
             if _ROAD_JOIN.fullmatch(norm[e1:s2]) and (s1 in ends or s2 in ends):
                 ends |= {s1, s2}
     return ends
+
+
+_OBSERVER = re.compile(r"(?:(?<!\w)(?:احنا|نحن|انا|اني|ساكن|ساكنين|نسكن|اسكن)\s*(?:ب|في |هنا ب|هنا في )?"
+                       r"|(?<!\w)(?:we're|we are|i'm|i am|here) in )$")
 
 
 _DATELINE = re.compile(r"[\w ]{2,40}?\s*[:|\-–—]")
