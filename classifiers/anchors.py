@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from classifiers.events.trie import trie_regex
 from classifiers.normalize import clean_for_model, normalize_for_match
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
@@ -106,6 +107,8 @@ class Gazetteer:
         self._latin = (re.compile(r"(?<!\w)(" + "|".join(re.escape(f) for f, _ in latin) + r")(?!\w)")
                        if latin else None)
         self._latin_map = dict(latin)
+        self._arabic_rx: re.Pattern[str] | None = None
+        self._arabic_map: dict[str, str] = {}
         levels = levels or {}
         self.level = {pid: 0 for pid in levels.get("countries") or ()}
         self.level.update({pid: 1 for pid in levels.get("governorates") or ()})
@@ -147,12 +150,18 @@ class Gazetteer:
         return frozenset(p for p in places if self.level.get(p, 2) == level)
 
     def places(self, text: str) -> frozenset[str]:
+        """The places a text names: Arabic forms leftmost-longest in one pass (as the extraction reads them:
+        «معسكر التاجي شمالي بغداد» is Camp Taji, not «التاجي شمالي بغداد», the town), Latin forms on word
+        boundaries."""
         norm = normalize_for_match(text).replace("-", " ")
         found: set[str] = set()
-        for form, canon in self._arabic:
-            if form in norm:
-                found.add(canon)
-                norm = norm.replace(form, " ")
+        if self._arabic_rx is None:
+            self._arabic_rx = re.compile(trie_regex(f for f, _ in self._arabic))
+            for form, canon in self._arabic:
+                self._arabic_map.setdefault(form, canon)
+        for match in self._arabic_rx.finditer(norm):
+            found.add(self._arabic_map[match.group(0)])
+        norm = self._arabic_rx.sub(" ", norm)
         if self._latin is not None:
             for match in self._latin.finditer(norm):
                 found.add(self._latin_map[match.group(1)])

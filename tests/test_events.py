@@ -274,3 +274,11 @@ def test_a_witness_place_is_not_the_event_place() -> None:
     assert e and e.location and e.location.place == "green_zone"
     e = ex.extract("انفجار عبوة في الكرادة", ["attack_claim"], T)
     assert e and e.location and e.location.place == "karrada"
+
+
+def test_anchors_read_places_leftmost_longest_as_the_extraction_does() -> None:
+    # «معسكر التاجي شمالي بغداد»: Camp Taji (and Baghdad), not the town in the longer «التاجي شمالي بغداد»
+    text = "سقوط صاروخين داخل معسكر التاجي شمالي بغداد"
+    assert anchors(text).places == frozenset({"camp_taji", "baghdad"})
+    e = extract_event(text, ["attack_claim"], T)
+    assert e and e.location and e.location.place == "camp_taji"
