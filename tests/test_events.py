@@ -282,3 +282,27 @@ def test_anchors_read_places_leftmost_longest_as_the_extraction_does() -> None:
     assert anchors(text).places == frozenset({"camp_taji", "baghdad"})
     e = extract_event(text, ["attack_claim"], T)
     assert e and e.location and e.location.place == "camp_taji"
+
+
+def test_more_bare_names_places_and_blast_verbs() -> None:
+    ex = Extractor()
+    e = ex.extract("ضربات جوية عراقية على اوكار #داعش في #حمرين ومقتل ٥ ارهابيين", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "hamrin_mountains"
+    e = ex.extract("بالفجر ضربوا مسيرة على حرير، الفصائل طلعت بيان", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "harir_base"
+    e = ex.extract("انفجار عبوة صوتية قرب محل في حي العامل جنوب غربي بغداد", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "hay_al_amil"
+    e = ex.extract("مسلحون يهاجمون ابراج نقل الطاقة ويفجرون برجين في الطارمية", ["attack_claim"], T)
+    assert e and e.sub_event_type == "Remote explosive/landmine/IED"
+    # an appeal names the coming Friday (T is a Friday: the next one, a week on, is not "today")
+    e = ex.extract("Activists urge Baghdadis to rally on Sunday at Tahrir Square", ["protest"], T)
+    assert e and e.event_time.startswith("2026-11-22")
+
+
+def test_on_marks_a_bare_place_only_after_a_strike() -> None:
+    from classifiers.events.gazetteer import bare_districts
+    from classifiers.normalize import normalize_for_match
+
+    assert bare_districts(normalize_for_match("قصف على الرفاعي")) == ["rifai"]
+    assert bare_districts(normalize_for_match("التقى علي الرفاعي بالمحافظ")) == []  # Ali al-Rifai, a name
+    assert bare_districts(normalize_for_match("لا حول ولا قوة الا بالله العلي العظيم")) == []

@@ -144,12 +144,14 @@ def _precision(place: dict[str, Any], fallback: str) -> str:
 _AMBIGUOUS_BARE = frozenset({"midaina", "balad", "hai", "anah", "daur", "khidhir", "faris", "hamza", "shamiya",
                              "haditha", "salman", "hatra"})
 # What marks a bare district name as a place: a preposition or "near"/"in the middle of" before it (the
-# dialect's «بالعمارة», «يم الرطبة»), a noun it completes («سوق العمارة», «ضربة مخمور», «اهالي الزبير», «سيطرة
-# هيت»), a verb of attack it is the object of («تقصف مخمور»), a
-# hashtag, or a dateline at the start of the post («الخالص مجددا..», «مخمور | ...»).
+# dialect's «بالعمارة», «يم الرطبة»; «على» after a strike, «ضربوا مسيرة على حرير»), a noun it completes
+# («سوق العمارة», «ضربة مخمور», «اهالي الزبير», «سيطرة هيت»), a verb of attack it is the object of («تقصف
+# مخمور»), a hashtag, or a dateline at the start of the post («الخالص مجددا..», «مخمور | ...»).
 _BARE_BEFORE = (r"(?:(?<=\s)|^)(?:ب|في |قرب |وسط |اطراف |يم |صوب |#|"
                 r"(?:سوق|مدينه|اهالي|اهل|شرطه|طريق|ضربه|هجوم|قصف|تفجير|انفجار|سيطره|"
-                r"تقصف|يقصف|استهدف|استهدفت|تستهدف|يستهدف) )")
+                r"تقصف|يقصف|استهدف|استهدفت|تستهدف|يستهدف) |"
+                # «على» (folded to «علي», as the name Ali is: «علي الرفاعي») only after a strike or a fall
+                r"(?:ضرب|ضربوا|ضربت|هجوم|هجوما|قصف|قصفت|سقط|سقطت|سقوط|اطلاق|اطلقوا|استهداف)\s(?:\S+\s){0,2}علي )")
 _BARE_DATELINE = r"^[^\w]*"
 
 
