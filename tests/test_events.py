@@ -306,3 +306,23 @@ def test_on_marks_a_bare_place_only_after_a_strike() -> None:
     assert bare_districts(normalize_for_match("قصف على الرفاعي")) == ["rifai"]
     assert bare_districts(normalize_for_match("التقى علي الرفاعي بالمحافظ")) == []  # Ali al-Rifai, a name
     assert bare_districts(normalize_for_match("لا حول ولا قوة الا بالله العلي العظيم")) == []
+
+
+def test_heroes_falls_and_laden_drones_are_not_misread() -> None:
+    ex = Extractor()
+
+    def typed(text: str) -> tuple[str | None, str | None]:
+        e = ex.extract(text, ["attack_claim"], T)
+        return (e.weapon, e.sub_event_type) if e else (None, None)
+
+    # «ابطال الجيش» are the army's heroes, not a defusing («ابطال مفعول»)
+    assert typed("استشهاد اثنين من ابطال الجيش بهجوم لداعش على ربية")[1] == "Armed clash"
+    assert typed("ابطال مفعول عبوة ناسفة على طريق المطار")[1] == "Disrupted weapons use"
+    # a shell that falls among houses is an attack; a drone shot down is a disrupted one
+    assert typed("قذيفة هاون تسقط بين المنازل وتجرح طفلين") == ("mortar", "Shelling/artillery/missile attack")
+    assert typed("الدفاعات الجوية تسقط طائرة مسيرة قرب المطار")[1] == "Disrupted weapons use"
+    # «مسيرة مفخخة»: an explosive-laden drone, not a car bomb; the C-RAM fires at rockets
+    assert typed("اربيل تدين استهداف مطارها بمسيرة مفخخة") == ("drone", "Air/drone strike")
+    assert typed("انفجار سيارة مفخخة في السوق")[0] == "car bomb"
+    assert typed("مسيرتنا اصابت القاعدة")[0] == "drone"
+    assert typed("Sirens and C-RAM bursts at the embassy right now")[1] == "Shelling/artillery/missile attack"

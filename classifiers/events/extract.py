@@ -49,7 +49,9 @@ def _rx(*alts: str) -> re.Pattern[str]:
 # --- weapons: (English name, family, pattern); first match in this order wins ------------------------------
 WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
     ("suicide bomb", "suicide", _rx("انتحاري", "انتحاريه", "انتحارية", "حزام ناسف", "احزمه ناسفه", "suicide")),
-    ("car bomb", "ied", _rx("سياره مفخخه", "عجله مفخخه", "مفخخه", "car bomb", "vbied", "car bombs")),
+    # «مسيرة مفخخة» is an explosive-laden drone, not a car bomb
+    ("car bomb", "ied", _rx("سياره مفخخه", "عجله مفخخه", "(?<!مسيره )(?<!طائره )(?<!مسيرات )(?<!طائرات )مفخخه",
+                            "car bomb", "vbied", "car bombs")),
     ("sticky bomb", "ied", _rx("لاصقه", "sticky bomb", "sticky bombs", "magnetic bomb")),
     (
         "IED",
@@ -74,6 +76,9 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
         _rx(
             "مسيره",
             "مسيرات",
+            "مسيرتنا",
+            "مسيراتنا",
+            "مسيرتين",
             "درون",
             "الطائرات المسيره",
             "طائره مسيره",
@@ -140,6 +145,8 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "rockets",
             "katyusha",
             "katyushas",
+            "سي رام",
+            "c ram",
             "grad",
             "missile",
             "missiles",
@@ -199,7 +206,8 @@ DISRUPTED = _rx(
     "تفكيك",
     "فكك",
     "ابطال مفعول",
-    "ابطال",
+    "ابطال عبوه",
+    "ابطال العبوه",
     "اسقاط",
     "اسقطت",
     "اسقط",
@@ -220,6 +228,8 @@ DISRUPTED = _rx(
     "seized",
     "found and destroyed",
 )
+# «تسقط بين المنازل»: a shell that falls, not one shot down («تسقط طائرة مسيرة»)
+_FALLS = re.compile(r"(?:تسقط|يسقط|سقطت|سقط|اسقط)\s+(?:بين|في|على|علي|قرب|داخل|بالقرب|فوق|وسط|عند|ب|قبل|دون)(?!\w)")
 ABDUCTION = _rx(
     "ختطف",
     "اختطاف",
@@ -748,7 +758,8 @@ class Extractor:
 
     # --- type -------------------------------------------------------------------------------------------
     def _attack_type(self, norm: str, family: str | None, mentions: list[Mention]) -> tuple[str, str]:
-        if DISRUPTED.search(norm) and not re.search(r"(?<!\w)(?:claimed|claim)(?!\w)|تبنت|نعلن|تعلن", norm):
+        if DISRUPTED.search(_FALLS.sub(" ", norm)) and not re.search(
+                r"(?<!\w)(?:claimed|claim)(?!\w)|تبنت|نعلن|تعلن", norm):
             return "Strategic developments", "Disrupted weapons use"
         if family in _SUB_OF_FAMILY:
             return _SUB_OF_FAMILY[family]
