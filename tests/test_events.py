@@ -326,3 +326,27 @@ def test_heroes_falls_and_laden_drones_are_not_misread() -> None:
     assert typed("انفجار سيارة مفخخة في السوق")[0] == "car bomb"
     assert typed("مسيرتنا اصابت القاعدة")[0] == "drone"
     assert typed("Sirens and C-RAM bursts at the embassy right now")[1] == "Shelling/artillery/missile attack"
+
+
+def test_repelled_attacks_tribal_fights_seat_buildings_and_coarse_sites() -> None:
+    ex = Extractor()
+
+    def rec(text: str, labels: tuple[str, ...] = ("attack_claim",)) -> Event:
+        e = ex.extract(text, list(labels), T)
+        assert e is not None
+        return e
+
+    # an attack fought off is a clash of its two sides, not violence against civilians nor a disrupted weapon
+    e = rec("Peshmerga forces repelled an ISIS attack on Mount Sinjar, killing three attackers.")
+    assert (e.event_type, e.sub_event_type) == ("Battles", "Armed clash")
+    assert rec("نزاع عشائري في قضاء شط العرب يسفر عن قتيل").sub_event_type == "Armed clash"
+    # the governorate's building is in its capital
+    e = rec("تظاهرة للخريجين أمام مبنى محافظة ميسان للمطالبة بفرص عمل", ("protest",))
+    assert e.location and e.location.district == "Amarah"
+    e = rec("Engineering graduates rally outside Maysan governorate office demanding jobs", ("protest",))
+    assert e.location and e.location.district == "Amarah"
+    # a site of a governorate with no district ("the Anbar desert") is coarser than a district named with it
+    e = rec("Iraqi Air Force strike destroys an ISIS hideout in the Anbar desert near Rutba.")
+    assert e.location and e.location.district == "Rutba"
+    e = rec("هجوم لداعش على مواقع البيشمركة في جبل قره چوغ")
+    assert e.location and e.location.place == "qarachogh"

@@ -287,6 +287,35 @@ CLASH = _rx(
     "ambushed",
     "attacked",
 )
+# an attack fought off (ACLED: a clash between the attackers and the forces), not a disrupted weapon
+REPELLED = _rx(
+    "صد هجوم",
+    "صدت هجوم",
+    "تصد هجوم",
+    "تصدت لهجوم",
+    "تحبط هجوم",
+    "احبطت هجوم",
+    "احبط هجوم",
+    "repelled",
+    "repel",
+    "repels",
+    "repulsed",
+    "fought off",
+    "foiled an attack",
+    "thwarted an attack",
+)
+TRIBAL = _rx(
+    "نزاع عشائري",
+    "نزاع عشائري مسلح",
+    "اشتباك عشائري",
+    "عركه عشاير",
+    "عركه عشائريه",
+    "tribal clash",
+    "tribal clashes",
+    "tribal fight",
+    "tribal gunfight",
+    "tribal dispute",
+)
 ASSASSINATION = _rx("اغتيال", "اغتال", "اغتيل", "assassination", "assassinated", "assassinate")
 # "no arrests yet", «لم تسجل اعتقالات»: an attack's follow-up, not an arrest
 NO_ARREST = _rx(
@@ -758,6 +787,8 @@ class Extractor:
 
     # --- type -------------------------------------------------------------------------------------------
     def _attack_type(self, norm: str, family: str | None, mentions: list[Mention]) -> tuple[str, str]:
+        if REPELLED.search(norm) or (TRIBAL.search(norm) and family not in _SUB_OF_FAMILY):
+            return "Battles", "Armed clash"  # an attack fought off, a tribal fight: two armed sides
         if DISRUPTED.search(_FALLS.sub(" ", norm)) and not re.search(
                 r"(?<!\w)(?:claimed|claim)(?!\w)|تبنت|نعلن|تعلن", norm):
             return "Strategic developments", "Disrupted weapons use"
@@ -887,6 +918,8 @@ class Extractor:
         def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int]:
             pos, r, _ = item
             level = rank[r.level]
+            if r.level == "place" and not r.district:
+                level = 2  # "the Anbar desert", "the Hamrin mountains": a governorate's, coarser than a district
             city = 0
             if r.level == "governorate" and r.precision == "town":
                 level = 1  # "Basra": the city, unless the post names a town or district of its governorate
@@ -899,6 +932,10 @@ class Extractor:
 
         _, best, form = min(found, key=key)
         gaz = self.places
+        seat = gaz.governorates.get(best.place, {}).get("seat") if best.level == "governorate" else None
+        if seat and not best.district and _SEAT_BUILDING.search(norm):
+            # «امام مبنى محافظة ميسان», "outside Maysan governorate office": the capital's district
+            best = gaz.resolve(str(seat)) or best
         return Location(
             name=form,
             place=best.place,
@@ -912,6 +949,8 @@ class Extractor:
         )
 
 
+_SEAT_BUILDING = re.compile(r"(?:ديوان|مبنى|مبني|بنايه|مقر) (?:ال)?محافظه|(?<!\w)governorate (?:building|office|"
+                            r"offices|headquarters|hq)(?!\w)|governor's office")
 _ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|road|highway|route)(?: السريع| الدولي| الرابط| الرابط بين| بين| between|"
                           r" from| to)?\s*$")
 _ROAD_AFTER = re.compile(r"\s*(?:السريع |الدولي )?(?:road|highway|expressway|motorway)(?!\w)")
