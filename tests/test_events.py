@@ -350,3 +350,17 @@ def test_repelled_attacks_tribal_fights_seat_buildings_and_coarse_sites() -> Non
     assert e.location and e.location.district == "Rutba"
     e = rec("هجوم لداعش على مواقع البيشمركة في جبل قره چوغ")
     assert e.location and e.location.place == "qarachogh"
+
+
+def test_actor_conventions_for_turkish_strikes_arrests_and_soldiers() -> None:
+    ex = Extractor()
+
+    def actors(text: str) -> tuple[str | None, str | None]:
+        e = ex.extract(text, ["attack_claim"], T)
+        assert e is not None
+        return e.actor1, e.actor2
+
+    assert actors("Turkish jets bomb a village near Amadiya") == ("Turkish Forces", "PKK")
+    assert actors("اعتقال إرهابي في قضاء العزيزية بواسط") == ("Iraqi Security Forces", "Islamic State (ISIS)")
+    assert actors("مقتل جنديين بهجوم لداعش في الرطبة")[1] == "Iraqi Security Forces"
+    assert actors("Peshmerga arrest a smuggler near Zakho")[0] == "Peshmerga"  # a named side stays

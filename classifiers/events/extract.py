@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
+from typing import Any
 
 from classifiers.events.actors import ActorRegistry, Mention
 from classifiers.events.gazetteer import PlaceIndex, Resolved, bare_spans
@@ -783,6 +784,15 @@ class Extractor:
             and etype not in ("Strategic developments", "Battles")
         ):
             actor2 = reg["civilians"].name
+        if actor2 is None and actor1 == reg["turkish_forces"].name and etype == "Explosions/Remote violence":
+            actor2 = reg["pkk"].name  # a Turkish strike in Iraq is on the PKK unless the text names another side
+        if etype == "Strategic developments" and actor2 is None and _TERRORIST.search(norm):
+            actor2 = reg["isis"].name  # «اعتقال ارهابي»: in Iraqi security reporting, an ISIS member
+        if actor1 is None and etype == "Strategic developments" and not _has_kind(mentions, reg, _STATE_KINDS):
+            actor1 = reg["isf"].name  # an arrest or a device defused with no side named: the security forces
+        if actor2 is None and actor1 != reg["isf"].name and etype in ("Battles", "Explosions/Remote violence") \
+                and _SOLDIERS.search(norm) and not _CIVILIAN_HINT.search(norm):
+            actor2 = reg["isf"].name  # «مقتل جنديين بهجوم لداعش»: the soldiers' side
         return actor1, actor2
 
     # --- type -------------------------------------------------------------------------------------------
@@ -977,6 +987,14 @@ _OBSERVER = re.compile(r"(?:(?<!\w)(?:احنا|نحن|انا|اني|ساكن|س�
 
 
 _DATELINE = re.compile(r"[\w ]{2,40}?\s*[:|\-–—]")
+
+
+_TERRORIST = _rx("ارهابي", "ارهابيين", "ارهابيا", "دواعش", "داعشي", "terrorist", "terrorists", "terror suspect")
+_SOLDIERS = _rx("جندي", "جنديين", "جنود", "soldier", "soldiers", "troops")
+
+
+def _has_kind(mentions: list[Mention], reg: dict[str, Any], kinds: set[str]) -> bool:
+    return any(reg[m.actor].kind in kinds for m in mentions)
 
 
 def _has(mentions: list[Mention], actor: str) -> bool:
