@@ -131,6 +131,7 @@ class EventKey:
     country: str = ""
     actor1: str = ""
     day: str = ""  # YYYY-MM-DD (Baghdad) of event_time when the text moved it ("yesterday"), else ""
+    follow: str = ""  # "1": the text reports what came after an event it refers back to (``FOLLOW_UP``)
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -235,7 +236,7 @@ class EventKey:
 
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
-                self.day]
+                self.day, self.follow]
 
 
 # First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish
@@ -275,6 +276,15 @@ def _post_day(ts: float) -> str:
     return datetime.fromtimestamp(ts, _BAGHDAD).date().isoformat()
 
 
+# What comes after an event and names it as past: the perpetrators of "the attack" arrested, a toll that
+# rises, a wounded man who dies, a funeral («منفذي الهجوم», "death toll rises", «يفارق الحياة», «تشييع»)
+FOLLOW_UP = re.compile(
+    r"منفذي|منفذو|المتورطين ب|المتورطين في|الجناه|حصيله|ارتفاع عدد|ارتفاع حصيله|فارق الحياه|يفارق الحياه|متاثرا بجروحه|"
+    r"متاثرا بجراحه|تشييع|يشيع|شيعت|"
+    r"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|death toll|toll rises|toll rose|"
+    r"died of (?:his|her|their) wounds|succumbed|funeral)(?!\w)")
+
+
 def follows_up(a: Signature, b: Signature) -> bool:
     """One post dates its event back to the day of the other's ("yesterday's attack", «مساء امس»): a
     casualty update, an arrest or a statement the morning after, that may join past the event window. A
@@ -282,7 +292,10 @@ def follows_up(a: Signature, b: Signature) -> bool:
     night before: "yesterday" then names its day too."""
     if a.event is None or b.event is None:
         return False
-    return bool((a.event.day and a.event.day in _days_of(b)) or (b.event.day and b.event.day in _days_of(a)))
+    if (a.event.day and a.event.day in _days_of(b)) or (b.event.day and b.event.day in _days_of(a)):
+        return True
+    later = a if a.ts > b.ts else b
+    return bool(later.event is not None and later.event.follow)
 
 
 _SMALL_HOURS = 6
@@ -359,6 +372,8 @@ class Signature:
            labels: frozenset[str] | list[str] = frozenset(), event: dict[str, Any] | None = None) -> Signature:
         found = anchors(text)
         event_key = EventKey.of(event)
+        if event_key is not None and FOLLOW_UP.search(normalize_for_match(clean_for_model(text))):
+            event_key = replace(event_key, follow="1")
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
         # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
         # another level, and conflict with it

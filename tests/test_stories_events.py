@@ -187,3 +187,20 @@ def test_a_witness_elsewhere_joins_the_report_of_the_place_he_names() -> None:
     assert {"karrada", "green_zone"} <= witness.anchors.places
     assert witness.event is not None and witness.event.place == "green_zone"
     assert same_story(report, witness, CFG) is not None
+
+
+def test_a_follow_up_naming_the_attack_as_past_joins_without_a_date() -> None:
+    report = _sig("مصدر في شرطة الانبار: هجوم مسلح على نقطة تفتيش للشرطة في قضاء هيت ومقتل منتسب", "ar",
+                  ["attack_claim"])
+    arrest = _sig("شرطة الانبار: القبض على اثنين من منفذي الهجوم على سيطرة هيت بعد مطاردة", "ar",
+                  ["attack_claim"], hours=18, cos=0.92)
+    assert arrest.event is not None and arrest.event.follow == "1" and not arrest.event.day
+    assert follows_up(report, arrest)
+    assert same_story(report, arrest, CFG) is not None
+    # the same words without the reference back (a routine arrest in Hit the next day) stay apart
+    routine = _sig("شرطة الانبار: القبض على اثنين من المطلوبين في قضاء هيت بعد مطاردة", "ar", ["attack_claim"],
+                   hours=18, cos=0.92)
+    assert routine.event is not None and not routine.event.follow
+    assert same_story(report, routine, CFG) is None
+    back = Signature.from_wire(arrest.to_wire())
+    assert back.event == arrest.event
