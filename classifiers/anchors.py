@@ -15,10 +15,15 @@ from typing import Any
 
 import yaml
 
+from classifiers.events.trie import trie_regex
 from classifiers.normalize import clean_for_model, normalize_for_match
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _NUMBER = re.compile(r"(?<![\d:/.\-])(\d{1,3})(?![\d:/.\-])")
+# A number that names a unit ("اللواء ١٣", "Brigade 13", "the 13th brigade") or is an ordinal is no count:
+# one report names the brigade hit, its translation the count of fighters hurt
+_UNIT_NUMBER = re.compile(r"(?:(?<!\w)(?:ال)?(?:لواء|فوج|فرقه|كتيبه|سريه|قاطع|brigade|regiment|division|battalion|"
+                          r"unit|no\.?|number)\s*(?:رقم\s*)?\d{1,3}(?!\d))|(?<!\d)\d{1,3}(?:st|nd|rd|th)(?!\w)")
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
           "ten": 10}
 # Weekdays and weapon kinds, Arabic forms normalised as normalize_for_match leaves them.
@@ -47,9 +52,13 @@ class Anchors:
         """At the finest place level both name: do they share a place? None when they never both name one."""
         if not self.places or not other.places:
             return None
-        for mine, theirs in zip(_by_level(self.places), _by_level(other.places), strict=True):
+        for level, (mine, theirs) in enumerate(zip(_by_level(self.places), _by_level(other.places), strict=True)):
             if mine and theirs:
-                return bool(mine & theirs)
+                if mine & theirs:
+                    return True
+                if level == 0 and Gazetteer.default().nested(mine, theirs):
+                    return None  # a camp and the district it lies in: neither agreement nor conflict
+                return False
         return None
 
     def compare(self, other: Anchors) -> tuple[bool, int]:
@@ -98,9 +107,15 @@ class Gazetteer:
         self._latin = (re.compile(r"(?<!\w)(" + "|".join(re.escape(f) for f, _ in latin) + r")(?!\w)")
                        if latin else None)
         self._latin_map = dict(latin)
+        self._arabic_rx: re.Pattern[str] | None = None
+        self._arabic_map: dict[str, str] = {}
         levels = levels or {}
         self.level = {pid: 0 for pid in levels.get("countries") or ()}
         self.level.update({pid: 1 for pid in levels.get("governorates") or ()})
+        # the fine places' parents at the fine level (a camp's or a town's district)
+        districts = levels.get("districts") or {}
+        self.parent = {pid: str(entry["in"]) for pid, entry in (levels.get("places") or {}).items()
+                       if isinstance(entry, dict) and entry.get("in") in districts}
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -127,16 +142,26 @@ class Gazetteer:
         found.sort()
         return found
 
+    def nested(self, mine: frozenset[str], theirs: frozenset[str]) -> bool:
+        """Does a fine place of one set lie inside one of the other's (a camp in the district named)?"""
+        return any(self.parent.get(a) in theirs for a in mine) or any(self.parent.get(b) in mine for b in theirs)
+
     def at_level(self, places: frozenset[str], level: int) -> frozenset[str]:
         return frozenset(p for p in places if self.level.get(p, 2) == level)
 
     def places(self, text: str) -> frozenset[str]:
+        """The places a text names: Arabic forms leftmost-longest in one pass (as the extraction reads them:
+        «معسكر التاجي شمالي بغداد» is Camp Taji, not «التاجي شمالي بغداد», the town), Latin forms on word
+        boundaries."""
         norm = normalize_for_match(text).replace("-", " ")
         found: set[str] = set()
-        for form, canon in self._arabic:
-            if form in norm:
-                found.add(canon)
-                norm = norm.replace(form, " ")
+        if self._arabic_rx is None:
+            self._arabic_rx = re.compile(trie_regex(f for f, _ in self._arabic))
+            for form, canon in self._arabic:
+                self._arabic_map.setdefault(form, canon)
+        for match in self._arabic_rx.finditer(norm):
+            found.add(self._arabic_map[match.group(0)])
+        norm = self._arabic_rx.sub(" ", norm)
         if self._latin is not None:
             for match in self._latin.finditer(norm):
                 found.add(self._latin_map[match.group(1)])
@@ -154,6 +179,7 @@ def _terms(norm: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
 
 
 def numbers(norm: str) -> frozenset[int]:
+    norm = _UNIT_NUMBER.sub(" ", norm)
     found = {int(n) for n in _NUMBER.findall(norm) if 0 < int(n) < 1000}
     found |= {v for w, v in _WORDS.items() if re.search(rf"\b{w}\b", norm)}
     return frozenset(found)

@@ -103,6 +103,11 @@ _SUB_KIND = {"Armed clash": "gunfire", "Attack": "gunfire",
 
 
 _GENERIC_SUB = "Armed clash"  # what the extraction says of an attack it cannot place in a finer type
+# An explosion the text names only as one ("two blasts", «انفجار»: the extraction's weapon "bomb") is an IED
+# to the extraction, but as often the rocket or the drone another report names: a type of its own here,
+# one kind with itself, compatible with any other type of violence (as the catch-all "Armed clash" is)
+_VAGUE_BLAST = "Explosion"
+_VAGUE = frozenset({_GENERIC_SUB, _VAGUE_BLAST})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,7 @@ class EventKey:
     country: str = ""
     actor1: str = ""
     day: str = ""  # YYYY-MM-DD (Baghdad) of event_time when the text moved it ("yesterday"), else ""
+    follow: str = ""  # "1": the text reports what came after an event it refers back to (``FOLLOW_UP``)
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -142,8 +148,10 @@ class EventKey:
                 country = resolved.country or ""
         basis = str(event.get("time_basis") or "post")
         day = _local_day(str(event.get("event_time") or "")) if basis != "post" else ""
-        return cls(family, str(event.get("sub_event_type") or ""), place, district, governorate, country,
-                   str(event.get("actor1") or ""), day)
+        sub = str(event.get("sub_event_type") or "")
+        if sub == "Remote explosive/landmine/IED" and event.get("weapon") == "bomb":
+            sub = _VAGUE_BLAST
+        return cls(family, sub, place, district, governorate, country, str(event.get("actor1") or ""), day)
 
     def placed(self, place: str) -> EventKey:
         """The same record at ``place`` (a gazetteer id; unchanged when the gazetteer does not know it)."""
@@ -205,8 +213,8 @@ class EventKey:
         place = 1 if self._coarse() or other._coarse() else 2  # "Maysan" holds "Amarah": compatible, not one
         if _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub):
             kind = 2
-        elif not self.family or not other.family or _GENERIC_SUB in (self.sub, other.sub):
-            kind = 1  # a statement or an arrest about the event, or the extraction's catch-all "clash"
+        elif not self.family or not other.family or self.sub in _VAGUE or other.sub in _VAGUE:
+            kind = 1  # a statement or an arrest about the event, the catch-all "clash", a bare "explosion"
         else:
             return 0  # an IED and a shooting in one town: two events (the same town "again")
         return 2 if place + kind == 4 else 1 if place + kind == 3 else 0
@@ -228,7 +236,7 @@ class EventKey:
 
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
-                self.day]
+                self.day, self.follow]
 
 
 # First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish
@@ -268,19 +276,52 @@ def _post_day(ts: float) -> str:
     return datetime.fromtimestamp(ts, _BAGHDAD).date().isoformat()
 
 
+# What comes after an event and names it as past: the perpetrators of "the attack" arrested, a toll that
+# rises, a wounded man who dies, a funeral («منفذي الهجوم», "death toll rises", «يفارق الحياة», «تشييع»)
+FOLLOW_UP = re.compile(
+    r"منفذي|منفذو|المتورطين ب|المتورطين في|الجناه|حصيله|ارتفاع عدد|ارتفاع حصيله|فارق الحياه|يفارق الحياه|متاثرا بجروحه|"
+    r"متاثرا بجراحه|تشييع|يشيع|شيعت|"
+    r"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|death toll|toll rises|toll rose|"
+    r"died of (?:his|her|their) wounds|succumbed|funeral)(?!\w)")
+
+
 def follows_up(a: Signature, b: Signature) -> bool:
     """One post dates its event back to the day of the other's ("yesterday's attack", «مساء امس»): a
-    casualty update, an arrest or a statement the morning after, that may join past the event window."""
+    casualty update, an arrest or a statement the morning after, that may join past the event window. A
+    report posted in the small hours (before 06:00 in Baghdad) without a date of its own may be of the
+    night before: "yesterday" then names its day too."""
     if a.event is None or b.event is None:
         return False
-    return bool((a.event.day and a.event.day == (b.event.day or _post_day(b.ts)))
-                or (b.event.day and b.event.day == (a.event.day or _post_day(a.ts))))
+    if (a.event.day and a.event.day in _days_of(b)) or (b.event.day and b.event.day in _days_of(a)):
+        return True
+    later = a if a.ts > b.ts else b
+    return bool(later.event is not None and later.event.follow)
+
+
+_SMALL_HOURS = 6
+
+
+def _days_of(sig: Signature) -> tuple[str, ...]:
+    """The days a post's event may be on: its dated day, else its post's day (and the day before, for a
+    post of the small hours)."""
+    assert sig.event is not None
+    if sig.event.day:
+        return (sig.event.day,)
+    local = datetime.fromtimestamp(sig.ts, _BAGHDAD)
+    if local.hour < _SMALL_HOURS:
+        return (local.date().isoformat(), (local.date() - timedelta(days=1)).isoformat())
+    return (local.date().isoformat(),)
 
 
 def _seat_of(governorate: str) -> str:
     """The district of a governorate named like its capital ("Kirkuk": kirkuk_district), else ""."""
     resolved = _places().resolve(governorate)
     return (resolved.district or "") if resolved is not None else ""
+
+
+def _level_name(pid: str) -> str:
+    resolved = _places().resolve(pid)
+    return resolved.level if resolved is not None else ""
 
 
 def _governorate_of(pid: str) -> str:
@@ -331,13 +372,16 @@ class Signature:
            labels: frozenset[str] | list[str] = frozenset(), event: dict[str, Any] | None = None) -> Signature:
         found = anchors(text)
         event_key = EventKey.of(event)
+        if event_key is not None and FOLLOW_UP.search(normalize_for_match(clean_for_model(text))):
+            event_key = replace(event_key, follow="1")
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
         # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
         # another level, and conflict with it
         covered = {_governorate_of(pid) for pid in found.places if _level(pid) == 2} | {
             _seat_of(pid) for pid in found.places if _level(pid) == 1}
-        bare = [d for d in bare_districts(normalize_for_match(clean_for_model(text)))
-                if d not in covered and _governorate_of(d) not in covered and d not in found.places]
+        # (a place of the gazetteer's "bare:" names is no district: it cannot repeat another place's level)
+        bare = [d for d in bare_districts(normalize_for_match(clean_for_model(text))) if d not in found.places
+                and (_level_name(d) == "place" or (d not in covered and _governorate_of(d) not in covered))]
         if bare:
             found = Anchors(found.places | frozenset(bare), found.numbers, found.days, found.weapons)
             if event_key is not None and not event_key.place:
@@ -435,9 +479,10 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         same = a.event.same_event(b.event) if a.event is not None else 0
         if (same == 2 and cos >= cfg.event_cos) or (same == 1 and cos >= cfg.event_loose_cos):
             return cos
-    elif (cos >= cfg.event_cos and follows_up(a, b) and a.event is not None and a.event.same_event(b.event)
-          and a.event.same_place(b.event)):
-        return cos  # the morning-after report of last night's event
+    elif cos >= cfg.event_cos and follows_up(a, b) and a.event is not None:
+        same = a.event.same_event(b.event)
+        if (same and a.event.same_place(b.event)) or (same and cos >= cfg.event_loose_cos):
+            return cos  # the morning-after report of last night's event (or a protest called for that day)
     if a.lang and b.lang and a.lang != b.lang:
         if cos < cfg.cross_lang_cos:
             return None

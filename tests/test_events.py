@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import yaml
 
 from bench.events import evaluate, load
-from classifiers.anchors import Gazetteer
+from classifiers.anchors import Gazetteer, anchors
 from classifiers.events import Extractor, extract_event
 from classifiers.events.actors import ActorRegistry
 from classifiers.events.gazetteer import PlaceIndex
@@ -188,3 +188,179 @@ def test_evaluation_set_and_speed() -> None:
     report = evaluate([r for r in rows if r["half"] == "test"])
     # a floor well under the measured figures (README): a rule change that breaks a field shows here
     assert report["accuracy"]["event_type"] > 0.85 and report["accuracy"]["governorate"] > 0.85
+
+
+def test_bare_places_dateline_and_finer_types() -> None:
+    ex = Extractor()
+
+    def where(text: str, labels: tuple[str, ...] = ("attack_claim",)) -> str | None:
+        e = ex.extract(text, list(labels), T)
+        return e.location.place if e and e.location else None
+
+    # names that are ordinary words too, placed only where the text marks them as a place
+    assert where("الفصائل تعلن ضرب #حرير بطائرة مسيرة") == "harir_base"
+    assert where("عبوة تنفجر قرب العظيم على طريق بغداد كركوك") == "udhaim"  # finer than the two governorates
+    assert where("الدرون ضرب بيت ببارزان وانصاب اثنين") == "barzan"
+    assert where("القيادي البارزاني يدين القصف في اربيل") == "erbil"  # «بارزان» inside a name is no place
+    assert where("حرير طبيعي للبيع في بغداد") == "baghdad"
+    assert where("تظاهرة في ساحة البحرية بالبصرة", ("protest",)) == "bahriya_square"
+    assert where("انفجار عبوة على رتل عند جسر ديالى") == "jisr_diyala"  # in Baghdad, not Diyala
+    # a dateline names the governorate the post is about: its town wins over a destination elsewhere
+    assert where("Samawah: highway to Basra shut by protesters burning tyres", ("protest",)) == "samawah"
+    assert where("الانبار | ضربة جوية على مقر قرب القائم") == "qaim"
+
+
+def test_types_from_verbs_negations_and_air_aggression() -> None:
+    ex = Extractor()
+
+    def sub(text: str) -> str | None:
+        e = ex.extract(text, ["attack_claim"], T)
+        return e.sub_event_type if e else None
+
+    assert sub("بيان: رجالنا فجروا رتل الامداد عند الطريق الدولي") == "Remote explosive/landmine/IED"
+    assert sub("ثلاثة جرحى في الاعتداء الجوي على مقرنا في القائم") == "Air/drone strike"
+    # "no arrests yet" is not an arrest: the follow-up keeps the attack's type
+    assert sub("شرطة ميسان: الناشط الذي اغتيل مساء امس اصيب باربع رصاصات ولم تسجل اعتقالات بعد") == "Attack"
+    assert sub("Police: no arrests yet after the activist was assassinated in Amarah") == "Attack"
+    assert sub("شرطة ميسان: اعتقال مشتبه به بقتل الناشط") == "Arrests"
+
+
+def test_a_call_dates_its_weekday_ahead_and_a_relative_clause_does_not_move_a_protest() -> None:
+    ex = Extractor()  # T: Friday 20 November
+    call = ex.extract("تنسيقية الخريجين تدعو الى تظاهرة كبرى في ساحة الحبوبي يوم الاحد", ["protest"], T)
+    assert call and call.event_time.startswith("2026-11-22")  # the coming Sunday
+    report = ex.extract("تظاهرة الخريجين في ساحة الحبوبي يوم الاحد طالبت بالتعيين", ["protest"], T)
+    assert report and report.event_time.startswith("2026-11-15")  # the Sunday past
+    sit_in = ex.extract("ناشطون يعلنون اعتصاما للمطالبة بكشف قتلة زميلهم الذي اغتيل امس", ["protest"], T)
+    assert sit_in and sit_in.time_basis == "post"
+    killing = ex.extract("الناشط الذي اغتيل امس اصيب باربع رصاصات", ["attack_claim"], T)
+    assert killing and killing.time_basis == "yesterday"  # the attack's own record: its day is yesterday
+
+
+def test_unit_numbers_are_no_counts_and_a_camp_lies_in_its_district() -> None:
+    assert anchors("اللواء ١٣ في الحشد: جرح اثنين من مقاتلينا").numbers == frozenset()
+    assert anchors("the 13th Brigade says 3 fighters were wounded").numbers == frozenset({3})
+    camp, town = anchors("طائرة تقصف هدفا قرب مخيم مخمور"), anchors("قصف في قضاء مخمور")
+    assert camp.compare(town) == (False, 0)  # nested: neither a conflict nor an agreement
+    assert anchors("قصف على قاعدة حرير الجوية").compare(anchors("قصف في قضاء مخمور"))[0]  # two districts
+
+
+
+def test_road_ends_and_a_capital_beside_its_own_district_yield_the_finer_place() -> None:
+    ex = Extractor()
+
+    def where(text: str, labels: tuple[str, ...] = ("attack_claim",)) -> str | None:
+        e = ex.extract(text, list(labels), T)
+        return e.location.place if e and e.location else None
+
+    # the ends of a road say which road, not where on it
+    assert where("متظاهرون يغلقون طريق بغداد - البصرة السريع قرب السماوة", ("protest",)) == "samawah"
+    assert where("Protesters block the Baghdad-Basra highway near Samawah", ("protest",)) == "samawah"
+    assert where("عبوة ناسفة تضرب رتلا على طريق بغداد - كركوك") == "baghdad"  # nothing finer: the first end
+    # a capital named beside a district of its governorate: the district («كركوك: ... في الحويجة»)
+    assert where("كركوك: نجاة مدير ناحية بعد تعرض سيارته لاطلاق نار في الحويجة") == "hawija"
+    # a district is the object of an attack verb, or completes "checkpoint": placed bare
+    assert where("مسيرة تركية تقصف مخمور") == "makhmour"
+    assert where("القبض على منفذي الهجوم على سيطرة هيت") == "hit"
+    e = ex.extract("مقتل قياديين في الضربة الجوية قرب جرف النصر", ["attack_claim"], T)
+    assert e and e.sub_event_type == "Air/drone strike"
+
+
+def test_a_witness_place_is_not_the_event_place() -> None:
+    ex = Extractor()
+    e = ex.extract("احنا بالكرادة وسمعنا انفجارين من صوب الخضراء، كالوا صواريخ على السفارة", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "green_zone"
+    e = ex.extract("We are in Karrada and heard two blasts from the Green Zone", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "green_zone"
+    e = ex.extract("انفجار عبوة في الكرادة", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "karrada"
+
+
+def test_anchors_read_places_leftmost_longest_as_the_extraction_does() -> None:
+    # «معسكر التاجي شمالي بغداد»: Camp Taji (and Baghdad), not the town in the longer «التاجي شمالي بغداد»
+    text = "سقوط صاروخين داخل معسكر التاجي شمالي بغداد"
+    assert anchors(text).places == frozenset({"camp_taji", "baghdad"})
+    e = extract_event(text, ["attack_claim"], T)
+    assert e and e.location and e.location.place == "camp_taji"
+
+
+def test_more_bare_names_places_and_blast_verbs() -> None:
+    ex = Extractor()
+    e = ex.extract("ضربات جوية عراقية على اوكار #داعش في #حمرين ومقتل ٥ ارهابيين", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "hamrin_mountains"
+    e = ex.extract("بالفجر ضربوا مسيرة على حرير، الفصائل طلعت بيان", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "harir_base"
+    e = ex.extract("انفجار عبوة صوتية قرب محل في حي العامل جنوب غربي بغداد", ["attack_claim"], T)
+    assert e and e.location and e.location.place == "hay_al_amil"
+    e = ex.extract("مسلحون يهاجمون ابراج نقل الطاقة ويفجرون برجين في الطارمية", ["attack_claim"], T)
+    assert e and e.sub_event_type == "Remote explosive/landmine/IED"
+    # an appeal names the coming Friday (T is a Friday: the next one, a week on, is not "today")
+    e = ex.extract("Activists urge Baghdadis to rally on Sunday at Tahrir Square", ["protest"], T)
+    assert e and e.event_time.startswith("2026-11-22")
+
+
+def test_on_marks_a_bare_place_only_after_a_strike() -> None:
+    from classifiers.events.gazetteer import bare_districts
+    from classifiers.normalize import normalize_for_match
+
+    assert bare_districts(normalize_for_match("قصف على الرفاعي")) == ["rifai"]
+    assert bare_districts(normalize_for_match("التقى علي الرفاعي بالمحافظ")) == []  # Ali al-Rifai, a name
+    assert bare_districts(normalize_for_match("لا حول ولا قوة الا بالله العلي العظيم")) == []
+
+
+def test_heroes_falls_and_laden_drones_are_not_misread() -> None:
+    ex = Extractor()
+
+    def typed(text: str) -> tuple[str | None, str | None]:
+        e = ex.extract(text, ["attack_claim"], T)
+        return (e.weapon, e.sub_event_type) if e else (None, None)
+
+    # «ابطال الجيش» are the army's heroes, not a defusing («ابطال مفعول»)
+    assert typed("استشهاد اثنين من ابطال الجيش بهجوم لداعش على ربية")[1] == "Armed clash"
+    assert typed("ابطال مفعول عبوة ناسفة على طريق المطار")[1] == "Disrupted weapons use"
+    # a shell that falls among houses is an attack; a drone shot down is a disrupted one
+    assert typed("قذيفة هاون تسقط بين المنازل وتجرح طفلين") == ("mortar", "Shelling/artillery/missile attack")
+    assert typed("الدفاعات الجوية تسقط طائرة مسيرة قرب المطار")[1] == "Disrupted weapons use"
+    # «مسيرة مفخخة»: an explosive-laden drone, not a car bomb; the C-RAM fires at rockets
+    assert typed("اربيل تدين استهداف مطارها بمسيرة مفخخة") == ("drone", "Air/drone strike")
+    assert typed("انفجار سيارة مفخخة في السوق")[0] == "car bomb"
+    assert typed("مسيرتنا اصابت القاعدة")[0] == "drone"
+    assert typed("Sirens and C-RAM bursts at the embassy right now")[1] == "Shelling/artillery/missile attack"
+
+
+def test_repelled_attacks_tribal_fights_seat_buildings_and_coarse_sites() -> None:
+    ex = Extractor()
+
+    def rec(text: str, labels: tuple[str, ...] = ("attack_claim",)) -> Event:
+        e = ex.extract(text, list(labels), T)
+        assert e is not None
+        return e
+
+    # an attack fought off is a clash of its two sides, not violence against civilians nor a disrupted weapon
+    e = rec("Peshmerga forces repelled an ISIS attack on Mount Sinjar, killing three attackers.")
+    assert (e.event_type, e.sub_event_type) == ("Battles", "Armed clash")
+    assert rec("نزاع عشائري في قضاء شط العرب يسفر عن قتيل").sub_event_type == "Armed clash"
+    # the governorate's building is in its capital
+    e = rec("تظاهرة للخريجين أمام مبنى محافظة ميسان للمطالبة بفرص عمل", ("protest",))
+    assert e.location and e.location.district == "Amarah"
+    e = rec("Engineering graduates rally outside Maysan governorate office demanding jobs", ("protest",))
+    assert e.location and e.location.district == "Amarah"
+    # a site of a governorate with no district ("the Anbar desert") is coarser than a district named with it
+    e = rec("Iraqi Air Force strike destroys an ISIS hideout in the Anbar desert near Rutba.")
+    assert e.location and e.location.district == "Rutba"
+    e = rec("هجوم لداعش على مواقع البيشمركة في جبل قره چوغ")
+    assert e.location and e.location.place == "qarachogh"
+
+
+def test_actor_conventions_for_turkish_strikes_arrests_and_soldiers() -> None:
+    ex = Extractor()
+
+    def actors(text: str) -> tuple[str | None, str | None]:
+        e = ex.extract(text, ["attack_claim"], T)
+        assert e is not None
+        return e.actor1, e.actor2
+
+    assert actors("Turkish jets bomb a village near Amadiya") == ("Turkish Forces", "PKK")
+    assert actors("اعتقال إرهابي في قضاء العزيزية بواسط") == ("Iraqi Security Forces", "Islamic State (ISIS)")
+    assert actors("مقتل جنديين بهجوم لداعش في الرطبة")[1] == "Iraqi Security Forces"
+    assert actors("Peshmerga arrest a smuggler near Zakho")[0] == "Peshmerga"  # a named side stays

@@ -11,7 +11,7 @@ import numpy as np
 from classifiers.events import extract_event
 from classifiers.events.gazetteer import bare_districts
 from classifiers.normalize import normalize_for_match
-from monitor.signatures import EventKey, MatchConfig, Signature, same_story
+from monitor.signatures import EventKey, MatchConfig, Signature, follows_up, same_story
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday, noon in Baghdad
 CFG = MatchConfig(same_lang_cos=0.93, same_lang_jaccard=0.2, cross_lang_cos=0.90, corroborated_cos=0.76,
@@ -126,3 +126,81 @@ def test_event_key_on_the_wire() -> None:
     assert back.event == sig.event and back.event is not None and back.event.place == "ain_al_tamr"
     old = {**sig.to_wire(), "event": ["violence"]}  # written before the key held more than its family
     assert Signature.from_wire(old).event == EventKey("violence")
+
+
+def test_a_bare_explosion_goes_loosely_with_the_rocket_another_report_names() -> None:
+    rockets = _sig("قصف صاروخي يستهدف المنطقة الخضراء قرب السفارة", "ar", ["attack_claim"])
+    blasts = _sig("صافرات السفارة شغالة هسه.. انفجارين بـ #الخضراء", "ar", ["attack_claim"], hours=0.2, cos=0.91)
+    assert blasts.event is not None and blasts.event.sub == "Explosion" and blasts.event.place == "green_zone"
+    assert rockets.event is not None and rockets.event.same_event(blasts.event) == 1
+    assert same_story(rockets, blasts, CFG) is not None
+    # an IED the text names as one stays another kind of attack than a rocket
+    ied = _sig("عبوة ناسفة تنفجر في المنطقة الخضراء", "ar", ["attack_claim"], hours=0.2, cos=0.91)
+    assert ied.event is not None and rockets.event.same_event(ied.event) == 0
+
+
+def test_a_protest_joins_the_call_for_it_on_the_day_called() -> None:
+    # T0 is a Thursday: the call names Saturday, two days ahead
+    call = _sig("نقابة المعلمين تدعو الى وقفة احتجاجية في ساحة الحبوبي يوم السبت", "ar", ["protest"])
+    assert call.event is not None and call.event.day == "2026-11-28"
+    held = _sig("المئات من المعلمين يتظاهرون الان في #الحبوبي", "ar", ["protest"], hours=40, cos=0.90)
+    assert held.event is not None and held.event.place == "habboubi_square"
+    assert same_story(call, held, CFG) is not None
+    # the same square a day early (Friday) is another protest
+    early = replace(held, ts=held.ts - 24 * 3600)
+    assert same_story(call, early, CFG) is None
+
+
+def test_a_follow_up_naming_only_the_governorate_joins_at_the_loose_bar() -> None:
+    report = _sig("اغتيال ناشط مدني باطلاق نار وسط مدينة العمارة", "ar", ["attack_claim"])
+    follow = _sig("شرطة ميسان: الناشط الذي اغتيل مساء امس اصيب باربع رصاصات ولم تسجل اعتقالات", "ar",
+                  ["attack_claim"], hours=14, cos=0.91)
+    assert follow.event is not None and follow.event.place == "maysan" and follow.event.day == "2026-11-26"
+    assert same_story(report, follow, CFG) is not None
+    assert same_story(report, replace(follow, embedding=_emb(0.86)), CFG) is None  # under the loose bar
+
+
+def test_a_report_of_the_small_hours_is_of_the_night_before_to_a_follow_up() -> None:
+    # 01:30 in Baghdad on Friday: the strike was "last night" to a Friday-evening follow-up
+    night = T0.replace(hour=22, minute=30)  # 22:30 UTC Thursday = 01:30 Friday in Baghdad
+    report = Signature.of("Drone strike hits a vehicle near Jurf al-Nasr, Babil.", "en", _emb(1.0),
+                          night.timestamp(), labels=["attack_claim"],
+                          event=extract_event("Drone strike hits a vehicle near Jurf al-Nasr, Babil.",
+                                              ["attack_claim"], night).to_dict())
+    text = "مصادر: مقتل قياديين في الضربة الجوية قرب جرف النصر مساء امس"
+    later = night + timedelta(hours=17)  # 18:30 Friday in Baghdad: «امس» is Thursday
+    follow = Signature.of(text, "ar", _emb(0.86), later.timestamp(), labels=["attack_claim"],
+                          event=extract_event(text, ["attack_claim"], later).to_dict())
+    assert follow.event is not None and follow.event.day == "2026-11-26"
+    assert same_story(report, follow, CFG) is not None
+    assert follows_up(report, follow)
+    # the same report posted at noon Friday is of Friday: "yesterday" is another day
+    noon = replace(report, ts=(night + timedelta(hours=10)).timestamp())
+    assert not follows_up(noon, follow)
+
+
+def test_a_witness_elsewhere_joins_the_report_of_the_place_he_names() -> None:
+    report = _sig("قصف صاروخي يستهدف المنطقة الخضراء قرب السفارة الامريكية في بغداد", "ar", ["attack_claim"])
+    witness = _sig("احنا بالكرادة وسمعنا انفجارين من صوب الخضراء، كالوا صواريخ على السفارة", "ar", ["attack_claim"],
+                   hours=0.5, cos=0.90)
+    # the witness's own place is an anchor, and so is the bare name of the place he points to: no conflict
+    assert {"karrada", "green_zone"} <= witness.anchors.places
+    assert witness.event is not None and witness.event.place == "green_zone"
+    assert same_story(report, witness, CFG) is not None
+
+
+def test_a_follow_up_naming_the_attack_as_past_joins_without_a_date() -> None:
+    report = _sig("مصدر في شرطة الانبار: هجوم مسلح على نقطة تفتيش للشرطة في قضاء هيت ومقتل منتسب", "ar",
+                  ["attack_claim"])
+    arrest = _sig("شرطة الانبار: القبض على اثنين من منفذي الهجوم على سيطرة هيت بعد مطاردة", "ar",
+                  ["attack_claim"], hours=18, cos=0.92)
+    assert arrest.event is not None and arrest.event.follow == "1" and not arrest.event.day
+    assert follows_up(report, arrest)
+    assert same_story(report, arrest, CFG) is not None
+    # the same words without the reference back (a routine arrest in Hit the next day) stay apart
+    routine = _sig("شرطة الانبار: القبض على اثنين من المطلوبين في قضاء هيت بعد مطاردة", "ar", ["attack_claim"],
+                   hours=18, cos=0.92)
+    assert routine.event is not None and not routine.event.follow
+    assert same_story(report, routine, CFG) is None
+    back = Signature.from_wire(arrest.to_wire())
+    assert back.event == arrest.event

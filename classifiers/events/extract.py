@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
+from typing import Any
 
 from classifiers.events.actors import ActorRegistry, Mention
-from classifiers.events.gazetteer import PlaceIndex, Resolved
+from classifiers.events.gazetteer import PlaceIndex, Resolved, bare_spans
 from classifiers.normalize import clean_for_model, normalize_for_match
 from monitor.models import EVENT_TYPES, Event, Location, iso, utc
 
@@ -48,7 +50,9 @@ def _rx(*alts: str) -> re.Pattern[str]:
 # --- weapons: (English name, family, pattern); first match in this order wins ------------------------------
 WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
     ("suicide bomb", "suicide", _rx("انتحاري", "انتحاريه", "انتحارية", "حزام ناسف", "احزمه ناسفه", "suicide")),
-    ("car bomb", "ied", _rx("سياره مفخخه", "عجله مفخخه", "مفخخه", "car bomb", "vbied", "car bombs")),
+    # «مسيرة مفخخة» is an explosive-laden drone, not a car bomb
+    ("car bomb", "ied", _rx("سياره مفخخه", "عجله مفخخه", "(?<!مسيره )(?<!طائره )(?<!مسيرات )(?<!طائرات )مفخخه",
+                            "car bomb", "vbied", "car bombs")),
     ("sticky bomb", "ied", _rx("لاصقه", "sticky bomb", "sticky bombs", "magnetic bomb")),
     (
         "IED",
@@ -73,6 +77,9 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
         _rx(
             "مسيره",
             "مسيرات",
+            "مسيرتنا",
+            "مسيراتنا",
+            "مسيرتين",
             "درون",
             "الطائرات المسيره",
             "طائره مسيره",
@@ -93,6 +100,13 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "قصف جوي",
             "ضربه جويه",
             "ضربات جويه",
+            "اعتداء جوي",
+            "الاعتداء الجوي",
+            "القصف الجوي",
+            "الضربه الجويه",
+            "الضربات الجويه",
+            "استهداف جوي",
+            "هجوم جوي",
             "الطيران الحربي",
             "طيران حربي",
             "طائرات حربيه",
@@ -132,6 +146,8 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "rockets",
             "katyusha",
             "katyushas",
+            "سي رام",
+            "c ram",
             "grad",
             "missile",
             "missiles",
@@ -139,7 +155,12 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     ("artillery", "shelling", _rx("مدفعيه", "قصف مدفعي", "قذائف", "قذيفه", "artillery", "shelling", "shells")),
     ("shelling", "shelling", _rx("قصف", "تقصف", "يقصف", "shelled", "shells", "bombarded")),
-    ("bomb", "ied", _rx("انفجار", "تفجير", "explosion", "blast", "bomb", "bombing", "exploded")),
+    (
+        "bomb",
+        "ied",
+        _rx("انفجار", "انفجر", "تفجير", "فجروا", "فجرنا", "فجرت", "يفجرون", "يفجر", "تفجر", "explosion",
+            "explosions", "blast", "blasts", "bomb", "bombs", "bombing", "exploded", "blew up", "blown up"),
+    ),
     (
         "grenade",
         "grenade",
@@ -186,7 +207,8 @@ DISRUPTED = _rx(
     "تفكيك",
     "فكك",
     "ابطال مفعول",
-    "ابطال",
+    "ابطال عبوه",
+    "ابطال العبوه",
     "اسقاط",
     "اسقطت",
     "اسقط",
@@ -207,6 +229,8 @@ DISRUPTED = _rx(
     "seized",
     "found and destroyed",
 )
+# «تسقط بين المنازل»: a shell that falls, not one shot down («تسقط طائرة مسيرة»)
+_FALLS = re.compile(r"(?:تسقط|يسقط|سقطت|سقط|اسقط)\s+(?:بين|في|على|علي|قرب|داخل|بالقرب|فوق|وسط|عند|ب|قبل|دون)(?!\w)")
 ABDUCTION = _rx(
     "ختطف",
     "اختطاف",
@@ -264,7 +288,50 @@ CLASH = _rx(
     "ambushed",
     "attacked",
 )
-ASSASSINATION = _rx("اغتيال", "اغتال", "assassination", "assassinated", "assassinate")
+# an attack fought off (ACLED: a clash between the attackers and the forces), not a disrupted weapon
+REPELLED = _rx(
+    "صد هجوم",
+    "صدت هجوم",
+    "تصد هجوم",
+    "تصدت لهجوم",
+    "تحبط هجوم",
+    "احبطت هجوم",
+    "احبط هجوم",
+    "repelled",
+    "repel",
+    "repels",
+    "repulsed",
+    "fought off",
+    "foiled an attack",
+    "thwarted an attack",
+)
+TRIBAL = _rx(
+    "نزاع عشائري",
+    "نزاع عشائري مسلح",
+    "اشتباك عشائري",
+    "عركه عشاير",
+    "عركه عشائريه",
+    "tribal clash",
+    "tribal clashes",
+    "tribal fight",
+    "tribal gunfight",
+    "tribal dispute",
+)
+ASSASSINATION = _rx("اغتيال", "اغتال", "اغتيل", "assassination", "assassinated", "assassinate")
+# "no arrests yet", «لم تسجل اعتقالات»: an attack's follow-up, not an arrest
+NO_ARREST = _rx(
+    "لم تسجل اعتقالات",
+    "لم تسجل اي اعتقالات",
+    "دون اعتقالات",
+    "لا اعتقالات",
+    "لم يتم اعتقال",
+    "لم يعتقل",
+    "no arrests",
+    "no one has been arrested",
+    "no one was arrested",
+    "nobody has been arrested",
+    "no arrest",
+)
 KILL_CIVILIAN = _rx(
     "مدني",
     "مدنيين",
@@ -660,7 +727,7 @@ class Extractor:
         if label != "protest":
             actor1, actor2 = self._defaults(norm, mentions, etype, actor1, actor2, location)
         fatalities, injured = casualties(norm)
-        time, basis = event_time(norm, posted)
+        time, basis = event_time(norm, posted, label)
         return Event(
             event_type=etype,
             sub_event_type=sub,
@@ -717,17 +784,29 @@ class Extractor:
             and etype not in ("Strategic developments", "Battles")
         ):
             actor2 = reg["civilians"].name
+        if actor2 is None and actor1 == reg["turkish_forces"].name and etype == "Explosions/Remote violence":
+            actor2 = reg["pkk"].name  # a Turkish strike in Iraq is on the PKK unless the text names another side
+        if etype == "Strategic developments" and actor2 is None and _TERRORIST.search(norm):
+            actor2 = reg["isis"].name  # «اعتقال ارهابي»: in Iraqi security reporting, an ISIS member
+        if actor1 is None and etype == "Strategic developments" and not _has_kind(mentions, reg, _STATE_KINDS):
+            actor1 = reg["isf"].name  # an arrest or a device defused with no side named: the security forces
+        if actor2 is None and actor1 != reg["isf"].name and etype in ("Battles", "Explosions/Remote violence") \
+                and _SOLDIERS.search(norm) and not _CIVILIAN_HINT.search(norm):
+            actor2 = reg["isf"].name  # «مقتل جنديين بهجوم لداعش»: the soldiers' side
         return actor1, actor2
 
     # --- type -------------------------------------------------------------------------------------------
     def _attack_type(self, norm: str, family: str | None, mentions: list[Mention]) -> tuple[str, str]:
-        if DISRUPTED.search(norm) and not re.search(r"(?<!\w)(?:claimed|claim)(?!\w)|تبنت|نعلن|تعلن", norm):
+        if REPELLED.search(norm) or (TRIBAL.search(norm) and family not in _SUB_OF_FAMILY):
+            return "Battles", "Armed clash"  # an attack fought off, a tribal fight: two armed sides
+        if DISRUPTED.search(_FALLS.sub(" ", norm)) and not re.search(
+                r"(?<!\w)(?:claimed|claim)(?!\w)|تبنت|نعلن|تعلن", norm):
             return "Strategic developments", "Disrupted weapons use"
         if family in _SUB_OF_FAMILY:
             return _SUB_OF_FAMILY[family]
         if ABDUCTION.search(norm):
             return "Violence against civilians", "Abduction/forced disappearance"
-        if ARREST.search(norm) and not CLASH.search(norm):
+        if ARREST.search(NO_ARREST.sub(" ", norm)) and not CLASH.search(norm):
             return "Strategic developments", "Arrests"
         armed = _any_state_object(norm, mentions, self)
         if CLASH.search(norm) and (armed or len({m.actor for m in mentions}) > 1):
@@ -821,7 +900,14 @@ class Extractor:
     def _location(self, norm: str, mentions: list[Mention]) -> Location | None:
         spans = [(m.start, m.end) for m in mentions if m.end - m.start > 1]
         found: list[tuple[int, Resolved, str]] = []
-        for start, end, pid, form in self.places.find(norm):
+        named = self.places.find(norm)
+        # districts and ambiguous place names written bare («بالعمارة», «#حرير», «قرب العظيم»), where no form
+        # of the gazetteer covers them already
+        named += [(start, end, pid, self.places.written_bare(pid, norm[start:end]))
+                  for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
+        road = _road_ends(norm, sorted((start, end) for start, end, _, _ in named))
+        road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])}
+        for start, end, pid, form in named:
             if any(s <= start and end <= e for s, e in spans):
                 continue  # a place inside an actor's name
             res = self.places.resolve(pid)
@@ -832,19 +918,34 @@ class Extractor:
         rank = {"place": 0, "district": 1, "governorate": 2, "country": 3}
         govs = {r.governorate for _, r, _ in found if r.governorate}
         named_govs = {r.place for _, r, _ in found if r.level == "governorate"}
+        # a dateline («⭕️ المثنى | ...», "Samawah: ...") names the governorate the post is about, when it names one
+        named_govs |= {r.governorate for pos, r, _ in found if r.governorate and _DATELINE.match(norm, pos)
+                       and not re.search(r"\w", norm[:pos])}
         iraq_named = any(r.country == "iraq" for _, r, _ in found)
 
-        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int]:
+        finer_in = {r.governorate for _, r, _ in found if r.level in ("place", "district")}
+
+        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int]:
             pos, r, _ = item
             level = rank[r.level]
+            if r.level == "place" and not r.district:
+                level = 2  # "the Anbar desert", "the Hamrin mountains": a governorate's, coarser than a district
+            city = 0
             if r.level == "governorate" and r.precision == "town":
-                level = 1  # "Basra": the city
+                level = 1  # "Basra": the city, unless the post names a town or district of its governorate
+                city = int(r.place in finer_in)  # («كركوك: ... في الحويجة»: Hawija)
             consistent = 0 if (r.governorate in named_govs or len(govs) <= 1) else 1
             foreign = 1 if (r.country != "iraq" and iraq_named and r.level == "country") else 0
-            return (foreign, level, consistent, pos)
+            # a road's ends ("the Baghdad-Basra highway near Samawah") say which road, not where on it; a
+            # witness's own place («احنا بالكرادة وسمعنا انفجارين من صوب الخضراء») not where the event was
+            return (foreign, int(pos in road), level, city, consistent, pos)
 
         _, best, form = min(found, key=key)
         gaz = self.places
+        seat = gaz.governorates.get(best.place, {}).get("seat") if best.level == "governorate" else None
+        if seat and not best.district and _SEAT_BUILDING.search(norm):
+            # «امام مبنى محافظة ميسان», "outside Maysan governorate office": the capital's district
+            best = gaz.resolve(str(seat)) or best
         return Location(
             name=form,
             place=best.place,
@@ -856,6 +957,44 @@ class Extractor:
             lon=best.lon,
             precision=best.precision,
         )
+
+
+_SEAT_BUILDING = re.compile(r"(?:ديوان|مبنى|مبني|بنايه|مقر) (?:ال)?محافظه|(?<!\w)governorate (?:building|office|"
+                            r"offices|headquarters|hq)(?!\w)|governor's office")
+_ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|road|highway|route)(?: السريع| الدولي| الرابط| الرابط بين| بين| between|"
+                          r" from| to)?\s*$")
+_ROAD_AFTER = re.compile(r"\s*(?:السريع |الدولي )?(?:road|highway|expressway|motorway)(?!\w)")
+_ROAD_JOIN = re.compile(r"\s*(?:و|الى|to|and)?\s*")
+
+
+def _road_ends(norm: str, spans: list[tuple[int, int]]) -> set[int]:
+    """Start offsets of the places named as a road's ends («طريق بغداد - كركوك», "the Baghdad-Basra highway",
+    "highway to Basra"): a place right after "road"/«طريق», or right before "road"/"highway", and the place
+    joined to such an end by a dash, "to" or "and"."""
+    ends: set[int] = set()
+    for start, end in spans:
+        if _ROAD_BEFORE.search(norm[max(0, start - 25) : start]) or _ROAD_AFTER.match(norm, end):
+            ends.add(start)
+    for _ in range(2):  # spread along "X - Y", both ways
+        for (s1, e1), (s2, _e2) in pairwise(spans):
+            if _ROAD_JOIN.fullmatch(norm[e1:s2]) and (s1 in ends or s2 in ends):
+                ends |= {s1, s2}
+    return ends
+
+
+_OBSERVER = re.compile(r"(?:(?<!\w)(?:احنا|نحن|انا|اني|ساكن|ساكنين|نسكن|اسكن)\s*(?:ب|في |هنا ب|هنا في )?"
+                       r"|(?<!\w)(?:we're|we are|i'm|i am|here) in )$")
+
+
+_DATELINE = re.compile(r"[\w ]{2,40}?\s*[:|\-–—]")
+
+
+_TERRORIST = _rx("ارهابي", "ارهابيين", "ارهابيا", "دواعش", "داعشي", "terrorist", "terrorists", "terror suspect")
+_SOLDIERS = _rx("جندي", "جنديين", "جنود", "soldier", "soldiers", "troops")
+
+
+def _has_kind(mentions: list[Mention], reg: dict[str, Any], kinds: set[str]) -> bool:
+    return any(reg[m.actor].kind in kinds for m in mentions)
 
 
 def _has(mentions: list[Mention], actor: str) -> bool:
@@ -949,17 +1088,65 @@ def casualties(norm: str) -> tuple[int | None, int | None]:
     return _count_near(norm, _KILLED, _INJURED), _count_near(norm, _INJURED, _KILLED)
 
 
-def event_time(norm: str, posted: datetime) -> tuple[datetime, str]:
+# a call or an announcement: the weekday it names is ahead ("calls for a rally on Saturday"), not behind
+_CALL = _rx(
+    "تدعو",
+    "يدعو",
+    "يدعون",
+    "تدعوا",
+    "دعوه",
+    "دعوات",
+    "سينظم",
+    "ستنظم",
+    "ستنطلق",
+    "ستقام",
+    "ينوون",
+    "المقبل",
+    "القادم",
+    "ندعو",
+    "نداء",
+    "calls for",
+    "call for",
+    "urge",
+    "urges",
+    "urged",
+    "calling for",
+    "called for",
+    "calls on",
+    "will hold",
+    "will rally",
+    "will protest",
+    "will stage",
+    "planned",
+    "plan to",
+    "next",
+)
+# a relative clause («الناشط الذي اغتيل امس», "the activist who was killed yesterday"): its time is another
+# event's, not that of the protest the post reports
+_RELATIVE = re.compile(rf"{_B}(?:الذي|التي|الذين|اللذين|اللتين|اللذان){_E}|(?<!\w)(?:who|which)(?!\w)")
+
+
+def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[datetime, str]:
+    """When the text puts its event, and the phrase that says so ("post": the post's time). ``label``
+    "protest": a time inside a relative clause about another event does not move the protest."""
     posted = utc(posted)
     local = posted.astimezone(BAGHDAD)
     for basis, back, hour, rx in TIMES:
-        if rx.search(norm):
+        for m in rx.finditer(norm):
+            if label == "protest" and _RELATIVE.search(norm[max(0, m.start() - 30) : m.start()]):
+                continue
             day = local.date() - timedelta(days=back)
             when = datetime(day.year, day.month, day.day, hour, tzinfo=BAGHDAD).astimezone(posted.tzinfo)
             return min(when, posted), basis
     m = _WEEKDAY.search(norm)
     if m:
         wanted = _DAY_OF[m.group(1)]
+        if _CALL.search(norm):
+            ahead = (wanted - local.weekday()) % 7
+            if ahead:
+                day = local.date() + timedelta(days=ahead)
+                return datetime(day.year, day.month, day.day, 12, tzinfo=BAGHDAD).astimezone(posted.tzinfo), m.group(0)
+            return posted, "post"
         back = (local.weekday() - wanted) % 7
         if back:
             day = local.date() - timedelta(days=back)

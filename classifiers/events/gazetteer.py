@@ -80,6 +80,14 @@ class PlaceIndex:
             out.sort()
         return out
 
+    def written_bare(self, pid: str, norm_form: str) -> str:
+        """How the gazetteer writes a place found bare: its Arabic district name, or the ``bare:`` form."""
+        entry = self.districts.get(pid) or self.places.get(pid) or {}
+        for form in [entry.get("ar"), *(entry.get("bare") or ())]:
+            if form and normalize_for_match(str(form)) == norm_form:
+                return str(form)
+        return norm_form
+
     def name(self, pid: str) -> str:
         for table in (self.districts, self.governorates, self.countries):
             if pid in table:
@@ -136,35 +144,61 @@ def _precision(place: dict[str, Any], fallback: str) -> str:
 _AMBIGUOUS_BARE = frozenset({"midaina", "balad", "hai", "anah", "daur", "khidhir", "faris", "hamza", "shamiya",
                              "haditha", "salman", "hatra"})
 # What marks a bare district name as a place: a preposition or "near"/"in the middle of" before it (the
-# dialect's «بالعمارة», «يم الرطبة»), a noun it completes («سوق العمارة», «ضربة مخمور», «اهالي الزبير»), a
-# hashtag, or a dateline at the start of the post («الخالص مجددا..», «مخمور | ...»).
-_BARE_BEFORE = (r"(?:(?<=\s)|^)(?:ب|في |قرب |وسط |اطراف |يم |#|"
-                r"(?:سوق|مدينه|اهالي|اهل|شرطه|طريق|ضربه|هجوم|قصف|تفجير|انفجار) )")
+# dialect's «بالعمارة», «يم الرطبة»; «على» after a strike, «ضربوا مسيرة على حرير»), a noun it completes
+# («سوق العمارة», «ضربة مخمور», «اهالي الزبير», «سيطرة هيت»), a verb of attack it is the object of («تقصف
+# مخمور»), a hashtag, or a dateline at the start of the post («الخالص مجددا..», «مخمور | ...»).
+_BARE_BEFORE = (r"(?:(?<=\s)|^)(?:ب|في |قرب |وسط |اطراف |يم |صوب |#|"
+                r"(?:سوق|مدينه|اهالي|اهل|شرطه|طريق|ضربه|هجوم|قصف|تفجير|انفجار|سيطره|"
+                r"تقصف|يقصف|استهدف|استهدفت|تستهدف|يستهدف) |"
+                # «على» (folded to «علي», as the name Ali is: «علي الرفاعي») only after a strike or a fall
+                r"(?:ضرب|ضربوا|ضربت|هجوم|هجوما|قصف|قصفت|سقط|سقطت|سقوط|اطلاق|اطلقوا|استهداف)\s(?:\S+\s){0,2}علي )")
 _BARE_DATELINE = r"^[^\w]*"
 
 
 @lru_cache(maxsize=1)
 def _bare_district_regex() -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """One regex over the districts' Arabic names and the ``bare:`` places' names. A district's name opening
+    the post is a dateline («الخالص مجددا..»); a ``bare:`` name, an ordinary word more often than a district's
+    («حرير طبيعي»: silk), only with a separator after it («حرير | ...»)."""
     index = PlaceIndex.default()
     names: dict[str, str] = {}
     for did, entry in index.districts.items():
         if did in _AMBIGUOUS_BARE or not entry.get("ar"):
             continue
         names.setdefault(normalize_for_match(str(entry["ar"])), did)
-    if not names:
+    words: dict[str, str] = {}
+    for pid, entry in index.places.items():  # towns and sites whose names are ordinary words too ("bare:")
+        for form in (entry.get("bare") or ()) if isinstance(entry, dict) else ():
+            words.setdefault(normalize_for_match(str(form)), pid)
+    if not names and not words:
         return None
-    alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    rx = re.compile(rf"(?:{_BARE_BEFORE}|{_BARE_DATELINE})({alts})(?!\w)")
-    return rx, names
+
+    def alts(table: dict[str, str]) -> str:
+        return "|".join(re.escape(n) for n in sorted(table, key=len, reverse=True)) or r"(?!x)x"
+
+    rx = re.compile(rf"(?:{_BARE_BEFORE}|{_BARE_DATELINE})({alts(names)})(?!\w)"
+                    rf"|{_BARE_BEFORE}({alts(words)})(?!\w)|{_BARE_DATELINE}({alts(words)})(?=\s*[|:\-–—.،])")
+    return rx, {**words, **names}
 
 
-def bare_districts(norm: str) -> list[str]:
-    """District ids named bare in an Arabic text already through ``normalize_for_match`` («بالعمارة», «قرب
-    الدبس», «#الزبير», a dateline «مخمور |»), in text order: what the surface forms of ``places.yaml`` leave
-    out because the bare word can mean something else; the story stage uses them where a post names no
-    other place."""
+def bare_spans(norm: str) -> list[tuple[int, int, str]]:
+    """``(start, end, place id)`` of every district or ``bare:`` place named bare in an Arabic text already
+    through ``normalize_for_match`` (see ``bare_districts``), in text order."""
     found = _bare_district_regex()
     if found is None or not _ARABIC.search(norm):
         return []
     rx, names = found
-    return list(dict.fromkeys(names[m.group(1)] for m in rx.finditer(norm)))
+    out = []
+    for m in rx.finditer(norm):
+        group = next(g for g in (1, 2, 3) if m.group(g) is not None)
+        out.append((m.start(group), m.end(group), names[m.group(group)]))
+    return out
+
+
+def bare_districts(norm: str) -> list[str]:
+    """District ids (and ``bare:`` places: «#حرير», «قرب العظيم») named bare in an Arabic text already through
+    ``normalize_for_match`` («بالعمارة», «قرب الدبس», «#الزبير», a dateline «مخمور |»), in text order: what the
+    surface forms of ``places.yaml`` leave out because the bare word can mean something else; the extraction
+    places a record there when the forms found nothing finer, and the story stage uses them where a post
+    names no other place."""
+    return list(dict.fromkeys(pid for _, _, pid in bare_spans(norm)))
