@@ -39,20 +39,24 @@ test: $(FULL) chromium
 lint: $(FULL)
 	$(BIN)/ruff check monitor classifiers tests bench
 
-# the corpus test split, then the feed-level test set (per post, then after a replay through the pipeline)
+# the corpus test split, the feed-level test set (per post, then after a replay through the pipeline), and the
+# feed development set the thresholds are calibrated on (per post)
 eval: $(BASE)
 	$(BIN)/monitor evaluate
 	$(BIN)/monitor evaluate --feed classifiers/data/feed/feed_a.jsonl --feed classifiers/data/feed/feed_b.jsonl
+	$(BIN)/monitor evaluate --feed classifiers/data/feed_dev.jsonl --no-replay
 
-# the head of the shipped classifier, on the shipped encoder (fine-tuned on train's labels: its settings and
-# thresholds are chosen on the dev split)
+# the head of the shipped classifier, on the shipped encoder (fine-tuned on train's labels: its settings are
+# chosen on the dev split, its thresholds on the dev split and the two development feeds together)
+CALIBRATE = --calibrate-on classifiers/data/feed_dev.jsonl --calibrate-on classifiers/data/story_feed_v2.jsonl
 train: $(BASE)
-	$(BIN)/monitor train --select-on dev
+	$(BIN)/monitor train --select-on dev $(CALIBRATE)
 
 # the shipped encoder's recipe (torch; ~1.5 h on 2 cores): stage 1 follows the teacher's embeddings,
 # stages 2 and 3 (new seeded variants each) add the pairwise-cosine and label losses; a head is fitted on
 # stage 3; stage 4 fine-tunes the student end to end on the train split's labels through that head (the
-# pairwise term keeps the geometry story matching relies on); then the head is refitted, chosen on dev.
+# pairwise term keeps the geometry story matching relies on); stage 5 continues it at a lower rate (it was run
+# on corpus v3, stages 1-4 on corpus v2); then the head is refitted, chosen on dev, thresholds calibrated.
 # Story thresholds for a new encoder: python -m bench.stories --tune, into meta.json.
 distill: $(FULL)
 	$(BIN)/monitor distill --out build/student-stage1.npz --layers 4 --epochs 5 --seed 13
@@ -63,7 +67,10 @@ distill: $(FULL)
 	$(BIN)/monitor train --backbone e5-distilled:build/student-stage3.npz --out build/stage3-model
 	$(BIN)/monitor distill --out build/encoder.npz --init build/student-stage3.npz --layers 4 --epochs 3 \
 		--lr 1.5e-4 --per-text 0 --seed 13 --relational 10 --supervised 2 --probe-init build/stage3-model/head.npz
-	$(BIN)/monitor train --backbone e5-distilled:build/encoder.npz --select-on dev --out build/model
+	$(BIN)/monitor train --backbone e5-distilled:build/encoder.npz --select-on dev --out build/stage4-model
+	$(BIN)/monitor distill --out build/encoder5.npz --init build/encoder.npz --layers 4 --epochs 2 \
+		--lr 5e-5 --per-text 0 --seed 13 --relational 10 --supervised 2 --probe-init build/stage4-model/head.npz
+	$(BIN)/monitor train --backbone e5-distilled:build/encoder5.npz --select-on dev $(CALIBRATE) --out build/model
 
 # the 12-layer reference behind --model full
 train-full: $(BASE)

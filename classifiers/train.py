@@ -64,7 +64,9 @@ def _folds(n: int, k: int, seed: int) -> list[np.ndarray]:
 
 def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, seed: int = 13,
                limit: int | None = None, folds: int = 5, progress: bool = True, use_lexical: bool = True,
-               segments: bool | None = None, select_on: str = "cv") -> tuple[EmbeddingClassifier, dict[str, Any]]:
+               segments: bool | None = None, select_on: str = "cv",
+               calibrate: list[tuple[str, tuple[str, ...]]] | None = None,
+               ) -> tuple[EmbeddingClassifier, dict[str, Any]]:
     """Fit the head on train+dev (Arabic and English: ``langid.SUPPORTED``). The regularisation strength,
     the char n-gram blend, segment scoring (``segments=None``: chosen; True/False: forced) and the per-label
     thresholds are chosen on out-of-fold predictions (``folds``-fold cross-validation over train+dev), made
@@ -73,7 +75,12 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
 
     ``select_on="dev"``: choose all of that on the dev split alone, from a head and char n-gram model fitted
     on train: for an encoder fine-tuned on the train split's labels (``monitor distill --supervised``), whose
-    train embeddings already separate the labels, cross-validation over train would flatter every setting."""
+    train embeddings already separate the labels, cross-validation over train would flatter every setting.
+
+    ``calibrate`` (with ``select_on="dev"``): labelled posts of a realistic feed, ``(text, labels)``, Arabic
+    and English. The thresholds are then tuned on the dev split and these posts together, both scored by
+    the model fitted on train with the chosen settings, so they hold at a feed's base rates and styles, not
+    only at the corpus's."""
     if select_on not in ("cv", "dev"):
         raise ValueError(f"select_on must be 'cv' or 'dev', not {select_on!r}")
     random.seed(seed)
@@ -84,6 +91,8 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     is_dev = np.array([ex.split == "dev" for ex in fit_set])
     if select_on == "dev" and (not is_dev.any() or is_dev.all()):
         raise ValueError("select_on='dev' needs posts of both the train and the dev split")
+    if calibrate and select_on != "dev":
+        raise ValueError("calibrate needs select_on='dev' (the feed is scored by the model fitted on train)")
     t0 = time.perf_counter()
     texts = _texts(fit_set)
     x = _encode(encoder, texts, "train+dev", progress)
@@ -159,6 +168,23 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     denial_factor = max(by_factor, key=lambda f: (_cv_macro(y[ev], by_factor[f][ev]), f))
     oof = by_factor[denial_factor]
     thresholds = {lb: tune_threshold(y[ev, j], oof[ev, j]) for j, lb in enumerate(LABELS)}
+    calibrated: dict[str, Any] = {}
+    if calibrate:
+        fit = ~is_dev
+        on_train = EmbeddingClassifier(
+            encoder, LogisticHead.fit(x[fit], y[fit], l2=l2), thresholds, LABELS,
+            lexical=CharNgramModel.fit([texts[i] for i in np.flatnonzero(fit)], y[fit]) if blend else None,
+            blend=blend, by_segment=by_segment, denial_factor=denial_factor)
+        results = on_train.predict([text for text, _ in calibrate]).results
+        keep = [i for i, r in enumerate(results) if not r.unsupported_language and not r.error]
+        s_feed = np.array([[results[i].scores[lb] for lb in LABELS] for i in keep]).reshape(-1, len(LABELS))
+        y_feed = np.array([[int(lb in calibrate[i][1]) for lb in LABELS] for i in keep],
+                          dtype=y.dtype).reshape(-1, len(LABELS))
+        pooled_s, pooled_y = np.vstack([oof[ev], s_feed]), np.vstack([y[ev], y_feed])
+        before = dict(thresholds)
+        thresholds = {lb: tune_threshold(pooled_y[:, j], pooled_s[:, j]) for j, lb in enumerate(LABELS)}
+        calibrated = {"calibration_posts": len(keep), "thresholds_on_dev_alone": before}
+        log.info("thresholds on the dev split and %d feed posts: %s (dev alone: %s)", len(keep), thresholds, before)
     head = LogisticHead.fit(x, y, l2=l2)
     pred = np.stack([oof[:, j] >= thresholds[lb] for j, lb in enumerate(LABELS)], 1).astype(int)
     by_lang = {}
@@ -174,7 +200,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
             "cv_macro_f1": report(y[ev], pred[ev], LABELS)["macro_f1"],
             "cv_macro_f1_by_lang": by_lang,
             "cv_false_alerts_per_100_quiet": round(100 * float(pred[quiet].any(1).mean()), 2) if quiet.any() else 0,
-            "seconds": round(time.perf_counter() - t0, 1)}
+            **calibrated, "seconds": round(time.perf_counter() - t0, 1)}
     return EmbeddingClassifier(encoder, head, thresholds, LABELS, info, lexical=lexical, blend=blend,
                                by_segment=by_segment, denial_factor=denial_factor), info
 

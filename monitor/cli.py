@@ -223,6 +223,10 @@ def train(
     select_on: Annotated[str, typer.Option(
         help="cv: choose the head's settings and thresholds by 5-fold CV on train+dev; dev: on the dev split "
         "alone (for an encoder fine-tuned on the train split's labels)")] = "cv",
+    calibrate_on: Annotated[list[Path] | None, typer.Option(
+        "--calibrate-on", help="with --select-on dev: a labelled feed (feed format, repeatable; e.g. "
+        "classifiers/data/feed_dev.jsonl) whose Arabic and English posts join the dev split in tuning the "
+        "thresholds, so they hold at a feed's base rates")] = None,
     feedback: Annotated[str | None, typer.Option(
         help="add the verdicts recorded on this namespace's alerts to training; the candidate is written to "
         "--out (default models/feedback-<time>) and promoted only when the feed figures do not get worse")]
@@ -264,7 +268,20 @@ def train(
         fail(str(exc))
     if select_on not in ("cv", "dev"):
         fail(f"--select-on must be cv or dev, not {select_on!r}")
-    clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on)
+    calibrate = None
+    if calibrate_on:
+        from monitor.feed_eval import FeedError, load_feed
+
+        if select_on != "dev":
+            fail("--calibrate-on needs --select-on dev (the feed is scored by the head fitted on train)")
+        try:
+            calibrate = [(it.post.text, it.labels) for it in load_feed(calibrate_on)]
+        except (OSError, FeedError) as exc:
+            fail(f"--calibrate-on: {exc}")
+        if not calibrate:
+            fail("--calibrate-on: the feed holds no posts")
+    clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on,
+                           calibrate=calibrate)
     target = out or default_model_dir()
     _keep_story_thresholds(clf, target)
     clf.save(target)

@@ -129,9 +129,19 @@ def test_distill_then_train_makes_a_self_contained_model(tmp_path: Path, monkeyp
     examples = [ex for ex in data.load() if ex.split in ("train", "dev")][:120]
     clf, _ = train_head(make_encoder(f"e5-distilled:{out}"), examples, folds=2, progress=False, use_lexical=False)
     # an encoder fine-tuned on train's labels has its settings chosen on dev alone
-    _, on_dev = train_head(make_encoder(f"e5-distilled:{out}"), examples, progress=False, use_lexical=False,
-                           select_on="dev")
+    clf_dev, on_dev = train_head(make_encoder(f"e5-distilled:{out}"), examples, progress=False,
+                                 use_lexical=False, select_on="dev")
     assert on_dev["selected_on"] == "the dev split" and on_dev["folds"] == 1
+    # thresholds calibrated on a feed's posts as well: Kurdish is skipped (the model does not label it)
+    feed = [("عاجل: قصف صاروخي على قاعدة عين الأسد فجر اليوم", ("attack_claim",)),
+            ("the electricity is back in our street, finally", ()),
+            ("ئەمڕۆ خۆپیشاندان لە سلێمانی", ("protest",))]
+    _, calibrated = train_head(make_encoder(f"e5-distilled:{out}"), examples, progress=False, use_lexical=False,
+                               select_on="dev", calibrate=feed)
+    assert calibrated["calibration_posts"] == 2
+    assert calibrated["thresholds_on_dev_alone"] == clf_dev.thresholds  # the same run, then the feed joined
+    with pytest.raises(ValueError, match="calibrate needs select_on='dev'"):
+        train_head(clf.encoder, examples, calibrate=feed)
     with pytest.raises(ValueError, match="select_on"):
         train_head(clf.encoder, examples, select_on="test")
     with pytest.raises(ValueError, match="both the train and the dev split"):
