@@ -233,7 +233,7 @@ def train(
     = None,
     feed: Annotated[list[Path] | None, typer.Option(
         "--feed", help="with --feedback: the labelled feed the gate scores both models on (repeatable; "
-        "default: the bundled feed test set)")] = None,
+        "default: the bundled feed development set, so the test set stays unseen)")] = None,
     model: ModelOpt = None,
     promote_to: Annotated[Path | None, typer.Option(
         help="with --feedback: where a candidate that passes the gate goes (the old model stays beside it as "
@@ -295,9 +295,9 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
     from classifiers.train import train_head
     from monitor import feedback as fb
     from monitor.cli_sinks import _triage
-    from monitor.feed_eval import FeedError, default_feed, load_feed, per_post
+    from monitor.feed_eval import FeedError, development_feed, load_feed, per_post
 
-    paths = feed or default_feed()
+    paths = feed or development_feed()
     try:
         items = load_feed(paths)
     except (OSError, FeedError) as exc:

@@ -55,12 +55,12 @@ class FeedError(ValueError):
     pass
 
 
-def default_feed() -> list[Path]:
-    """The bundled feed test set (``classifiers/data/feed/*.jsonl``)."""
+def development_feed() -> list[Path]:
+    """The bundled feed development set (``classifiers/data/feed_dev.jsonl``): what choices are made on (a
+    model's promotion, thresholds), so that the test set stays one."""
     from importlib import resources
 
-    folder = Path(str(resources.files("classifiers").joinpath("data/feed")))
-    return sorted(folder.glob("*.jsonl"))
+    return [Path(str(resources.files("classifiers").joinpath("data/feed_dev.jsonl")))]
 
 
 def load_feed(paths: Iterable[Path]) -> list[FeedItem]:

@@ -52,3 +52,15 @@ def test_evaluate_feed_runs_per_post_and_the_replay(tmp_path: Path, redis_url: s
     bad.write_text(lines[0].replace('"labels": []', '"labels": ["bogus"]') + "\n", encoding="utf-8")
     out = cli(["evaluate", "--feed", str(bad)], env={"REDIS_URL": redis_url})
     assert out.returncode == 2 and "labels must be" in out.stderr
+
+
+def test_the_bundled_development_feed_is_the_gates_default() -> None:
+    """`monitor train --feedback` gates on the development feed unless told otherwise: installed with the
+    package, loadable, mostly quiet, and not one of the test set's files."""
+    from monitor.feed_eval import development_feed, load_feed
+
+    paths = development_feed()
+    assert all(p.exists() and "feed/" not in p.as_posix() for p in paths)
+    items = load_feed(paths)
+    assert len(items) == 600
+    assert sum(1 for it in items if not it.labels) / len(items) > 0.75
