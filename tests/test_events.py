@@ -4,6 +4,7 @@ rules give the record analysts read, and the record travels on alerts, routes, s
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from datetime import UTC, datetime
@@ -32,6 +33,17 @@ def _files() -> tuple[dict, dict]:
     root = Path(classifiers.__file__).parent
     return (yaml.safe_load((root / "cues" / "places.yaml").read_text("utf-8")),
             yaml.safe_load((root / "events" / "gazetteer.yaml").read_text("utf-8")))
+
+
+@functools.cache
+def _extractor() -> Extractor:
+    return Extractor()
+
+
+def where(text: str, labels: tuple[str, ...] = ("attack_claim",)) -> str | None:
+    """The place the extraction gives ``text`` (flagged with ``labels``), or None."""
+    e = _extractor().extract(text, list(labels), T)
+    return e.location.place if e and e.location else None
 
 
 def test_gazetteer_is_one_source_of_truth_with_places() -> None:
@@ -191,12 +203,6 @@ def test_evaluation_set_and_speed() -> None:
 
 
 def test_bare_places_dateline_and_finer_types() -> None:
-    ex = Extractor()
-
-    def where(text: str, labels: tuple[str, ...] = ("attack_claim",)) -> str | None:
-        e = ex.extract(text, list(labels), T)
-        return e.location.place if e and e.location else None
-
     # names that are ordinary words too, placed only where the text marks them as a place
     assert where("الفصائل تعلن ضرب #حرير بطائرة مسيرة") == "harir_base"
     assert where("عبوة تنفجر قرب العظيم على طريق بغداد كركوك") == "udhaim"  # finer than the two governorates
@@ -249,10 +255,6 @@ def test_unit_numbers_are_no_counts_and_a_camp_lies_in_its_district() -> None:
 def test_road_ends_and_a_capital_beside_its_own_district_yield_the_finer_place() -> None:
     ex = Extractor()
 
-    def where(text: str, labels: tuple[str, ...] = ("attack_claim",)) -> str | None:
-        e = ex.extract(text, list(labels), T)
-        return e.location.place if e and e.location else None
-
     # the ends of a road say which road, not where on it
     assert where("متظاهرون يغلقون طريق بغداد - البصرة السريع قرب السماوة", ("protest",)) == "samawah"
     assert where("Protesters block the Baghdad-Basra highway near Samawah", ("protest",)) == "samawah"
@@ -267,13 +269,9 @@ def test_road_ends_and_a_capital_beside_its_own_district_yield_the_finer_place()
 
 
 def test_a_witness_place_is_not_the_event_place() -> None:
-    ex = Extractor()
-    e = ex.extract("احنا بالكرادة وسمعنا انفجارين من صوب الخضراء، كالوا صواريخ على السفارة", ["attack_claim"], T)
-    assert e and e.location and e.location.place == "green_zone"
-    e = ex.extract("We are in Karrada and heard two blasts from the Green Zone", ["attack_claim"], T)
-    assert e and e.location and e.location.place == "green_zone"
-    e = ex.extract("انفجار عبوة في الكرادة", ["attack_claim"], T)
-    assert e and e.location and e.location.place == "karrada"
+    assert where("احنا بالكرادة وسمعنا انفجارين من صوب الخضراء، كالوا صواريخ على السفارة") == "green_zone"
+    assert where("We are in Karrada and heard two blasts from the Green Zone") == "green_zone"
+    assert where("انفجار عبوة في الكرادة") == "karrada"
 
 
 def test_anchors_read_places_leftmost_longest_as_the_extraction_does() -> None:
@@ -286,12 +284,9 @@ def test_anchors_read_places_leftmost_longest_as_the_extraction_does() -> None:
 
 def test_more_bare_names_places_and_blast_verbs() -> None:
     ex = Extractor()
-    e = ex.extract("ضربات جوية عراقية على اوكار #داعش في #حمرين ومقتل ٥ ارهابيين", ["attack_claim"], T)
-    assert e and e.location and e.location.place == "hamrin_mountains"
-    e = ex.extract("بالفجر ضربوا مسيرة على حرير، الفصائل طلعت بيان", ["attack_claim"], T)
-    assert e and e.location and e.location.place == "harir_base"
-    e = ex.extract("انفجار عبوة صوتية قرب محل في حي العامل جنوب غربي بغداد", ["attack_claim"], T)
-    assert e and e.location and e.location.place == "hay_al_amil"
+    assert where("ضربات جوية عراقية على اوكار #داعش في #حمرين ومقتل ٥ ارهابيين") == "hamrin_mountains"
+    assert where("بالفجر ضربوا مسيرة على حرير، الفصائل طلعت بيان") == "harir_base"
+    assert where("انفجار عبوة صوتية قرب محل في حي العامل جنوب غربي بغداد") == "hay_al_amil"
     e = ex.extract("مسلحون يهاجمون ابراج نقل الطاقة ويفجرون برجين في الطارمية", ["attack_claim"], T)
     assert e and e.sub_event_type == "Remote explosive/landmine/IED"
     # an appeal names the coming Friday (T is a Friday: the next one, a week on, is not "today")
