@@ -36,6 +36,7 @@ from monitor.backoff import REDIS_DOWN
 from monitor.keys import Keys
 from monitor.models import Alert, Classification, Post, event_completeness
 from monitor.signatures import MatchConfig, Signature, SignaturePool, near_copy, same_story
+from monitor.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 MAX_MEMBERS = 50  # signatures kept per story for comparison
@@ -145,13 +146,8 @@ class StoryLock:
         self._released = True
         renewer, self._renewer = self._renewer, None
         if renewer is not None:
-            renewer.cancel()
-            # asyncio.wait neither raises the renewer's CancelledError nor swallows a cancel of this task; bounded,
-            # as a renewer whose cancel was lost ends only after its Redis call in flight (it checks _released)
-            _, pending = await asyncio.wait({renewer}, timeout=self.timeout)
-            if pending:
-                log.warning("story lock renewer still running %.1fs after release; it stops after its Redis call "
-                            "in flight", self.timeout)
+            # bounded: a renewer whose cancel was lost ends after its Redis call in flight (it checks _released)
+            await cancel_and_wait([renewer], self.timeout, what="story lock renewer")
         try:
             await self._release(keys=[self.key], args=[self.token])
         except REDIS_DOWN as exc:  # it expires by itself within the timeout

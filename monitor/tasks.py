@@ -1,5 +1,5 @@
-"""Stopping asyncio tasks for good, in bounded time: the one way the service, the replay and the collectors
-cancel what they started.
+"""Stopping asyncio tasks for good, in bounded time: the one way the service, the replay, the collectors and
+the story lock cancel what they started.
 
 A plain ``task.cancel(); await task`` (or ``gather``) can wait forever on Python 3.11: a cancel that arrives
 while a coroutine sits in ``asyncio.wait_for`` (redis-py sends commands through it when the client has a
@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["cancel_and_wait"]
 
@@ -21,11 +22,12 @@ log = logging.getLogger(__name__)
 RECANCEL_EVERY = 0.05  # seconds between repeated cancels of a task that is still running
 
 
-async def cancel_and_wait(tasks: Iterable[asyncio.Task[object]], timeout: float, *,
-                          what: str = "task") -> set[asyncio.Task[object]]:
+async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]], timeout: float, *,
+                          what: str = "task") -> set[asyncio.Task[Any]]:
     """Cancel ``tasks`` and wait (at most ``timeout`` seconds) until every one has ended, cancelling again
     those that swallowed a cancel. Their exceptions are retrieved (not raised); the tasks still running at
     the end are returned, after one warning each. A cancel of the caller itself is not swallowed."""
+    tasks = list(tasks)  # read twice below
     pending = {t for t in tasks if not t.done()}
     deadline = time.monotonic() + max(0.0, timeout)
     while pending:
