@@ -94,17 +94,14 @@ def web(
         secret = web_secret(dev)
     except ValueError as exc:
         fail(str(exc))
-    url = cli_context().resolve_redis_url()
-    if not url:
-        fail("no Redis to read: pass --redis-url, set REDIS_URL, or set redis_url in the config (the console "
-             "reads a running monitor's state)")
-    log.info("redis %s", mask_url(url))
-    try:
-        asyncio.run(serve(url, namespace, secret, host, port, secure_cookies=secure_cookies))
-    except KeyboardInterrupt:
-        pass
-    except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    with cli_context().redis(embedded=False) as url:  # none set: one line, exit 2, as every state command
+        log.info("redis %s", mask_url(url))
+        try:
+            asyncio.run(serve(url, namespace, secret, host, port, secure_cookies=secure_cookies))
+        except KeyboardInterrupt:
+            pass
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def _password(from_stdin: bool) -> str:
