@@ -82,9 +82,7 @@ class CliContext:
             return url
         file = self.config_file()
         if config is None and file is not None:
-            if not self.config_path and not file.exists():
-                # MONITOR_CONFIG names the service's config (the image sets it): a command that needs no
-                # config (replay, evaluate) runs without it, and says so, instead of failing
+            if not self._readable(file):
                 logging.getLogger(__name__).warning(
                     "MONITOR_CONFIG=%s does not exist: no redis_url from a config (pass --config, --redis-url or "
                     "REDIS_URL to choose a Redis)", file)
@@ -99,9 +97,15 @@ class CliContext:
         if found:
             return found
         file = self.config_file()
-        if file is not None and (self.config_path or file.exists()):
+        if file is not None and self._readable(file):
             return self.config().service.namespace
         return "monitor"
+
+    def _readable(self, file: Path) -> bool:
+        """Whether a command that can run without a config reads ``file``: always when ``--config`` named it;
+        when only MONITOR_CONFIG does (the image sets it for the service), only if it exists, so ``replay`` or
+        ``alerts`` in the image with no config mounted run on the defaults instead of failing."""
+        return bool(self.config_path) or file.exists()
 
     @contextmanager
     def redis(self, config: Config | None = None, *, embedded: bool) -> Iterator[str]:
