@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from classifiers.events.trie import trie_regex
+from classifiers.events.trie import dialect_variants, trie_regex
 from classifiers.normalize import clean_for_model, normalize_for_match
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
@@ -24,6 +24,12 @@ _NUMBER = re.compile(r"(?<![\d:/.\-])(\d{1,3})(?![\d:/.\-])")
 # one report names the brigade hit, its translation the count of fighters hurt
 _UNIT_NUMBER = re.compile(r"(?:(?<!\w)(?:ال)?(?:لواء|فوج|فرقه|كتيبه|سريه|قاطع|brigade|regiment|division|battalion|"
                           r"unit|no\.?|number)\s*(?:رقم\s*)?\d{1,3}(?!\d))|(?<!\d)\d{1,3}(?:st|nd|rd|th)(?!\w)")
+# A number of hours, days, kilometres, years or degrees is no count of the event's rockets or victims: one
+# channel writes "after 48 hours without power", its repost «خلال 24 ساعة»
+_MEASURE_NUMBER = re.compile(r"(?<!\d)(\d{1,3})\s*(?:ساعه|ساعات|يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|عاما|عام|"
+                             r"اعوام|دقيقه|دقائق|كم|كيلو|كيلومتر|درجه|بالمئه|بالمائه|%|°|"
+                             r"(?:hours?|hrs?|h|days?|weeks?|months?|years?|minutes?|mins?|km|kms|kilomet\w*|"
+                             r"miles?|degrees?|percent|per cent)(?!\w))")
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
           "ten": 10}
 # Weekdays and weapon kinds, Arabic forms normalised as normalize_for_match leaves them.
@@ -70,13 +76,18 @@ class Anchors:
         same weapon, a number in common, the same weekday: 0-4). Translations of one report usually
         agree on two or more."""
         place = self._place_match(other)
-        pairs = ((self.days, other.days), (self.weapons, other.weapons), (self.numbers, other.numbers))
+        counts = (_counts(self.numbers), _counts(other.numbers))
+        pairs = ((self.days, other.days), (self.weapons, other.weapons), counts)
         conflict = place is False or any(a and b and not a & b for a, b in pairs)
-        agreement = bool(place) + sum(bool(a & b) for a, b in pairs)
+        agreement = bool(place) + sum(bool(a & b) for a, b in pairs[:2]) + bool(self.numbers & other.numbers)
         return conflict, agreement
 
     def conflicts(self, other: Anchors) -> bool:
         return self.compare(other)[0]
+
+
+def _counts(found: frozenset[int]) -> frozenset[int]:
+    return frozenset(n for n in found if n < MEASURE)
 
 
 @lru_cache(maxsize=65536)
@@ -96,11 +107,20 @@ class Gazetteer:
         arabic: list[tuple[str, str]] = []
         latin: list[tuple[str, str]] = []
         self.form_of: dict[str, str] = {}  # normalised form -> the form as the gazetteer writes it
+        spoken: list[tuple[str, str, str]] = []  # dialect spellings (ق as ك or گ) of Arabic forms
         for canon, forms in places.items():
             for form in forms:
                 norm = normalize_for_match(form).replace("-", " ")
-                (arabic if _ARABIC.search(norm) else latin).append((norm, canon))
-                self.form_of.setdefault(norm, form)
+                if _ARABIC.search(norm):
+                    arabic.append((norm, canon))
+                    self.form_of.setdefault(norm, form)
+                    spoken.extend((variant, canon, form) for variant in dialect_variants(norm)[1:])
+                else:
+                    latin.append((norm, canon))
+                    self.form_of.setdefault(norm, form)
+        for variant, canon, form in spoken:  # after every written form, so that one keeps its place
+            arabic.append((variant, canon))
+            self.form_of.setdefault(variant, form)
         arabic.sort(key=lambda x: -len(x[0]))  # longest forms first: "مطار اربيل" wins over "اربيل"
         latin.sort(key=lambda x: -len(x[0]))
         self._arabic = arabic
@@ -178,9 +198,17 @@ def _terms(norm: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
     return frozenset(found)
 
 
+MEASURE = 1000  # a measure (``_MEASURE_NUMBER``) is kept as MEASURE + n: it may agree, never conflict
+
+
 def numbers(norm: str) -> frozenset[int]:
+    """The small counts a text states, and its measures (hours, days, km) as ``MEASURE + n``: "a 72h
+    ultimatum" and «مهلة ٧٢ ساعة» agree on 72, while "after 48 hours without power" and «خلال 24 ساعة»
+    do not disagree (counts of rockets or victims do)."""
     norm = _UNIT_NUMBER.sub(" ", norm)
-    found = {int(n) for n in _NUMBER.findall(norm) if 0 < int(n) < 1000}
+    found = {MEASURE + int(m.group(1)) for m in _MEASURE_NUMBER.finditer(norm) if 0 < int(m.group(1)) < MEASURE}
+    norm = _MEASURE_NUMBER.sub(" ", norm)
+    found |= {int(n) for n in _NUMBER.findall(norm) if 0 < int(n) < MEASURE}
     found |= {v for w, v in _WORDS.items() if re.search(rf"\b{w}\b", norm)}
     return frozenset(found)
 

@@ -56,11 +56,12 @@ class FeedError(ValueError):
 
 
 def development_feed() -> list[Path]:
-    """The bundled feed development set (``classifiers/data/feed_dev.jsonl``): what choices are made on (a
-    model's promotion, thresholds), so that the test set stays one."""
+    """The bundled feed development sets (``classifiers/data/feed_dev.jsonl`` and ``feed_dev2.jsonl``): what
+    choices are made on (a model's promotion, thresholds), so that the test set stays one."""
     from importlib import resources
 
-    return [Path(str(resources.files("classifiers").joinpath("data/feed_dev.jsonl")))]
+    root = resources.files("classifiers")
+    return [Path(str(root.joinpath(f"data/{name}"))) for name in ("feed_dev.jsonl", "feed_dev2.jsonl")]
 
 
 def load_feed(paths: Iterable[Path]) -> list[FeedItem]:

@@ -151,7 +151,10 @@ class EventKey:
         sub = str(event.get("sub_event_type") or "")
         if sub == "Remote explosive/landmine/IED" and event.get("weapon") == "bomb":
             sub = _VAGUE_BLAST
-        return cls(family, sub, place, district, governorate, country, str(event.get("actor1") or ""), day)
+        actor1 = str(event.get("actor1") or "")
+        if family == "unrest" and event.get("assoc_actor_1"):
+            actor1 = str(event["assoc_actor_1"])  # who protests: graduates and retirees in one square are two events
+        return cls(family, sub, place, district, governorate, country, actor1, day)
 
     def placed(self, place: str) -> EventKey:
         """The same record at ``place`` (a gazetteer id; unchanged when the gazetteer does not know it)."""
@@ -252,10 +255,26 @@ def _actor_kinds() -> dict[str, str]:
     return {actor.name: actor.kind for actor in ActorRegistry.default().actors.values()}
 
 
+# The groups a protest is of (registry ids): graduates in Tahrir Square on Sunday and retirees there on
+# Tuesday are two protests; "protesters" alone says nothing of which.
+_PROTEST_GROUPS = frozenset({"teachers", "graduates", "workers", "farmers", "retirees", "students"})
+
+
+@lru_cache(maxsize=1)
+def _protest_groups() -> frozenset[str]:
+    from classifiers.events.actors import ActorRegistry
+
+    return frozenset(a.name for aid, a in ActorRegistry.default().actors.items() if aid in _PROTEST_GROUPS)
+
+
 def _actors_agree(a: str, b: str) -> bool:
-    """First actors that may be one: the same, one missing, or either not a perpetrator kind."""
+    """First actors that may be one: the same, one missing, or either not a perpetrator kind (nor, of
+    protests, a named group)."""
     if not a or not b or a == b:
         return True
+    groups = _protest_groups()
+    if a in groups and b in groups:
+        return False
     kinds = _actor_kinds()
     return not (kinds.get(a) in _PERPETRATOR_KINDS and kinds.get(b) in _PERPETRATOR_KINDS)
 
@@ -281,8 +300,16 @@ def _post_day(ts: float) -> str:
 FOLLOW_UP = re.compile(
     r"منفذي|منفذو|المتورطين ب|المتورطين في|الجناه|حصيله|ارتفاع عدد|ارتفاع حصيله|فارق الحياه|يفارق الحياه|متاثرا بجروحه|"
     r"متاثرا بجراحه|تشييع|يشيع|شيعت|"
+    # a sit-in or a blockade that goes on, or ends («لليوم الثاني», "still there", "winding down")
+    r"اليوم الثاني|اليوم الثالث|اليوم الرابع|اليوم الخامس|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
+    r"لازال|لا زال|انتهى|انتهاء|فض |"
+    # a threat that answers an attack, or names its target as the one hit («المكتب المستهدف», «ثارا ل»)
+    r"المستهدف|ارتقوا|ثارا ل|ثارا لدماء|"
     r"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|death toll|toll rises|toll rose|"
-    r"died of (?:his|her|their) wounds|succumbed|funeral)(?!\w)")
+    r"died of (?:his|her|their) wounds|succumbed|funeral|day two|day three|day four|"
+    r"second day|third day|fourth day|fifth day|(?:2nd|3rd|4th|5th) day|"
+    r"still there|continues|continuing|continued|overnight|winding down|wound down|dispersed|has ended|"
+    r"ended|called off|update|revenge for|avenge|in retaliation for|whose office was)(?!\w)")
 
 
 def follows_up(a: Signature, b: Signature) -> bool:
@@ -459,6 +486,30 @@ def _days_apart(a: Signature, b: Signature) -> bool:
     return abs((date.fromisoformat(day_a) - date.fromisoformat(day_b)).days) > 1
 
 
+def labels_compatible(a: frozenset[str], b: frozenset[str], a_follows: bool = False) -> bool:
+    """Can a post with labels ``a`` join one with labels ``b``? Not when they share no label (a protest, an
+    assassination), nor when they share only ``threat`` and one reports an attack: an ultimatum is an
+    event of its own, not the rocket attack its author claimed that morning, unless the threat is ``a``'s
+    alone and it refers back to that attack (``a_follows``: «دماء قادتنا الذين ارتقوا في
+    جرف النصر لن تذهب هدرا», "the MP whose office was targeted says he had been threatened"). Unflagged
+    posts (no labels) are compatible with any."""
+    if not a or not b:
+        return True
+    if a == {"threat"} and "attack_claim" in b:
+        return a_follows
+    return bool(a & b) and not (a & b == {"threat"} and "attack_claim" in a ^ b)
+
+
+def _refers_back(sig: Signature) -> bool:
+    return sig.event is not None and bool(sig.event.follow)
+
+
+def _answers(sig: Signature) -> bool:
+    """A threat alone that refers back to an attack: it may join the attack's story with no label in
+    common."""
+    return sig.labels == {"threat"} and _refers_back(sig)
+
+
 def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
     """The match strength (cosine) when ``a`` and ``b`` report the same event, else None. ``cos``: their
     cosine when the caller computed it already (in bulk)."""
@@ -467,13 +518,16 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
     conflict, agreement = compare(a, b)
     if conflict:
         return None
-    if a.labels and b.labels and not a.labels & b.labels:
+    if not labels_compatible(a.labels, b.labels, _refers_back(a)) and not labels_compatible(
+            b.labels, a.labels, _refers_back(b)):
         return None  # a protest and an assassination in the same town on the same day: two events
     if cos is None:
         cos = a.cosine(b)
     # the low bars (anchors agreeing, event records agreeing) hold only for posts hours apart: a day later the
-    # same place, weapon and type is as often the next attack (a found rocket, one that lands the next day)
-    if abs(a.ts - b.ts) <= cfg.event_window_hours * 3600:
+    # same place, weapon and type is as often the next attack (a found rocket, one that lands the next day),
+    # and the same formula («عاجل | انفجار عبوة ... في العمارة») the next bombing
+    late = abs(a.ts - b.ts) > cfg.event_window_hours * 3600
+    if not late:
         if cos >= cfg.corroborated_cos and agreement >= 2:
             return cos
         same = a.event.same_event(b.event) if a.event is not None else 0
@@ -484,10 +538,12 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         if (same and a.event.same_place(b.event)) or (same and cos >= cfg.event_loose_cos):
             return cos  # the morning-after report of last night's event (or a protest called for that day)
     if a.lang and b.lang and a.lang != b.lang:
-        if cos < cfg.cross_lang_cos:
+        if cos < cfg.cross_lang_cos or late:
             return None
         return cos
     jac = a.jaccard(b)
+    if late:  # past the event window without a follow-up's marks: only a repost (the same words) joins
+        return cos if cos >= cfg.same_lang_cos and jac >= cfg.quiet_jaccard else None
     if cos >= cfg.same_lang_cos and jac >= cfg.same_lang_jaccard:
         return cos
     if cos >= cfg.same_lang_cos_alone:
@@ -567,6 +623,7 @@ class SignaturePool:
         self._labels = np.zeros(0, dtype=np.int64)
         self._kinds = np.zeros(0, dtype=np.int8)
         self._event = np.zeros(0, dtype=bool)  # has an event record with a sub-event type
+        self._answers = np.zeros(0, dtype=bool)  # a threat that refers back to an act (``labels_compatible``)
 
     def add(self, owner: str, sig: Signature) -> None:
         if sig.embedding is None:
@@ -580,6 +637,7 @@ class SignaturePool:
         self._labels[n] = label_mask(sig.labels)
         self._kinds[n] = anchor_kinds(sig.anchors)
         self._event[n] = sig.event is not None and bool(sig.event.sub)
+        self._answers[n] = _answers(sig)
         self._owners.append((owner, sig))
 
     def _grow(self, capacity: int, dim: int) -> None:
@@ -588,9 +646,9 @@ class SignaturePool:
         if n:
             emb[:n] = self._emb[:n]
         self._emb = emb
-        self._ts, self._lang, self._labels, self._kinds, self._event = (
+        self._ts, self._lang, self._labels, self._kinds, self._event, self._answers = (
             np.concatenate([col[:n], np.zeros(capacity - n, dtype=col.dtype)])
-            for col in (self._ts, self._lang, self._labels, self._kinds, self._event))
+            for col in (self._ts, self._lang, self._labels, self._kinds, self._event, self._answers))
 
     def drop(self, owners: set[str]) -> None:
         """Remove these owners' signatures."""
@@ -615,7 +673,7 @@ class SignaturePool:
         within = np.abs(sig.ts - self._ts[:n]) <= cfg.window_hours * 3600
         mask = label_mask(sig.labels)
         labels = self._labels[:n]
-        shared = (labels == 0) | (mask == 0) | ((labels & mask) != 0)
+        shared = (labels == 0) | (mask == 0) | ((labels & mask) != 0) | self._answers[:n] | _answers(sig)
         # the corroborated bar holds only within the event window
         close = np.abs(sig.ts - self._ts[:n]) <= cfg.event_window_hours * 3600
         corroborable = close & (_POPCOUNT[self._kinds[:n] & anchor_kinds(sig.anchors)] >= 2)

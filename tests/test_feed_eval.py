@@ -62,5 +62,5 @@ def test_the_bundled_development_feed_is_the_gates_default() -> None:
     paths = development_feed()
     assert all(p.exists() and "feed/" not in p.as_posix() for p in paths)
     items = load_feed(paths)
-    assert len(items) == 600
+    assert len(items) == 600 + 859
     assert sum(1 for it in items if not it.labels) / len(items) > 0.75

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from classifiers.anchors import MEASURE, anchors, numbers
 from classifiers.events import extract_event
 from classifiers.events.gazetteer import bare_districts
+from classifiers.events.trie import dialect_variants
 from classifiers.normalize import normalize_for_match
-from monitor.signatures import EventKey, MatchConfig, Signature, follows_up, same_story
+from monitor.signatures import EventKey, MatchConfig, Signature, follows_up, labels_compatible, same_story
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday, noon in Baghdad
 CFG = MatchConfig(same_lang_cos=0.93, same_lang_jaccard=0.2, cross_lang_cos=0.90, corroborated_cos=0.76,
@@ -204,3 +206,76 @@ def test_a_follow_up_naming_the_attack_as_past_joins_without_a_date() -> None:
     assert same_story(report, routine, CFG) is None
     back = Signature.from_wire(arrest.to_wire())
     assert back.event == arrest.event
+
+
+def test_the_same_formula_a_day_later_is_the_next_bombing_not_the_same_story() -> None:
+    judge = _sig("عاجل | انفجار عبوة صوتية أمام منزل قاض في حي الحسين في مدينة العمارة دون إصابات", "ar",
+                 ["attack_claim"])
+    sheikh = _sig("عاجل | انفجار عبوة لاصقة تحت سيارة شيخ عشائري في مدينة العمارة وإصابته بجروح", "ar",
+                  ["attack_claim"], hours=33, cos=0.965)
+    assert same_story(judge, sheikh, CFG) is None  # cosine alone no longer joins past the event window
+    # a repost (the same words) still does
+    repost = _sig("عاجل | انفجار عبوة صوتية أمام منزل قاض في حي الحسين في مدينة العمارة دون إصابات 📡", "ar",
+                  ["attack_claim"], hours=33, cos=0.99)
+    assert same_story(judge, repost, CFG) is not None
+
+
+def test_an_ultimatum_is_not_the_attack_its_author_claimed() -> None:
+    claim = _sig("تعلن المقاومة الإسلامية استهداف قاعدة فكتوريا قرب مطار بغداد برشقة صواريخ فجر اليوم", "ar",
+                 ["attack_claim", "threat"])
+    ultimatum = _sig("إلى السفارة الأمريكية في بغداد: مهلة 48 ساعة لإخراج الخبراء من قاعدة فكتوريا", "ar",
+                     ["threat"], hours=2, cos=0.95)
+    assert same_story(claim, ultimatum, CFG) is None and same_story(ultimatum, claim, CFG) is None
+    # a threat that answers the attack, naming its target as the one hit, joins it
+    office = _sig("عبوة تستهدف مكتب أحد النواب في مدينة العمارة وتلحق أضرارا بالواجهة", "ar", ["attack_claim"])
+    answer = _sig("النائب صاحب المكتب المستهدف في مدينة العمارة: وصلتني رسائل تهديد بتصفيتي", "ar", ["threat"],
+                  hours=2, cos=0.92)
+    assert answer.event is not None and answer.event.follow == "1"
+    assert same_story(office, answer, CFG) is not None
+
+
+def test_labels_compatible() -> None:
+    t, a, p = frozenset({"threat"}), frozenset({"attack_claim"}), frozenset({"protest"})
+    assert not labels_compatible(t, a) and labels_compatible(t, a, a_follows=True)
+    assert not labels_compatible(t, a | t) and not labels_compatible(a | t, t)
+    assert labels_compatible(a, a | t) and labels_compatible(p | t, p) and labels_compatible(t, t)
+    assert labels_compatible(t, p | t)  # a protest that vows escalation: the classifier often misses one label
+    assert not labels_compatible(a, p) and labels_compatible(frozenset(), a)
+
+
+def test_graduates_and_retirees_in_one_square_are_two_protests() -> None:
+    graduates = _sig("الخريجون يبدأون اعتصاما مفتوحا في ساحة التحرير ببغداد للمطالبة بالتعيين", "ar", ["protest"])
+    retirees = _sig("Retirees rally in Tahrir Square demanding higher pensions", "en", ["protest"], hours=3,
+                    cos=0.88)
+    teachers = _sig("Graduates keep up their open sit-in in Tahrir Square", "en", ["protest"], hours=3, cos=0.88)
+    assert graduates.event is not None and graduates.event.actor1 == "Graduates (Iraq)"
+    assert retirees.event is not None and retirees.event.actor1 == "Retirees (Iraq)"
+    assert same_story(graduates, retirees, CFG) is None
+    assert same_story(graduates, teachers, CFG) is not None
+
+
+def test_a_sit_in_on_its_second_day_joins_past_the_window() -> None:
+    start = _sig("عمال العقود يبدأون اعتصاما أمام شركة نفط البصرة في البرجسية", "ar", ["protest"])
+    later = _sig("اليوم الثاني من اعتصام عمال العقود أمام شركة نفط البصرة في البرجسية", "ar", ["protest"],
+                 hours=24, cos=0.90)
+    assert later.event is not None and later.event.follow == "1"
+    assert same_story(start, later, CFG) is not None
+
+
+def test_dialect_spellings_of_place_names() -> None:
+    forms = [f for f in dialect_variants(normalize_for_match("سوق الشيوخ"))]
+    assert normalize_for_match("سوك الشيوخ") in forms
+    assert dialect_variants("العراق") == ["العراق"]  # one word: «العراك» is "the brawl"
+    sig = _sig("شباب سوك الشيوخ كاطعين الطريق الدولي وحارقين تايرات", "ar", ["protest"])
+    assert sig.event is not None and sig.event.district == "souq_al_shuyukh"
+
+
+def test_hours_and_distances_are_measures_that_agree_but_never_conflict() -> None:
+    assert numbers(normalize_for_match("after 48 hours without power")) == {MEASURE + 48}
+    assert numbers(normalize_for_match("3 rockets hit the base")) == {3}
+    power_en = anchors("Basra: protesters stormed the electricity directorate after 48 hours without power")
+    power_ar = anchors("محتجون يقتحمون مديرية كهرباء البصرة ويمهلون الحكومة 24 ساعة")
+    assert power_en.compare(power_ar) == (False, 1)  # the place agrees; the hours neither agree nor conflict
+    ultimatum_ar, ultimatum_en = anchors("مهلة ٧٢ ساعة للشركة"), anchors("a 72h ultimatum to the company")
+    assert ultimatum_ar.compare(ultimatum_en) == (False, 1)
+    assert anchors("3 rockets").compare(anchors("6 rockets"))[0]  # counts still conflict

@@ -686,7 +686,7 @@ _CIVILIAN_HINT = _rx(
     "shepherds",
     "body of",
 )
-_PROTEST_GROUPS = {"teachers", "graduates", "workers", "farmers", "sadrist_movement"}
+_PROTEST_GROUPS = {"teachers", "graduates", "workers", "farmers", "retirees", "students", "sadrist_movement"}
 _SECURITY = {
     "isf",
     "cts",

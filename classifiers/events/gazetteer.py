@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from classifiers.events.trie import clitic_variants, trie_regex
+from classifiers.events.trie import clitic_variants, dialect_variants, trie_regex
 from classifiers.normalize import normalize_for_match
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
@@ -43,6 +43,7 @@ class PlaceIndex:
         arabic: dict[str, str] = {}
         latin: dict[str, str] = {}
         self.written: dict[str, str] = {}
+        spoken: list[tuple[str, str, str]] = []  # dialect spellings of Arabic forms (dialect_variants)
         for pid, pforms in forms.items():
             for form in pforms:
                 norm = normalize_for_match(form).replace("-", " ")
@@ -50,11 +51,16 @@ class PlaceIndex:
                     for variant in clitic_variants(norm):
                         arabic.setdefault(variant, pid)
                         self.written.setdefault(variant, form)
+                    spoken.extend((variant, pid, form) for variant in dialect_variants(norm)[1:])
                 else:
                     latin.setdefault(norm, pid)
                     self.written.setdefault(norm, form)
                 if pid not in self.english and not _ARABIC.search(form):
                     self.english[pid] = form
+        for norm, pid, form in spoken:  # after every written form: a dialect spelling never takes one's place
+            for variant in clitic_variants(norm):
+                arabic.setdefault(variant, pid)
+                self.written.setdefault(variant, form)
         self._arabic = re.compile(trie_regex(arabic))
         self._latin = re.compile(r"(?<!\w)(?:" + trie_regex(latin) + r")(?!\w)")
         self._arabic_map, self._latin_map = arabic, latin

@@ -44,3 +44,12 @@ def clitic_variants(norm: str) -> list[str]:
     if norm.startswith("ال") and len(norm) > 3:
         out.append("لل" + norm[2:])
     return out
+
+
+def dialect_variants(norm: str) -> list[str]:
+    """An Arabic place name and the spellings Iraqi dialect posts give it, where ق is said and written ك
+    or گ («سوك الشيوخ», «گلعة سكر»). Only names of two words or more: a single word changed so is as
+    often another word (العراق -> العراك, "the brawl")."""
+    if "ق" not in norm or " " not in norm.strip():
+        return [norm]
+    return [norm, norm.replace("ق", "ك"), norm.replace("ق", "گ")]
