@@ -22,15 +22,21 @@ _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _NUMBER = re.compile(r"(?<![\d:/.\-])(\d{1,3})(?![\d:/.\-])")
 # A number that names a unit ("اللواء ١٣", "Brigade 13", "the 13th brigade") or is an ordinal is no count:
 # one report names the brigade hit, its translation the count of fighters hurt
-_UNIT_NUMBER = re.compile(r"(?:(?<!\w)(?:ال)?(?:لواء|فوج|فرقه|كتيبه|سريه|قاطع|brigade|regiment|division|battalion|"
-                          r"unit|no\.?|number)\s*(?:رقم\s*)?\d{1,3}(?!\d))|(?<!\d)\d{1,3}(?:st|nd|rd|th)(?!\w)")
+_HASHTAG = re.compile(r"#\w+")
+# A day of the month ("08 NOV", «٦ / تشرين الثاني / ٢٠٢٦», "1 Nov") dates a post; it counts nothing
+_DATE_NUMBER = re.compile(r"(?<!\d)\d{1,2}\s*[/\-.]?\s*(?:كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|اب |ايلول|تشرين|"
+                          r"يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
+                          r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?!\w))")
+_UNIT_NUMBER = re.compile(r"(?:(?<!\w)(?:ال|لل|ل|بال|وال)?(?:لواء|فوج|فرقه|كتيبه|سريه|قاطع|"
+                          r"brigade|regiment|division|battalion|unit|no\.?|number)\s*(?:رقم\s*)?\d{1,3}(?!\d))|(?<!\d)\d{1,3}(?:st|nd|rd|th)(?!\w)")
 # A number of hours, days, kilometres, years or degrees is no count of the event's rockets or victims: one
 # channel writes "after 48 hours without power", its repost «خلال 24 ساعة»
 _MEASURE_NUMBER = re.compile(r"(?<!\d)(\d{1,3})\s*(?:ساعه|ساعات|يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|عاما|عام|"
                              r"اعوام|دقيقه|دقائق|كم|كيلو|كيلومتر|درجه|بالمئه|بالمائه|%|°|"
                              r"(?:hours?|hrs?|h|days?|weeks?|months?|years?|minutes?|mins?|km|kms|kilomet\w*|"
                              r"miles?|degrees?|percent|per cent)(?!\w))")
-_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+# "one" is left out: as often "one-way drone", "no one", "one of" as a count
+_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
           "ten": 10}
 # Weekdays and weapon kinds, Arabic forms normalised as normalize_for_match leaves them.
 WEEKDAYS = {
@@ -205,7 +211,7 @@ def numbers(norm: str) -> frozenset[int]:
     """The small counts a text states, and its measures (hours, days, km) as ``MEASURE + n``: "a 72h
     ultimatum" and «مهلة ٧٢ ساعة» agree on 72, while "after 48 hours without power" and «خلال 24 ساعة»
     do not disagree (counts of rockets or victims do)."""
-    norm = _UNIT_NUMBER.sub(" ", norm)
+    norm = _DATE_NUMBER.sub(" ", _UNIT_NUMBER.sub(" ", norm))
     found = {MEASURE + int(m.group(1)) for m in _MEASURE_NUMBER.finditer(norm) if 0 < int(m.group(1)) < MEASURE}
     norm = _MEASURE_NUMBER.sub(" ", norm)
     found |= {int(n) for n in _NUMBER.findall(norm) if 0 < int(n) < MEASURE}
@@ -216,5 +222,7 @@ def numbers(norm: str) -> frozenset[int]:
 def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
     # links and handles out first: "t.me/wa3ed" holds no number, "@basra_news" names a channel, not a place
     norm = normalize_for_match(clean_for_model(text))
-    return Anchors((gazetteer or Gazetteer.default()).places(norm), numbers(norm), _terms(norm, WEEKDAYS),
+    # a hashtag's digits name a channel or a campaign («#ديالى_24»), not a count
+    counted = normalize_for_match(clean_for_model(_HASHTAG.sub(" ", text)))
+    return Anchors((gazetteer or Gazetteer.default()).places(norm), numbers(counted), _terms(norm, WEEKDAYS),
                    _terms(norm, WEAPONS))

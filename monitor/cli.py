@@ -227,6 +227,9 @@ def train(
         "--calibrate-on", help="with --select-on dev: a labelled feed (feed format, repeatable; e.g. "
         "classifiers/data/feed_dev.jsonl) whose Arabic and English posts join the dev split in tuning the "
         "thresholds, so they hold at a feed's base rates")] = None,
+    train_on: Annotated[list[Path] | None, typer.Option(
+        "--train-on", help="a labelled feed (feed format, repeatable) whose Arabic and English posts join the "
+        "train split: posts written as real channels write them, at their base rates")] = None,
     feedback: Annotated[str | None, typer.Option(
         help="add the verdicts recorded on this namespace's alerts to training; the candidate is written to "
         "--out (default models/feedback-<time>) and promoted only when the feed figures do not get worse")]
@@ -280,8 +283,20 @@ def train(
             fail(f"--calibrate-on: {exc}")
         if not calibrate:
             fail("--calibrate-on: the feed holds no posts")
+    if train_on:
+        from monitor.feed_eval import FeedError, feed_examples, load_feed
+
+        if calibrate_on and set(map(Path.resolve, train_on)) & set(map(Path.resolve, calibrate_on)):
+            fail("--train-on and --calibrate-on name the same feed: its thresholds would be tuned in-sample")
+        try:
+            extra = feed_examples(load_feed(train_on))
+        except (OSError, FeedError) as exc:
+            fail(f"--train-on: {exc}")
+        examples = [*examples, *extra]
     clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on,
                            calibrate=calibrate)
+    if train_on:
+        info["trained_on_feeds"] = {"files": [p.name for p in train_on], "posts": len(extra)}
     target = out or default_model_dir()
     _keep_story_thresholds(clf, target)
     clf.save(target)

@@ -64,6 +64,16 @@ def development_feed() -> list[Path]:
     return [Path(str(root.joinpath(f"data/{name}"))) for name in ("feed_dev.jsonl", "feed_dev2.jsonl")]
 
 
+def feed_examples(items: list[FeedItem]) -> list[Any]:
+    """A feed's Arabic and English posts as training examples of the train split (``classifiers.data.Example``),
+    ids ``feed:<platform>:<channel>:<message id>``."""
+    from classifiers import data, langid
+
+    return [data.Example(id="feed:" + ":".join(it.key), text=it.post.text, lang=it.lang, labels=tuple(it.labels),
+                         split="train", kind="positive" if it.labels else "negative", note=it.note)
+            for it in items if it.lang in langid.SUPPORTED]
+
+
 def load_feed(paths: Iterable[Path]) -> list[FeedItem]:
     """Every post of the feed files, in time order (stable for equal times)."""
     items: list[FeedItem] = []

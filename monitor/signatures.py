@@ -147,8 +147,10 @@ class EventKey:
                 district, governorate = resolved.district or "", resolved.governorate or ""
                 country = resolved.country or ""
         basis = str(event.get("time_basis") or "post")
-        day = _local_day(str(event.get("event_time") or "")) if basis != "post" else ""
         sub = str(event.get("sub_event_type") or "")
+        # a threat is made when it is posted: the day its text names is the one of the act it answers ("vows
+        # revenge for the fighters killed on Sunday")
+        day = _local_day(str(event.get("event_time") or "")) if basis != "post" and sub != "Threat" else ""
         if sub == "Remote explosive/landmine/IED" and event.get("weapon") == "bomb":
             sub = _VAGUE_BLAST
         actor1 = str(event.get("actor1") or "")
@@ -302,12 +304,12 @@ FOLLOW_UP = re.compile(
     r"متاثرا بجراحه|تشييع|يشيع|شيعت|"
     # a sit-in or a blockade that goes on, or ends («لليوم الثاني», "still there", "winding down")
     r"اليوم الثاني|اليوم الثالث|اليوم الرابع|اليوم الخامس|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
-    r"لازال|لا زال|انتهى|انتهاء|فض |"
+    r"لازال|لا زال|انتهى|انتهاء|فض |تحديث|تعليق|علقوا|يعلق|نعلق|"
     # a threat that answers an attack, or names its target as the one hit («المكتب المستهدف», «ثارا ل»)
     r"المستهدف|ارتقوا|ثارا ل|ثارا لدماء|"
     r"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|death toll|toll rises|toll rose|"
     r"died of (?:his|her|their) wounds|succumbed|funeral|day two|day three|day four|"
-    r"second day|third day|fourth day|fifth day|(?:2nd|3rd|4th|5th) day|"
+    r"second day|third day|fourth day|fifth day|(?:2nd|3rd|4th|5th) day|day [2-9]|suspends?|suspended|"
     r"still there|continues|continuing|continued|overnight|winding down|wound down|dispersed|has ended|"
     r"ended|called off|update|revenge for|avenge|in retaliation for|whose office was)(?!\w)")
 

@@ -279,3 +279,31 @@ def test_hours_and_distances_are_measures_that_agree_but_never_conflict() -> Non
     ultimatum_ar, ultimatum_en = anchors("مهلة ٧٢ ساعة للشركة"), anchors("a 72h ultimatum to the company")
     assert ultimatum_ar.compare(ultimatum_en) == (False, 1)
     assert anchors("3 rockets").compare(anchors("6 rockets"))[0]  # counts still conflict
+
+
+def test_dates_hashtags_and_one_way_drones_are_no_counts() -> None:
+    assert anchors("[IRQ] 08 NOV — ISIS sniper fire killed a PMF (16th Bde) fighter near Tuz Khurmatu").numbers == set()
+    assert anchors("المقاومة الإسلامية في العراق ٦ / تشرين الثاني / ٢٠٢٦ قصفنا القاعدة بـ3 صواريخ").numbers == {3}
+    assert anchors("عاجل | هجوم على نقطة للجيش #ديالى_24").numbers == set()
+    assert anchors("استشهاد مقاتل بنيران قناص استهدفت ساترا للواء ١٦").numbers == set()
+    assert anchors("claims a one-way drone attack; two soldiers wounded").numbers == {2}
+
+
+def test_a_threat_is_dated_by_its_post_not_by_the_attack_it_answers() -> None:
+    vow = _sig("Asa'ib Ahl al-Haq vows revenge for the PMF fighters killed at Mutaibija on Tuesday: ISIS remnants "
+               "in Tarmiyah will pay", "en", ["threat"])
+    assert vow.event is not None and vow.event.day == ""
+    statement = _sig("عصائب أهل الحق: نعاهد شهداء المطيبيجة بأن دماءهم لن تذهب سدى وبقايا داعش في الطارمية "
+                     "سيدفعون الثمن", "ar", ["threat"], hours=0.2, cos=0.88)
+    assert same_story(statement, vow, CFG) is not None
+
+
+def test_a_teachers_strike_has_no_weapon_and_a_rocket_strike_is_a_rocket_attack() -> None:
+    strike = extract_event("Sulaymaniyah: contract teachers strike and rally outside the education directorate",
+                           ["protest"], T0)
+    assert strike is not None and strike.weapon is None
+    rockets = extract_event("The faction claims a 3-rocket strike on the Turkish base at Zilikan", ["attack_claim"],
+                            T0)
+    assert rockets is not None and rockets.weapon == "rocket"
+    assert rockets.sub_event_type == "Shelling/artillery/missile attack"
+    assert rockets.location is not None and rockets.location.place == "zilkan_base"

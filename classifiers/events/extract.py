@@ -122,7 +122,6 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "f 16s",
             "الطيران",
             "air force",
-            "strike",
             "airforce",
         ),
     ),
@@ -194,6 +193,8 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "shooting",
         ),
     ),
+    # a bare "strike" last: "a 3-rocket strike" is a rocket attack, a drone strike a drone's
+    ("airstrike", "air", _rx("strike", "strikes", "struck")),
 ]
 _SUB_OF_FAMILY = {
     "suicide": ("Explosions/Remote violence", "Suicide bomb"),
@@ -740,7 +741,8 @@ class Extractor:
             actor2=actor2,
             assoc_actor_2=assoc2,
             target=self._target(norm, actor2) if label != "protest" else None,
-            weapon=weapon if family not in ("riot",) or label == "protest" else None,
+            # a protest keeps only the riot-control weapons used on it (a teachers' "strike" is no airstrike)
+            weapon=weapon if (family == "riot") == (label == "protest") or family in ("grenade", "small") else None,
             fatalities=fatalities,
             injured=injured,
             location=location,
