@@ -183,14 +183,16 @@ def _probe(dim: int, n_labels: int, head: Path | None) -> Any:
 def distill(out: Path, *, layers: int = 4, epochs: int = 6, lr: float = 2e-4, per_text: int = 3,
             budget: int = 2048, seed: int = 13, threads: int | None = None, limit: int | None = None,
             init: Path | None = None, relational: float = 0.0, supervised: float = 0.0,
-            probe_init: Path | None = None) -> dict[str, Any]:
+            probe_init: Path | None = None, extra: list[data.Example] | None = None) -> dict[str, Any]:
     """Train a student and write it to ``out``. ``init``: start from an earlier student instead of the
     teacher's first layers. ``relational``: weight of the squared difference between the student's and the
     teacher's cosine of every pair of texts in a batch (keeps the geometry story matching thresholds
     rely on: unrelated posts must not drift closer). ``supervised``: weight of a multi-label loss on the
     train split's own posts through a linear probe (the labels the head will be fitted on). ``probe_init``: a
     fitted head (``head.npz``) to start that probe from, so the label loss pulls the encoder from the first
-    step instead of waiting for a random probe to learn (fine-tuning the shipped student end to end)."""
+    step instead of waiting for a random probe to learn (fine-tuning the shipped student end to end).
+    ``extra``: more training posts (a labelled feed's, ``monitor.feed_eval.feed_examples``) beside the train
+    split's."""
     import torch
 
     random.seed(seed)
@@ -200,7 +202,7 @@ def distill(out: Path, *, layers: int = 4, epochs: int = 6, lr: float = 2e-4, pe
         torch.set_num_threads(threads)
     t0 = time.perf_counter()
     examples = data.load()
-    train_examples = [ex for ex in examples if ex.split == "train" and ex.lang in langid.SUPPORTED]
+    train_examples = [ex for ex in [*examples, *(extra or [])] if ex.split == "train" and ex.lang in langid.SUPPORTED]
     held = [clean_for_model(ex.text) for ex in examples if ex.split == "dev" and ex.lang in langid.SUPPORTED]
     if limit:
         train_examples, held = train_examples[:limit], held[: max(limit // 4, 4)]

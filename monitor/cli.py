@@ -368,6 +368,9 @@ def distill(
     threads: Annotated[int | None, typer.Option(help="torch and ONNX Runtime threads (default: all cores)")]
     = None,
     limit: Annotated[int | None, typer.Option(help="use only the first N training posts (smoke runs)")] = None,
+    train_on: Annotated[list[Path] | None, typer.Option(
+        "--train-on", help="a labelled feed (feed format, repeatable) whose Arabic and English posts join the "
+        "train split")] = None,
     log_level: LogLevel = Level.INFO,
 ) -> None:
     """Distil e5-small into a student with fewer layers (needs the [hf] extra: torch). Then fit the head on
@@ -379,9 +382,17 @@ def distill(
         from classifiers.distill import distill as run_distill
     except ImportError as exc:
         fail(f"distillation needs torch: pip install 'iraq-monitor[hf]' ({exc})")
+    extra = None
+    if train_on:
+        from monitor.feed_eval import FeedError, feed_examples, load_feed
+
+        try:
+            extra = feed_examples(load_feed(train_on))
+        except (OSError, FeedError) as exc:
+            fail(f"--train-on: {exc}")
     info = run_distill(out, layers=layers, epochs=epochs, lr=lr, per_text=per_text, init=init,
                        relational=relational, supervised=supervised, seed=seed, threads=threads, limit=limit,
-                       probe_init=probe_init)
+                       probe_init=probe_init, extra=extra)
     typer.echo(json.dumps({"saved": str(out), **{k: v for k, v in info.items() if k != "history"}},
                           ensure_ascii=False))
 

@@ -395,6 +395,7 @@ class Signature:
     key: str = ""
     labels: frozenset[str] = frozenset()  # the classifier's labels for the post
     event: EventKey | None = None  # from the post's event record (flagged posts)
+    digest: bool = False  # a roundup of several events (``is_digest``): no post joins a story through it
 
     @classmethod
     def of(cls, text: str, lang: str | None, embedding: np.ndarray | None, ts: float, key: str = "",
@@ -415,7 +416,8 @@ class Signature:
             found = Anchors(found.places | frozenset(bare), found.numbers, found.days, found.weapons)
             if event_key is not None and not event_key.place:
                 event_key = event_key.placed(bare[0])
-        return cls(lang or "", embedding, minhash(words(text)), found, ts, key, frozenset(labels), event_key)
+        return cls(lang or "", embedding, minhash(words(text)), found, ts, key, frozenset(labels), event_key,
+                   is_digest(text, found.places))
 
     def conflicts(self, other: Signature) -> bool:
         """Anchors (another base, day, weapon, count) or event records (another family, district, day) that
@@ -437,7 +439,8 @@ class Signature:
                 "mh": base64.b64encode(self.minhash.tobytes()).decode(),
                 "places": sorted(self.anchors.places), "numbers": sorted(self.anchors.numbers),
                 "days": sorted(self.anchors.days), "weapons": sorted(self.anchors.weapons),
-                "labels": sorted(self.labels), "event": self.event.to_wire() if self.event else None}
+                "labels": sorted(self.labels), "event": self.event.to_wire() if self.event else None,
+                "digest": self.digest}
 
     @classmethod
     def from_wire(cls, data: dict[str, object]) -> Signature:
@@ -448,7 +451,25 @@ class Signature:
         event = data.get("event")
         return cls(str(data.get("lang", "")), vec, mh, anchors_, float(data["ts"]),  # type: ignore[arg-type]
                    str(data.get("key", "")), frozenset(data.get("labels", [])),  # type: ignore[arg-type]
-                   EventKey(*event) if event else None)  # type: ignore[misc]
+                   EventKey(*event) if event else None, bool(data.get("digest", False)))  # type: ignore[misc]
+
+
+_DIGEST_DISTRICTS = 3  # a list of items naming places in this many districts (or twice as many, unlisted)
+
+
+def is_digest(text: str, places: frozenset[str]) -> bool:
+    """A roundup of several events: a list of items (``classifiers.model.segments``: a daily summary, a
+    numbered thread) naming places in three districts or more, or a post naming six or more, listed or not
+    ("today's incidents: Makhmour strike, Qaim drone strike, Diwaniyah convoy IED, ..."). It may join a
+    story (its one violent item among quiet ones is that story's event), but no post joins a story through
+    it: it names every event of the day, and would chain them into one. (Kept out of stories altogether,
+    roundups opened nine more alerts on the development feeds and spared one mixed alert.)"""
+    from classifiers.model import segments
+
+    districts = {_chain_of(pid)[1] for pid in places if _level(pid) == 2 and len(_chain_of(pid)) > 1}
+    if len(districts) >= 2 * _DIGEST_DISTRICTS:
+        return True
+    return len(districts) >= _DIGEST_DISTRICTS and len(segments(text)) >= 3
 
 
 def compare(a: Signature, b: Signature) -> tuple[bool, int]:
@@ -515,8 +536,8 @@ def _answers(sig: Signature) -> bool:
 def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
     """The match strength (cosine) when ``a`` and ``b`` report the same event, else None. ``cos``: their
     cosine when the caller computed it already (in bulk)."""
-    if abs(a.ts - b.ts) > cfg.window_hours * 3600:
-        return None
+    if abs(a.ts - b.ts) > cfg.window_hours * 3600 or b.digest:
+        return None  # a post never joins through a roundup: it names every event of the day
     conflict, agreement = compare(a, b)
     if conflict:
         return None

@@ -307,3 +307,16 @@ def test_a_teachers_strike_has_no_weapon_and_a_rocket_strike_is_a_rocket_attack(
     assert rockets is not None and rockets.weapon == "rocket"
     assert rockets.sub_event_type == "Shelling/artillery/missile attack"
     assert rockets.location is not None and rockets.location.place == "zilkan_base"
+
+
+def test_no_post_joins_a_story_through_a_roundup() -> None:
+    roundup = _sig("ملخص اليوم: • رشقة صواريخ قرب قاعدة فكتوريا دون إصابات • عبوة ناسفة على رتل قرب ناحية سليمان بيك "
+                   "• اعتصام الخريجين في ساحة التحرير مستمر • ضربة مسيرة قرب القائم تقتل ثلاثة", "ar",
+                   ["attack_claim", "protest"])
+    assert roundup.digest
+    ied = _sig("عاجل: انفجار عبوة ناسفة استهدفت عجلة للجيش قرب ناحية سليمان بيك واصابة جنديين", "ar",
+               ["attack_claim"], hours=1, cos=0.95)
+    assert not ied.digest
+    assert same_story(ied, roundup, CFG) is None  # not through the roundup
+    assert same_story(roundup, ied, CFG) is not None  # the roundup itself may join the IED's story
+    assert Signature.from_wire(roundup.to_wire()).digest
