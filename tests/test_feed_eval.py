@@ -55,12 +55,15 @@ def test_evaluate_feed_runs_per_post_and_the_replay(tmp_path: Path, redis_url: s
 
 
 def test_the_bundled_development_feed_is_the_gates_default() -> None:
-    """`monitor train --feedback` gates on the development feed unless told otherwise: installed with the
-    package, loadable, mostly quiet, and not one of the test set's files."""
+    """`monitor train --feedback` gates on the development feeds unless told otherwise: installed with the
+    package, loadable, mostly quiet, neither the shipped model's calibration feeds nor the test set's."""
     from monitor.feed_eval import development_feed, load_feed
 
     paths = development_feed()
     assert all(p.exists() and "feed/" not in p.as_posix() for p in paths)
+    # not the feeds the shipped model's thresholds were calibrated on (meta.json names them)
+    calibrated_on = {"feed_dev.jsonl", "story_feed_v2.jsonl"}
+    assert not {p.name for p in paths} & calibrated_on
     items = load_feed(paths)
-    assert len(items) == 600 + 859
+    assert len(items) == 404 + 455
     assert sum(1 for it in items if not it.labels) / len(items) > 0.75

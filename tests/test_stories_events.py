@@ -247,11 +247,11 @@ def test_graduates_and_retirees_in_one_square_are_two_protests() -> None:
     graduates = _sig("الخريجون يبدأون اعتصاما مفتوحا في ساحة التحرير ببغداد للمطالبة بالتعيين", "ar", ["protest"])
     retirees = _sig("Retirees rally in Tahrir Square demanding higher pensions", "en", ["protest"], hours=3,
                     cos=0.88)
-    teachers = _sig("Graduates keep up their open sit-in in Tahrir Square", "en", ["protest"], hours=3, cos=0.88)
+    sit_in = _sig("Graduates keep up their open sit-in in Tahrir Square", "en", ["protest"], hours=3, cos=0.88)
     assert graduates.event is not None and graduates.event.actor1 == "Graduates (Iraq)"
     assert retirees.event is not None and retirees.event.actor1 == "Retirees (Iraq)"
     assert same_story(graduates, retirees, CFG) is None
-    assert same_story(graduates, teachers, CFG) is not None
+    assert same_story(graduates, sit_in, CFG) is not None
 
 
 def test_a_sit_in_on_its_second_day_joins_past_the_window() -> None:
