@@ -35,6 +35,7 @@ _MEASURE_NUMBER = re.compile(r"(?<!\d)(\d{1,3})\s*(?:ساعه|ساعات|يوم|
                              r"اعوام|دقيقه|دقائق|كم|كيلو|كيلومتر|درجه|بالمئه|بالمائه|%|°|"
                              r"(?:hours?|hrs?|h|days?|weeks?|months?|years?|minutes?|mins?|km|kms|kilomet\w*|"
                              r"miles?|degrees?|percent|per cent)(?!\w))")
+MEASURE = 1000  # a measure (``_MEASURE_NUMBER``) is kept as MEASURE + n: it may agree, never conflict
 # "one" is left out: as often "one-way drone", "no one", "one of" as a count
 _WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
           "ten": 10}
@@ -117,13 +118,12 @@ class Gazetteer:
         for canon, forms in places.items():
             for form in forms:
                 norm = normalize_for_match(form).replace("-", " ")
+                self.form_of.setdefault(norm, form)
                 if _ARABIC.search(norm):
                     arabic.append((norm, canon))
-                    self.form_of.setdefault(norm, form)
                     spoken.extend((variant, canon, form) for variant in dialect_variants(norm)[1:])
                 else:
                     latin.append((norm, canon))
-                    self.form_of.setdefault(norm, form)
         for variant, canon, form in spoken:  # after every written form, so that one keeps its place
             arabic.append((variant, canon))
             self.form_of.setdefault(variant, form)
@@ -202,9 +202,6 @@ def _terms(norm: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
                 found.add(key)
                 break
     return frozenset(found)
-
-
-MEASURE = 1000  # a measure (``_MEASURE_NUMBER``) is kept as MEASURE + n: it may agree, never conflict
 
 
 def numbers(norm: str) -> frozenset[int]:

@@ -190,6 +190,17 @@ def classify(
     log.info("classified %d lines in %.2fs (%.1f/s)", n, elapsed, n / elapsed if elapsed else 0)
 
 
+def _read_feeds(paths: list[Path], what: str | None = None) -> list[Any]:
+    """The labelled feeds at ``paths`` (``monitor.feed_eval.load_feed``), or a clean exit naming ``what`` (the
+    option or the role the feeds were given for) and what is wrong with them."""
+    from monitor.feed_eval import FeedError, load_feed
+
+    try:
+        return load_feed(paths)
+    except (OSError, FeedError) as exc:
+        fail(f"{what}: {exc}" if what else str(exc))
+
+
 def _keep_story_thresholds(clf: Any, target: Path) -> None:
     """Story thresholds belong to the embedding space: a retrained head on the same encoder keeps the ones
     tuned before; a new encoder needs them tuned again (``python -m bench.stories --tune``)."""
@@ -273,25 +284,17 @@ def train(
         fail(f"--select-on must be cv or dev, not {select_on!r}")
     calibrate = None
     if calibrate_on:
-        from monitor.feed_eval import FeedError, load_feed
-
         if select_on != "dev":
             fail("--calibrate-on needs --select-on dev (the feed is scored by the head fitted on train)")
-        try:
-            calibrate = [(it.post.text, it.labels) for it in load_feed(calibrate_on)]
-        except (OSError, FeedError) as exc:
-            fail(f"--calibrate-on: {exc}")
+        calibrate = [(it.post.text, it.labels) for it in _read_feeds(calibrate_on, "--calibrate-on")]
         if not calibrate:
             fail("--calibrate-on: the feed holds no posts")
     if train_on:
-        from monitor.feed_eval import FeedError, feed_examples, load_feed
+        from monitor.feed_eval import feed_examples
 
         if calibrate_on and set(map(Path.resolve, train_on)) & set(map(Path.resolve, calibrate_on)):
             fail("--train-on and --calibrate-on name the same feed: its thresholds would be tuned in-sample")
-        try:
-            extra = feed_examples(load_feed(train_on))
-        except (OSError, FeedError) as exc:
-            fail(f"--train-on: {exc}")
+        extra = feed_examples(_read_feeds(train_on, "--train-on"))
         examples = [*examples, *extra]
     clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on,
                            calibrate=calibrate)
@@ -310,13 +313,10 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
     from classifiers.train import train_head
     from monitor import feedback as fb
     from monitor.cli_sinks import _triage
-    from monitor.feed_eval import FeedError, development_feed, load_feed, per_post
+    from monitor.feed_eval import development_feed, per_post
 
     paths = feed or development_feed()
-    try:
-        items = load_feed(paths)
-    except (OSError, FeedError) as exc:
-        fail(f"the gate's feed: {exc}")
+    items = _read_feeds(paths, "the gate's feed")
     if not items:
         fail("the gate's feed holds no posts")
     collected = _triage(namespace, fb.collect)
@@ -384,12 +384,9 @@ def distill(
         fail(f"distillation needs torch: pip install 'iraq-monitor[hf]' ({exc})")
     extra = None
     if train_on:
-        from monitor.feed_eval import FeedError, feed_examples, load_feed
+        from monitor.feed_eval import feed_examples
 
-        try:
-            extra = feed_examples(load_feed(train_on))
-        except (OSError, FeedError) as exc:
-            fail(f"--train-on: {exc}")
+        extra = feed_examples(_read_feeds(train_on, "--train-on"))
     info = run_distill(out, layers=layers, epochs=epochs, lr=lr, per_text=per_text, init=init,
                        relational=relational, supervised=supervised, seed=seed, threads=threads, limit=limit,
                        probe_init=probe_init, extra=extra)
@@ -437,12 +434,9 @@ def evaluate(
 
 def _evaluate_feed(paths: list[Path], model: str | None, *, replay: bool, batch_size: int, as_json: bool,
                    errors: int) -> None:
-    from monitor.feed_eval import FeedError, alert_metrics, format_feed_report, load_feed, per_post, replay_feed
+    from monitor.feed_eval import alert_metrics, format_feed_report, per_post, replay_feed
 
-    try:
-        items = load_feed(paths)
-    except (OSError, FeedError) as exc:
-        fail(str(exc))
+    items = _read_feeds(paths)
     if not items:
         fail("the feed holds no posts")
     classifier = _load_model(model)

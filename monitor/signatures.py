@@ -401,8 +401,9 @@ class Signature:
     def of(cls, text: str, lang: str | None, embedding: np.ndarray | None, ts: float, key: str = "",
            labels: frozenset[str] | list[str] = frozenset(), event: dict[str, Any] | None = None) -> Signature:
         found = anchors(text)
+        norm = normalize_for_match(clean_for_model(text))
         event_key = EventKey.of(event)
-        if event_key is not None and FOLLOW_UP.search(normalize_for_match(clean_for_model(text))):
+        if event_key is not None and FOLLOW_UP.search(norm):
             event_key = replace(event_key, follow="1")
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
         # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
@@ -410,7 +411,7 @@ class Signature:
         covered = {_governorate_of(pid) for pid in found.places if _level(pid) == 2} | {
             _seat_of(pid) for pid in found.places if _level(pid) == 1}
         # (a place of the gazetteer's "bare:" names is no district: it cannot repeat another place's level)
-        bare = [d for d in bare_districts(normalize_for_match(clean_for_model(text))) if d not in found.places
+        bare = [d for d in bare_districts(norm) if d not in found.places
                 and (_level_name(d) == "place" or (d not in covered and _governorate_of(d) not in covered))]
         if bare:
             found = Anchors(found.places | frozenset(bare), found.numbers, found.days, found.weapons)
@@ -523,14 +524,16 @@ def labels_compatible(a: frozenset[str], b: frozenset[str], a_follows: bool = Fa
     return bool(a & b) and not (a & b == {"threat"} and "attack_claim" in a ^ b)
 
 
-def _refers_back(sig: Signature) -> bool:
+def refers_back(sig: Signature) -> bool:
+    """Does the post's text refer back to an event it follows (``FOLLOW_UP``: «منفذي الهجوم», «المكتب
+    المستهدف», "death toll rises")?"""
     return sig.event is not None and bool(sig.event.follow)
 
 
 def _answers(sig: Signature) -> bool:
     """A threat alone that refers back to an attack: it may join the attack's story with no label in
     common."""
-    return sig.labels == {"threat"} and _refers_back(sig)
+    return sig.labels == {"threat"} and refers_back(sig)
 
 
 def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
@@ -541,8 +544,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
     conflict, agreement = compare(a, b)
     if conflict:
         return None
-    if not labels_compatible(a.labels, b.labels, _refers_back(a)) and not labels_compatible(
-            b.labels, a.labels, _refers_back(b)):
+    if not labels_compatible(a.labels, b.labels, refers_back(a)) and not labels_compatible(
+            b.labels, a.labels, refers_back(b)):
         return None  # a protest and an assassination in the same town on the same day: two events
     if cos is None:
         cos = a.cosine(b)

@@ -35,7 +35,15 @@ from classifiers.normalize import normalize_for_match
 from monitor.backoff import REDIS_DOWN
 from monitor.keys import Keys
 from monitor.models import Alert, Classification, Post, event_completeness
-from monitor.signatures import MatchConfig, Signature, SignaturePool, labels_compatible, near_copy, same_story
+from monitor.signatures import (
+    MatchConfig,
+    Signature,
+    SignaturePool,
+    labels_compatible,
+    near_copy,
+    refers_back,
+    same_story,
+)
 from monitor.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -322,7 +330,7 @@ class StoryIndex:
         for sid in sorted(strengths, key=lambda k: (-strengths[k], k)):
             members = self._members.get(sid, [])
             story_labels = frozenset().union(*(m.labels for m in members))
-            if not labels_compatible(sig.labels, story_labels, sig.event is not None and bool(sig.event.follow)):
+            if not labels_compatible(sig.labels, story_labels, refers_back(sig)):
                 continue
             if any(sig.conflicts(m) for m in members):
                 continue
