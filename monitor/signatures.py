@@ -95,7 +95,7 @@ _FAMILY = {"Explosions/Remote violence": "violence", "Battles": "violence", "Vio
 # Sub-event types that reports of one event mix up: a shooting is an "attack" in one post and a "clash" in
 # another, a strike from the air is a drone strike to one witness and shelling to the next, a protest that
 # burns tyres is a "violent demonstration" to one channel and a "protest" to another.
-_SUB_KIND = {"Armed clash": "gunfire", "Attack": "gunfire",
+_SUB_KIND = {"Armed clash": "gunfire", "Armed clash, armed": "gunfire", "Attack": "gunfire",
              "Remote explosive/landmine/IED": "blast", "Suicide bomb": "blast", "Grenade": "blast",
              "Air/drone strike": "strike", "Shelling/artillery/missile attack": "strike",
              "Peaceful protest": "protest", "Protest with intervention": "protest", "Violent demonstration": "protest",
@@ -108,6 +108,8 @@ _GENERIC_SUB = "Armed clash"  # what the extraction says of an attack it cannot 
 # one kind with itself, compatible with any other type of violence (as the catch-all "Armed clash" is)
 _VAGUE_BLAST = "Explosion"
 _VAGUE = frozenset({_GENERIC_SUB, _VAGUE_BLAST})
+# ... while a clash whose weapons the text names is one: gunfire, not a blast or a strike
+_NAMED_CLASH = "Armed clash, armed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,7 @@ class EventKey:
     actor1: str = ""
     day: str = ""  # YYYY-MM-DD (Baghdad) of event_time when the text moved it ("yesterday"), else ""
     follow: str = ""  # "1": the text reports what came after an event it refers back to (``FOLLOW_UP``)
+    distinct: str = ""  # "1": the text says its event is another one than an earlier (``DISTINCT``)
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -153,6 +156,8 @@ class EventKey:
         day = _local_day(str(event.get("event_time") or "")) if basis != "post" and sub != "Threat" else ""
         if sub == "Remote explosive/landmine/IED" and event.get("weapon") == "bomb":
             sub = _VAGUE_BLAST
+        elif sub == _GENERIC_SUB and event.get("weapon"):
+            sub = _NAMED_CLASH  # a clash the text arms ("RPGs and medium machine guns"): not the catch-all
         actor1 = str(event.get("actor1") or "")
         if family == "unrest" and event.get("assoc_actor_1"):
             actor1 = str(event["assoc_actor_1"])  # who protests: graduates and retirees in one square are two events
@@ -241,7 +246,7 @@ class EventKey:
 
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
-                self.day, self.follow]
+                self.day, self.follow, self.distinct]
 
 
 # First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish
@@ -312,6 +317,26 @@ FOLLOW_UP = re.compile(
     r"second day|third day|fourth day|fifth day|(?:2nd|3rd|4th|5th) day|day [2-9]|suspends?|suspended|"
     r"still there|continues|continuing|continued|overnight|winding down|wound down|dispersed|has ended|"
     r"ended|called off|update|revenge for|avenge|in retaliation for|whose office was)(?!\w)")
+
+
+# A report that sets its event apart from an earlier one: "a second IED of the day, in a different area",
+# "a different crowd from yesterday's retirees", "separate from the earlier attack", «هجوم آخر», «عبوة
+# ثانية», «لا علاقة له بـ». It names the earlier event's place, weapon or type, so the low bars (anchors or
+# event records agreeing, a follow-up's marks) would join it to that event's story; only a translation or a
+# repost of its own report (the plain cosine bars) joins it.
+_INCIDENT_AR = r"(?:هجوم|تفجير|انفجار|عبوه|اعتداء|استهداف|قصف|ضربه|تظاهره|احتجاج|وقفه|اعتصام|قنبله|رمانه)"
+_INCIDENT_EN = (r"(?:attacks?|ieds?|blasts?|explosions?|bombings?|strikes?|grenades?|protests?|demonstrations?|"
+                r"rally|rallies|sit-ins?|incidents?|crowds?|devices?)")
+DISTINCT = re.compile(
+    rf"{_INCIDENT_AR} (?:ثان|ثاني|ثانيه|ثالث|ثالثه|اخر|اخري|منفصل|منفصله)(?!\w)|"
+    rf"(?<!\w)(?:ثاني|ثالث) {_INCIDENT_AR}|غير مرتبط|لا علاقه له|لا علاقه لها|منفصل عن|منفصله عن|"
+    rf"(?<!\w)(?:(?:second|third|another|separate|different)(?: \w+)? {_INCIDENT_EN}|separate from|"
+    rf"unrelated to|not linked to|not connected to|different from)(?!\w)")
+
+
+def sets_apart(sig: Signature) -> bool:
+    """Does the post say its event is another than an earlier one (``DISTINCT``)?"""
+    return sig.event is not None and bool(sig.event.distinct)
 
 
 def follows_up(a: Signature, b: Signature) -> bool:
@@ -405,6 +430,8 @@ class Signature:
         event_key = EventKey.of(event)
         if event_key is not None and FOLLOW_UP.search(norm):
             event_key = replace(event_key, follow="1")
+        if event_key is not None and DISTINCT.search(norm):
+            event_key = replace(event_key, distinct="1")
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
         # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
         # another level, and conflict with it
@@ -553,13 +580,16 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
     # same place, weapon and type is as often the next attack (a found rocket, one that lands the next day),
     # and the same formula («عاجل | انفجار عبوة ... في العمارة») the next bombing
     late = abs(a.ts - b.ts) > cfg.event_window_hours * 3600
+    # "a second IED, in another area" names the first one's place and weapon, and is no follow-up of it: only
+    # its own event's reports join it on the low bars, where the records say one event (same kind, same place)
+    apart = sets_apart(a) or sets_apart(b)
     if not late:
-        if cos >= cfg.corroborated_cos and agreement >= 2:
+        if not apart and cos >= cfg.corroborated_cos and agreement >= 2:
             return cos
         same = a.event.same_event(b.event) if a.event is not None else 0
-        if (same == 2 and cos >= cfg.event_cos) or (same == 1 and cos >= cfg.event_loose_cos):
+        if (same == 2 and cos >= cfg.event_cos) or (not apart and same == 1 and cos >= cfg.event_loose_cos):
             return cos
-    elif cos >= cfg.event_cos and follows_up(a, b) and a.event is not None:
+    elif not apart and cos >= cfg.event_cos and follows_up(a, b) and a.event is not None:
         same = a.event.same_event(b.event)
         if (same and a.event.same_place(b.event)) or (same and cos >= cfg.event_loose_cos):
             return cos  # the morning-after report of last night's event (or a protest called for that day)

@@ -320,3 +320,51 @@ def test_no_post_joins_a_story_through_a_roundup() -> None:
     assert same_story(ied, roundup, CFG) is None  # not through the roundup
     assert same_story(roundup, ied, CFG) is not None  # the roundup itself may join the IED's story
     assert Signature.from_wire(roundup.to_wire()).digest
+
+
+def test_a_report_that_sets_its_event_apart_joins_only_its_own_event() -> None:
+    first = _sig("Gunmen threw a hand grenade at the home of Amarah's municipality director this morning, damaging "
+                 "the facade", "en", ["attack_claim"])
+    second_ar = _sig("عاجل | مجهول يستقل دراجة نارية يلقي قنبلة يدوية على منزل محام في حي الحسين بالعمارة", "ar",
+                     ["attack_claim"], hours=20, cos=0.85)
+    second_en = _sig("Update from Amarah: a second grenade attack tonight, this time on a lawyer's house in Hay "
+                     "al-Hussein. Separate from the earlier one.", "en", ["attack_claim"], hours=21, cos=0.85)
+    assert second_en.event is not None and second_en.event.distinct and not second_ar.event.distinct
+    # the same kind at the same place: its own event's report joins it on the event bar...
+    assert second_en.event.same_event(second_ar.event) == 2
+    assert same_story(second_en, second_ar, CFG) is not None
+    # ...but not the earlier grenade it sets apart, which its follow-up's marks ("update") would have joined
+    assert same_story(second_en, first, CFG) is None
+    unmarked = replace(second_en, event=replace(second_en.event, distinct=""))
+    assert same_story(unmarked, first, CFG) is not None
+    from monitor.signatures import DISTINCT
+    for text in ("Second IED of the day, and a different area", "عبوة ثانية انفجرت على طريق بعقوبة",
+                 "لا علاقة لها بالهجوم", "a different crowd from yesterday's retirees"):
+        assert DISTINCT.search(normalize_for_match(text)), text
+    for text in ("the sit-in enters its second day", "اليوم الثاني للاعتصام", "in a new attack on the base"):
+        assert not DISTINCT.search(normalize_for_match(text)), text
+
+
+def test_a_clash_with_named_weapons_is_gunfire_not_the_catch_all() -> None:
+    clash = _sig("نزاع عشائري بناحية الدير شمال البصرة استخدموا اسلحة متوسطة وقاذفات RPG والرمي مستمر", "ar",
+                 ["attack_claim"])
+    blast = _sig("عاجل | انفجار عبوة صوتية استهدفت محلا لبيع المشروبات في منطقة العشار وسط البصرة", "ar",
+                 ["attack_claim"], hours=-8, cos=0.88)
+    assert clash.event is not None and clash.event.sub == "Armed clash, armed"
+    assert clash.event.same_event(blast.event) == 0  # gunfire and a blast: two events
+    vague = _sig("هجوم على نقطة للجيش في البصرة", "ar", ["attack_claim"])
+    assert vague.event is not None and vague.event.sub == "Armed clash"  # nothing named: still compatible
+
+
+def test_assassinations_grenades_and_governorates_named_by_their_offices() -> None:
+    killing = extract_event("مسلحون على دراجة نارية يغتالون مقاولا أمام منزله في الجبيلة وسط البصرة",
+                            ["attack_claim"], T0)
+    assert killing is not None and killing.sub_event_type == "Attack"
+    grenade = extract_event("قبل شوية صوت انفجار بحي العسكري، طلعت رمانة يدوية ذبوها على بيت مدير البلدية",
+                            ["attack_claim"], T0)
+    assert grenade is not None and grenade.sub_event_type == "Grenade"
+    # «كهرباء المثنى», «تربية القادسية»: a governorate the forms name only in context
+    assert "muthanna" in anchors("اعتصام عمال الأجور اليومية في كهرباء المثنى يدخل يومه الثاني").places
+    assert "qadisiyah" in anchors("المحاضرين متجمعين گدام مديرية تربية القادسية").places
+    assert "khor_al_zubair" in anchors("طائرة مسيرة تستهدف منشأة غاز في خور الزبير").places
+    assert "sulaymaniyah" in anchors("the teachers' strike in Sulaimani enters its second day").places

@@ -154,16 +154,17 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     ("artillery", "shelling", _rx("مدفعيه", "قصف مدفعي", "قذائف", "قذيفه", "artillery", "shelling", "shells")),
     ("shelling", "shelling", _rx("قصف", "تقصف", "يقصف", "shelled", "shells", "bombarded")),
+    # before a bare "explosion": «انفجار ... رمانة» is a grenade
+    (
+        "grenade",
+        "grenade",
+        _rx("قنبله يدويه", "قنابل يدويه", "رمانه يدويه", "رمانه", "grenade", "grenades", "hand grenade"),
+    ),
     (
         "bomb",
         "ied",
         _rx("انفجار", "انفجر", "تفجير", "فجروا", "فجرنا", "فجرت", "يفجرون", "يفجر", "تفجر", "explosion",
             "explosions", "blast", "blasts", "bomb", "bombs", "bombing", "exploded", "blew up", "blown up"),
-    ),
-    (
-        "grenade",
-        "grenade",
-        _rx("قنبله يدويه", "قنابل يدويه", "رمانه يدويه", "رمانه", "grenade", "grenades", "hand grenade"),
     ),
     (
         "tear gas",
@@ -318,7 +319,8 @@ TRIBAL = _rx(
     "tribal gunfight",
     "tribal dispute",
 )
-ASSASSINATION = _rx("اغتيال", "اغتال", "اغتيل", "assassination", "assassinated", "assassinate")
+ASSASSINATION = _rx("اغتيال", "اغتال", "اغتيل", "يغتال", "يغتالون", "اغتالوا", "اغتالت", "تغتال", "assassination",
+                    "assassinated", "assassinate", "gunned down", "shot dead")
 # "no arrests yet", «لم تسجل اعتقالات»: an attack's follow-up, not an arrest
 NO_ARREST = _rx(
     "لم تسجل اعتقالات",
