@@ -44,13 +44,15 @@ lint: $(FULL)
 eval: $(BASE)
 	$(BIN)/monitor evaluate
 	$(BIN)/monitor evaluate --feed classifiers/data/feed/feed_a.jsonl --feed classifiers/data/feed/feed_b.jsonl
-	$(BIN)/monitor evaluate --feed classifiers/data/feed_dev2a.jsonl --feed classifiers/data/feed_dev2b.jsonl --no-replay
+	$(BIN)/monitor evaluate --feed classifiers/data/feed_dev3b.jsonl
 
 # the head of the shipped classifier, on the shipped encoder (fine-tuned on train's labels: its settings are
 # chosen on the dev split, its thresholds on the dev split and the two development feeds together)
-CALIBRATE = --calibrate-on classifiers/data/feed_dev.jsonl --calibrate-on classifiers/data/story_feed_v2.jsonl
+# seven development feeds join the train split, each also tuning the thresholds scored by the head fitted
+# without it; feed_dev3b stays out (the development set choices and the feedback gate are made on)
+TRAIN_FEEDS = $(foreach f,feed_dev story_feed_v2 feed_dev2a feed_dev2b feed_dev3a feed_dev3c feed_dev3d,--train-on classifiers/data/$(f).jsonl)
 train: $(BASE)
-	$(BIN)/monitor train --select-on dev $(CALIBRATE)
+	$(BIN)/monitor train --select-on dev $(TRAIN_FEEDS)
 
 # the shipped encoder's recipe (torch; ~1.5 h on 2 cores): stage 1 follows the teacher's embeddings,
 # stages 2 and 3 (new seeded variants each) add the pairwise-cosine and label losses; a head is fitted on
@@ -70,7 +72,7 @@ distill: $(FULL)
 	$(BIN)/monitor train --backbone e5-distilled:build/encoder.npz --select-on dev --out build/stage4-model
 	$(BIN)/monitor distill --out build/encoder5.npz --init build/encoder.npz --layers 4 --epochs 2 \
 		--lr 5e-5 --per-text 0 --seed 13 --relational 10 --supervised 2 --probe-init build/stage4-model/head.npz
-	$(BIN)/monitor train --backbone e5-distilled:build/encoder5.npz --select-on dev $(CALIBRATE) --out build/model
+	$(BIN)/monitor train --backbone e5-distilled:build/encoder5.npz --select-on dev $(TRAIN_FEEDS) --out build/model
 
 # the 12-layer reference behind --model full
 train-full: $(BASE)

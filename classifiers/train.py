@@ -66,6 +66,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
                limit: int | None = None, folds: int = 5, progress: bool = True, use_lexical: bool = True,
                segments: bool | None = None, select_on: str = "cv",
                calibrate: list[tuple[str, tuple[str, ...]]] | None = None,
+               feeds: list[list[data.Example]] | None = None,
                ) -> tuple[EmbeddingClassifier, dict[str, Any]]:
     """Fit the head on train+dev (Arabic and English: ``langid.SUPPORTED``). The regularisation strength,
     the char n-gram blend, segment scoring (``segments=None``: chosen; True/False: forced) and the per-label
@@ -80,14 +81,25 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     ``calibrate`` (with ``select_on="dev"``): labelled posts of a realistic feed, ``(text, labels)``, Arabic
     and English. The thresholds are then tuned on the dev split and these posts together, both scored by
     the model fitted on train with the chosen settings, so they hold at a feed's base rates and styles, not
-    only at the corpus's."""
+    only at the corpus's.
+
+    ``feeds``: labelled feeds (one list of train-split examples per file, ``monitor.feed_eval.feed_examples``)
+    that join the train split. With ``select_on="dev"`` each feed also joins the threshold tuning, scored by
+    the model fitted on train without that feed (leave one feed out): thresholds then hold on a writer's
+    feed the head never saw, not on the ones it was fitted on."""
     if select_on not in ("cv", "dev"):
         raise ValueError(f"select_on must be 'cv' or 'dev', not {select_on!r}")
     random.seed(seed)
     np.random.seed(seed)
     fit_set = [ex for ex in examples if ex.split in ("train", "dev") and ex.lang in langid.SUPPORTED]
+    group_of = [-1] * len(fit_set)  # which feed a row comes from (-1: the corpus)
+    for g, feed in enumerate(feeds or ()):
+        rows = [ex for ex in feed if ex.split == "train" and ex.lang in langid.SUPPORTED]
+        fit_set += rows
+        group_of += [g] * len(rows)
     if limit:
-        fit_set = fit_set[:limit]
+        fit_set, group_of = fit_set[:limit], group_of[:limit]
+    group = np.array(group_of, dtype=np.int64)
     is_dev = np.array([ex.split == "dev" for ex in fit_set])
     if select_on == "dev" and (not is_dev.any() or is_dev.all()):
         raise ValueError("select_on='dev' needs posts of both the train and the dev split")
@@ -169,22 +181,47 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     oof = by_factor[denial_factor]
     thresholds = {lb: tune_threshold(y[ev, j], oof[ev, j]) for j, lb in enumerate(LABELS)}
     calibrated: dict[str, Any] = {}
-    if calibrate:
-        fit = ~is_dev
-        on_train = EmbeddingClassifier(
-            encoder, LogisticHead.fit(x[fit], y[fit], l2=l2), thresholds, LABELS,
-            lexical=CharNgramModel.fit([texts[i] for i in np.flatnonzero(fit)], y[fit]) if blend else None,
-            blend=blend, by_segment=by_segment, denial_factor=denial_factor)
-        results = on_train.predict([text for text, _ in calibrate]).results
-        keep = [i for i, r in enumerate(results) if not r.unsupported_language and not r.error]
-        s_feed = np.array([[results[i].scores[lb] for lb in LABELS] for i in keep]).reshape(-1, len(LABELS))
-        y_feed = np.array([[int(lb in calibrate[i][1]) for lb in LABELS] for i in keep],
-                          dtype=y.dtype).reshape(-1, len(LABELS))
-        pooled_s, pooled_y = np.vstack([oof[ev], s_feed]), np.vstack([y[ev], y_feed])
+    held_feeds = select_on == "dev" and bool(group.max(initial=-1) >= 0)
+    if calibrate or held_feeds:
+        def fitted_on(fit: np.ndarray) -> EmbeddingClassifier:
+            return EmbeddingClassifier(
+                encoder, LogisticHead.fit(x[fit], y[fit], l2=l2), thresholds, LABELS,
+                lexical=CharNgramModel.fit([texts[i] for i in np.flatnonzero(fit)], y[fit]) if blend else None,
+                blend=blend, by_segment=by_segment, denial_factor=denial_factor)
+
+        def scored(clf: EmbeddingClassifier, posts: list[tuple[str, tuple[str, ...]]]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+            results = clf.predict([text for text, _ in posts]).results
+            keep = [i for i, r in enumerate(results) if not r.unsupported_language and not r.error]
+            return (np.array([[results[i].scores[lb] for lb in LABELS] for i in keep]).reshape(-1, len(LABELS)),
+                    np.array([[int(lb in posts[i][1]) for lb in LABELS] for i in keep],
+                             dtype=y.dtype).reshape(-1, len(LABELS)))
+
+        parts_s, parts_y = [oof[ev]], [y[ev]]
+        if calibrate:
+            s_feed, y_feed = scored(fitted_on(~is_dev), calibrate)
+            parts_s.append(s_feed)
+            parts_y.append(y_feed)
+            calibrated["calibration_posts"] = len(s_feed)
+        if held_feeds:  # each training feed, scored by the model fitted on train without it
+            n_held = 0
+            for g in range(int(group.max()) + 1):
+                rows = np.flatnonzero(group == g)
+                if not len(rows):
+                    continue
+                s_g, y_g = scored(fitted_on(~is_dev & (group != g)),
+                                  [(fit_set[i].text, fit_set[i].labels) for i in rows])
+                parts_s.append(s_g)
+                parts_y.append(y_g)
+                n_held += len(s_g)
+                log.info("feed %d of the train split scored without it (%d posts)", g + 1, len(rows))
+            calibrated["held_out_feed_posts"] = n_held
+        pooled_s, pooled_y = np.vstack(parts_s), np.vstack(parts_y)
         before = dict(thresholds)
         thresholds = {lb: tune_threshold(pooled_y[:, j], pooled_s[:, j]) for j, lb in enumerate(LABELS)}
-        calibrated = {"calibration_posts": len(keep), "thresholds_on_dev_alone": before}
-        log.info("thresholds on the dev split and %d feed posts: %s (dev alone: %s)", len(keep), thresholds, before)
+        calibrated["thresholds_on_dev_alone"] = before
+        log.info("thresholds on the dev split and %d feed posts: %s (dev alone: %s)",
+                 len(pooled_s) - int(ev.sum()), thresholds, before)
     head = LogisticHead.fit(x, y, l2=l2)
     pred = np.stack([oof[:, j] >= thresholds[lb] for j, lb in enumerate(LABELS)], 1).astype(int)
     by_lang = {}

@@ -240,7 +240,8 @@ def train(
         "thresholds, so they hold at a feed's base rates")] = None,
     train_on: Annotated[list[Path] | None, typer.Option(
         "--train-on", help="a labelled feed (feed format, repeatable) whose Arabic and English posts join the "
-        "train split: posts written as real channels write them, at their base rates")] = None,
+        "train split: posts written as real channels write them, at their base rates; with --select-on dev "
+        "each feed also joins the threshold tuning, scored by the head fitted without it")] = None,
     feedback: Annotated[str | None, typer.Option(
         help="add the verdicts recorded on this namespace's alerts to training; the candidate is written to "
         "--out (default models/feedback-<time>) and promoted only when the feed figures do not get worse")]
@@ -294,12 +295,11 @@ def train(
 
         if calibrate_on and set(map(Path.resolve, train_on)) & set(map(Path.resolve, calibrate_on)):
             fail("--train-on and --calibrate-on name the same feed: its thresholds would be tuned in-sample")
-        extra = feed_examples(_read_feeds(train_on, "--train-on"))
-        examples = [*examples, *extra]
+        feeds = [feed_examples(_read_feeds([path], "--train-on")) for path in train_on]
     clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on,
-                           calibrate=calibrate)
+                           calibrate=calibrate, feeds=feeds if train_on else None)
     if train_on:
-        info["trained_on_feeds"] = {"files": [p.name for p in train_on], "posts": len(extra)}
+        info["trained_on_feeds"] = {"files": [p.name for p in train_on], "posts": sum(map(len, feeds))}
     target = out or default_model_dir()
     _keep_story_thresholds(clf, target)
     clf.save(target)
@@ -331,7 +331,11 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
     if (target / "meta.json").exists():
         fail(f"{target} already holds a model: choose another --out")
     fit_on = (examples[:limit] if limit else examples) + [p.example() for p in collected.posts]
-    clf, info = train_head(baseline.encoder, fit_on, seed=seed, progress=not as_json)
+    select_on, feeds = _baseline_recipe(baseline.meta)
+    if limit:
+        feeds = None  # a smoke run: the first N corpus posts, no feeds
+    clf, info = train_head(baseline.encoder, fit_on, seed=seed, progress=not as_json, select_on=select_on,
+                           feeds=feeds)
     clf.meta["feedback"] = {"namespace": namespace, **collected.summary()}
     if "story_thresholds" in baseline.meta:  # same encoder, same geometry
         clf.meta["story_thresholds"] = baseline.meta["story_thresholds"]
@@ -350,6 +354,24 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
     typer.echo(json.dumps(report, ensure_ascii=False) if as_json else fb.format_report(report))
     if not passed:
         raise typer.Exit(1)
+
+
+def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None]:
+    """How the baseline's head was fitted (``meta.json``): settings chosen on the dev split or by
+    cross-validation, and the bundled feeds it was trained on (``--train-on``), so that the feedback
+    candidate differs from it by the verdicts alone."""
+    from importlib import resources
+
+    from monitor.feed_eval import feed_examples
+
+    select_on = "dev" if meta.get("selected_on") == "the dev split" else "cv"
+    files = (meta.get("trained_on_feeds") or {}).get("files") or []
+    root = Path(str(resources.files("classifiers").joinpath("data")))
+    missing = [name for name in files if not (root / name).is_file()]
+    if missing:
+        fail(f"the baseline was trained on feeds this install lacks ({', '.join(missing)} in {root})")
+    feeds = [feed_examples(_read_feeds([root / name], "the baseline's training feed")) for name in files]
+    return select_on, feeds or None
 
 
 @app.command()

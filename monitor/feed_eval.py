@@ -56,14 +56,14 @@ class FeedError(ValueError):
 
 
 def development_feed() -> list[Path]:
-    """The bundled feed development sets the shipped model was neither trained nor calibrated on
-    (``classifiers/data/feed_dev2a.jsonl`` and ``feed_dev2b.jsonl``; its thresholds were calibrated on
-    ``feed_dev.jsonl`` and ``story_feed_v2.jsonl``): what choices are made on (a model's promotion), so that
-    the test set stays one."""
+    """The bundled feed development set the shipped model was neither trained nor calibrated on
+    (``classifiers/data/feed_dev3b.jsonl``; the other seven development feeds are in its train split, and
+    ``meta.json`` names them): what choices are made on (a model's promotion), so that the test set stays
+    one."""
     from importlib import resources
 
     root = resources.files("classifiers")
-    return [Path(str(root.joinpath(f"data/{name}"))) for name in ("feed_dev2a.jsonl", "feed_dev2b.jsonl")]
+    return [Path(str(root.joinpath("data/feed_dev3b.jsonl")))]
 
 
 def feed_examples(items: list[FeedItem]) -> list[Any]:

@@ -140,6 +140,16 @@ def test_distill_then_train_makes_a_self_contained_model(tmp_path: Path, monkeyp
                                select_on="dev", calibrate=feed)
     assert calibrated["calibration_posts"] == 2
     assert calibrated["thresholds_on_dev_alone"] == clf_dev.thresholds  # the same run, then the feed joined
+    # feeds in the train split: each also tunes the thresholds, scored by the head fitted without it
+    feeds = [[data.Example(id=f"feed:{g}:{i}", text=text, lang=lang, labels=labels, split="train",
+                           kind="positive" if labels else "negative", note="test")
+              for i, (text, lang, labels) in enumerate(rows)]
+             for g, rows in enumerate([[("عاجل: قصف صاروخي على قاعدة عين الأسد فجر اليوم", "ar", ("attack_claim",)),
+                                        ("the electricity is back in our street, finally", "en", ())],
+                                       [("protesters block the road to the oil field", "en", ("protest",))]])]
+    _, held = train_head(make_encoder(f"e5-distilled:{out}"), examples, progress=False, use_lexical=False,
+                         select_on="dev", feeds=feeds)
+    assert held["held_out_feed_posts"] == 3 and held["n_train"] == on_dev["n_train"] + 3
     with pytest.raises(ValueError, match="calibrate needs select_on='dev'"):
         train_head(clf.encoder, examples, calibrate=feed)
     with pytest.raises(ValueError, match="select_on"):

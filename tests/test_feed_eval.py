@@ -55,15 +55,16 @@ def test_evaluate_feed_runs_per_post_and_the_replay(tmp_path: Path, redis_url: s
 
 
 def test_the_bundled_development_feed_is_the_gates_default() -> None:
-    """`monitor train --feedback` gates on the development feeds unless told otherwise: installed with the
-    package, loadable, mostly quiet, neither the shipped model's calibration feeds nor the test set's."""
+    """`monitor train --feedback` gates on the development feed unless told otherwise: installed with the
+    package, loadable, mostly quiet, neither a feed the shipped model was trained on nor the test set."""
     from monitor.feed_eval import development_feed, load_feed
 
     paths = development_feed()
     assert all(p.exists() and "feed/" not in p.as_posix() for p in paths)
-    # not the feeds the shipped model's thresholds were calibrated on (meta.json names them)
-    calibrated_on = {"feed_dev.jsonl", "story_feed_v2.jsonl"}
-    assert not {p.name for p in paths} & calibrated_on
+    # not a feed the shipped model was trained on (meta.json names them)
+    meta = json.loads((ROOT / "classifiers/models/default/meta.json").read_text(encoding="utf-8"))
+    trained_on = set(meta["trained_on_feeds"]["files"])
+    assert len(trained_on) == 7 and not {p.name for p in paths} & trained_on
     items = load_feed(paths)
-    assert len(items) == 404 + 455
+    assert len(items) == 450
     assert sum(1 for it in items if not it.labels) / len(items) > 0.75
