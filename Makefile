@@ -40,14 +40,14 @@ lint: $(FULL)
 	$(BIN)/ruff check monitor classifiers tests bench
 
 # the corpus test split, the feed-level test set (per post, then after a replay through the pipeline), and the
-# two development feeds the shipped model was neither trained nor calibrated on (per post)
+# development feed the shipped model was neither trained nor calibrated on (likewise)
 eval: $(BASE)
 	$(BIN)/monitor evaluate
 	$(BIN)/monitor evaluate --feed classifiers/data/feed/feed_a.jsonl --feed classifiers/data/feed/feed_b.jsonl
 	$(BIN)/monitor evaluate --feed classifiers/data/feed_dev3b.jsonl
 
 # the head of the shipped classifier, on the shipped encoder (fine-tuned on train's labels: its settings are
-# chosen on the dev split, its thresholds on the dev split and the two development feeds together)
+# chosen on the dev split)
 # seven development feeds join the train split, each also tuning the thresholds scored by the head fitted
 # without it; feed_dev3b stays out (the development set choices and the feedback gate are made on)
 TRAIN_FEEDS = $(foreach f,feed_dev story_feed_v2 feed_dev2a feed_dev2b feed_dev3a feed_dev3c feed_dev3d,--train-on classifiers/data/$(f).jsonl)

@@ -33,6 +33,9 @@ BLEND_GRID = (0.0, 0.2, 0.3, 0.4, 0.5)  # capped: the transformer keeps at least
 DENIAL_GRID = (1.0, 0.75, 0.5, 0.3)
 
 
+SELECTED_ON_DEV = "the dev split"  # meta.json's ``selected_on`` for select_on="dev" (``monitor train --feedback``)
+
+
 def _texts(examples: list[data.Example]) -> list[str]:
     return [clean_for_model(ex.text) for ex in examples]
 
@@ -231,7 +234,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     quiet = (y.sum(1) == 0) & ev
     info = {"trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "seed": seed,
             "corpus_sha256_16": data.digest(), "n_train": len(fit_set),
-            "selected_on": f"{folds}-fold CV on train+dev" if select_on == "cv" else "the dev split",
+            "selected_on": f"{folds}-fold CV on train+dev" if select_on == "cv" else SELECTED_ON_DEV,
             "folds": folds if select_on == "cv" else 1, "l2": l2,
             "blend": blend, "by_segment": by_segment, "denial_factor": denial_factor,
             "cv_macro_f1": report(y[ev], pred[ev], LABELS)["macro_f1"],

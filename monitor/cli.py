@@ -283,7 +283,8 @@ def train(
         fail(str(exc))
     if select_on not in ("cv", "dev"):
         fail(f"--select-on must be cv or dev, not {select_on!r}")
-    calibrate = None
+    calibrate: list[tuple[str, tuple[str, ...]]] | None = None
+    feeds: list[list[Any]] | None = None
     if calibrate_on:
         if select_on != "dev":
             fail("--calibrate-on needs --select-on dev (the feed is scored by the head fitted on train)")
@@ -297,8 +298,8 @@ def train(
             fail("--train-on and --calibrate-on name the same feed: its thresholds would be tuned in-sample")
         feeds = [feed_examples(_read_feeds([path], "--train-on")) for path in train_on]
     clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on,
-                           calibrate=calibrate, feeds=feeds if train_on else None)
-    if train_on:
+                           calibrate=calibrate, feeds=feeds)
+    if train_on and feeds:
         info["trained_on_feeds"] = {"files": [p.name for p in train_on], "posts": sum(map(len, feeds))}
     target = out or default_model_dir()
     _keep_story_thresholds(clf, target)
@@ -360,17 +361,15 @@ def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None]
     """How the baseline's head was fitted (``meta.json``): settings chosen on the dev split or by
     cross-validation, and the bundled feeds it was trained on (``--train-on``), so that the feedback
     candidate differs from it by the verdicts alone."""
-    from importlib import resources
+    from classifiers.train import SELECTED_ON_DEV
+    from monitor.feed_eval import bundled_feed, feed_examples
 
-    from monitor.feed_eval import feed_examples
-
-    select_on = "dev" if meta.get("selected_on") == "the dev split" else "cv"
-    files = (meta.get("trained_on_feeds") or {}).get("files") or []
-    root = Path(str(resources.files("classifiers").joinpath("data")))
-    missing = [name for name in files if not (root / name).is_file()]
+    select_on = "dev" if meta.get("selected_on") == SELECTED_ON_DEV else "cv"
+    paths = [bundled_feed(name) for name in (meta.get("trained_on_feeds") or {}).get("files") or []]
+    missing = [p for p in paths if not p.is_file()]
     if missing:
-        fail(f"the baseline was trained on feeds this install lacks ({', '.join(missing)} in {root})")
-    feeds = [feed_examples(_read_feeds([root / name], "the baseline's training feed")) for name in files]
+        fail(f"the baseline was trained on feeds this install lacks ({', '.join(map(str, missing))})")
+    feeds = [feed_examples(_read_feeds([path], "the baseline's training feed")) for path in paths]
     return select_on, feeds or None
 
 

@@ -60,10 +60,14 @@ def development_feed() -> list[Path]:
     (``classifiers/data/feed_dev3b.jsonl``; the other seven development feeds are in its train split, and
     ``meta.json`` names them): what choices are made on (a model's promotion), so that the test set stays
     one."""
+    return [bundled_feed("feed_dev3b.jsonl")]
+
+
+def bundled_feed(name: str) -> Path:
+    """A labelled feed shipped with the package (``classifiers/data/<name>``)."""
     from importlib import resources
 
-    root = resources.files("classifiers")
-    return [Path(str(root.joinpath("data/feed_dev3b.jsonl")))]
+    return Path(str(resources.files("classifiers").joinpath("data", name)))
 
 
 def feed_examples(items: list[FeedItem]) -> list[Any]:

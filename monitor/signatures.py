@@ -95,7 +95,8 @@ _FAMILY = {"Explosions/Remote violence": "violence", "Battles": "violence", "Vio
 # Sub-event types that reports of one event mix up: a shooting is an "attack" in one post and a "clash" in
 # another, a strike from the air is a drone strike to one witness and shelling to the next, a protest that
 # burns tyres is a "violent demonstration" to one channel and a "protest" to another.
-_SUB_KIND = {"Armed clash": "gunfire", "Armed clash, armed": "gunfire", "Attack": "gunfire",
+_NAMED_CLASH = "Armed clash, armed"  # a clash whose weapons the text names (``EventKey.of``)
+_SUB_KIND = {"Armed clash": "gunfire", _NAMED_CLASH: "gunfire", "Attack": "gunfire",
              "Remote explosive/landmine/IED": "blast", "Suicide bomb": "blast", "Grenade": "blast",
              "Air/drone strike": "strike", "Shelling/artillery/missile attack": "strike",
              "Peaceful protest": "protest", "Protest with intervention": "protest", "Violent demonstration": "protest",
@@ -107,9 +108,7 @@ _GENERIC_SUB = "Armed clash"  # what the extraction says of an attack it cannot 
 # to the extraction, but as often the rocket or the drone another report names: a type of its own here,
 # one kind with itself, compatible with any other type of violence (as the catch-all "Armed clash" is)
 _VAGUE_BLAST = "Explosion"
-_VAGUE = frozenset({_GENERIC_SUB, _VAGUE_BLAST})
-# ... while a clash whose weapons the text names is one: gunfire, not a blast or a strike
-_NAMED_CLASH = "Armed clash, armed"
+_VAGUE = frozenset({_GENERIC_SUB, _VAGUE_BLAST})  # (a clash whose weapons the text names is not: _NAMED_CLASH)
 
 
 @dataclass(frozen=True, slots=True)
