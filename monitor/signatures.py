@@ -228,6 +228,14 @@ class EventKey:
             return 0  # an IED and a shooting in one town: two events (the same town "again")
         return 2 if place + kind == 4 else 1 if place + kind == 3 else 0
 
+    def same_threat(self, other: EventKey | None) -> bool:
+        """Two threats by one named perpetrator (a militia, an insurgent group, a foreign state): its
+        statement, the statement's translation and a dialect retelling name the group and rarely a place
+        («كتائب حزب الله تمهل القوات الأمريكية»). Hours apart, they are one threat; ``same_story`` asks the
+        event-record bar of them."""
+        return (other is not None and self.sub == other.sub == "Threat" and bool(self.actor1)
+                and self.actor1 == other.actor1 and _actor_kinds().get(self.actor1) in _PERPETRATOR_KINDS)
+
     def same_place(self, other: EventKey | None) -> bool:
         """The same place, or one inside the other, both at district level or finer."""
         return (other is not None and self.place_relation(other) > 0 and not self._coarse()
@@ -586,6 +594,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         if not apart and cos >= cfg.corroborated_cos and agreement >= 2:
             return cos
         same = a.event.same_event(b.event) if a.event is not None else 0
+        if not same and a.event is not None and a.event.same_threat(b.event):
+            same = 2  # one group's threat, its translation, its retelling: no place to agree on
         if (same == 2 and cos >= cfg.event_cos) or (not apart and same == 1 and cos >= cfg.event_loose_cos):
             return cos
     elif not apart and cos >= cfg.event_cos and follows_up(a, b) and a.event is not None:

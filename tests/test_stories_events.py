@@ -368,3 +368,24 @@ def test_assassinations_grenades_and_governorates_named_by_their_offices() -> No
     assert "qadisiyah" in anchors("المحاضرين متجمعين گدام مديرية تربية القادسية").places
     assert "khor_al_zubair" in anchors("طائرة مسيرة تستهدف منشأة غاز في خور الزبير").places
     assert "sulaymaniyah" in anchors("the teachers' strike in Sulaimani enters its second day").places
+
+
+def test_one_groups_threat_and_its_translation_join_without_a_place() -> None:
+    statement = _sig("بيان المتحدث باسم كتائب حزب الله: نمنح قوات الاحتلال الأمريكي مهلة حتى نهاية الشهر للخروج، "
+                     "وإلا فإن قواعدها ستكون أهدافاً مشروعة", "ar", ["threat"])
+    translated = _sig("Kata'ib Hezbollah's spokesman gives US forces until the end of the month to leave, saying "
+                      "their bases will otherwise be legitimate targets", "en", ["threat"], hours=1, cos=0.86)
+    assert statement.event is not None and translated.event is not None
+    assert statement.event.sub == translated.event.sub == "Threat" and not statement.event.place
+    assert statement.event.same_event(translated.event) == 0  # no place: the place-based rule cannot say one
+    assert statement.event.same_threat(translated.event)
+    assert same_story(statement, translated, CFG) is not None  # under the cross-language bar (0.90)
+    assert same_story(statement, translated, replace(CFG, event_cos=1.01)) is None  # the rule joins them
+    # another group's threat the same hour, or the same group's a day later, stays apart
+    other = _sig("Harakat al-Nujaba warns US forces their bases will be legitimate targets", "en", ["threat"],
+                 hours=1, cos=0.86)
+    assert other.event is not None and not statement.event.same_threat(other.event)
+    assert same_story(statement, other, CFG) is None
+    later = _sig("Kata'ib Hezbollah threatens US forces again, warning their bases will be legitimate targets", "en",
+                 ["threat"], hours=30, cos=0.86)
+    assert same_story(statement, later, CFG) is None
