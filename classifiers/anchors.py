@@ -74,23 +74,38 @@ class Anchors:
                 return False
         return None
 
-    def compare(self, other: Anchors) -> tuple[bool, int]:
+    def compare(self, other: Anchors, update: bool = False) -> tuple[bool, int]:
         """``(conflict, agreement)`` in one pass.
 
         conflict: evidence of two different events: at the finest place level both name, no place in
-        common; or different weekdays, weapons, or counts ("3 rockets" vs "6 rockets").
+        common; or different weekdays, weapons, or counts ("3 rockets" vs "6 rockets"). ``update``: one
+        post is an update whose toll has risen since the other («ارتفاع الحصيلة إلى ثلاثة» "today,
+        Wednesday", of Tuesday night's attack): counts that differ are no conflict, nor weekdays one apart.
         agreement: how many kinds of anchor corroborate each other (a place in common at that level, the
         same weapon, a number in common, the same weekday: 0-4). Translations of one report usually
         agree on two or more."""
         place = self._place_match(other)
         counts = (_counts(self.numbers), _counts(other.numbers))
         pairs = ((self.days, other.days), (self.weapons, other.weapons), counts)
-        conflict = place is False or any(a and b and not a & b for a, b in pairs)
+        checked = pairs[1:2] if update else pairs[1:]  # weapons; counts unless the toll has risen
+        conflict = place is False or any(a and b and not a & b for a, b in checked)
+        if update:  # counts may differ, weekdays be one apart
+            conflict = conflict or bool(self.days and other.days and not _days_near(self.days, other.days))
+        else:
+            conflict = conflict or bool(self.days and other.days and not self.days & other.days)
         agreement = bool(place) + sum(bool(a & b) for a, b in pairs[:2]) + bool(self.numbers & other.numbers)
         return conflict, agreement
 
     def conflicts(self, other: Anchors) -> bool:
         return self.compare(other)[0]
+
+
+_WEEK = tuple(WEEKDAYS)  # sat .. fri
+
+
+def _days_near(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Weekdays of the two sets the same or one apart (Friday and Saturday too)."""
+    return any((_WEEK.index(x) - _WEEK.index(y)) % 7 in (0, 1, 6) for x in a for y in b if x in _WEEK and y in _WEEK)
 
 
 def _counts(found: frozenset[int]) -> frozenset[int]:

@@ -436,7 +436,7 @@ class Signature:
         norm = normalize_for_match(clean_for_model(text))
         event_key = EventKey.of(event)
         if event_key is not None and FOLLOW_UP.search(norm):
-            event_key = replace(event_key, follow="1")
+            event_key = replace(event_key, follow=TOLL_FOLLOW if TOLL.search(norm) else "1")
         if event_key is not None and DISTINCT.search(norm):
             event_key = replace(event_key, distinct="1")
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
@@ -507,13 +507,22 @@ def is_digest(text: str, places: frozenset[str]) -> bool:
     return len(districts) >= _DIGEST_DISTRICTS and len(segments(text)) >= 3
 
 
+# A toll that has risen since the first report: its counts are the update's, not another event's («ارتفاع
+# حصيلة ... إلى ثلاثة», "toll rises to three", «فارق الحياة متأثراً بجروحه»)
+TOLL = re.compile(r"حصيله|ارتفاع عدد|فارق الحياه|يفارق الحياه|متاثرا بجروحه|متاثرا بجراحه|"
+                  r"(?<!\w)(?:death toll|toll rises|toll rose|toll has risen|died of (?:his|her|their) wounds|"
+                  r"succumbed)(?!\w)")
+TOLL_FOLLOW = "toll"  # EventKey.follow of a post whose toll has risen (any other follow-up: "1")
+
+
 def compare(a: Signature, b: Signature) -> tuple[bool, int]:
     """``(conflict, agreement)`` of two posts: their anchors' (``Anchors.compare``), with event records that
     cannot be one (``EventKey.conflicts``) or put their events on days more than one apart as a conflict
     too; a place agreeing only at governorate level does not count as agreement when one post names a town
     there (a blast near Dibis and one "on the Baghdad–Kirkuk road" both say Kirkuk): a governorate holds
     many events a day. Two posts that both name only the governorate ("western Anbar") keep it."""
-    conflict, agreement = a.anchors.compare(b.anchors)
+    risen = any(s.event is not None and s.event.follow == TOLL_FOLLOW for s in (a, b))
+    conflict, agreement = a.anchors.compare(b.anchors, update=risen)
     if conflict:
         return True, agreement
     if a.event is not None and b.event is not None and (
