@@ -1142,7 +1142,10 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
             day = local.date() - timedelta(days=back)
             when = datetime(day.year, day.month, day.day, hour, tzinfo=BAGHDAD).astimezone(posted.tzinfo)
             return min(when, posted), basis
-    m = _WEEKDAY.search(norm)
+    # (a protest's weekday inside a relative clause is another event's: "demanding the arrest of those who
+    # killed the activist on Thursday night")
+    m = next((w for w in _WEEKDAY.finditer(norm) if label != "protest"
+              or not _RELATIVE.search(norm[max(0, w.start() - 30) : w.start()])), None)
     if m:
         wanted = _DAY_OF[m.group(1)]
         if _CALL.search(norm):
