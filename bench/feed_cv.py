@@ -80,7 +80,7 @@ def _fold(spec: str) -> tuple[str, list[Path]]:
 
 
 def run(recipe: str, folds: list[str], calibrate_on: list[Path], encoder: Any, seed: int = 13,
-        only: list[str] | None = None) -> list[dict[str, Any]]:
+        only: list[str] | None = None, segments: bool | None = None) -> list[dict[str, Any]]:
     corpus = data.load()
     named = [_fold(spec) for spec in folds]
     rows = []
@@ -97,11 +97,11 @@ def run(recipe: str, folds: list[str], calibrate_on: list[Path], encoder: Any, s
         if recipe == "held":  # one group per file: each also tunes the thresholds, scored without it
             feeds = [feed_examples(load_feed([p])) for p in train_feeds]
             clf, info = train_head(encoder, corpus, seed=seed, select_on="dev", calibrate=calibrate, feeds=feeds,
-                                   progress=False)
+                                   progress=False, segments=segments)
         else:
             examples = corpus + feed_examples(load_feed(train_feeds)) if train_feeds else corpus
             clf, info = train_head(encoder, examples, seed=seed, select_on="dev", calibrate=calibrate,
-                                   progress=False)
+                                   progress=False, segments=segments)
         result = per_post(clf, load_feed(held_paths))
         row = {"held_out": name, "ar": round(result["by_lang"]["ar"]["macro_f1"], 3),
                "en": round(result["by_lang"]["en"]["macro_f1"], 3),
@@ -123,6 +123,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cache", type=Path, help="keep the embeddings in this .npz between runs")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--only", action="append", help="hold out only this fold (its name: the file stems joined by +)")
+    ap.add_argument("--segments", action=argparse.BooleanOptionalAction, default=None,
+                    help="force segment scoring on (--segments) or off (--no-segments); default: chosen on dev")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -133,13 +135,15 @@ def main(argv: list[str] | None = None) -> None:
             if "data/feed/" in str(p):
                 ap.error(f"--feed {p}: the feed test set is for reporting, not for choosing recipes")
     encoder = CachedEncoder(make_encoder(args.backbone), args.cache)
-    rows = run(args.recipe, args.feed, args.calibrate_on, encoder, seed=args.seed, only=args.only)
+    rows = run(args.recipe, args.feed, args.calibrate_on, encoder, seed=args.seed, only=args.only,
+               segments=args.segments)
     encoder.save()
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return
-    print(f"recipe {args.recipe}" + (f", calibrated on {', '.join(p.stem for p in args.calibrate_on)}"
-                                     if args.calibrate_on else ""))
+    scoring = {True: ", segments", False: ", whole posts", None: ""}[args.segments]
+    print(f"recipe {args.recipe}{scoring}" + (f", calibrated on {', '.join(p.stem for p in args.calibrate_on)}"
+                                              if args.calibrate_on else ""))
     print(f"{'held-out feed':<34} {'ar':>6} {'en':>6} {'FA/100':>7}  thresholds")
     for r in rows:
         print(f"{r['held_out']:<34} {r['ar']:>6.3f} {r['en']:>6.3f} {r['fa100']:>7.1f}  {r['thresholds']}")

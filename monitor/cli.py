@@ -231,6 +231,10 @@ def train(
     = None,
     lexical: Annotated[bool, typer.Option("--lexical/--no-lexical",
                                           help="blend in the char n-gram channel (weight chosen by CV)")] = True,
+    segments: Annotated[bool | None, typer.Option(
+        "--segments/--whole-posts", help="score each item of a multi-item post (a roundup, a numbered thread) "
+        "too, each label taking its best piece; or whole posts (and long posts' chunks) only (default: chosen "
+        "with the other settings)")] = None,
     select_on: Annotated[str, typer.Option(
         help="cv: choose the head's settings and thresholds by 5-fold CV on train+dev; dev: on the dev split "
         "alone (for an encoder fine-tuned on the train split's labels)")] = "cv",
@@ -298,7 +302,7 @@ def train(
             fail("--train-on and --calibrate-on name the same feed: its thresholds would be tuned in-sample")
         feeds = [feed_examples(_read_feeds([path], "--train-on")) for path in train_on]
     clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on,
-                           calibrate=calibrate, feeds=feeds)
+                           calibrate=calibrate, feeds=feeds, segments=segments)
     if train_on and feeds:
         info["trained_on_feeds"] = {"files": [p.name for p in train_on], "posts": sum(map(len, feeds))}
     target = out or default_model_dir()
@@ -332,11 +336,11 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
     if (target / "meta.json").exists():
         fail(f"{target} already holds a model: choose another --out")
     fit_on = (examples[:limit] if limit else examples) + [p.example() for p in collected.posts]
-    select_on, feeds = _baseline_recipe(baseline.meta)
+    select_on, feeds, segments = _baseline_recipe(baseline.meta)
     if limit:
         feeds = None  # a smoke run: the first N corpus posts, no feeds
     clf, info = train_head(baseline.encoder, fit_on, seed=seed, progress=not as_json, select_on=select_on,
-                           feeds=feeds)
+                           feeds=feeds, segments=segments)
     clf.meta["feedback"] = {"namespace": namespace, **collected.summary()}
     if "story_thresholds" in baseline.meta:  # same encoder, same geometry
         clf.meta["story_thresholds"] = baseline.meta["story_thresholds"]
@@ -357,10 +361,10 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
         raise typer.Exit(1)
 
 
-def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None]:
+def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None, bool | None]:
     """How the baseline's head was fitted (``meta.json``): settings chosen on the dev split or by
-    cross-validation, and the bundled feeds it was trained on (``--train-on``), so that the feedback
-    candidate differs from it by the verdicts alone."""
+    cross-validation, the bundled feeds it was trained on (``--train-on``) and segment scoring when it was
+    forced (``--segments``), so that the feedback candidate differs from it by the verdicts alone."""
     from classifiers.train import SELECTED_ON_DEV
     from monitor.feed_eval import bundled_feed, feed_examples
 
@@ -370,7 +374,8 @@ def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None]
     if missing:
         fail(f"the baseline was trained on feeds this install lacks ({', '.join(map(str, missing))})")
     feeds = [feed_examples(_read_feeds([path], "the baseline's training feed")) for path in paths]
-    return select_on, feeds or None
+    segments = bool(meta.get("by_segment")) if meta.get("segments_forced") else None
+    return select_on, feeds or None, segments
 
 
 @app.command()

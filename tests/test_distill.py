@@ -148,8 +148,9 @@ def test_distill_then_train_makes_a_self_contained_model(tmp_path: Path, monkeyp
                                         ("the electricity is back in our street, finally", "en", ())],
                                        [("protesters block the road to the oil field", "en", ("protest",))]])]
     _, held = train_head(make_encoder(f"e5-distilled:{out}"), examples, progress=False, use_lexical=False,
-                         select_on="dev", feeds=feeds)
+                         select_on="dev", feeds=feeds, segments=True)
     assert held["held_out_feed_posts"] == 3 and held["n_train"] == on_dev["n_train"] + 3
+    assert held["by_segment"] is True and held["segments_forced"] and not on_dev["segments_forced"]
     with pytest.raises(ValueError, match="calibrate needs select_on='dev'"):
         train_head(clf.encoder, examples, calibrate=feed)
     with pytest.raises(ValueError, match="select_on"):

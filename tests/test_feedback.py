@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from classifiers.model import load_classifier
 from monitor import feedback as fb
 from monitor.keys import Keys
 from monitor.queue import client
@@ -144,6 +145,10 @@ def test_train_feedback_refuses_a_worse_candidate_and_promotes_within_tolerance(
     assert saved["candidate_figures"] == report["candidate_figures"]
     meta = json.loads((tmp_path / "cand1" / "meta.json").read_text())
     assert meta["feedback"]["namespace"] == keys.ns and meta["story_thresholds"]
+    # the baseline's recipe: segment scoring kept when it was forced (make train: --segments)
+    shipped = load_classifier().meta
+    assert meta["segments_forced"] == bool(shipped.get("segments_forced"))
+    assert not meta["segments_forced"] or meta["by_segment"] == shipped["by_segment"]
     # a tolerance wide enough lets the same candidate through: promoted, whole
     out = cli([*args, "--out", str(tmp_path / "cand2"), "--tolerance", "1"], env={"REDIS_URL": redis_url})
     assert out.returncode == 0, out.stderr
