@@ -17,6 +17,9 @@ Recipes:
 - ``held`` (``monitor train --select-on dev --train-on ...``): the other feeds in train, and each of them also
   in the threshold tuning, scored by the head fitted without it (``train_head(feeds=...)``).
 
+``--segments`` / ``--no-segments`` force segment scoring on or off (``make train`` forces it on); without
+either, the dev split chooses, as ``monitor train`` does.
+
     .venv/bin/python -m bench.feed_cv --recipe train --feed classifiers/data/feed_dev.jsonl \\
         --feed classifiers/data/feed_dev2a.jsonl+classifiers/data/feed_dev2b.jsonl ...
 
