@@ -454,10 +454,11 @@ class Signature:
         return cls(lang or "", embedding, minhash(words(text)), found, ts, key, frozenset(labels), event_key,
                    is_digest(text, found.places))
 
-    def conflicts(self, other: Signature) -> bool:
+    def conflicts(self, other: Signature, risen: bool = False) -> bool:
         """Anchors (another base, day, weapon, count) or event records (another family, district, day) that
-        say two posts report two events."""
-        return compare(self, other)[0]
+        say two posts report two events (``risen``: the story holds an update whose toll has risen, so its
+        counts no longer conflict: ``compare``)."""
+        return compare(self, other, risen)[0]
 
     def jaccard(self, other: Signature) -> float:
         return np.count_nonzero(self.minhash == other.minhash) / len(self.minhash)
@@ -515,13 +516,13 @@ TOLL = re.compile(r"حصيله|ارتفاع عدد|فارق الحياه|يفا�
 TOLL_FOLLOW = "toll"  # EventKey.follow of a post whose toll has risen (any other follow-up: "1")
 
 
-def compare(a: Signature, b: Signature) -> tuple[bool, int]:
+def compare(a: Signature, b: Signature, risen: bool = False) -> tuple[bool, int]:
     """``(conflict, agreement)`` of two posts: their anchors' (``Anchors.compare``), with event records that
     cannot be one (``EventKey.conflicts``) or put their events on days more than one apart as a conflict
     too; a place agreeing only at governorate level does not count as agreement when one post names a town
     there (a blast near Dibis and one "on the Baghdad–Kirkuk road" both say Kirkuk): a governorate holds
     many events a day. Two posts that both name only the governorate ("western Anbar") keep it."""
-    risen = any(s.event is not None and s.event.follow == TOLL_FOLLOW for s in (a, b))
+    risen = risen or any(s.event is not None and s.event.follow == TOLL_FOLLOW for s in (a, b))
     conflict, agreement = a.anchors.compare(b.anchors, update=risen)
     if conflict:
         return True, agreement

@@ -36,6 +36,7 @@ from monitor.backoff import REDIS_DOWN
 from monitor.keys import Keys
 from monitor.models import Alert, Classification, Post, event_completeness
 from monitor.signatures import (
+    TOLL_FOLLOW,
     MatchConfig,
     Signature,
     SignaturePool,
@@ -332,7 +333,9 @@ class StoryIndex:
             story_labels = frozenset().union(*(m.labels for m in members))
             if not labels_compatible(sig.labels, story_labels, refers_back(sig)):
                 continue
-            if any(sig.conflicts(m) for m in members):
+            # once a member reports a risen toll, the story's earlier counts are no longer its event's
+            risen = any(m.event is not None and m.event.follow == TOLL_FOLLOW for m in members)
+            if any(sig.conflicts(m, risen) for m in members):
                 continue
             return sid
         return None

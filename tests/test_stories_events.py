@@ -389,3 +389,20 @@ def test_one_groups_threat_and_its_translation_join_without_a_place() -> None:
     later = _sig("Kata'ib Hezbollah threatens US forces again, warning their bases will be legitimate targets", "en",
                  ["threat"], hours=30, cos=0.86)
     assert same_story(statement, later, CFG) is None
+
+
+def test_a_risen_toll_lets_the_new_count_join() -> None:
+    first = _sig("Two soldiers were killed when ISIS attacked an army post in Wadi al-Shay southwest of Kirkuk", "en",
+                 ["attack_claim"])
+    update = _sig("ارتفاع حصيلة الهجوم على نقطة الجيش في وادي الشاي جنوب غربي كركوك إلى ٣ شهداء", "ar",
+                  ["attack_claim"], hours=6, cos=0.86)
+    later = _sig("ISIS claims the attack on an army post in Wadi al-Shay southwest of Kirkuk that killed three "
+                 "soldiers", "en", ["attack_claim"], hours=9, cos=0.90)
+    assert first.anchors.numbers == {2} and update.anchors.numbers == {3} == later.anchors.numbers
+    assert update.event is not None and update.event.follow == "toll"
+    assert not update.conflicts(first)  # the update's own count rose: no conflict
+    assert same_story(update, first, CFG) is not None
+    # a later report gives the new count without saying it rose: it conflicts with the first count, unless
+    # the story already holds the update (StoryIndex passes risen=True then)
+    assert later.conflicts(first) and not later.conflicts(first, risen=True)
+    assert same_story(later, update, CFG) is not None
