@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from classifiers import data
+from classifiers import data, langid
 from classifiers.train import make_encoder, train_head
 from monitor.feed_eval import feed_examples, load_feed, per_post
 
@@ -96,7 +96,7 @@ def run(recipe: str, folds: list[str], calibrate_on: list[Path], encoder: Any, s
         train_feeds = others if recipe in ("train", "held") else []
         calib = [p for p in calibrate_on if p not in held and p not in train_feeds]
         calibrate = [(it.post.text, tuple(it.labels)) for it in load_feed(calib)
-                     if it.lang in ("ar", "en")] if calib else None
+                     if it.lang in langid.SUPPORTED] if calib else None
         if recipe == "held":  # one group per file: each also tunes the thresholds, scored without it
             feeds = [feed_examples(load_feed([p])) for p in train_feeds]
             clf, info = train_head(encoder, corpus, seed=seed, select_on="dev", calibrate=calibrate, feeds=feeds,

@@ -87,12 +87,11 @@ class Anchors:
         place = self._place_match(other)
         counts = (_counts(self.numbers), _counts(other.numbers))
         pairs = ((self.days, other.days), (self.weapons, other.weapons), counts)
-        checked = pairs[1:2] if update else pairs[1:]  # weapons; counts unless the toll has risen
+        # after a risen toll, counts may differ and weekdays be one apart
+        checked = pairs[1:2] if update else pairs
         conflict = place is False or any(a and b and not a & b for a, b in checked)
-        if update:  # counts may differ, weekdays be one apart
-            conflict = conflict or bool(self.days and other.days and not _days_near(self.days, other.days))
-        else:
-            conflict = conflict or bool(self.days and other.days and not self.days & other.days)
+        if update and self.days and other.days:
+            conflict = conflict or not _days_near(self.days, other.days)
         agreement = bool(place) + sum(bool(a & b) for a, b in pairs[:2]) + bool(self.numbers & other.numbers)
         return conflict, agreement
 

@@ -309,19 +309,25 @@ def _post_day(ts: float) -> str:
     return datetime.fromtimestamp(ts, _BAGHDAD).date().isoformat()
 
 
+# A toll that has risen since the first report, a follow-up whose counts are the update's, not another
+# event's («ارتفاع حصيلة ... إلى ثلاثة», "toll rises to three", «فارق الحياة متأثراً بجروحه»)
+_TOLL_AR = r"حصيله|ارتفاع عدد|ارتفاع حصيله|فارق الحياه|يفارق الحياه|متاثرا بجروحه|متاثرا بجراحه"
+_TOLL_EN = r"death toll|toll rises|toll rose|toll has risen|died of (?:his|her|their) wounds|succumbed"
+TOLL = re.compile(rf"{_TOLL_AR}|(?<!\w)(?:{_TOLL_EN})(?!\w)")
+TOLL_FOLLOW = "toll"  # EventKey.follow of a post whose toll has risen (any other follow-up: "1")
+
 # What comes after an event and names it as past: the perpetrators of "the attack" arrested, a toll that
 # rises, a wounded man who dies, a funeral («منفذي الهجوم», "death toll rises", «يفارق الحياة», «تشييع»)
 FOLLOW_UP = re.compile(
-    r"منفذي|منفذو|المتورطين ب|المتورطين في|الجناه|حصيله|ارتفاع عدد|ارتفاع حصيله|فارق الحياه|يفارق الحياه|متاثرا بجروحه|"
-    r"متاثرا بجراحه|تشييع|يشيع|شيعت|"
+    rf"منفذي|منفذو|المتورطين ب|المتورطين في|الجناه|{_TOLL_AR}|تشييع|يشيع|شيعت|"
     # a sit-in or a blockade that goes on, or ends («لليوم الثاني», "still there", "winding down")
     r"اليوم الثاني|اليوم الثالث|اليوم الرابع|اليوم الخامس|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
     r"لازال|لا زال|انتهى|انتهاء|فض |تحديث|تعليق|علقوا|يعلق|نعلق|"
     # a threat that answers an attack, or names its target as the one hit («المكتب المستهدف», «ثارا ل»)
     r"المستهدف|ارتقوا|ثارا ل|ثارا لدماء|"
-    r"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|death toll|toll rises|toll rose|"
-    r"died of (?:his|her|their) wounds|succumbed|funeral|day two|day three|day four|"
-    r"second day|third day|fourth day|fifth day|(?:2nd|3rd|4th|5th) day|day [2-9]|suspends?|suspended|"
+    rf"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|{_TOLL_EN}|funeral|"
+    r"day two|day three|day four|second day|third day|fourth day|fifth day|(?:2nd|3rd|4th|5th) day|day [2-9]|"
+    r"suspends?|suspended|"
     r"still there|continues|continuing|continued|overnight|winding down|wound down|dispersed|has ended|"
     r"ended|called off|update|revenge for|avenge|in retaliation for|whose office was)(?!\w)")
 
@@ -508,21 +514,13 @@ def is_digest(text: str, places: frozenset[str]) -> bool:
     return len(districts) >= _DIGEST_DISTRICTS and len(segments(text)) >= 3
 
 
-# A toll that has risen since the first report: its counts are the update's, not another event's («ارتفاع
-# حصيلة ... إلى ثلاثة», "toll rises to three", «فارق الحياة متأثراً بجروحه»)
-TOLL = re.compile(r"حصيله|ارتفاع عدد|فارق الحياه|يفارق الحياه|متاثرا بجروحه|متاثرا بجراحه|"
-                  r"(?<!\w)(?:death toll|toll rises|toll rose|toll has risen|died of (?:his|her|their) wounds|"
-                  r"succumbed)(?!\w)")
-TOLL_FOLLOW = "toll"  # EventKey.follow of a post whose toll has risen (any other follow-up: "1")
-
-
 def compare(a: Signature, b: Signature, risen: bool = False) -> tuple[bool, int]:
     """``(conflict, agreement)`` of two posts: their anchors' (``Anchors.compare``), with event records that
     cannot be one (``EventKey.conflicts``) or put their events on days more than one apart as a conflict
     too; a place agreeing only at governorate level does not count as agreement when one post names a town
     there (a blast near Dibis and one "on the Baghdad–Kirkuk road" both say Kirkuk): a governorate holds
     many events a day. Two posts that both name only the governorate ("western Anbar") keep it."""
-    risen = risen or any(s.event is not None and s.event.follow == TOLL_FOLLOW for s in (a, b))
+    risen = risen or reports_risen_toll(a) or reports_risen_toll(b)
     conflict, agreement = a.anchors.compare(b.anchors, update=risen)
     if conflict:
         return True, agreement
@@ -566,6 +564,12 @@ def labels_compatible(a: frozenset[str], b: frozenset[str], a_follows: bool = Fa
     if a == {"threat"} and "attack_claim" in b:
         return a_follows
     return bool(a & b) and not (a & b == {"threat"} and "attack_claim" in a ^ b)
+
+
+def reports_risen_toll(sig: Signature) -> bool:
+    """Is the post an update whose toll has risen (``TOLL``)? Its counts, and those of reports after it,
+    are the update's, not another event's."""
+    return sig.event is not None and sig.event.follow == TOLL_FOLLOW
 
 
 def refers_back(sig: Signature) -> bool:

@@ -36,13 +36,13 @@ from monitor.backoff import REDIS_DOWN
 from monitor.keys import Keys
 from monitor.models import Alert, Classification, Post, event_completeness
 from monitor.signatures import (
-    TOLL_FOLLOW,
     MatchConfig,
     Signature,
     SignaturePool,
     labels_compatible,
     near_copy,
     refers_back,
+    reports_risen_toll,
     same_story,
 )
 from monitor.tasks import cancel_and_wait
@@ -334,7 +334,7 @@ class StoryIndex:
             if not labels_compatible(sig.labels, story_labels, refers_back(sig)):
                 continue
             # once a member reports a risen toll, the story's earlier counts are no longer its event's
-            risen = any(m.event is not None and m.event.follow == TOLL_FOLLOW for m in members)
+            risen = any(map(reports_risen_toll, members))
             if any(sig.conflicts(m, risen) for m in members):
                 continue
             return sid
