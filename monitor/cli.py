@@ -91,6 +91,10 @@ def replay(
     batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
     story_window: Annotated[float, typer.Option(
         "--story-window", help="hours within which a post can join an earlier story (by post time)")] = 48.0,
+    open_margin: Annotated[float | None, typer.Option(
+        "--open-margin", help="a flagged post alerts alone only this far above its label's threshold, else it "
+        "waits for a confident or independent report (default: the model's; 0: every flagged post alerts)")]
+    = None,
     model: ModelOpt = None,
     log_level: LogLevel = Level.INFO,
 ) -> None:
@@ -110,6 +114,8 @@ def replay(
         fail(f"unknown --output {output!r}; expected jsonl or text")
     if story_window <= 0:
         fail("--story-window must be a positive number of hours")
+    if open_margin is not None and not 0 <= open_margin <= 1:
+        fail("--open-margin must be between 0 and 1 (a score difference)")
     from monitor.sinks import build_sinks
 
     settings = Settings.from_env()
@@ -131,7 +137,7 @@ def replay(
             await r.ping()
             runner = Replay(r, classifier, [ConsoleSink(output=output, mode="final"), *extra_sinks],
                             batch_size=batch_size, namespace=namespace,
-                            match=MatchConfig.for_classifier(classifier, story_window))
+                            match=MatchConfig.for_classifier(classifier, story_window, open_margin))
             return await runner.run(files, keep=keep or namespace is not None)
         finally:
             await r.aclose()

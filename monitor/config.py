@@ -54,6 +54,9 @@ class ServiceConfig(BaseModel):
 class StoriesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     window_hours: float = Field(default=48.0, gt=0)
+    # a flagged post opens an alert alone only this far above its label's threshold; under it, it waits for
+    # a confident or independent report of the same story. None: the model's (meta.json); 0: never held
+    open_margin: float | None = Field(default=None, ge=0, le=1)
 
 
 class Config(BaseModel):

@@ -259,11 +259,13 @@ class Alert:
     """One story as an analyst sees it: the first post, every other post merged into it, labels and scores.
 
     ``event`` is ``new`` when the story is first raised and ``update`` when it gains a post; both carry the
-    whole current state, so a consumer can always render the latest event alone.
+    whole current state, so a consumer can always render the latest event alone. The story stage keeps an
+    unconfirmed story's alert as ``held`` (``MatchConfig.open_margin``); a held alert is never emitted, and
+    the post that confirms it emits ``new`` with every post held so far.
     """
 
     alert_id: str
-    event: str  # "new" | "update"
+    event: str  # "new" | "update" (| "held": story state only, never emitted)
     labels: list[str]
     scores: dict[str, float]
     post: dict[str, Any]

@@ -180,7 +180,8 @@ class Service:
             self._classifier = await asyncio.to_thread(load_classifier, self.config.model or self.settings.model)
             log.info("model loaded in %.1fs", time.perf_counter() - t0)
         self.state.model_loaded = True
-        match = MatchConfig.for_classifier(self._classifier, self.config.stories.window_hours)
+        match = MatchConfig.for_classifier(self._classifier, self.config.stories.window_hours,
+                                             self.config.stories.open_margin)
         worker = ClassifyWorker(self.r, self.keys, self._classifier, batch_size=self.config.service.batch_size,
                                 claim_idle_ms=int(self.config.service.claim_idle_seconds * 1000),
                                 stall_seconds=self.config.service.stall_report_seconds,

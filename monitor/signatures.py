@@ -56,17 +56,37 @@ class MatchConfig:
     event_window_hours: float = 12.0  # ... and the posts are at most this far apart
     quiet_jaccard: float = 0.5  # a quiet post joins a story only as a near-copy of a member (see near_copy)
     window_hours: float = 48.0
+    # a flagged post opens an alert of its own only when one of its labels scores at least this far above
+    # the label's threshold; a post under that margin is held (an unconfirmed story, no alert) until a
+    # confident post or an independent report joins it (StoryIndex). 0: every flagged post opens an alert
+    open_margin: float = 0.0
+    # the classifier's per-label thresholds (for_classifier fills them; the margin is measured from them)
+    label_thresholds: tuple[tuple[str, float], ...] = ()
 
     @classmethod
-    def for_classifier(cls, classifier: object, window_hours: float | None = None) -> MatchConfig:
-        """The thresholds tuned for this classifier's embeddings (its ``meta["story_thresholds"]``), if any."""
+    def for_classifier(cls, classifier: object, window_hours: float | None = None,
+                       open_margin: float | None = None) -> MatchConfig:
+        """The thresholds tuned for this classifier's embeddings (its ``meta["story_thresholds"]``), if any,
+        with its per-label thresholds; ``window_hours`` and ``open_margin`` (None: the model's) override."""
         tuned = dict(getattr(classifier, "meta", {}).get("story_thresholds", {}))
-        unknown = set(tuned) - {f.name for f in fields(cls)} | ({"window_hours"} & set(tuned))
+        unknown = set(tuned) - {f.name for f in fields(cls)} | ({"window_hours", "label_thresholds"} & set(tuned))
         if unknown:
             raise ValueError(f"story_thresholds: unknown keys {sorted(unknown)}")
         if window_hours is not None:
             tuned["window_hours"] = window_hours
-        return cls(**{k: float(v) for k, v in tuned.items()})
+        if open_margin is not None:
+            tuned["open_margin"] = open_margin
+        thresholds = getattr(classifier, "thresholds", None) or {}
+        return cls(**{k: float(v) for k, v in tuned.items()},
+                   label_thresholds=tuple(sorted((str(k), float(v)) for k, v in thresholds.items())))
+
+    def confident(self, scores: dict[str, float], labels: list[str]) -> bool:
+        """Whether a flagged post may open an alert alone: one of its labels at least ``open_margin`` above
+        its threshold (always, with no margin set or no thresholds known)."""
+        if self.open_margin <= 0 or not self.label_thresholds:
+            return True
+        bars = dict(self.label_thresholds)
+        return any(scores.get(lb, 0.0) >= bars.get(lb, 0.0) + self.open_margin for lb in labels)
 
 
 def words(text: str) -> set[str]:

@@ -26,6 +26,7 @@ import socket
 import time
 import uuid
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,7 @@ from monitor.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 MAX_MEMBERS = 50  # signatures kept per story for comparison
+HELD = "held"  # a stored alert's event while its story is unconfirmed (MatchConfig.open_margin): never emitted
 LOCK_TIMEOUT_CAP = 10.0  # seconds: a live holder renews the lock, so a short timeout costs nothing
 
 
@@ -350,9 +352,24 @@ class StoryIndex:
         if alert is not None:
             if _is_member(alert, post):
                 return None
+            held = alert.event == HELD
             alert = merge_alert(alert, post, result)
+            if held:
+                if not self._confirms(post, sig, story_id, result):
+                    alert = replace(alert, event=HELD)
+                    self._write(pipe, post, alert, sig, digest)
+                    return None
+                alert = replace(alert, event="new")  # confirmed: its first alert, with every post held so far
+                if self.not_alerted["unconfirmed"] > 0:  # held by this index (a replay), now confirmed
+                    self.not_alerted["unconfirmed"] -= 1
         elif result.labels and not post.is_repost:
             alert = new_alert(post, result)
+            if not self.config.confident(result.scores, result.labels):
+                # one post, none of its labels clearly above threshold: held until another report confirms it
+                alert = replace(alert, event=HELD)
+                self.not_alerted["unconfirmed"] += 1
+                self._write(pipe, post, alert, sig, digest)
+                return None
         else:
             if result.labels:  # counted: a flagged retweet read before (or without) the tweet it passes on
                 self.not_alerted["repost_without_story"] += 1
@@ -361,6 +378,16 @@ class StoryIndex:
             return None
         self._write(pipe, post, alert, sig, digest)
         return alert
+
+    def _confirms(self, post: Post, sig: Signature, story_id: str | None, result: Classification) -> bool:
+        """Whether ``sig`` joining a held story confirms it: a flagged post that is confident itself, or that
+        is an independent report (not a retweet, nor a copy of a member: the same text, or the same language
+        with half the words shared). A repost of the doubtful post says nothing more than the post did."""
+        if not result.labels or post.is_repost:
+            return False
+        if self.config.confident(result.scores, result.labels):
+            return True
+        return not any(near_copy(sig, m, self.config) is not None for m in self._members.get(story_id or "", []))
 
     def _write(self, pipe: Any, post: Post, alert: Alert, sig: Signature, digest: str) -> None:
         sid = alert.alert_id

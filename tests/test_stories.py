@@ -348,3 +348,39 @@ def test_pool_screen_keeps_every_pair_the_rule_accepts() -> None:
             assert set(accepted) <= set(kept)
             kept_total += len(kept)
     assert kept_total < 0.5 * len(members) * 60 * len(configs)  # and it does spare most of the work
+
+
+def test_a_doubtful_post_is_held_until_an_independent_report_confirms_it(redis_url: str, classifier, keys) -> None:  # type: ignore[no-untyped-def]
+    """With an open margin no flagged post here clears, the claim opens no alert; its repost (a near-copy)
+    does not confirm it; the English cross-post, an independent report, does: one "new" alert then carries
+    all three posts. A claim about another base that nothing confirms raises nothing and is counted."""
+    from monitor.stories import HELD, StoryIndex, story_id_for
+
+    posts = _posts(("telegram", "ar", CLAIM_TG), ("telegram", "ar", REPOST_TG), ("x", "en", CROSS_X),
+                   ("telegram", "ar", OTHER_TARGET))
+    pred = classifier.predict([p.text for p in posts])
+    assert all(res.labels for res in pred.results)
+    batch = [(p, res, pred.embeddings[i]) for i, (p, res) in enumerate(zip(posts, pred.results, strict=True))]
+    cfg = replace(MatchConfig.for_classifier(classifier), open_margin=1.0)  # above every threshold + 1: none clears
+    assert cfg.label_thresholds and not cfg.confident(pred.results[0].scores, pred.results[0].labels)
+
+    async def go() -> tuple[list, dict, str]:  # type: ignore[type-arg]
+        r = client(redis_url)
+        index = StoryIndex(r, keys, cfg)
+        out = []
+        for item in batch:  # one post per batch: held state must survive through Redis
+            async with index.lock(), r.pipeline(transaction=True) as pipe:
+                out += await index.assign_batch([item], pipe)
+                await pipe.execute()
+        other = await r.hget(keys.story(story_id_for(batch[3][0])), "alert")
+        await r.aclose()
+        return out, dict(index.not_alerted), other
+
+    out, not_alerted, other = asyncio.run(go())
+    assert out[0] is None and out[1] is None and out[3] is None
+    assert out[2] is not None and out[2].event == "new" and out[2].post["message_id"] == "0"
+    assert [p["message_id"] for p in out[2].related] == ["1", "2"]
+    assert json.loads(other)["event"] == HELD  # stored, never emitted
+    assert not_alerted == {"unconfirmed": 1}
+    # with no margin, the same posts alert as before
+    assert MatchConfig.for_classifier(classifier).confident(pred.results[0].scores, pred.results[0].labels)
