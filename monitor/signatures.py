@@ -60,6 +60,10 @@ class MatchConfig:
     # the label's threshold; a post under that margin is held (an unconfirmed story, no alert) until a
     # confident post or an independent report joins it (StoryIndex). 0: every flagged post opens an alert
     open_margin: float = 0.0
+    # ... and a post of ``long_post_chars`` characters or more this far: a long post (an analysis, a speech,
+    # a roundup) is scored by its best piece, and the more pieces, the likelier one crosses by chance
+    long_open_margin: float = 0.0
+    long_post_chars: float = 400.0
     # the classifier's per-label thresholds (for_classifier fills them; the margin is measured from them)
     label_thresholds: tuple[tuple[str, float], ...] = ()
 
@@ -80,13 +84,17 @@ class MatchConfig:
         return cls(**{k: float(v) for k, v in tuned.items()},
                    label_thresholds=tuple(sorted((str(k), float(v)) for k, v in thresholds.items())))
 
-    def confident(self, scores: dict[str, float], labels: list[str]) -> bool:
-        """Whether a flagged post may open an alert alone: one of its labels at least ``open_margin`` above
-        its threshold (always, with no margin set or no thresholds known)."""
+    def confident(self, scores: dict[str, float], labels: list[str], chars: int = 0) -> bool:
+        """Whether a flagged post of ``chars`` characters may open an alert alone: one of its labels at least
+        ``open_margin`` (``long_open_margin`` for a long post, if larger) above its threshold. Always, with
+        ``open_margin`` 0 (holding off) or no thresholds known."""
         if self.open_margin <= 0 or not self.label_thresholds:
             return True
+        margin = self.open_margin
+        if chars >= self.long_post_chars:
+            margin = max(margin, self.long_open_margin)
         bars = dict(self.label_thresholds)
-        return any(scores.get(lb, 0.0) >= bars.get(lb, 0.0) + self.open_margin for lb in labels)
+        return any(scores.get(lb, 0.0) >= bars.get(lb, 0.0) + margin for lb in labels)
 
 
 def words(text: str) -> set[str]:

@@ -384,3 +384,16 @@ def test_a_doubtful_post_is_held_until_an_independent_report_confirms_it(redis_u
     assert not_alerted == {"unconfirmed": 1}
     # with no margin, the same posts alert as before
     assert MatchConfig.for_classifier(classifier).confident(pred.results[0].scores, pred.results[0].labels)
+
+
+def test_a_long_post_needs_the_larger_margin_to_alert_alone() -> None:
+    cfg = MatchConfig(open_margin=0.1, long_open_margin=0.3, long_post_chars=400,
+                      label_thresholds=(("attack_claim", 0.6), ("threat", 0.7)))
+    scores = {"threat": 0.85, "attack_claim": 0.2}
+    assert cfg.confident(scores, ["threat"], chars=120)  # 0.15 above its bar: enough for a short post
+    assert not cfg.confident(scores, ["threat"], chars=400)  # not for a long one (0.3)
+    assert cfg.confident({"threat": 1.0}, ["threat"], chars=2000)
+    assert not cfg.confident({"threat": 0.75}, ["threat"], chars=10)
+    off = replace(cfg, open_margin=0.0)  # 0 turns holding off, whatever the long margin
+    assert off.confident({"threat": 0.71}, ["threat"], chars=2000)
+    assert MatchConfig().confident({"threat": 0.5}, ["threat"], chars=2000)  # no thresholds known: never held
