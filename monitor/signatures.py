@@ -54,6 +54,11 @@ class MatchConfig:
     event_cos: float = 0.84  # either language, when the event records say one event (EventKey.same_event)
     event_loose_cos: float = 0.90  # ... when they agree on type or place and the other is only compatible
     event_window_hours: float = 12.0  # ... and the posts are at most this far apart
+    # ... when one record names no place at all and the other one does, the same kind of sub-event by
+    # compatible actors (a dialect eyewitness, «صاروخ وگع يم المطار», and the wire report naming the
+    # airport), at most ``unplaced_hours`` apart. 1.01: never
+    event_unplaced_cos: float = 1.01
+    unplaced_hours: float = 3.0
     quiet_jaccard: float = 0.5  # a quiet post joins a story only as a near-copy of a member (see near_copy)
     window_hours: float = 48.0
     # a flagged post opens an alert of its own only when one of its labels scores at least this far above
@@ -255,6 +260,16 @@ class EventKey:
         else:
             return 0  # an IED and a shooting in one town: two events (the same town "again")
         return 2 if place + kind == 4 else 1 if place + kind == 3 else 0
+
+    def unplaced_match(self, other: EventKey | None) -> bool:
+        """An attack of the same kind by compatible first actors, where exactly one of the two records
+        names a place (the other none at all: not even a governorate). Not threats (``same_threat``) nor
+        protests, nor the catch-all types (a clash, a bare explosion): a day holds many of them, and a
+        placeless report fits any."""
+        return (other is not None and self.family == other.family == "violence" and not self.follow
+                and not other.follow and bool(self.place) != bool(other.place) and self.sub not in _VAGUE
+                and other.sub not in _VAGUE and _actors_agree(self.actor1, other.actor1)
+                and _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub))
 
     def same_threat(self, other: EventKey | None) -> bool:
         """Two threats by one named perpetrator (a militia, an insurgent group, a foreign state): its
@@ -639,6 +654,9 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         if not same and a.event is not None and a.event.same_threat(b.event):
             same = 2  # one group's threat, its translation, its retelling: no place to agree on
         if (same == 2 and cos >= cfg.event_cos) or (not apart and same == 1 and cos >= cfg.event_loose_cos):
+            return cos
+        if (not apart and not same and cos >= cfg.event_unplaced_cos and a.event is not None
+                and abs(a.ts - b.ts) <= cfg.unplaced_hours * 3600 and a.event.unplaced_match(b.event)):
             return cos
     elif not apart and cos >= cfg.event_cos and follows_up(a, b) and a.event is not None:
         same = a.event.same_event(b.event)

@@ -406,3 +406,25 @@ def test_a_risen_toll_lets_the_new_count_join() -> None:
     # the story already holds the update (StoryIndex passes risen=True then)
     assert later.conflicts(first) and not later.conflicts(first, risen=True)
     assert same_story(later, update, CFG) is not None
+
+
+def test_an_unplaced_eyewitness_joins_the_report_that_names_the_place() -> None:
+    """A dialect witness names no place the gazetteer knows; the wire report an hour earlier names the
+    airport. Same kind of attack, hours apart: one event at the unplaced bar, not past its hours, not for
+    the catch-all types."""
+    wire = _sig("عاجل | سقوط صاروخ كاتيوشا في أرض زراعية بمحيط مطار بغداد الدولي، دون تسجيل خسائر بشرية",
+                "ar", ["attack_claim"])
+    witness = _sig("اكو صاروخ وگع الصبح بس الحمدلله نزل بأرض زراعية وماكو ضحايا، الله يستر", "ar", ["attack_claim"],
+                   hours=1, cos=0.90)
+    assert wire.event is not None and witness.event is not None
+    assert wire.event.place and not witness.event.place and witness.event.sub == wire.event.sub
+    assert witness.event.same_event(wire.event) == 0 and witness.event.unplaced_match(wire.event)
+    cfg = replace(CFG, event_unplaced_cos=0.88, unplaced_hours=3.0)
+    assert same_story(witness, wire, CFG) is None  # off by default (1.01): under the same-language bars
+    assert same_story(witness, wire, cfg) is not None
+    late = _sig("اكو صاروخ وگع العصر بس الحمدلله نزل بأرض زراعية وماكو ضحايا، الله يستر", "ar", ["attack_claim"],
+                hours=5, cos=0.90)
+    assert same_story(late, wire, cfg) is None  # past unplaced_hours
+    clash = _sig("صار رمي ومشاكل من الصبح، الله يستر", "ar", ["attack_claim"], hours=1, cos=0.90)
+    armed = _sig("اشتباك مسلح في قضاء بلد بين مجهولين والقوات الأمنية", "ar", ["attack_claim"])
+    assert clash.event is not None and not clash.event.unplaced_match(armed.event)  # catch-all types: never
