@@ -74,7 +74,7 @@ class Anchors:
                 return False
         return None
 
-    def compare(self, other: Anchors, update: bool = False) -> tuple[bool, int]:
+    def compare(self, other: Anchors, update: bool = False, counts: bool = True) -> tuple[bool, int]:
         """``(conflict, agreement)`` in one pass.
 
         conflict: evidence of two different events: at the finest place level both name, no place in
@@ -83,12 +83,13 @@ class Anchors:
         Wednesday", of Tuesday night's attack): counts that differ are no conflict, nor weekdays one apart.
         agreement: how many kinds of anchor corroborate each other (a place in common at that level, the
         same weapon, a number in common, the same weekday: 0-4). Translations of one report usually
-        agree on two or more."""
+        agree on two or more. ``counts=False``: counts that differ are no conflict (the weekdays and the rest
+        still are)."""
         place = self._place_match(other)
-        counts = (_counts(self.numbers), _counts(other.numbers))
-        pairs = ((self.days, other.days), (self.weapons, other.weapons), counts)
+        found = (_counts(self.numbers), _counts(other.numbers))
+        pairs = ((self.days, other.days), (self.weapons, other.weapons), found)
         # after a risen toll, counts may differ and weekdays be one apart
-        checked = pairs[1:2] if update else pairs
+        checked = pairs[1:2] if update else pairs if counts else pairs[:2]
         conflict = place is False or any(a and b and not a & b for a, b in checked)
         if update and self.days and other.days:
             conflict = conflict or not _days_near(self.days, other.days)

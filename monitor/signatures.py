@@ -503,11 +503,11 @@ class Signature:
         return cls(lang or "", embedding, minhash(words(text)), found, ts, key, frozenset(labels), event_key,
                    is_digest(text, found.places))
 
-    def conflicts(self, other: Signature, risen: bool = False) -> bool:
+    def conflicts(self, other: Signature, risen: bool = False, counts: bool = True) -> bool:
         """Anchors (another base, day, weapon, count) or event records (another family, district, day) that
         say two posts report two events (``risen``: the story holds an update whose toll has risen, so its
-        counts no longer conflict: ``compare``)."""
-        return compare(self, other, risen)[0]
+        counts no longer conflict: ``compare``; ``counts=False``: counts never do)."""
+        return compare(self, other, risen, counts)[0]
 
     def jaccard(self, other: Signature) -> float:
         return np.count_nonzero(self.minhash == other.minhash) / len(self.minhash)
@@ -557,14 +557,14 @@ def is_digest(text: str, places: frozenset[str]) -> bool:
     return len(districts) >= _DIGEST_DISTRICTS and len(segments(text)) >= 3
 
 
-def compare(a: Signature, b: Signature, risen: bool = False) -> tuple[bool, int]:
+def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True) -> tuple[bool, int]:
     """``(conflict, agreement)`` of two posts: their anchors' (``Anchors.compare``), with event records that
     cannot be one (``EventKey.conflicts``) or put their events on days more than one apart as a conflict
     too; a place agreeing only at governorate level does not count as agreement when one post names a town
     there (a blast near Dibis and one "on the Baghdad–Kirkuk road" both say Kirkuk): a governorate holds
     many events a day. Two posts that both name only the governorate ("western Anbar") keep it."""
     risen = risen or reports_risen_toll(a) or reports_risen_toll(b)
-    conflict, agreement = a.anchors.compare(b.anchors, update=risen)
+    conflict, agreement = a.anchors.compare(b.anchors, update=risen, counts=counts)
     if conflict:
         return True, agreement
     if a.event is not None and b.event is not None and (

@@ -327,9 +327,9 @@ class StoryIndex:
 
     def _best_compatible(self, sig: Signature, strengths: dict[str, float]) -> str | None:
         """The strongest matching story that the post fits as a whole: a match with one member is not
-        enough when the post's places, days, weapons or counts conflict with another member's, or its labels
-        share none with the story's. A story is one event: a post similar to one of its members but about
-        another event must not chain a second event into it."""
+        enough when the post's places, days or weapons (a threat's counts too) conflict with another
+        member's, or its labels share none with the story's. A story is one event: a post similar to one
+        of its members but about another event must not chain a second event into it."""
         for sid in sorted(strengths, key=lambda k: (-strengths[k], k)):
             members = self._members.get(sid, [])
             story_labels = frozenset().union(*(m.labels for m in members))
@@ -337,7 +337,11 @@ class StoryIndex:
                 continue
             # once a member reports a risen toll, the story's earlier counts are no longer its event's
             risen = any(map(reports_risen_toll, members))
-            if any(sig.conflicts(m, risen) for m in members):
+            # the member it matched had its counts compared (same_story); another member's count is as often
+            # of another thing («رموه ٤ طلقات» beside "two gunmen", «شارع 52», a channel's «الرافدين 24»), so
+            # counts veto here only for a threat, whose statements by two groups otherwise chain
+            counts = sig.event is not None and sig.event.sub == "Threat"
+            if any(sig.conflicts(m, risen, counts=counts) for m in members):
                 continue
             return sid
         return None

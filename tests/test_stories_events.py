@@ -428,3 +428,15 @@ def test_an_unplaced_eyewitness_joins_the_report_that_names_the_place() -> None:
     clash = _sig("صار رمي ومشاكل من الصبح، الله يستر", "ar", ["attack_claim"], hours=1, cos=0.90)
     armed = _sig("اشتباك مسلح في قضاء بلد بين مجهولين والقوات الأمنية", "ar", ["attack_claim"])
     assert clash.event is not None and not clash.event.unplaced_match(armed.event)  # catch-all types: never
+
+
+def test_counts_of_another_member_need_not_conflict() -> None:
+    """StoryIndex checks a post against every member of the story it matched without their counts (a
+    threat's aside): «رموه ٤ طلقات» is not "two passers-by wounded". Weekdays, places and weapons still veto."""
+    wire = _sig("اغتيال الناشط حسين وإصابة ٢ من المارة بإطلاق نار أمام منزله في الناصرية", "ar", ["attack_claim"])
+    witness = _sig("اغتالوا حسين، وگفوا يم باب بيته ورموه ٤ طلقات وانهزموا", "ar", ["attack_claim"], hours=0.2)
+    assert wire.anchors.numbers == {2} and witness.anchors.numbers == {4}
+    assert witness.conflicts(wire) and not witness.conflicts(wire, counts=False)
+    friday = _sig("اغتيال ناشط بإطلاق نار أمام منزله في الناصرية يوم الجمعة", "ar", ["attack_claim"])
+    monday = _sig("اغتيال ناشط بإطلاق نار أمام منزله في الناصرية يوم الاثنين", "ar", ["attack_claim"])
+    assert friday.conflicts(monday, counts=False)
