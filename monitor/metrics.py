@@ -14,6 +14,10 @@ COLLECTOR_ERRORS = Counter("monitor_collector_errors", "Failed polls, per source
 POSTS_CLASSIFIED = Counter("monitor_posts_classified", "Posts classified", registry=REGISTRY)
 ALERTS = Counter("monitor_alerts", "New alerts (stories raised), per label", ["label"], registry=REGISTRY)
 ALERT_UPDATES = Counter("monitor_alert_updates", "Posts merged into an existing alert", registry=REGISTRY)
+STORIES_HELD = Counter("monitor_stories_held", "Doubtful posts that opened a held story (no alert until a second "
+                       "report confirms it)", registry=REGISTRY)
+STORIES_CONFIRMED = Counter("monitor_stories_confirmed", "Held stories confirmed by a later post (alerted then)",
+                            registry=REGISTRY)
 DELIVERIES = Counter("monitor_deliveries", "Alert events delivered, per sink", ["sink"], registry=REGISTRY)
 DELIVERY_FAILURES = Counter("monitor_delivery_failures", "Failed delivery attempts, per sink",
                             ["sink"], registry=REGISTRY)

@@ -229,6 +229,8 @@ class ClassifyWorker:
             raise Redo(f"story lock taken over while this worker held it ({exc or 'the fence moved'}); batch "
                        "not committed") from exc
         self._count(prediction.results)
+        metrics.STORIES_HELD.inc(self.stories.batch_held)  # counted once the batch committed
+        metrics.STORIES_CONFIRMED.inc(self.stories.batch_confirmed)
         self.stats.alerts += sum(1 for a in events if a.event == "new")
         self.stats.merged += sum(1 for a in events if a.event == "update")
         self._observe(posts, events)

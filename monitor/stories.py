@@ -227,6 +227,7 @@ class StoryIndex:
         self._pool = SignaturePool()
         self._read = _BatchRead(r, keys, self.window)
         self.not_alerted: Counter[str] = Counter()  # flagged posts that raised no alert, by reason
+        self.batch_held = self.batch_confirmed = 0  # stories held / confirmed by the last batch (its metrics)
         # every rule needs at least this cosine; at or below 0 members without an embedding could match too
         self._floor = min(self.config.corroborated_cos, self.config.cross_lang_cos, self.config.same_lang_cos,
                           self.config.same_lang_cos_alone, self.config.event_cos,
@@ -253,6 +254,7 @@ class StoryIndex:
         """Alerts are read afresh (other workers may have changed them), cached members are re-verified
         before use, and stories the previous batch did not touch leave the cache."""
         self._alerts.clear()
+        self.batch_held = self.batch_confirmed = 0
         stale = set(self._members) - self._checked
         for sid in stale:
             del self._members[sid]
@@ -364,6 +366,7 @@ class StoryIndex:
                     self._write(pipe, post, alert, sig, digest)
                     return None
                 alert = replace(alert, event="new")  # confirmed: its first alert, with every post held so far
+                self.batch_confirmed += 1
                 if self.not_alerted["unconfirmed"] > 0:  # held by this index (a replay), now confirmed
                     self.not_alerted["unconfirmed"] -= 1
         elif result.labels and not post.is_repost:
@@ -372,6 +375,7 @@ class StoryIndex:
                 # one post, none of its labels clearly above threshold: held until another report confirms it
                 alert = replace(alert, event=HELD)
                 self.not_alerted["unconfirmed"] += 1
+                self.batch_held += 1
                 self._write(pipe, post, alert, sig, digest)
                 return None
         else:

@@ -367,11 +367,14 @@ def test_a_doubtful_post_is_held_until_an_independent_report_confirms_it(redis_u
     async def go() -> tuple[list, dict, str]:  # type: ignore[type-arg]
         r = client(redis_url)
         index = StoryIndex(r, keys, cfg)
-        out = []
+        out, held, confirmed = [], [], []
         for item in batch:  # one post per batch: held state must survive through Redis
             async with index.lock(), r.pipeline(transaction=True) as pipe:
                 out += await index.assign_batch([item], pipe)
                 await pipe.execute()
+            held.append(index.batch_held)
+            confirmed.append(index.batch_confirmed)
+        assert held == [1, 0, 0, 1] and confirmed == [0, 0, 1, 0]  # what the pipeline adds to its metrics
         other = await r.hget(keys.story(story_id_for(batch[3][0])), "alert")
         await r.aclose()
         return out, dict(index.not_alerted), other
