@@ -274,6 +274,13 @@ def test_a_witness_place_is_not_the_event_place() -> None:
     assert where("انفجار عبوة في الكرادة") == "karrada"
 
 
+def test_an_agency_dateline_is_where_the_report_was_filed() -> None:
+    assert where("وكالة الرافدين - بغداد أعلنت قيادة العمليات المشتركة عن ضربات جوية على أوكار داعش في جبال حمرين"
+                 ) == "hamrin_mountains"
+    assert where("بغداد - واع: سقوط صاروخ كاتيوشا قرب جبال حمرين") == "hamrin_mountains"
+    assert where("وكالة الرافدين - بغداد انفجار عبوة ناسفة في بغداد") == "baghdad"  # no other place named
+
+
 def test_anchors_read_places_leftmost_longest_as_the_extraction_does() -> None:
     # «معسكر التاجي شمالي بغداد»: Camp Taji (and Baghdad), not the town in the longer «التاجي شمالي بغداد»
     text = "سقوط صاروخين داخل معسكر التاجي شمالي بغداد"

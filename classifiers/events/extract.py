@@ -916,6 +916,9 @@ class Extractor:
                   for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
         road = _road_ends(norm, sorted((start, end) for start, end, _, _ in named))
         road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])}
+        # a news agency's dateline («وكالة الرافدين - بغداد ...», «بغداد - واع») says where the report was filed
+        road |= {start for start, end, _, _ in named if _FILED_BEFORE.fullmatch(norm[:start])
+                 or (not re.search(r"\w", norm[:start]) and _FILED_AFTER.match(norm, end))}
         for start, end, pid, form in named:
             if any(s <= start and end <= e for s, e in spans):
                 continue  # a place inside an actor's name
@@ -996,6 +999,10 @@ _OBSERVER = re.compile(r"(?:(?<!\w)(?:احنا|نحن|انا|اني|ساكن|س�
 
 
 _DATELINE = re.compile(r"[\w ]{2,40}?\s*[:|\-–—]")
+# (the extraction's text has its hyphens turned to spaces)
+_FILED_BEFORE = re.compile(r"\W*(?:وكاله|agency|news agency)\s+\w+(?:\s+\w+)?\s*[\-–—:|]?\s*"
+                           r"|\W*\w+(?:\s+\w+)?\s+(?:news agency|agency)\s*[\-–—:|]?\s*")
+_FILED_AFTER = re.compile(r"\s*[\-–—(]?\s*(?:واع|\(?ina\)?|وكاله)(?!\w)")
 
 
 _TERRORIST = _rx("ارهابي", "ارهابيين", "ارهابيا", "دواعش", "داعشي", "terrorist", "terrorists", "terror suspect")
