@@ -360,11 +360,9 @@ class StoryIndex:
                 return None
             held = alert.event == HELD
             alert = merge_alert(alert, post, result)
-            if held:
-                if not self._confirms(post, sig, story_id, result):
-                    alert = replace(alert, event=HELD)
-                    self._write(pipe, post, alert, sig, digest)
-                    return None
+            if held and not self._confirms(post, sig, story_id, result):
+                alert = replace(alert, event=HELD)
+            elif held:
                 alert = replace(alert, event="new")  # confirmed: its first alert, with every post held so far
                 self.batch_confirmed += 1
                 if self.not_alerted["unconfirmed"] > 0:  # held by this index (a replay), now confirmed
@@ -376,8 +374,6 @@ class StoryIndex:
                 alert = replace(alert, event=HELD)
                 self.not_alerted["unconfirmed"] += 1
                 self.batch_held += 1
-                self._write(pipe, post, alert, sig, digest)
-                return None
         else:
             if result.labels:  # counted: a flagged retweet read before (or without) the tweet it passes on
                 self.not_alerted["repost_without_story"] += 1
@@ -385,7 +381,7 @@ class StoryIndex:
             # passing on someone else's statement (it joins that statement's story when one is open)
             return None
         self._write(pipe, post, alert, sig, digest)
-        return alert
+        return None if alert.event == HELD else alert  # a held story's state is written, never emitted
 
     def _confirms(self, post: Post, sig: Signature, story_id: str | None, result: Classification) -> bool:
         """Whether ``sig`` joining a held story confirms it: a flagged post that is confident itself, or that

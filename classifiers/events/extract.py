@@ -857,11 +857,9 @@ class Extractor:
         objects = [a for a in order if seen[a] == "object"]
         # a faction beats its front ("the Islamic Resistance in Iraq / Kata'ib Hezbollah"): the front is assoc;
         # anyone else named after the front is not its faction ("the Islamic Resistance says US bases ...")
-        acting = subjects + plain
-        factions = [a for a in acting if a not in umbrella and reg[a].kind == "militia"]
-        first = [a for a in acting if a not in umbrella] or acting
-        if first and acting[0] in umbrella:
-            first = factions or acting
+        first = subjects + plain
+        if first and first[0] in umbrella:
+            first = [a for a in first if a not in umbrella and reg[a].kind == "militia"] or first
         actor1 = first[0] if first else None
         if actor1 is None and objects and len(objects) > 1:
             actor1 = objects.pop(0)
