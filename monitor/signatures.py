@@ -69,8 +69,16 @@ class MatchConfig:
     # a roundup) is scored by its best piece, and the more pieces, the likelier one crosses by chance
     long_open_margin: float = 0.0
     long_post_chars: float = 400.0
+    # ... and a label no cue phrase of the lexicon backs this far (``Classification.cues``): the embedding
+    # alone said it, which on the development feeds was right less often. 0: no such margin
+    cueless_open_margin: float = 0.0
     # the classifier's per-label thresholds (for_classifier fills them; the margin is measured from them)
     label_thresholds: tuple[tuple[str, float], ...] = ()
+    # a logistic model over ``pair_features`` (bias first), fitted on the development feeds' pairs that the
+    # rules above turn down (``bench/pair_model.py``); a pair of two event records within the event window at
+    # ``event_cos`` or more joins when its probability reaches ``pair_bar``. (): no such model
+    pair_weights: tuple[float, ...] = ()
+    pair_bar: float = 1.01
 
     @classmethod
     def for_classifier(cls, classifier: object, window_hours: float | None = None,
@@ -86,20 +94,28 @@ class MatchConfig:
         if open_margin is not None:
             tuned["open_margin"] = open_margin
         thresholds = getattr(classifier, "thresholds", None) or {}
-        return cls(**{k: float(v) for k, v in tuned.items()},
+        weights = tuple(float(w) for w in tuned.pop("pair_weights", ()))
+        if weights and len(weights) != len(PAIR_FEATURES) + 1:
+            raise ValueError(f"story_thresholds.pair_weights: {len(weights)} weights for "
+                             f"{len(PAIR_FEATURES)} features and a bias")
+        return cls(**{k: float(v) for k, v in tuned.items()}, pair_weights=weights,
                    label_thresholds=tuple(sorted((str(k), float(v)) for k, v in thresholds.items())))
 
-    def confident(self, scores: dict[str, float], labels: list[str], chars: int = 0) -> bool:
+    def confident(self, scores: dict[str, float], labels: list[str], chars: int = 0,
+                  cues: dict[str, list[str]] | None = None) -> bool:
         """Whether a flagged post of ``chars`` characters may open an alert alone: one of its labels at least
-        ``open_margin`` (``long_open_margin`` for a long post, if larger) above its threshold. Always, with
-        ``open_margin`` 0 (holding off) or no thresholds known."""
+        ``open_margin`` (``long_open_margin`` for a long post, ``cueless_open_margin`` for a label ``cues``
+        gives no cue phrase for, if larger) above its threshold. Always, with ``open_margin`` 0 (holding
+        off) or no thresholds known."""
         if self.open_margin <= 0 or not self.label_thresholds:
             return True
         margin = self.open_margin
         if chars >= self.long_post_chars:
             margin = max(margin, self.long_open_margin)
         bars = dict(self.label_thresholds)
-        return any(scores.get(lb, 0.0) >= bars.get(lb, 0.0) + margin for lb in labels)
+        return any(scores.get(lb, 0.0) >= bars.get(lb, 0.0) + (
+            max(margin, self.cueless_open_margin) if cues is not None and not cues.get(lb) else margin)
+            for lb in labels)
 
 
 def words(text: str) -> set[str]:
@@ -658,6 +674,9 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         if (not apart and not same and cos >= cfg.event_unplaced_cos and a.event is not None
                 and abs(a.ts - b.ts) <= cfg.unplaced_hours * 3600 and a.event.unplaced_match(b.event)):
             return cos
+        if (cfg.pair_weights and not apart and cos >= cfg.event_cos and pair_askable(a, b)
+                and pair_probability(a, b, cos, agreement, cfg) >= cfg.pair_bar):
+            return cos
     elif not apart and cos >= cfg.event_cos and follows_up(a, b) and a.event is not None:
         same = a.event.same_event(b.event)
         if (same and a.event.same_place(b.event)) or (same and cos >= cfg.event_loose_cos):
@@ -674,6 +693,56 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
     if cos >= cfg.same_lang_cos_alone:
         return cos
     return None
+
+
+# What the pair model reads of two posts with event records (``pair_features``), in this order.
+PAIR_FEATURES = ("cos", "cross_lang", "hours", "same_event_2", "same_event_1", "same_threat", "same_place",
+                 "one_unplaced", "both_unplaced", "same_kind", "vague_kind", "same_actor", "actor_missing",
+                 "anchors_agree", "jaccard", "follow", "unrest", "threat")
+
+
+def pair_features(a: Signature, b: Signature, cos: float, agreement: int) -> np.ndarray:
+    """``PAIR_FEATURES`` of two posts whose event records (both present) ``compare`` found no conflict in;
+    ``agreement``: the kinds of anchor that agree (``compare``)."""
+    ea, eb = a.event, b.event
+    assert ea is not None and eb is not None
+    same = ea.same_event(eb)
+    kind_a, kind_b = _SUB_KIND.get(ea.sub, ea.sub), _SUB_KIND.get(eb.sub, eb.sub)
+    return np.array([
+        cos,
+        float(bool(a.lang and b.lang and a.lang != b.lang)),
+        min(abs(a.ts - b.ts) / 3600, 24.0) / 12,
+        float(same == 2),
+        float(same == 1),
+        float(ea.same_threat(eb)),
+        float(ea.same_place(eb)),
+        float(bool(ea.place) != bool(eb.place)),
+        float(not ea.place and not eb.place),
+        float(bool(kind_a) and kind_a == kind_b),
+        float(ea.sub in _VAGUE or eb.sub in _VAGUE),
+        float(bool(ea.actor1) and ea.actor1 == eb.actor1),
+        float(not ea.actor1 or not eb.actor1),
+        min(agreement, 3) / 3,
+        a.jaccard(b),
+        float(bool(ea.follow or eb.follow)),
+        float(ea.family == "unrest" or eb.family == "unrest"),
+        float(ea.sub == "Threat" or eb.sub == "Threat"),
+    ], dtype=np.float64)
+
+
+def pair_askable(a: Signature, b: Signature) -> bool:
+    """Whether the pair model is asked of two posts: both carry an event record, neither a threat. A
+    threat names no place, weapon or kind to agree on, only its author (``same_threat``); two factions'
+    threats on one morning look alike to every other feature (and chained on the development feeds)."""
+    return (a.event is not None and b.event is not None and a.event.sub not in ("", "Threat")
+            and b.event.sub not in ("", "Threat"))
+
+
+def pair_probability(a: Signature, b: Signature, cos: float, agreement: int, cfg: MatchConfig) -> float:
+    """The pair model's probability that ``a`` and ``b`` report one event (``MatchConfig.pair_weights``)."""
+    w = cfg.pair_weights
+    z = w[0] + float(np.dot(w[1:], pair_features(a, b, cos, agreement)))
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def near_copy(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:

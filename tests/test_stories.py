@@ -299,7 +299,7 @@ def test_pool_screen_keeps_every_pair_the_rule_accepts() -> None:
     import numpy as np
 
     from classifiers.anchors import Anchors
-    from monitor.signatures import SignaturePool
+    from monitor.signatures import PAIR_FEATURES, SignaturePool
 
     rnd = random.Random(5)
     rng = np.random.default_rng(5)
@@ -335,7 +335,10 @@ def test_pool_screen_keeps_every_pair_the_rule_accepts() -> None:
     configs = [MatchConfig(), MatchConfig(corroborated_cos=0.9, cross_lang_cos=0.8, same_lang_cos_alone=0.9),
                MatchConfig(same_lang_cos=0.97, same_lang_cos_alone=0.95, window_hours=20),
                MatchConfig(event_cos=0.8, event_loose_cos=0.82, event_window_hours=30),
-               MatchConfig(event_cos=0.95, event_loose_cos=0.78, corroborated_cos=0.99)]
+               MatchConfig(event_cos=0.95, event_loose_cos=0.78, corroborated_cos=0.99),
+               # a pair model that says yes to every pair it is asked of (at event_cos or more)
+               MatchConfig(event_cos=0.8, event_loose_cos=0.95, same_lang_cos=0.97, same_lang_cos_alone=0.99,
+                           pair_weights=(5.0,) + (0.0,) * len(PAIR_FEATURES), pair_bar=0.5)]
     kept_total = 0
     for cfg in configs:
         for q in range(60):

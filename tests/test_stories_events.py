@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 
 from classifiers.anchors import MEASURE, anchors, numbers
 from classifiers.events import extract_event
@@ -440,3 +441,70 @@ def test_counts_of_another_member_need_not_conflict() -> None:
     friday = _sig("اغتيال ناشط بإطلاق نار أمام منزله في الناصرية يوم الجمعة", "ar", ["attack_claim"])
     monday = _sig("اغتيال ناشط بإطلاق نار أمام منزله في الناصرية يوم الاثنين", "ar", ["attack_claim"])
     assert friday.conflicts(monday, counts=False)
+
+
+def _weights(**named: float) -> tuple[float, ...]:
+    """Pair-model weights: a bias and the named features' weights, the rest 0."""
+    from monitor.signatures import PAIR_FEATURES
+
+    unknown = set(named) - {"bias", *PAIR_FEATURES}
+    assert not unknown, unknown
+    return (named.get("bias", 0.0), *(named.get(f, 0.0) for f in PAIR_FEATURES))
+
+
+def test_the_pair_model_joins_what_the_rules_turn_down_and_never_past_a_veto() -> None:
+    """A dialect retelling of a sniper attack three hours after the report naming the district: under the
+    same-language bars, past unplaced_hours. The pair model weighs what the records share (same kind, one
+    unplaced) with the cosine; the vetoes (another district, a post setting its event apart) still hold."""
+    from monitor.signatures import PAIR_FEATURES, compare, pair_features, pair_probability
+
+    report = _sig("استشهاد جندي برصاص قناص استهدف سيطرة للجيش في منطقة الحويش ضمن قضاء بلد", "ar", ["attack_claim"])
+    retold = _sig("قناص ضرب على السيطرة واستشهد جندي، الله يرحمه ويصبر اهله", "ar", ["attack_claim"], hours=3.1,
+                  cos=0.92)
+    assert report.event is not None and retold.event is not None and not retold.event.place
+    cfg = replace(CFG, event_unplaced_cos=0.88, unplaced_hours=3.0)
+    assert same_story(retold, report, cfg) is None
+    conflict, agreement = compare(retold, report)
+    feats = dict(zip(PAIR_FEATURES, pair_features(retold, report, 0.92, agreement), strict=True))
+    assert not conflict and feats["one_unplaced"] == 1 and feats["same_kind"] == 1 and feats["cross_lang"] == 0
+    model = replace(cfg, pair_weights=_weights(bias=-20, cos=10, same_kind=8, one_unplaced=4), pair_bar=0.6)
+    assert pair_probability(retold, report, 0.92, agreement, model) > 0.6
+    assert same_story(retold, report, model) is not None
+    assert same_story(retold, report, replace(model, pair_bar=0.99)) is None  # the bar holds
+    lower = _sig("قناص ضرب على السيطرة واستشهد جندي، الله يرحمه ويصبر اهله", "ar", ["attack_claim"], hours=3.1,
+                 cos=0.80)
+    assert same_story(lower, report, model) is None  # under event_cos: never asked
+    elsewhere = _sig("قناص ضرب على السيطرة بالزبير واستشهد جندي، الله يرحمه", "ar", ["attack_claim"], hours=3.1,
+                     cos=0.92)
+    assert elsewhere.conflicts(report) and same_story(elsewhere, report, model) is None  # another district
+    late = _sig("قناص ضرب على السيطرة واستشهد جندي، الله يرحمه ويصبر اهله", "ar", ["attack_claim"], hours=13,
+                cos=0.92)
+    assert same_story(late, report, model) is None  # past the event window
+
+
+def test_pair_weights_are_read_from_the_model_and_checked() -> None:
+    from monitor.signatures import PAIR_FEATURES
+
+    class Model:
+        def __init__(self, story: dict) -> None:
+            self.thresholds = {"attack_claim": 0.6}
+            self.meta = {"story_thresholds": story}
+
+    cfg = MatchConfig.for_classifier(Model({"event_cos": 0.8, "pair_bar": 0.7,
+                                            "pair_weights": [0.5] * (len(PAIR_FEATURES) + 1)}))
+    assert cfg.pair_weights == (0.5,) * (len(PAIR_FEATURES) + 1) and cfg.pair_bar == 0.7
+    with pytest.raises(ValueError, match="pair_weights"):
+        MatchConfig.for_classifier(Model({"pair_weights": [0.5, 1.0]}))
+
+
+def test_the_pair_model_fit_finds_the_separating_feature() -> None:
+    """bench.pair_model's logistic fit, returned on raw features: the feature that decides gets the weight."""
+    from bench.pair_model import fit
+
+    rng = np.random.default_rng(0)
+    x = rng.random((400, 3))
+    y = x[:, 1] > 0.5
+    w = fit(x, y, l2=0.1)
+    assert w[2] > 5 * max(abs(w[1]), abs(w[3]))
+    p = 1 / (1 + np.exp(-(w[0] + x @ np.array(w[1:]))))
+    assert ((p > 0.5) == y).mean() > 0.95
