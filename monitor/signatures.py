@@ -69,9 +69,6 @@ class MatchConfig:
     # a roundup) is scored by its best piece, and the more pieces, the likelier one crosses by chance
     long_open_margin: float = 0.0
     long_post_chars: float = 400.0
-    # ... and a label no cue phrase of the lexicon backs this far (``Classification.cues``): the embedding
-    # alone said it, which on the development feeds was right less often. 0: no such margin
-    cueless_open_margin: float = 0.0
     # the classifier's per-label thresholds (for_classifier fills them; the margin is measured from them)
     label_thresholds: tuple[tuple[str, float], ...] = ()
     # a logistic model over ``pair_features`` (bias first), fitted on the development feeds' pairs that the
@@ -101,21 +98,17 @@ class MatchConfig:
         return cls(**{k: float(v) for k, v in tuned.items()}, pair_weights=weights,
                    label_thresholds=tuple(sorted((str(k), float(v)) for k, v in thresholds.items())))
 
-    def confident(self, scores: dict[str, float], labels: list[str], chars: int = 0,
-                  cues: dict[str, list[str]] | None = None) -> bool:
+    def confident(self, scores: dict[str, float], labels: list[str], chars: int = 0) -> bool:
         """Whether a flagged post of ``chars`` characters may open an alert alone: one of its labels at least
-        ``open_margin`` (``long_open_margin`` for a long post, ``cueless_open_margin`` for a label ``cues``
-        gives no cue phrase for, if larger) above its threshold. Always, with ``open_margin`` 0 (holding
-        off) or no thresholds known."""
+        ``open_margin`` (``long_open_margin`` for a long post, if larger) above its threshold. Always, with
+        ``open_margin`` 0 (holding off) or no thresholds known."""
         if self.open_margin <= 0 or not self.label_thresholds:
             return True
         margin = self.open_margin
         if chars >= self.long_post_chars:
             margin = max(margin, self.long_open_margin)
         bars = dict(self.label_thresholds)
-        return any(scores.get(lb, 0.0) >= bars.get(lb, 0.0) + (
-            max(margin, self.cueless_open_margin) if cues is not None and not cues.get(lb) else margin)
-            for lb in labels)
+        return any(scores.get(lb, 0.0) >= bars.get(lb, 0.0) + margin for lb in labels)
 
 
 def words(text: str) -> set[str]:

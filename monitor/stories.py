@@ -369,7 +369,7 @@ class StoryIndex:
                     self.not_alerted["unconfirmed"] -= 1
         elif result.labels and not post.is_repost:
             alert = new_alert(post, result)
-            if not self.config.confident(result.scores, result.labels, len(post.text), result.cues):
+            if not self.config.confident(result.scores, result.labels, len(post.text)):
                 # one post, none of its labels clearly above threshold: held until another report confirms it
                 alert = replace(alert, event=HELD)
                 self.not_alerted["unconfirmed"] += 1
@@ -389,7 +389,7 @@ class StoryIndex:
         with half the words shared). A repost of the doubtful post says nothing more than the post did."""
         if not result.labels or post.is_repost:
             return False
-        if self.config.confident(result.scores, result.labels, len(post.text), result.cues):
+        if self.config.confident(result.scores, result.labels, len(post.text)):
             return True
         return not any(near_copy(sig, m, self.config) is not None for m in self._members.get(story_id or "", []))
 
