@@ -161,8 +161,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.write and args.bar is None:
         ap.error("--write needs --bar")
     clf = load_classifier(args.model)
+    # the rules alone (a stored model may be of other features: it is refitted, never read)
     story = {k: v for k, v in clf.meta.get("story_thresholds", {}).items() if k not in ("pair_weights", "pair_bar")}
-    cfg = replace(MatchConfig.for_classifier(clf), pair_weights=())
+    clf.meta = {**clf.meta, "story_thresholds": story}
+    cfg = MatchConfig.for_classifier(clf)
     feeds = {p.stem: load_feed([p]) for p in args.feed}
     pairs = {}
     for name, items in feeds.items():

@@ -689,9 +689,10 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
 
 
 # What the pair model reads of two posts with event records (``pair_features``), in this order.
-PAIR_FEATURES = ("cos", "cross_lang", "hours", "same_event_2", "same_event_1", "same_threat", "same_place",
-                 "one_unplaced", "both_unplaced", "same_kind", "vague_kind", "same_actor", "actor_missing",
-                 "anchors_agree", "jaccard", "follow", "unrest", "threat")
+# (A pair the records call one event at district level, or a threat, never reaches it: the rules decide.)
+PAIR_FEATURES = ("cos", "cross_lang", "hours", "loose_event", "same_place", "one_unplaced", "both_unplaced",
+                 "same_kind", "vague_kind", "same_actor", "actor_missing", "anchors_agree", "jaccard", "follow",
+                 "unrest")
 
 
 def pair_features(a: Signature, b: Signature, cos: float, agreement: int) -> np.ndarray:
@@ -699,15 +700,12 @@ def pair_features(a: Signature, b: Signature, cos: float, agreement: int) -> np.
     ``agreement``: the kinds of anchor that agree (``compare``)."""
     ea, eb = a.event, b.event
     assert ea is not None and eb is not None
-    same = ea.same_event(eb)
     kind_a, kind_b = _SUB_KIND.get(ea.sub, ea.sub), _SUB_KIND.get(eb.sub, eb.sub)
     return np.array([
         cos,
         float(bool(a.lang and b.lang and a.lang != b.lang)),
         min(abs(a.ts - b.ts) / 3600, 24.0) / 12,
-        float(same == 2),
-        float(same == 1),
-        float(ea.same_threat(eb)),
+        float(ea.same_event(eb) == 1),
         float(ea.same_place(eb)),
         float(bool(ea.place) != bool(eb.place)),
         float(not ea.place and not eb.place),
@@ -719,7 +717,6 @@ def pair_features(a: Signature, b: Signature, cos: float, agreement: int) -> np.
         a.jaccard(b),
         float(bool(ea.follow or eb.follow)),
         float(ea.family == "unrest" or eb.family == "unrest"),
-        float(ea.sub == "Threat" or eb.sub == "Threat"),
     ], dtype=np.float64)
 
 

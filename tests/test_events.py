@@ -281,6 +281,14 @@ def test_an_agency_dateline_is_where_the_report_was_filed() -> None:
     assert where("وكالة الرافدين - بغداد انفجار عبوة ناسفة في بغداد") == "baghdad"  # no other place named
 
 
+def test_a_place_of_another_event_the_post_sets_apart_ranks_last() -> None:
+    # "separate from the Sulaiman Bek IED": that place is the other event's, not this one's
+    assert where("Separate incident from the Sulaiman Bek IED: a roadside bomb hit a truck in Kut") == "kut"
+    assert where("انفجار عبوة ناسفة في الكوت غير مرتبط بتفجير العمارة صباح اليوم") == "kut"
+    assert where("Unlike yesterday's blast in Amarah, today's IED in Kut hit a police car") == "kut"
+    assert where("IED hits an army vehicle near Sulaiman Bek") == "sulaiman_bek"  # no other event named
+
+
 def test_anchors_read_places_leftmost_longest_as_the_extraction_does() -> None:
     # «معسكر التاجي شمالي بغداد»: Camp Taji (and Baghdad), not the town in the longer «التاجي شمالي بغداد»
     text = "سقوط صاروخين داخل معسكر التاجي شمالي بغداد"

@@ -917,6 +917,9 @@ class Extractor:
         # a news agency's dateline («وكالة الرافدين - بغداد ...», «بغداد - واع») says where the report was filed
         road |= {start for start, end, _, _ in named if _FILED_BEFORE.fullmatch(norm[:start])
                  or (not re.search(r"\w", norm[:start]) and _FILED_AFTER.match(norm, end))}
+        # a place named for another event the post sets its own apart from ("separate from the Sulaiman Bek
+        # IED: a roadside bomb hit ... on the Abu Ghraib expressway", «غير مرتبط بتفجير العمارة»)
+        other = {start for start, _, _, _ in named if _OTHER_EVENT.search(norm[max(0, start - 45) : start])}
         for start, end, pid, form in named:
             if any(s <= start and end <= e for s, e in spans):
                 continue  # a place inside an actor's name
@@ -935,7 +938,7 @@ class Extractor:
 
         finer_in = {r.governorate for _, r, _ in found if r.level in ("place", "district")}
 
-        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int]:
+        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int, int]:
             pos, r, _ = item
             level = rank[r.level]
             if r.level == "place" and not r.district:
@@ -948,7 +951,7 @@ class Extractor:
             foreign = 1 if (r.country != "iraq" and iraq_named and r.level == "country") else 0
             # a road's ends ("the Baghdad-Basra highway near Samawah") say which road, not where on it; a
             # witness's own place («احنا بالكرادة وسمعنا انفجارين من صوب الخضراء») not where the event was
-            return (foreign, int(pos in road), level, city, consistent, pos)
+            return (foreign, int(pos in other), int(pos in road), level, city, consistent, pos)
 
         _, best, form = min(found, key=key)
         gaz = self.places
@@ -994,6 +997,11 @@ def _road_ends(norm: str, spans: list[tuple[int, int]]) -> set[int]:
 
 _OBSERVER = re.compile(r"(?:(?<!\w)(?:احنا|نحن|انا|اني|ساكن|ساكنين|نسكن|اسكن)\s*(?:ب|في |هنا ب|هنا في )?"
                        r"|(?<!\w)(?:we're|we are|i'm|i am|here) in )$")
+
+
+_OTHER_EVENT = re.compile(r"(?:(?<!\w)(?:separate|distinct|different) (?:\w+ )?from|unrelated to|not linked to|"
+                          r"not connected to|(?<!\w)unlike|منفصل عن|منفصله عن|غير مرتبط ب|غير مرتبطه ب|لا علاقه له ب|"
+                          r"لا علاقه لها ب|بخلاف)[^.:\n]{0,35}$")
 
 
 _DATELINE = re.compile(r"[\w ]{2,40}?\s*[:|\-–—]")
