@@ -33,18 +33,7 @@ import numpy as np
 
 from classifiers.model import load_classifier
 from monitor.feed_eval import FeedItem, alert_metrics, load_feed, replay_feed
-from monitor.signatures import (
-    PAIR_FEATURES,
-    MatchConfig,
-    Signature,
-    compare,
-    labels_compatible,
-    pair_askable,
-    pair_features,
-    refers_back,
-    same_story,
-    sets_apart,
-)
+from monitor.signatures import PAIR_FEATURES, MatchConfig, Signature, compare, pair_features, same_story
 
 BARS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -68,24 +57,20 @@ def signatures(clf: Any, items: list[FeedItem]) -> list[tuple[FeedItem, Signatur
 
 
 def residual_pairs(sigs: list[tuple[FeedItem, Signature]], cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Features and gold (one event) of the pairs the rules turn down but nothing vetoes, each later post
-    against each earlier one (as the pipeline compares a new post with a story's members)."""
+    """Features and gold (one event) of the pairs the pair model is asked of: those ``same_story`` turns
+    down by its rules alone and takes with a pair model that says yes to everything it is asked (so the
+    vetoes, the window and ``pair_askable`` are ``same_story``'s own), each later post against each earlier
+    one (as the pipeline compares a new post with a story's members)."""
+    rules = replace(cfg, pair_weights=())
+    asked = replace(cfg, pair_weights=(50.0,) + (0.0,) * len(PAIR_FEATURES), pair_bar=0.5)
     rows, gold = [], []
-    base = replace(cfg, pair_weights=())
     for j, (it_a, a) in enumerate(sigs):
         for it_b, b in sigs[:j]:
-            if not pair_askable(a, b) or b.digest or abs(a.ts - b.ts) > cfg.event_window_hours * 3600:
-                continue
             cos = a.cosine(b)
-            if cos < cfg.event_cos or sets_apart(a) or sets_apart(b):
+            if same_story(a, b, rules, cos) is not None or same_story(a, b, asked, cos) is None:
                 continue
-            conflict, agreement = compare(a, b)
-            if conflict or not (labels_compatible(a.labels, b.labels, refers_back(a))
-                                or labels_compatible(b.labels, a.labels, refers_back(b))):
-                continue
-            if same_story(a, b, base, cos) is not None:
-                continue
-            rows.append(pair_features(a, b, cos, agreement))
+            assert a.event is not None
+            rows.append(pair_features(a, b, cos, compare(a, b)[1], a.event.same_event(b.event)))
             gold.append(bool(it_a.event and it_a.event == it_b.event))
     return (np.array(rows).reshape(-1, len(PAIR_FEATURES)), np.array(gold, dtype=bool))
 

@@ -668,7 +668,7 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
                 and abs(a.ts - b.ts) <= cfg.unplaced_hours * 3600 and a.event.unplaced_match(b.event)):
             return cos
         if (cfg.pair_weights and not apart and cos >= cfg.event_cos and pair_askable(a, b)
-                and pair_probability(a, b, cos, agreement, cfg) >= cfg.pair_bar):
+                and pair_probability(a, b, cos, agreement, same, cfg) >= cfg.pair_bar):
             return cos
     elif not apart and cos >= cfg.event_cos and follows_up(a, b) and a.event is not None:
         same = a.event.same_event(b.event)
@@ -695,9 +695,10 @@ PAIR_FEATURES = ("cos", "cross_lang", "hours", "loose_event", "same_place", "one
                  "unrest")
 
 
-def pair_features(a: Signature, b: Signature, cos: float, agreement: int) -> np.ndarray:
+def pair_features(a: Signature, b: Signature, cos: float, agreement: int, same: int) -> np.ndarray:
     """``PAIR_FEATURES`` of two posts whose event records (both present) ``compare`` found no conflict in;
-    ``agreement``: the kinds of anchor that agree (``compare``)."""
+    ``agreement``: the kinds of anchor that agree (``compare``); ``same``: ``EventKey.same_event`` of the
+    two records (``same_story`` has it already)."""
     ea, eb = a.event, b.event
     assert ea is not None and eb is not None
     kind_a, kind_b = _SUB_KIND.get(ea.sub, ea.sub), _SUB_KIND.get(eb.sub, eb.sub)
@@ -705,7 +706,7 @@ def pair_features(a: Signature, b: Signature, cos: float, agreement: int) -> np.
         cos,
         float(bool(a.lang and b.lang and a.lang != b.lang)),
         min(abs(a.ts - b.ts) / 3600, 24.0) / 12,
-        float(ea.same_event(eb) == 1),
+        float(same == 1),
         float(ea.same_place(eb)),
         float(bool(ea.place) != bool(eb.place)),
         float(not ea.place and not eb.place),
@@ -728,10 +729,11 @@ def pair_askable(a: Signature, b: Signature) -> bool:
             and b.event.sub not in ("", "Threat"))
 
 
-def pair_probability(a: Signature, b: Signature, cos: float, agreement: int, cfg: MatchConfig) -> float:
+def pair_probability(a: Signature, b: Signature, cos: float, agreement: int, same: int,
+                     cfg: MatchConfig) -> float:
     """The pair model's probability that ``a`` and ``b`` report one event (``MatchConfig.pair_weights``)."""
     w = cfg.pair_weights
-    z = w[0] + float(np.dot(w[1:], pair_features(a, b, cos, agreement)))
+    z = w[0] + float(np.dot(w[1:], pair_features(a, b, cos, agreement, same)))
     return 1.0 / (1.0 + np.exp(-z))
 
 

@@ -465,10 +465,11 @@ def test_the_pair_model_joins_what_the_rules_turn_down_and_never_past_a_veto() -
     cfg = replace(CFG, event_unplaced_cos=0.88, unplaced_hours=3.0)
     assert same_story(retold, report, cfg) is None
     conflict, agreement = compare(retold, report)
-    feats = dict(zip(PAIR_FEATURES, pair_features(retold, report, 0.92, agreement), strict=True))
+    same = retold.event.same_event(report.event)
+    feats = dict(zip(PAIR_FEATURES, pair_features(retold, report, 0.92, agreement, same), strict=True))
     assert not conflict and feats["one_unplaced"] == 1 and feats["same_kind"] == 1 and feats["cross_lang"] == 0
     model = replace(cfg, pair_weights=_weights(bias=-20, cos=10, same_kind=8, one_unplaced=4), pair_bar=0.6)
-    assert pair_probability(retold, report, 0.92, agreement, model) > 0.6
+    assert pair_probability(retold, report, 0.92, agreement, same, model) > 0.6
     assert same_story(retold, report, model) is not None
     assert same_story(retold, report, replace(model, pair_bar=0.99)) is None  # the bar holds
     lower = _sig("قناص ضرب على السيطرة واستشهد جندي، الله يرحمه ويصبر اهله", "ar", ["attack_claim"], hours=3.1,
