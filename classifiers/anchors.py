@@ -39,6 +39,12 @@ MEASURE = 1000  # a measure (``_MEASURE_NUMBER``) is kept as MEASURE + n: it may
 # "one" is left out: as often "one-way drone", "no one", "one of" as a count
 _WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
           "ten": 10}
+# The Arabic dual of a victim is a count of two («مقتل شخصين», «قتيلان»): only nouns whose plural has another
+# form, so that -ين is never a plural («مدنيين», «منتسبين» are both, and stay out); and only victims, the count
+# reports of one event share («ضربتين» and «مقتل ٥» are the same air strike)
+_DUAL = re.compile(r"(?<!\w)(?:و|ب|ل)?(?:قتيل|جريح|شهيد|شخص|عنصر)(?:ان|ين)(?!\w)")
+# A channel's name in a source tag at the head of a line («الرافدين 24 |», "Baghdad 24:"): no count
+_SOURCE_TAG = re.compile(r"(?m)^([^\n|:\d]{2,40}?\s)\d{1,3}(\s*[|:])")
 # Weekdays and weapon kinds, Arabic forms normalised as normalize_for_match leaves them.
 WEEKDAYS = {
     "sat": ("السبت", "saturday"), "sun": ("الاحد", "sunday"), "mon": ("الاثنين", "monday"),
@@ -66,6 +72,8 @@ class Anchors:
         if not self.places or not other.places:
             return None
         for level, (mine, theirs) in enumerate(zip(_by_level(self.places), _by_level(other.places), strict=True)):
+            if level == 2 and any(_by_level(self.places)[:2]) and any(_by_level(other.places)[:2]):
+                return None  # both name places in Iraq: a country beside them is a direction or a blamed state
             if mine and theirs:
                 if mine & theirs:
                     return True
@@ -223,16 +231,26 @@ def numbers(norm: str) -> frozenset[int]:
     """The small counts a text states, and its measures (hours, days, km) as ``MEASURE + n``: "a 72h
     ultimatum" and «مهلة ٧٢ ساعة» agree on 72, while "after 48 hours without power" and «خلال 24 ساعة»
     do not disagree (counts of rockets or victims do)."""
-    norm = _DATE_NUMBER.sub(" ", _UNIT_NUMBER.sub(" ", norm))
+    norm = _DATE_NUMBER.sub(" ", _UNIT_NUMBER.sub(" ", _SOURCE_TAG.sub(r"\1\2", norm)))
     found = {MEASURE + int(m.group(1)) for m in _MEASURE_NUMBER.finditer(norm) if 0 < int(m.group(1)) < MEASURE}
     norm = _MEASURE_NUMBER.sub(" ", norm)
     found |= {int(n) for n in _NUMBER.findall(norm) if 0 < int(n) < MEASURE}
     found |= {v for w, v in _WORDS.items() if re.search(rf"\b{w}\b", norm)}
+    if _DUAL.search(norm):
+        found.add(2)
     return frozenset(found)
+
+
+_CAMEL_TAG = re.compile(r"#((?:[A-Z][a-z]+){2,})")
+
+
+def _split_camel(m: re.Match[str]) -> str:
+    return "#" + " ".join(re.findall(r"[A-Z][a-z]+", m.group(1)))
 
 
 def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
     # links and handles out first: "t.me/wa3ed" holds no number, "@basra_news" names a channel, not a place
+    text = _CAMEL_TAG.sub(_split_camel, text)  # "#AlQaim" names al-Qaim
     norm = normalize_for_match(clean_for_model(text))
     # a hashtag's digits name a channel or a campaign («#ديالى_24»), not a count
     counted = normalize_for_match(clean_for_model(_HASHTAG.sub(" ", text)))

@@ -175,7 +175,8 @@ class EventKey:
     actor1: str = ""
     day: str = ""  # YYYY-MM-DD (Baghdad) of event_time when the text moved it ("yesterday"), else ""
     follow: str = ""  # "1": the text reports what came after an event it refers back to (``FOLLOW_UP``)
-    distinct: str = ""  # "1": the text says its event is another one than an earlier (``DISTINCT``)
+    distinct: str = ""  # "1": the text says its event is another one than an earlier (``DISTINCT``);
+    # "past": than one of an earlier day ("separate from yesterday's find")
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -399,9 +400,23 @@ DISTINCT = re.compile(
     rf"unrelated to|not linked to|not connected to|different from)(?!\w)")
 
 
-def sets_apart(sig: Signature) -> bool:
-    """Does the post say its event is another than an earlier one (``DISTINCT``)?"""
-    return sig.event is not None and bool(sig.event.distinct)
+# what follows a DISTINCT phrase when the event set apart is of an earlier day: "separate from yesterday's
+# find of an unfired launcher", «منفصل عن حادثة امس», "the second ISIS attack on the PMF this week"
+_PAST_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:امس|البارحه|الليله الماضيه|هذا الاسبوع|خلال اسبوع|خلال ايام|"
+                       r"هذا الشهر|خلال الشهر|هذا العام|منذ|yesterday|yesterday's|last night's|last week's|"
+                       r"this week|in a week|in days|this month|this year|since)(?!\w)")
+PAST_DISTINCT = "past"
+
+
+def sets_apart(sig: Signature, other: Signature | None = None) -> bool:
+    """Does the post say its event is another than an earlier one (``DISTINCT``)? One that sets its event
+    apart from an earlier day's is apart only from posts of an earlier day than its own: this morning's
+    other reports of it are its own event's."""
+    if sig.event is None or not sig.event.distinct:
+        return False
+    if sig.event.distinct == PAST_DISTINCT and other is not None:
+        return _post_day(other.ts) < _post_day(sig.ts)
+    return True
 
 
 def follows_up(a: Signature, b: Signature) -> bool:
@@ -495,8 +510,10 @@ class Signature:
         event_key = EventKey.of(event)
         if event_key is not None and FOLLOW_UP.search(norm):
             event_key = replace(event_key, follow=TOLL_FOLLOW if TOLL.search(norm) else "1")
-        if event_key is not None and DISTINCT.search(norm):
-            event_key = replace(event_key, distinct="1")
+        set_apart = DISTINCT.search(norm) if event_key is not None else None
+        if event_key is not None and set_apart is not None:
+            past = _PAST_DAY.search(norm[set_apart.end():set_apart.end() + 60])
+            event_key = replace(event_key, distinct=PAST_DISTINCT if past else "1")
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
         # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
         # another level, and conflict with it
@@ -655,7 +672,7 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
     late = abs(a.ts - b.ts) > cfg.event_window_hours * 3600
     # "a second IED, in another area" names the first one's place and weapon, and is no follow-up of it: only
     # its own event's reports join it on the low bars, where the records say one event (same kind, same place)
-    apart = sets_apart(a) or sets_apart(b)
+    apart = sets_apart(a, b) or sets_apart(b, a)
     if not late:
         if not apart and cos >= cfg.corroborated_cos and agreement >= 2:
             return cos

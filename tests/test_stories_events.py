@@ -69,6 +69,8 @@ def test_bare_district_names_need_context_and_skip_ambiguous_words() -> None:
     assert found("سقط جزء من العمارة القديمة") == []  # "the building": no preposition or noun that marks a place
     assert found("اهالي المدينة يتظاهرون") == []  # al-Madina: also "the city"
     assert found("Protest in Amarah") == []
+    assert found("اهالي هيت گطعوا طريق هيت - الرمادي بالتايرات") == ["hit", "ramadi"]  # both ends of a road
+    assert found("يقطعون الطريق الرابط بين هيت والرمادي") == ["hit", "ramadi"]
 
 
 def test_two_ieds_on_convoys_in_two_districts_stay_apart() -> None:
@@ -288,6 +290,21 @@ def test_dates_hashtags_and_one_way_drones_are_no_counts() -> None:
     assert anchors("عاجل | هجوم على نقطة للجيش #ديالى_24").numbers == set()
     assert anchors("استشهاد مقاتل بنيران قناص استهدفت ساترا للواء ١٦").numbers == set()
     assert anchors("claims a one-way drone attack; two soldiers wounded").numbers == {2}
+    # a channel's name in a source tag is no count; the Arabic dual of a victim is two
+    tagged = anchors("الرافدين 24 | مصادر محلية: طائرة مسيرة تركية تستهدف عجلة قرب مخيم مخمور، ما أسفر عن مقتل شخصين")
+    assert tagged.numbers == {2}
+    assert not tagged.conflicts(anchors("Turkish drone strike hits a vehicle near Makhmour camp, killing two people"))
+    assert anchors("الحصيلة قتيلان وجريح").numbers == {2}
+    assert anchors("اصابة مدنيين بجروح").numbers == set()  # «مدنيين» is a plural as often as a dual
+    assert anchors("ضربتين جويتين على مضافات داعش").numbers == set()  # strikes are no count of victims
+
+
+def test_hashtag_places_and_foreign_states_beside_iraqi_places() -> None:
+    assert "qaim" in anchors("Drone strike on a vehicle near #AlQaim (Anbar)").places
+    near_syria = anchors("طائرة مسيرة تستهدف عجلة على الطريق بين القائم والعبيدي قرب الحدود السورية")
+    blamed = anchors("Drone strike on a vehicle near #AlQaim (Anbar). No claim; a channel blames US/Israel.")
+    assert not near_syria.conflicts(blamed)  # both name al-Qaim: Syria and Israel are a border and a blamed state
+    assert anchors("Turkish drone strike in Syria").conflicts(anchors("drone strike in Iran"))
 
 
 def test_a_threat_is_dated_by_its_post_not_by_the_attack_it_answers() -> None:
@@ -330,7 +347,7 @@ def test_a_report_that_sets_its_event_apart_joins_only_its_own_event() -> None:
                      ["attack_claim"], hours=20, cos=0.85)
     second_en = _sig("Update from Amarah: a second grenade attack tonight, this time on a lawyer's house in Hay "
                      "al-Hussein. Separate from the earlier one.", "en", ["attack_claim"], hours=21, cos=0.85)
-    assert second_en.event is not None and second_en.event.distinct and not second_ar.event.distinct
+    assert second_en.event is not None and second_en.event.distinct == "1" and not second_ar.event.distinct
     # the same kind at the same place: its own event's report joins it on the event bar...
     assert second_en.event.same_event(second_ar.event) == 2
     assert same_story(second_en, second_ar, CFG) is not None
@@ -344,6 +361,23 @@ def test_a_report_that_sets_its_event_apart_joins_only_its_own_event() -> None:
         assert DISTINCT.search(normalize_for_match(text)), text
     for text in ("the sit-in enters its second day", "اليوم الثاني للاعتصام", "in a new attack on the base"):
         assert not DISTINCT.search(normalize_for_match(text)), text
+
+
+def test_a_report_that_sets_apart_an_earlier_days_event_joins_its_own_reports() -> None:
+    found = _sig("العثور على منصة صواريخ معدة للاطلاق في منطقة الرضوانية قرب مطار بغداد وتفكيكها", "ar",
+                 ["attack_claim"], hours=-20)
+    landed = _sig("عاجل | سقوط صاروخ نوع كاتيوشا في أرض زراعية بمحيط مطار بغداد الدولي، دون تسجيل خسائر", "ar",
+                  ["attack_claim"])
+    report = _sig("A Katyusha rocket landed in farmland near Baghdad International Airport this morning, no "
+                  "casualties. Note: this is separate from yesterday's find of an unfired launcher in Radwaniyah.",
+                  "en", ["attack_claim"], hours=0.4, cos=0.88)
+    assert report.event is not None and report.event.distinct == "past"
+    assert same_story(report, landed, CFG) is not None  # this morning's rocket: its own event
+    assert same_story(report, found, CFG) is None  # yesterday's find, which it sets apart
+    # "the second ISIS attack on the PMF this week" sets apart another day's; "a second IED today" not
+    assert _sig("Second ISIS attack on PMF posts this week: one fighter killed in Mutaibijah", "en",
+                ["attack_claim"]).event.distinct == "past"
+    assert _sig("A second IED today, on another road near Abu Ghraib", "en", ["attack_claim"]).event.distinct == "1"
 
 
 def test_a_clash_with_named_weapons_is_gunfire_not_the_catch_all() -> None:

@@ -149,11 +149,12 @@ def _precision(place: dict[str, Any], fallback: str) -> str:
 # neighbourhood, "عنه" about him, "الدور" the role, "حديثه" his talk): never matched bare.
 _AMBIGUOUS_BARE = frozenset({"midaina", "balad", "hai", "anah", "daur", "khidhir", "faris", "hamza", "shamiya",
                              "haditha", "salman", "hatra"})
-# What marks a bare district name as a place: a preposition or "near"/"in the middle of" before it (the
-# dialect's «بالعمارة», «يم الرطبة»; «على» after a strike, «ضربوا مسيرة على حرير»), a noun it completes
-# («سوق العمارة», «ضربة مخمور», «اهالي الزبير», «سيطرة هيت»), a verb of attack it is the object of («تقصف
-# مخمور»), a hashtag, or a dateline at the start of the post («الخالص مجددا..», «مخمور | ...»).
-_BARE_BEFORE = (r"(?:(?<=\s)|^)(?:ب|في |قرب |وسط |اطراف |يم |صوب |#|"
+# What marks a bare district name as a place: a preposition or "near" (the dialect's «گرب» too) or "in the
+# middle of" before it (the dialect's «بالعمارة», «يم الرطبة»; «على» after a strike, «ضربوا مسيرة على حرير»), a
+# noun it completes («سوق العمارة», «ضربة مخمور», «اهالي الزبير», «سيطرة هيت»), a verb
+# of attack it is the object of («تقصف مخمور»), a hashtag, or a dateline at the start of the post («الخالص
+# مجددا..», «مخمور | ...»).
+_BARE_BEFORE = (r"(?:(?<=\s)|^)(?:ب|في |قرب |گرب |وسط |اطراف |يم |صوب |بين |#|"
                 r"(?:سوق|مدينه|اهالي|اهل|شرطه|طريق|ضربه|هجوم|قصف|تفجير|انفجار|سيطره|"
                 r"تقصف|يقصف|استهدف|استهدفت|تستهدف|يستهدف) |"
                 # «على» (folded to «علي», as the name Ali is: «علي الرفاعي») only after a strike or a fall
@@ -162,7 +163,7 @@ _BARE_DATELINE = r"^[^\w]*"
 
 
 @lru_cache(maxsize=1)
-def _bare_district_regex() -> tuple[re.Pattern[str], dict[str, str]] | None:
+def _bare_district_regex() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]] | None:
     """One regex over the districts' Arabic names and the ``bare:`` places' names. A district's name opening
     the post is a dateline («الخالص مجددا..»); a ``bare:`` name, an ordinary word more often than a district's
     («حرير طبيعي»: silk), only with a separator after it («حرير | ...»)."""
@@ -184,7 +185,9 @@ def _bare_district_regex() -> tuple[re.Pattern[str], dict[str, str]] | None:
 
     rx = re.compile(rf"(?:{_BARE_BEFORE}|{_BARE_DATELINE})({alts(names)})(?!\w)"
                     rf"|{_BARE_BEFORE}({alts(words)})(?!\w)|{_BARE_DATELINE}({alts(words)})(?=\s*[|:\-–—.،])")
-    return rx, {**words, **names}
+    # the other end of a road or a pair after a district found bare («طريق هيت - الرمادي», «بين هيت والرمادي»)
+    rx_then = re.compile(rf"\s*(?:و|[-–]\s*)({alts(names)})(?!\w)")
+    return rx, rx_then, {**words, **names}
 
 
 def bare_spans(norm: str) -> list[tuple[int, int, str]]:
@@ -193,11 +196,14 @@ def bare_spans(norm: str) -> list[tuple[int, int, str]]:
     found = _bare_district_regex()
     if found is None or not _ARABIC.search(norm):
         return []
-    rx, names = found
+    rx, rx_then, names = found
     out = []
     for m in rx.finditer(norm):
         group = next(g for g in (1, 2, 3) if m.group(g) is not None)
         out.append((m.start(group), m.end(group), names[m.group(group)]))
+        then = rx_then.match(norm, m.end(group)) if group == 1 else None
+        if then is not None:
+            out.append((then.start(1), then.end(1), names[then.group(1)]))
     return out
 
 
