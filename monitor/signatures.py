@@ -76,6 +76,9 @@ class MatchConfig:
     # ``event_cos`` or more joins when its probability reaches ``pair_bar``. (): no such model
     pair_weights: tuple[float, ...] = ()
     pair_bar: float = 1.01
+    # a threat without its author's name and a threat in another language join at ``event_loose_cos`` when at
+    # most this far apart (``EventKey.unnamed_threat_match``)
+    threat_hours: float = 6.0
 
     @classmethod
     def for_classifier(cls, classifier: object, window_hours: float | None = None,
@@ -288,6 +291,15 @@ class EventKey:
         event-record bar of them."""
         return (other is not None and self.sub == other.sub == "Threat" and bool(self.actor1)
                 and self.actor1 == other.actor1 and _actor_kinds().get(self.actor1) in _PERPETRATOR_KINDS)
+
+    def unnamed_threat_match(self, other: EventKey | None) -> bool:
+        """Two threats, one of them (or both) without an author: a translation or a report of a faction's
+        ultimatum that says only "the factions" («الفصائل هددت ...»), which ``same_threat`` cannot match.
+        ``same_story`` asks it only across languages, within ``threat_hours``, at ``event_loose_cos``:
+        two groups' threats of one morning in one language look alike, and chained on the development
+        feeds."""
+        return (other is not None and self.sub == other.sub == "Threat"
+                and (not self.actor1 or not other.actor1))
 
     def same_place(self, other: EventKey | None) -> bool:
         """The same place, or one inside the other, both at district level or finer."""
@@ -684,6 +696,10 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         if (not apart and not same and cos >= cfg.event_unplaced_cos and a.event is not None
                 and abs(a.ts - b.ts) <= cfg.unplaced_hours * 3600 and a.event.unplaced_match(b.event)):
             return cos
+        if (not apart and a.lang != b.lang and cos >= cfg.event_loose_cos
+                and abs(a.ts - b.ts) <= cfg.threat_hours * 3600 and a.event is not None
+                and a.event.unnamed_threat_match(b.event)):
+            return cos  # a threat's translation or report that lost its author's name
         if (cfg.pair_weights and not apart and cos >= cfg.event_cos and pair_askable(a, b)
                 and pair_probability(a, b, cos, agreement, same, cfg) >= cfg.pair_bar):
             return cos

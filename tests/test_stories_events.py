@@ -380,6 +380,28 @@ def test_a_report_that_sets_apart_an_earlier_days_event_joins_its_own_reports() 
     assert _sig("A second IED today, on another road near Abu Ghraib", "en", ["attack_claim"]).event.distinct == "1"
 
 
+def test_a_threat_retold_without_its_authors_name_joins_across_languages_only() -> None:
+    named = _sig("Kata'ib Hezbollah gives US forces until the end of the month to leave Iraq, after which their "
+                 "bases are legitimate targets.", "en", ["threat"])
+    retold = _sig("الفصائل هددت الامريكان: تطلعون قبل آخر الشهر لو كل قواعدكم هدف", "ar", ["threat"], hours=1,
+                  cos=0.87)
+    assert named.event is not None and named.event.actor1 == "Kata'ib Hezbollah"
+    assert retold.event is not None and not retold.event.actor1 and named.event.unnamed_threat_match(retold.event)
+    assert not named.event.same_threat(retold.event)  # the author match has nothing to match
+    cfg = replace(CFG, event_loose_cos=0.86, threat_hours=6.0)
+    assert same_story(retold, named, cfg) is not None
+    assert same_story(retold, named, replace(cfg, event_loose_cos=0.88)) is None  # the bar holds
+    later = replace(retold, ts=named.ts + 7 * 3600)
+    assert same_story(later, named, cfg) is None  # past threat_hours
+    # in one language two groups' threats of one morning look alike: the rule is not asked
+    same_lang = replace(retold, lang="en")
+    assert same_story(same_lang, named, replace(cfg, same_lang_cos=0.99, same_lang_cos_alone=0.99)) is None
+    # two named authors are two threats
+    other = _sig("Asaib Ahl al-Haq warns Turkish bases in Iraq will be targeted unless Ankara withdraws.", "en",
+                 ["threat"], hours=1)
+    assert not named.event.unnamed_threat_match(other.event)
+
+
 def test_a_clash_with_named_weapons_is_gunfire_not_the_catch_all() -> None:
     clash = _sig("نزاع عشائري بناحية الدير شمال البصرة استخدموا اسلحة متوسطة وقاذفات RPG والرمي مستمر", "ar",
                  ["attack_claim"])
