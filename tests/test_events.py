@@ -362,6 +362,19 @@ def test_repelled_attacks_tribal_fights_seat_buildings_and_coarse_sites() -> Non
     assert e.location and e.location.place == "qarachogh"
 
 
+def test_a_threats_target_named_after_warn_or_give_is_not_its_author() -> None:
+    def actors(text: str) -> tuple[str | None, str | None]:
+        e = extract_event(text, ["threat"], T)
+        assert e is not None and e.sub_event_type == "Threat"
+        return e.actor1, e.actor2
+
+    assert actors("Armed factions warn that American bases in Iraq become legitimate targets unless troops "
+                  "leave.") == (None, "US Forces")
+    assert actors("The factions have given US forces until the end of the month to leave Iraq.") == (None, "US Forces")
+    assert actors("Kata'ib Hezbollah gives US forces until the end of the month to leave Iraq.") == (
+        "Kata'ib Hezbollah", "US Forces")
+
+
 def test_actor_conventions_for_turkish_strikes_arrests_and_soldiers() -> None:
     ex = Extractor()
 

@@ -431,8 +431,8 @@ _OBJECT_BEFORE = re.compile(
     r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|تحذير|تهدد|يهدد|نتوعد|توعد|نمهل|مهله|امهل|"
     r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|ل|لل|ال)\s*(?:\S+\s+){0,2}$|"
     r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|hit|hitting|attacked|attacking|killed|killing|"
-    r"arrested|warns|warned|warning|threatens|threatened|to|of|hosts|hosting|housing|carrying|contracted by|"
-    r"supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
+    r"arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|of|hosts|"
+    r"hosting|housing|carrying|contracted by|supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
 )
 _SUBJECT_BEFORE = re.compile(
     r"(?:هجوم ل|هجوم شنه|من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|بيان|بيان ل|قال|قالت|"
