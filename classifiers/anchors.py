@@ -71,8 +71,9 @@ class Anchors:
         """At the finest place level both name: do they share a place? None when they never both name one."""
         if not self.places or not other.places:
             return None
-        for level, (mine, theirs) in enumerate(zip(_by_level(self.places), _by_level(other.places), strict=True)):
-            if level == 2 and any(_by_level(self.places)[:2]) and any(_by_level(other.places)[:2]):
+        own, others = _by_level(self.places), _by_level(other.places)
+        for level, (mine, theirs) in enumerate(zip(own, others, strict=True)):
+            if level == 2 and any(own[:2]) and any(others[:2]):
                 return None  # both name places in Iraq: a country beside them is a direction or a blamed state
             if mine and theirs:
                 if mine & theirs:

@@ -420,13 +420,13 @@ _PAST_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:امس|البارحه|الليل
 PAST_DISTINCT = "past"
 
 
-def sets_apart(sig: Signature, other: Signature | None = None) -> bool:
-    """Does the post say its event is another than an earlier one (``DISTINCT``)? One that sets its event
-    apart from an earlier day's is apart only from posts of an earlier day than its own: this morning's
-    other reports of it are its own event's."""
+def sets_apart(sig: Signature, other: Signature) -> bool:
+    """Does the post say its event is another than an earlier one (``DISTINCT``), as ``other`` may report?
+    One that sets its event apart from an earlier day's is apart only from posts of an earlier day than its
+    own: this morning's other reports of it are its own event's."""
     if sig.event is None or not sig.event.distinct:
         return False
-    if sig.event.distinct == PAST_DISTINCT and other is not None:
+    if sig.event.distinct == PAST_DISTINCT:
         return _post_day(other.ts) < _post_day(sig.ts)
     return True
 
@@ -522,8 +522,7 @@ class Signature:
         event_key = EventKey.of(event)
         if event_key is not None and FOLLOW_UP.search(norm):
             event_key = replace(event_key, follow=TOLL_FOLLOW if TOLL.search(norm) else "1")
-        set_apart = DISTINCT.search(norm) if event_key is not None else None
-        if event_key is not None and set_apart is not None:
+        if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
             past = _PAST_DAY.search(norm[set_apart.end():set_apart.end() + 60])
             event_key = replace(event_key, distinct=PAST_DISTINCT if past else "1")
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
