@@ -241,6 +241,11 @@ def test_a_call_dates_its_weekday_ahead_and_a_relative_clause_does_not_move_a_pr
     assert sit_in and sit_in.time_basis == "post"
     killing = ex.extract("الناشط الذي اغتيل امس اصيب باربع رصاصات", ["attack_claim"], T)
     assert killing and killing.time_basis == "yesterday"  # the attack's own record: its day is yesterday
+    # a call in a later clause is not the weekday's: the killing was on the Sunday past
+    condemned = ex.extract("UNAMI condemns the killing of an activist, shot dead by gunmen in Amarah on Sunday "
+                           "evening, and urges the authorities to bring the perpetrators to justice",
+                           ["attack_claim"], T)
+    assert condemned and condemned.event_time.startswith("2026-11-15")
 
 
 def test_unit_numbers_are_no_counts_and_a_camp_lies_in_its_district() -> None:

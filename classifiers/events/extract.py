@@ -1166,7 +1166,9 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
               or not _RELATIVE.search(norm[max(0, w.start() - 30) : w.start()])), None)
     if m:
         wanted = _DAY_OF[m.group(1)]
-        if _CALL.search(norm):
+        # the call comes before the weekday or just after it ("calls for a rally on Saturday", «يوم الجمعة
+        # المقبل»), not in a later clause ("shot dead on Sunday evening; UNAMI urges the authorities ...")
+        if _CALL.search(norm[: m.end() + 12]):
             ahead = (wanted - local.weekday()) % 7
             if ahead:
                 day = local.date() + timedelta(days=ahead)
