@@ -392,3 +392,23 @@ def test_actor_conventions_for_turkish_strikes_arrests_and_soldiers() -> None:
     assert actors("اعتقال إرهابي في قضاء العزيزية بواسط") == ("Iraqi Security Forces", "Islamic State (ISIS)")
     assert actors("مقتل جنديين بهجوم لداعش في الرطبة")[1] == "Iraqi Security Forces"
     assert actors("Peshmerga arrest a smuggler near Zakho")[0] == "Peshmerga"  # a named side stays
+
+
+def test_a_contrast_with_another_event_does_not_lend_it_its_day_or_type() -> None:
+    ex = Extractor()  # T: Friday 20 November
+    sniper = ex.extract("A PMF fighter was killed by sniper fire at a post outside Khanaqin this evening. "
+                        "Separate from yesterday's IED near Muqdadiya.", ["attack_claim"], T)
+    assert sniper and sniper.time_basis == "this evening" and sniper.weapon == "sniper"
+    assert sniper.location and sniper.location.place == "khanaqin"
+    aside = ex.extract("ISIS sniper kills a PMF fighter near Tarmiyah. Same area where troops seized an ISIS "
+                       "cache on Thursday, but a separate incident.", ["attack_claim"], T)
+    assert aside and aside.sub_event_type != "Disrupted weapons use" and aside.time_basis == "post"
+    # the one sentence there is stays the record's
+    alone = ex.extract("ISIS sniper kills a PMF fighter near Tarmiyah, but a separate incident", ["attack_claim"], T)
+    assert alone and alone.location and alone.location.place == "tarmiyah"
+    # a meeting the governor "will hold" on Thursday is ahead; a farmland's name is no district's
+    meeting = ex.extract("محافظ واسط يستقبل وفد الفلاحين المعتصمين ويتعهد بنقل مطالبهم الى الوزير خلال اجتماع "
+                         "سيعقد في بغداد يوم الخميس", ["protest"], T)
+    assert meeting and meeting.event_time.startswith("2026-11-26")
+    assert where("طول عمري ازرع ولاول مرة اشوف الدجيلة ناشفة، الاعتصام مستمر", ("protest",)) == "dujaila"
+

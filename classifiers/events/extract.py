@@ -715,7 +715,7 @@ class Extractor:
         if label is None:
             return None
         raw = clean_for_model(text)
-        norm = normalize_for_match(raw).replace("-", " ")
+        norm = without_contrast(normalize_for_match(raw).replace("-", " "))
         mentions = self.actors.find(norm, raw)
         weapon, family = _weapon(norm)
         if label == "protest" or (label == "attack_claim" and "protest" in labels and _has(mentions, "protesters")):
@@ -1127,6 +1127,11 @@ _CALL = _rx(
     "القادم",
     "ندعو",
     "نداء",
+    "سيعقد",
+    "ستعقد",
+    "سيتم",
+    "سوف",
+    "يعلنون",
     "calls for",
     "call for",
     "urge",
@@ -1142,6 +1147,8 @@ _CALL = _rx(
     "planned",
     "plan to",
     "next",
+    "will",
+    "to be held",
 )
 # a relative clause («الناشط الذي اغتيل امس», "the activist who was killed yesterday"): its time is another
 # event's, not that of the protest the post reports
@@ -1179,6 +1186,34 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
             day = local.date() - timedelta(days=back)
             return datetime(day.year, day.month, day.day, 12, tzinfo=BAGHDAD).astimezone(posted.tzinfo), m.group(0)
     return posted, "post"
+
+
+# Another event named as a contrast: "separate from yesterday's IED near Muqdadiya", «لا علاقة له بانفجار
+# امس», "Same area where troops seized a cache on Thursday, but a separate incident." Its type, place and
+# day are that event's, not the post's: ``without_contrast`` blanks them before the record is read.
+_CONTRAST_FROM = re.compile(
+    r"(?<!\w)(?:separate from|unrelated to|not linked to|not connected to|different from|distinct from)(?!\w)|"
+    rf"{_B}(?:منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)")
+_CONTRAST_SENTENCE = re.compile(r"(?<!\w)(?:a separate incident|an unrelated incident|separate incidents)(?!\w)|"
+                                rf"{_B}(?:حادث منفصل|حادثه منفصله){_E}")
+_CLAUSE_END = re.compile(r"[,،.!?؟;\n]")
+_SENTENCE = re.compile(r"[^.!?؟\n]+")
+
+
+def without_contrast(norm: str) -> str:
+    """``norm`` with what it says of another event blanked (spaces, so positions hold): from a contrast
+    phrase ("separate from", «لا علاقة له ب») to the end of its clause, and a whole sentence that calls
+    itself "a separate incident" when another sentence is left to read."""
+    chars = list(norm)
+    for m in _CONTRAST_FROM.finditer(norm):
+        end = _CLAUSE_END.search(norm, m.end())
+        chars[m.start() : end.start() if end else len(norm)] = " " * ((end.start() if end else len(norm)) - m.start())
+    sentences = [m for m in _SENTENCE.finditer(norm) if m.group(0).strip()]
+    for m in sentences:
+        if _CONTRAST_SENTENCE.search(m.group(0)) and any(o is not m and len(o.group(0).strip()) >= 15
+                                                          for o in sentences):
+            chars[m.start() : m.end()] = " " * (m.end() - m.start())
+    return "".join(chars)
 
 
 _DEFAULT: Extractor | None = None
