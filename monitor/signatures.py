@@ -702,10 +702,12 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         if (cfg.pair_weights and not apart and cos >= cfg.event_cos and pair_askable(a, b)
                 and pair_probability(a, b, cos, agreement, same, cfg) >= cfg.pair_bar):
             return cos
-    elif not apart and cos >= cfg.event_cos and follows_up(a, b) and a.event is not None:
+    elif not apart and cos >= cfg.event_cos and a.event is not None:
         same = a.event.same_event(b.event)
-        if (same and a.event.same_place(b.event)) or (same and cos >= cfg.event_loose_cos):
+        if follows_up(a, b) and ((same and a.event.same_place(b.event)) or (same and cos >= cfg.event_loose_cos)):
             return cos  # the morning-after report of last night's event (or a protest called for that day)
+        if same == 2 and _post_day(a.ts) == _post_day(b.ts):
+            return cos  # the evening's wrap-up of the morning's blockade: one day, one place, one kind
     if a.lang and b.lang and a.lang != b.lang:
         if cos < cfg.cross_lang_cos or late:
             return None
