@@ -771,6 +771,26 @@ def pair_probability(a: Signature, b: Signature, cos: float, agreement: int, sam
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def fits_story(sig: Signature, members: list[Signature]) -> bool:
+    """Whether a post that matched one member of a story (``same_story``) fits the story as a whole: its
+    labels share one with the story's, and its places, days or weapons (a threat's counts too) conflict
+    with fewer than half of the members. A member's place, day or weapon that disagrees is as often a
+    witness's own corner of the event («الصوت واضح بالجادرية», the convoy's route from Umm Qasr) as
+    another event; half of them is another event (and either member of two). On the development feeds,
+    vetoing on any one member split more stories (nine alerts) than it kept from mixing (one)."""
+    story_labels = frozenset().union(*(m.labels for m in members))
+    if not labels_compatible(sig.labels, story_labels, refers_back(sig)):
+        return False
+    # once a member reports a risen toll, the story's earlier counts are no longer its event's
+    risen = any(map(reports_risen_toll, members))
+    # the member it matched had its counts compared (same_story); another member's count is as often of
+    # another thing («رموه ٤ طلقات» beside "two gunmen", «شارع 52», a channel's «الرافدين 24»), so counts
+    # veto here only for a threat, whose statements by two groups otherwise chain
+    counts = sig.event is not None and sig.event.sub == "Threat"
+    conflicting = sum(sig.conflicts(m, risen, counts=counts) for m in members)
+    return not conflicting or 2 * conflicting < len(members)
+
+
 def near_copy(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
     """The match strength when ``a`` is a near-copy of ``b`` (a repost with edits: same language, the
     same-language cosine bar and at least ``quiet_jaccard`` of the words shared), else None. The only way a

@@ -40,10 +40,8 @@ from monitor.signatures import (
     MatchConfig,
     Signature,
     SignaturePool,
-    labels_compatible,
+    fits_story,
     near_copy,
-    refers_back,
-    reports_risen_toll,
     same_story,
 )
 from monitor.tasks import cancel_and_wait
@@ -328,24 +326,12 @@ class StoryIndex:
         return self._best_compatible(sig, strengths)
 
     def _best_compatible(self, sig: Signature, strengths: dict[str, float]) -> str | None:
-        """The strongest matching story that the post fits as a whole: a match with one member is not
-        enough when the post's places, days or weapons (a threat's counts too) conflict with another
-        member's, or its labels share none with the story's. A story is one event: a post similar to one
-        of its members but about another event must not chain a second event into it."""
+        """The strongest matching story that the post fits as a whole (``fits_story``): a story is one
+        event, and a post similar to one of its members but about another event must not chain a second
+        event into it."""
         for sid in sorted(strengths, key=lambda k: (-strengths[k], k)):
-            members = self._members.get(sid, [])
-            story_labels = frozenset().union(*(m.labels for m in members))
-            if not labels_compatible(sig.labels, story_labels, refers_back(sig)):
-                continue
-            # once a member reports a risen toll, the story's earlier counts are no longer its event's
-            risen = any(map(reports_risen_toll, members))
-            # the member it matched had its counts compared (same_story); another member's count is as often
-            # of another thing («رموه ٤ طلقات» beside "two gunmen", «شارع 52», a channel's «الرافدين 24»), so
-            # counts veto here only for a threat, whose statements by two groups otherwise chain
-            counts = sig.event is not None and sig.event.sub == "Threat"
-            if any(sig.conflicts(m, risen, counts=counts) for m in members):
-                continue
-            return sid
+            if fits_story(sig, self._members.get(sid, [])):
+                return sid
         return None
 
     async def _assign(self, post: Post, result: Classification, embedding: np.ndarray | None,

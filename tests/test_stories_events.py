@@ -14,7 +14,15 @@ from classifiers.events import extract_event
 from classifiers.events.gazetteer import bare_districts
 from classifiers.events.trie import dialect_variants
 from classifiers.normalize import normalize_for_match
-from monitor.signatures import EventKey, MatchConfig, Signature, follows_up, labels_compatible, same_story
+from monitor.signatures import (
+    EventKey,
+    MatchConfig,
+    Signature,
+    fits_story,
+    follows_up,
+    labels_compatible,
+    same_story,
+)
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday, noon in Baghdad
 CFG = MatchConfig(same_lang_cos=0.93, same_lang_jaccard=0.2, cross_lang_cos=0.90, corroborated_cos=0.76,
@@ -565,3 +573,32 @@ def test_the_pair_model_fit_finds_the_separating_feature() -> None:
     assert w[2] > 5 * max(abs(w[1]), abs(w[3]))
     p = 1 / (1 + np.exp(-(w[0] + x @ np.array(w[1:]))))
     assert ((p > 0.5) == y).mean() > 0.95
+
+
+def test_the_evening_wrap_up_of_the_mornings_blockade_joins_the_same_day_only() -> None:
+    """Past the event window, reports of one local day whose records say one event at district level
+    (same kind, same place) join at event_cos; the next day the same words are the next blockade."""
+    morning = _sig("محتجون من اهالي الشطرة يقطعون طريق الناصرية الشطرة بالاطارات المحترقة", "ar", ["protest"],
+                   hours=-7)  # 05:00 in Baghdad
+    evening = _sig("Residents of Shatra blocked the Nasiriyah-Shatra road with burning tyres over water cuts",
+                   "en", ["protest"], hours=6, cos=0.86)  # 18:00 in Baghdad, 13 hours later
+    assert morning.event is not None and morning.event.same_event(evening.event) == 2
+    assert same_story(morning, evening, CFG) is not None
+    next_day = replace(evening, ts=evening.ts + 12 * 3600)  # 06:00 the next day, 25 hours after
+    assert same_story(morning, next_day, CFG) is None
+
+
+def test_a_post_fits_a_story_unless_half_its_members_conflict() -> None:
+    """A witness's own corner of the event (a street, a neighbourhood) is one member's disagreement, not
+    another event's: the post fits while fewer than half of the members conflict with it."""
+    wire = _sig("انفجار عبوة ناسفة على رتل في الطارمية شمالي بغداد", "ar", ["attack_claim"])
+    copy = _sig("عاجل | انفجار عبوة ناسفة على رتل دعم لوجستي في الطارمية", "ar", ["attack_claim"], hours=0.2)
+    witness = _sig("سمعنا انفجار عبوة على رتل قرب الراشدية", "ar", ["attack_claim"], hours=0.3)
+    post = _sig("IED hits a logistics convoy in Tarmiyah north of Baghdad", "en", ["attack_claim"], hours=0.5)
+    assert post.conflicts(witness) and not post.conflicts(wire) and not post.conflicts(copy)
+    assert fits_story(post, [wire, copy, witness])  # one of three
+    assert not fits_story(post, [wire, witness])  # one of two
+    assert not fits_story(post, [witness])
+    protest = _sig("متظاهرون يقطعون طريقا في الطارمية", "ar", ["protest"], hours=0.5)
+    assert not fits_story(protest, [wire, copy])  # no label in common
+
