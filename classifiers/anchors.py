@@ -27,11 +27,16 @@ _HASHTAG = re.compile(r"#\w+")
 _DATE_NUMBER = re.compile(r"(?<!\d)\d{1,2}\s*[/\-.]?\s*(?:كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|اب |ايلول|تشرين|"
                           r"يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
                           r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?!\w))")
-_UNIT_NUMBER = re.compile(r"(?:(?<!\w)(?:ال|لل|ل|بال|وال)?(?:لواء|فوج|فرقه|كتيبه|سريه|قاطع|"
-                          r"brigade|regiment|division|battalion|unit|no\.?|number)\s*(?:رقم\s*)?\d{1,3}(?!\d))|(?<!\d)\d{1,3}(?:st|nd|rd|th)(?!\w)")
+_UNIT_NUMBER = re.compile(r"(?:(?<!\w)(?:ال|لل|ل|بال|وال|ب|و|وب)?(?:لواء|فوج|فرقه|كتيبه|سريه|قاطع|"
+                          r"شارع|قطاع|محله|زقاق|"
+                          r"brigade|regiment|division|battalion|unit|street|sector|no\.?|number)\s*(?:رقم\s*)?\d{1,3}(?:\s*(?:و|and|&)\s*\d{1,3})*(?!\d))|"
+                          r"(?<!\d)\d{1,3}(?:st|nd|rd|th)(?!\w)|"
+                          # a clock time («الساعة ٦ الصبح», "at 9 am", "22:40") is no count either
+                          r"(?<!\w)(?:ال|بال|لل)?ساعه\s*\d{1,2}(?!\d)|(?<!\d)\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)(?!\w)|"
+                          r"(?<!\d)\d{1,2}:\d\d(?!\d)")
 # A number of hours, days, kilometres, years or degrees is no count of the event's rockets or victims: one
 # channel writes "after 48 hours without power", its repost «خلال 24 ساعة»
-_MEASURE_NUMBER = re.compile(r"(?<!\d)(\d{1,3})\s*(?:ساعه|ساعات|يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|عاما|عام|"
+_MEASURE_NUMBER = re.compile(r"(?<!\d)(\d{1,3})\s*(?:ساعه|ساعات|يوم|ايام|اسبوع|اسابيع|شهر|اشهر|شهور|سنه|سنوات|عاما|عام|"
                              r"اعوام|دقيقه|دقائق|كم|كيلو|كيلومتر|درجه|بالمئه|بالمائه|%|°|"
                              r"(?:hours?|hrs?|h|days?|weeks?|months?|years?|minutes?|mins?|km|kms|kilomet\w*|"
                              r"miles?|degrees?|percent|per cent)(?!\w))")
@@ -166,6 +171,9 @@ class Gazetteer:
         districts = levels.get("districts") or {}
         self.parent = {pid: str(entry["in"]) for pid, entry in (levels.get("places") or {}).items()
                        if isinstance(entry, dict) and entry.get("in") in districts}
+        # a site inside a town or site of its district (``within``: Camp Taji at Taji)
+        self.within = {pid: str(entry["within"]) for pid, entry in (levels.get("places") or {}).items()
+                       if isinstance(entry, dict) and entry.get("within")}
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -193,8 +201,10 @@ class Gazetteer:
         return found
 
     def nested(self, mine: frozenset[str], theirs: frozenset[str]) -> bool:
-        """Does a fine place of one set lie inside one of the other's (a camp in the district named)?"""
-        return any(self.parent.get(a) in theirs for a in mine) or any(self.parent.get(b) in mine for b in theirs)
+        """Does a fine place of one set lie inside one of the other's (a camp in the district named, a site
+        within the town named)?"""
+        return any(self.parent.get(a) in theirs or self.within.get(a) in theirs for a in mine) or any(
+            self.parent.get(b) in mine or self.within.get(b) in mine for b in theirs)
 
     def at_level(self, places: frozenset[str], level: int) -> frozenset[str]:
         return frozenset(p for p in places if self.level.get(p, 2) == level)

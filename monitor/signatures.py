@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash
 
-from classifiers.anchors import Anchors, Gazetteer, anchors
+from classifiers.anchors import WEEKDAYS, Anchors, Gazetteer, anchors
 from classifiers.events.gazetteer import bare_districts
 from classifiers.normalize import clean_for_model, normalize_for_match
 
@@ -259,12 +259,15 @@ class EventKey:
         one inside the other) at district level or finer; 1 when one of the two holds and the other is only
         compatible (a governorate holding the other's town; a statement, an arrest or the catch-all "Armed
         clash" beside a specific type); else 0, and always 0 when a record has no place or both name only
-        a governorate: nothing then says where, and reports of two towns' events look alike."""
+        a governorate: nothing then says where, and reports of two towns' events look alike (of two
+        threats, when either names only a governorate)."""
         if other is None or not self.sub or not _actors_agree(self.actor1, other.actor1):
             return 0
         relation = self.place_relation(other)
         if relation <= 0 or (self._coarse() and other._coarse()):
             return 0
+        if self.sub == other.sub == "Threat" and (self._coarse() or other._coarse()):
+            return 0  # a threat's place is its target's: "Baghdad" holds a tribe's ultimatum and ISIS's car bomb
         place = 1 if self._coarse() or other._coarse() else 2  # "Maysan" holds "Amarah": compatible, not one
         if _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub):
             kind = 2
@@ -293,18 +296,24 @@ class EventKey:
                 and self.actor1 == other.actor1 and _actor_kinds().get(self.actor1) in _PERPETRATOR_KINDS)
 
     def unnamed_threat_match(self, other: EventKey | None) -> bool:
-        """Two threats, one of them (or both) without an author: a translation or a report of a faction's
-        ultimatum that says only "the factions" («الفصائل هددت ...»), which ``same_threat`` cannot match.
+        """Two threats, one of them (or both) without an author, or both by the same one that names no
+        perpetrator («عشيرة», "a tribe"): a translation or a report of a faction's ultimatum that says only
+        "the factions" («الفصائل هددت ...»), or a tribe's, which ``same_threat`` cannot match.
         ``same_story`` asks it only across languages, within ``threat_hours``, at ``event_loose_cos``:
         two groups' threats of one morning in one language look alike, and chained on the development
         feeds."""
         return (other is not None and self.sub == other.sub == "Threat"
-                and (not self.actor1 or not other.actor1))
+                and (not self.actor1 or not other.actor1 or self.actor1 == other.actor1))
 
     def same_place(self, other: EventKey | None) -> bool:
         """The same place, or one inside the other, both at district level or finer."""
         return (other is not None and self.place_relation(other) > 0 and not self._coarse()
                 and not other._coarse())
+
+    def in_capital(self) -> bool:
+        """Placed only at a capital that spans several districts ("Baghdad"): a day's many events there look
+        alike to a follow-up naming no finer place."""
+        return self.place in _MULTI_DISTRICT_CITIES
 
     def _coarse(self) -> bool:
         """A place at governorate or country level (or none). A governorate named like its capital
@@ -387,7 +396,7 @@ FOLLOW_UP = re.compile(
     rf"منفذي|منفذو|المتورطين ب|المتورطين في|الجناه|{_TOLL_AR}|تشييع|يشيع|شيعت|"
     # a sit-in or a blockade that goes on, or ends («لليوم الثاني», "still there", "winding down")
     r"اليوم الثاني|اليوم الثالث|اليوم الرابع|اليوم الخامس|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
-    r"لازال|لا زال|انتهى|انتهاء|فض |تحديث|تعليق|علقوا|يعلق|نعلق|"
+    r"لازال|لا زال|انتهى|انتهاء|فض (?:ال)?(?:اعتصام|تظاهره|احتجاج|متظاهرين|محتجين)|تحديث|تعليق|علقوا|يعلق|نعلق|"
     # a threat that answers an attack, or names its target as the one hit («المكتب المستهدف», «ثارا ل»)
     r"المستهدف|ارتقوا|ثارا ل|ثارا لدماء|"
     rf"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|{_TOLL_EN}|funeral|"
@@ -402,12 +411,13 @@ FOLLOW_UP = re.compile(
 # ثانية», «لا علاقة له بـ». It names the earlier event's place, weapon or type, so the low bars (anchors or
 # event records agreeing, a follow-up's marks) would join it to that event's story; only a translation or a
 # repost of its own report (the plain cosine bars) joins it.
-_INCIDENT_AR = r"(?:هجوم|تفجير|انفجار|عبوه|اعتداء|استهداف|قصف|ضربه|تظاهره|احتجاج|وقفه|اعتصام|قنبله|رمانه)"
+_INCIDENT_AR = r"(?:هجوم|تفجير|انفجار|عبوه|اعتداء|استهداف|قصف|ضربه|تظاهره|احتجاج|وقفه|اعتصام|قنبله|رمانه|حادث|حادثه)"
 _INCIDENT_EN = (r"(?:attacks?|ieds?|blasts?|explosions?|bombings?|strikes?|grenades?|protests?|demonstrations?|"
                 r"rally|rallies|sit-ins?|incidents?|crowds?|devices?)")
 DISTINCT = re.compile(
     rf"{_INCIDENT_AR} (?:ثان|ثاني|ثانيه|ثالث|ثالثه|اخر|اخري|منفصل|منفصله)(?!\w)|"
-    rf"(?<!\w)(?:ثاني|ثالث) {_INCIDENT_AR}|غير مرتبط|لا علاقه له|لا علاقه لها|منفصل عن|منفصله عن|"
+    rf"(?<!\w)(?:ثاني|ثالث) {_INCIDENT_AR}|(?:غير مرتبط|غير مرتبطه|لا علاقه له|لا علاقه لها) ب(?:ال)?{_INCIDENT_AR}|"
+    r"منفصل عن|منفصله عن|"
     rf"(?<!\w)(?:(?:second|third|another|separate|different)(?: \w+)? {_INCIDENT_EN}|separate from|"
     rf"unrelated to|not linked to|not connected to|different from)(?!\w)")
 
@@ -418,6 +428,26 @@ _PAST_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:امس|البارحه|الليل
                        r"هذا الشهر|خلال الشهر|هذا العام|منذ|yesterday|yesterday's|last night's|last week's|"
                        r"this week|in a week|in days|this month|this year|since)(?!\w)")
 PAST_DISTINCT = "past"
+# ... and when it names that day: "separate from Monday's clash", «منفصل عن حادثة امس» ("past:YYYY-MM-DD")
+_PY_WEEKDAY = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_DAY_NAMES = "|".join(f"{ar}|{en}|{en}'s" for ar, en in WEEKDAYS.values())
+_NAMED_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:(?P<yesterday>امس|البارحه|yesterday|yesterday's|last night's)|"
+                        rf"(?:يوم )?(?P<day>{_DAY_NAMES}))(?!\w)")
+_DAY_KEY = {name: key for key, pair in WEEKDAYS.items() for name in (*pair, pair[1] + "'s")}
+
+
+def _distinct_day(after: str, ts: float) -> str:
+    """The ``EventKey.distinct`` of a post whose DISTINCT phrase is followed by ``after``: "past:<day>"
+    when it names the earlier event's day (yesterday, a weekday before the post's), "past" when only that
+    it is earlier ("this week", «منذ»), else "1"."""
+    named = _NAMED_DAY.search(after)
+    if named is not None:
+        today = date.fromisoformat(_post_day(ts))
+        if named.group("yesterday"):
+            return f"{PAST_DISTINCT}:{today - timedelta(days=1)}"
+        back = (today.weekday() - _PY_WEEKDAY[_DAY_KEY[named.group("day")]]) % 7 or 7
+        return f"{PAST_DISTINCT}:{today - timedelta(days=back)}"
+    return PAST_DISTINCT if _PAST_DAY.search(after) else "1"
 
 
 def sets_apart(sig: Signature, other: Signature) -> bool:
@@ -428,6 +458,9 @@ def sets_apart(sig: Signature, other: Signature) -> bool:
         return False
     if sig.event.distinct == PAST_DISTINCT:
         return _post_day(other.ts) < _post_day(sig.ts)
+    if sig.event.distinct.startswith(PAST_DISTINCT + ":"):  # that day's reports only
+        day = sig.event.distinct.split(":", 1)[1]
+        return _post_day(other.ts) == day or (other.event is not None and other.event.day == day)
     return True
 
 
@@ -523,8 +556,7 @@ class Signature:
         if event_key is not None and FOLLOW_UP.search(norm):
             event_key = replace(event_key, follow=TOLL_FOLLOW if TOLL.search(norm) else "1")
         if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
-            past = _PAST_DAY.search(norm[set_apart.end():set_apart.end() + 60])
-            event_key = replace(event_key, distinct=PAST_DISTINCT if past else "1")
+            event_key = replace(event_key, distinct=_distinct_day(norm[set_apart.end():set_apart.end() + 60], ts))
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
         # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
         # another level, and conflict with it
@@ -704,7 +736,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
             return cos
     elif not apart and cos >= cfg.event_cos and a.event is not None:
         same = a.event.same_event(b.event)
-        if follows_up(a, b) and ((same and a.event.same_place(b.event)) or (same and cos >= cfg.event_loose_cos)):
+        if follows_up(a, b) and same and (a.event.same_place(b.event) or (
+                cos >= cfg.event_loose_cos and not (a.event.in_capital() or b.event.in_capital()))):
             return cos  # the morning-after report of last night's event (or a protest called for that day)
         if same == 2 and _post_day(a.ts) == _post_day(b.ts):
             return cos  # the evening's wrap-up of the morning's blockade: one day, one place, one kind

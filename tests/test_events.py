@@ -412,3 +412,12 @@ def test_a_contrast_with_another_event_does_not_lend_it_its_day_or_type() -> Non
     assert meeting and meeting.event_time.startswith("2026-11-26")
     assert where("طول عمري ازرع ولاول مرة اشوف الدجيلة ناشفة، الاعتصام مستمر", ("protest",)) == "dujaila"
 
+
+def test_a_call_for_tomorrow_is_dated_tomorrow_and_a_report_of_today_stays_today() -> None:
+    ex = Extractor()  # T: Friday 20 November, 11:00 in Baghdad
+    call = ex.extract("📢 دعوة عامة لكل فلاحي واسط باچر الساعة ٩ الصبح اعتصام مفتوح گدام بناية المحافظة",
+                      ["protest"], T)
+    assert call and call.event_time.startswith("2026-11-21")  # not this morning: tomorrow's
+    report = ex.extract("Day 2 of the teachers' sit-in in Sulaymaniyah; talk now of a march tomorrow", ["protest"], T)
+    assert report and report.time_basis == "post"
+

@@ -22,6 +22,7 @@ from monitor.signatures import (
     follows_up,
     labels_compatible,
     same_story,
+    sets_apart,
 )
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday, noon in Baghdad
@@ -379,9 +380,18 @@ def test_a_report_that_sets_apart_an_earlier_days_event_joins_its_own_reports() 
     report = _sig("A Katyusha rocket landed in farmland near Baghdad International Airport this morning, no "
                   "casualties. Note: this is separate from yesterday's find of an unfired launcher in Radwaniyah.",
                   "en", ["attack_claim"], hours=0.4, cos=0.88)
-    assert report.event is not None and report.event.distinct == "past"
+    assert report.event is not None and report.event.distinct == "past:2026-11-25"  # the day it names
     assert same_story(report, landed, CFG) is not None  # this morning's rocket: its own event
     assert same_story(report, found, CFG) is None  # yesterday's find, which it sets apart
+    # a weekday named: apart from that day's reports only, not from its own event's of the day before
+    monday = _sig("نزاع عشائري مسلح في ناحية الدير شمال البصرة ومقتل شخص", "ar", ["attack_claim"], hours=-72)
+    tuesday = _sig("عشيرة في ناحية الدير تعلن الگوامة على عشيرة اخرى وتمهلها 48 ساعة لتسليم المتهم بالقتل",
+                   "ar", ["threat"], hours=-48)
+    wednesday = _sig("A tribe in al-Deir, north Basra, has issued a tribal ultimatum to a rival tribe, giving it "
+                     "48 hours to hand over a killer. Separate from Monday's clash in al-Deir.", "en", ["threat"],
+                     hours=-20, cos=0.9)
+    assert wednesday.event is not None and wednesday.event.distinct == "past:2026-11-23"
+    assert sets_apart(wednesday, monday) and not sets_apart(wednesday, tuesday)
     # "the second ISIS attack on the PMF this week" sets apart another day's; "a second IED today" not
     assert _sig("Second ISIS attack on PMF posts this week: one fighter killed in Mutaibijah", "en",
                 ["attack_claim"]).event.distinct == "past"
@@ -601,4 +611,47 @@ def test_a_post_fits_a_story_unless_half_its_members_conflict() -> None:
     assert not fits_story(post, [witness])
     protest = _sig("متظاهرون يقطعون طريقا في الطارمية", "ar", ["protest"], hours=0.5)
     assert not fits_story(protest, [wire, copy])  # no label in common
+
+
+def test_clock_times_streets_and_months_are_no_counts() -> None:
+    assert numbers(normalize_for_match("بدأ الإضراب من الساعة ٦ الصبح")) == frozenset()
+    assert numbers(normalize_for_match("منشورات بشارع ٤٠ وفي قطاع ٤٠ و٤١")) == frozenset()
+    assert numbers(normalize_for_match("at 9 am two rockets, at 22:40 a third")) == frozenset({2})
+    assert numbers(normalize_for_match("صار ٣ شهور بلا رواتب")) == frozenset({MEASURE + 3})
+
+
+def test_a_site_within_a_town_and_the_genitive_of_abu_names() -> None:
+    assert anchors("عبوة قرب معسكر التاجي").compare(anchors("انفجار في ناحية التاجي"))[0] is False
+    assert anchors("صواريخ على المنطقة الخضراء").compare(anchors("سي رام يرمي بالسفارة الأمريكية"))[0] is False
+    assert anchors("قاعدة حرير").compare(anchors("المنطقة الخضراء"))[0]  # still two places
+    assert "abu_al_khasib" in anchors("تظاهرة لأهالي قضاء أبي الخصيب").places
+    assert "abu_ghraib" in anchors("عبوة في مدينة أبي غريب").places
+
+
+def test_one_tribes_threat_and_its_translation_join_and_a_capital_joins_no_threat() -> None:
+    tribe = _sig("عشيرة من عشائر الفكة طلعت بيان ضد الشركة الصينية: اذا ما يتعينون ولدنا راح نسكر الحقول", "ar",
+                 ["threat"])
+    report = _sig("Maysan: a tribe near the Fakka fields has given the Chinese operator 10 days to hire its sons "
+                  "or it will shut the fields", "en", ["threat"], hours=0.9, cos=0.91)
+    assert tribe.event is not None and report.event is not None
+    assert tribe.event.actor1 == report.event.actor1 == "Tribesmen (Iraq)"
+    assert same_story(tribe, report, CFG) is not None
+    # two threats of one morning "in Baghdad": a tribe's ultimatum in Madain and ISIS's planned car bomb
+    madain = _sig("عشيرة في قضاء المدائن جنوب شرقي بغداد تمهل شركة ٧٢ ساعة وتهدد باستهداف آلياتها", "ar", ["threat"])
+    isis = _sig("مصدر استخباري: مخطط لخلايا داعش لإدخال عجلة مفخخة إلى بغداد لاستهداف المحتفلين", "ar", ["threat"],
+                hours=1.5, cos=0.88)
+    assert madain.event is not None and madain.event.same_event(isis.event) == 0
+    assert same_story(madain, isis, CFG) is None
+
+
+def test_a_morning_after_report_in_the_capital_needs_a_finer_place() -> None:
+    """Past the event window, a follow-up placed only at Baghdad (a city of many districts) does not join
+    yesterday's event of another neighbourhood; «لفض الاشتباك» (to break up the clash) is no follow-up."""
+    dora = _sig("مقتل صاحب محل تجاري بهجوم مسلح نفذه مجهولون في منطقة الدورة جنوبي بغداد", "ar", ["attack_claim"],
+                hours=-22)
+    clash = _sig("مقتل شخصين بنزاع عشائري مسلح شمال شرقي بغداد وقوات الجيش تتوجه الى المكان لفض الاشتباك", "ar",
+                 ["attack_claim"], cos=0.95)
+    assert clash.event is not None and not clash.event.follow and clash.event.in_capital()
+    follow = replace(clash, event=replace(clash.event, follow="1"))
+    assert same_story(follow, dora, CFG) is None
 

@@ -626,6 +626,9 @@ TIMES: list[tuple[str, int, int, re.Pattern[str]]] = [  # (basis, days back, Bag
     ("this afternoon", 0, 15, re.compile(rf"{_B}(?:ظهر اليوم|عصر اليوم|بعد ظهر اليوم){_E}|this afternoon")),
     ("this evening", 0, 19, re.compile(rf"{_B}(?:مساء اليوم|هذا المساء){_E}|this evening")),
 ]
+# a protest called for the next day (dialect «باچر», «باكر»; «غدا», "tomorrow")
+_TOMORROW = re.compile(rf"{_B}(?:باچر|باجر|باكر|بكره|غدا|يوم غد|صباح الغد|ظهر الغد|عصر الغد|مساء الغد|"
+                       rf"عصر غد|ظهر غد){_E}|(?<!\w)tomorrow(?!\w)")
 WEEKDAY_NAMES = {
     0: ("الاثنين", "monday"),
     1: ("الثلاثاء", "tuesday"),
@@ -1160,6 +1163,11 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
     "protest": a time inside a relative clause about another event does not move the protest."""
     posted = utc(posted)
     local = posted.astimezone(BAGHDAD)
+    if label == "protest" and (ahead := _TOMORROW.search(norm)) and _CALL.search(norm[: ahead.end() + 12]):
+        # a call for tomorrow («دعوة عامة ... باچر الساعة ٩ الصبح اعتصام»): its morning is tomorrow's (a
+        # report of today's sit-in that says what comes tomorrow stays today's)
+        day = local.date() + timedelta(days=1)
+        return datetime(day.year, day.month, day.day, 12, tzinfo=BAGHDAD).astimezone(posted.tzinfo), ahead.group(0)
     for basis, back, hour, rx in TIMES:
         for m in rx.finditer(norm):
             if label == "protest" and _RELATIVE.search(norm[max(0, m.start() - 30) : m.start()]):

@@ -47,9 +47,13 @@ def clitic_variants(norm: str) -> list[str]:
 
 
 def dialect_variants(norm: str) -> list[str]:
-    """An Arabic place name and the spellings Iraqi dialect posts give it, where ق is said and written ك
-    or گ («سوك الشيوخ», «گلعة سكر»). Only names of two words or more: a single word changed so is as
-    often another word (العراق -> العراك, "the brawl")."""
+    """An Arabic place name and the other spellings posts give it: the genitive of a name that starts
+    with «ابو» («قضاء ابي الخصيب», «مدينة ابي غريب»), and where ق is said and written ك or گ in Iraqi
+    dialect («سوك الشيوخ», «گلعة سكر»). The dialect spellings only of names of two words or more: a
+    single word changed so is as often another word (العراق -> العراك, "the brawl")."""
+    out = [norm]
+    if norm.startswith("ابو "):
+        out.append("ابي " + norm[4:])
     if "ق" not in norm or " " not in norm.strip():
-        return [norm]
-    return [norm, norm.replace("ق", "ك"), norm.replace("ق", "گ")]
+        return out
+    return out + [v.replace("ق", k) for v in out for k in ("ك", "گ")]
