@@ -421,3 +421,13 @@ def test_a_call_for_tomorrow_is_dated_tomorrow_and_a_report_of_today_stays_today
     report = ex.extract("Day 2 of the teachers' sit-in in Sulaymaniyah; talk now of a march tomorrow", ["protest"], T)
     assert report and report.time_basis == "post"
 
+
+def test_the_group_whose_plan_a_warning_reports_is_the_threats_author() -> None:
+    ex = Extractor()
+    for text in ("Iraqi intelligence source warns of an ISIS plan to smuggle a car bomb into Baghdad",
+                 "مصدر استخباري: معلومات عن مخطط لخلايا داعش لإدخال عجلة مفخخة إلى بغداد"):
+        event = ex.extract(text, ["threat"], T)
+        assert event and event.actor1 == "Islamic State (ISIS)", text
+    killed = ex.extract("The army killed ISIS militants in the Hamrin mountains", ["attack_claim"], T)
+    assert killed and killed.actor2 == "Islamic State (ISIS)"
+

@@ -434,9 +434,12 @@ _OBJECT_BEFORE = re.compile(
     r"arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|of|hosts|"
     r"hosting|housing|carrying|contracted by|supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
 )
+# the group whose plan or cells a warning reports is its author ("warns of an ISIS plan", «مخطط لخلايا داعش»)
+_PLOTTER_AFTER = re.compile(r"(?:\S+\s+){1,2}?(?:plan|plans|plot|plots)(?!\w)")
+_PLOTTER_BEFORE = r"مخطط ل|مخططا ل|مخططات ل|نيه|نوايا|"
 _SUBJECT_BEFORE = re.compile(
-    r"(?:هجوم ل|هجوم شنه|من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|بيان|بيان ل|قال|قالت|"
-    r"صرح|اكد|اكدت|المتحدث باسم|الناطق باسم)\s*(?:\S+\s+){0,1}$|"
+    rf"(?:{_PLOTTER_BEFORE}هجوم ل|هجوم شنه|من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|"
+    r"بيان|بيان ل|قال|قالت|صرح|اكد|اكدت|المتحدث باسم|الناطق باسم)\s*(?:\S+\s+){0,1}$|"
     r"(?<!\w)(?:by|claimed by|carried out by|spokesman for|statement by|statement from)\s+(?:the\s+)?(?:\S+\s+){0,1}$"
 )
 
@@ -834,7 +837,7 @@ class Extractor:
             before = norm[max(0, m.start - 40) : m.start]
             role = (
                 "subject"
-                if m.person or _SUBJECT_BEFORE.search(before)
+                if m.person or _SUBJECT_BEFORE.search(before) or _PLOTTER_AFTER.match(norm, m.start)
                 else ("object" if _OBJECT_BEFORE.search(before) else "")
             )
             if m.start < 3 and role == "object":
