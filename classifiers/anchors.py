@@ -72,7 +72,7 @@ class Anchors:
     days: frozenset[str] = frozenset()
     weapons: frozenset[str] = frozenset()
 
-    def _place_match(self, other: Anchors) -> bool | None:
+    def place_match(self, other: Anchors) -> bool | None:
         """At the finest place level both name: do they share a place? None when they never both name one."""
         if not self.places or not other.places:
             return None
@@ -99,7 +99,7 @@ class Anchors:
         same weapon, a number in common, the same weekday: 0-4). Translations of one report usually
         agree on two or more. ``counts=False``: counts that differ are no conflict (the weekdays and the rest
         still are)."""
-        place = self._place_match(other)
+        place = self.place_match(other)
         found = (_counts(self.numbers), _counts(other.numbers))
         pairs = ((self.days, other.days), (self.weapons, other.weapons), found)
         # after a risen toll, counts may differ and weekdays be one apart

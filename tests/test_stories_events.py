@@ -598,17 +598,16 @@ def test_the_evening_wrap_up_of_the_mornings_blockade_joins_the_same_day_only() 
     assert same_story(morning, next_day, CFG) is None
 
 
-def test_a_post_fits_a_story_unless_half_its_members_conflict() -> None:
-    """A witness's own corner of the event (a street, a neighbourhood) is one member's disagreement, not
-    another event's: the post fits while fewer than half of the members conflict with it."""
+def test_a_post_fits_a_story_only_when_no_member_conflicts() -> None:
+    """A match with one member is not enough: a post whose place conflicts with another member's (or that
+    shares no label with the story) is kept out, so one story never chains a second event."""
     wire = _sig("انفجار عبوة ناسفة على رتل في الطارمية شمالي بغداد", "ar", ["attack_claim"])
     copy = _sig("عاجل | انفجار عبوة ناسفة على رتل دعم لوجستي في الطارمية", "ar", ["attack_claim"], hours=0.2)
-    witness = _sig("سمعنا انفجار عبوة على رتل قرب الراشدية", "ar", ["attack_claim"], hours=0.3)
+    elsewhere = _sig("سمعنا انفجار عبوة على رتل قرب الراشدية", "ar", ["attack_claim"], hours=0.3)
     post = _sig("IED hits a logistics convoy in Tarmiyah north of Baghdad", "en", ["attack_claim"], hours=0.5)
-    assert post.conflicts(witness) and not post.conflicts(wire) and not post.conflicts(copy)
-    assert fits_story(post, [wire, copy, witness])  # one of three
-    assert not fits_story(post, [wire, witness])  # one of two
-    assert not fits_story(post, [witness])
+    assert post.conflicts(elsewhere) and not post.conflicts(wire) and not post.conflicts(copy)
+    assert fits_story(post, [wire, copy])
+    assert not fits_story(post, [wire, copy, elsewhere])
     protest = _sig("متظاهرون يقطعون طريقا في الطارمية", "ar", ["protest"], hours=0.5)
     assert not fits_story(protest, [wire, copy])  # no label in common
 
