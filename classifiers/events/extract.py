@@ -1215,6 +1215,8 @@ def without_contrast(norm: str) -> str:
     """``norm`` with what it says of another event blanked (spaces, so positions hold): from a contrast
     phrase ("separate from", «لا علاقة له ب») to the end of its clause, and a whole sentence that calls
     itself "a separate incident" when another sentence is left to read."""
+    if not (_CONTRAST_FROM.search(norm) or _CONTRAST_SENTENCE.search(norm)):
+        return norm
     chars = list(norm)
     for m in _CONTRAST_FROM.finditer(norm):
         end = _CLAUSE_END.search(norm, m.end())
