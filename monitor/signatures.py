@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash
 
-from classifiers.anchors import WEEKDAYS, Anchors, Gazetteer, anchors
+from classifiers.anchors import Anchors, Gazetteer, anchors
+from classifiers.events.extract import CONTRAST_FROM_EN, WEEKDAY_NAMES
 from classifiers.events.gazetteer import bare_districts
 from classifiers.normalize import clean_for_model, normalize_for_match
 
@@ -418,8 +419,7 @@ DISTINCT = re.compile(
     rf"{_INCIDENT_AR} (?:ثان|ثاني|ثانيه|ثالث|ثالثه|اخر|اخري|منفصل|منفصله)(?!\w)|"
     rf"(?<!\w)(?:ثاني|ثالث) {_INCIDENT_AR}|(?:غير مرتبط|غير مرتبطه|لا علاقه له|لا علاقه لها) ب(?:ال)?{_INCIDENT_AR}|"
     r"منفصل عن|منفصله عن|"
-    rf"(?<!\w)(?:(?:second|third|another|separate|different)(?: \w+)? {_INCIDENT_EN}|separate from|"
-    rf"unrelated to|not linked to|not connected to|different from)(?!\w)")
+    rf"(?<!\w)(?:(?:second|third|another|separate|different)(?: \w+)? {_INCIDENT_EN}|{CONTRAST_FROM_EN})(?!\w)")
 
 
 # what follows a DISTINCT phrase when the event set apart is of an earlier day: "separate from yesterday's
@@ -429,11 +429,9 @@ _PAST_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:امس|البارحه|الليل
                        r"this week|in a week|in days|this month|this year|since)(?!\w)")
 PAST_DISTINCT = "past"
 # ... and when it names that day: "separate from Monday's clash", «منفصل عن حادثة امس» ("past:YYYY-MM-DD")
-_PY_WEEKDAY = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-_DAY_NAMES = "|".join(f"{ar}|{en}|{en}'s" for ar, en in WEEKDAYS.values())
+_WEEKDAY_OF = {name: day for day, (ar, en) in WEEKDAY_NAMES.items() for name in (ar, en, en + "'s")}
 _NAMED_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:(?P<yesterday>امس|البارحه|yesterday|yesterday's|last night's)|"
-                        rf"(?:يوم )?(?P<day>{_DAY_NAMES}))(?!\w)")
-_DAY_KEY = {name: key for key, pair in WEEKDAYS.items() for name in (*pair, pair[1] + "'s")}
+                        rf"(?:يوم )?(?P<day>{'|'.join(_WEEKDAY_OF)}))(?!\w)")
 
 
 def _distinct_day(after: str, ts: float) -> str:
@@ -445,7 +443,7 @@ def _distinct_day(after: str, ts: float) -> str:
         today = date.fromisoformat(_post_day(ts))
         if named.group("yesterday"):
             return f"{PAST_DISTINCT}:{today - timedelta(days=1)}"
-        back = (today.weekday() - _PY_WEEKDAY[_DAY_KEY[named.group("day")]]) % 7 or 7
+        back = (today.weekday() - _WEEKDAY_OF[named.group("day")]) % 7 or 7
         return f"{PAST_DISTINCT}:{today - timedelta(days=back)}"
     return PAST_DISTINCT if _PAST_DAY.search(after) else "1"
 

@@ -21,7 +21,7 @@ label). What it decides, in order:
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
 
@@ -1161,6 +1161,11 @@ _CALL = _rx(
 _RELATIVE = re.compile(rf"{_B}(?:الذي|التي|الذين|اللذين|اللتين|اللذان){_E}|(?<!\w)(?:who|which)(?!\w)")
 
 
+def _baghdad(day: date, hour: int, posted: datetime) -> datetime:
+    """``hour`` o'clock in Baghdad on ``day``, in the post's time zone."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=BAGHDAD).astimezone(posted.tzinfo)
+
+
 def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[datetime, str]:
     """When the text puts its event, and the phrase that says so ("post": the post's time). ``label``
     "protest": a time inside a relative clause about another event does not move the protest."""
@@ -1170,13 +1175,13 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
         # a call for tomorrow («دعوة عامة ... باچر الساعة ٩ الصبح اعتصام»): its morning is tomorrow's (a
         # report of today's sit-in that says what comes tomorrow stays today's)
         day = local.date() + timedelta(days=1)
-        return datetime(day.year, day.month, day.day, 12, tzinfo=BAGHDAD).astimezone(posted.tzinfo), ahead.group(0)
+        return _baghdad(day, 12, posted), ahead.group(0)
     for basis, back, hour, rx in TIMES:
         for m in rx.finditer(norm):
             if label == "protest" and _RELATIVE.search(norm[max(0, m.start() - 30) : m.start()]):
                 continue
             day = local.date() - timedelta(days=back)
-            when = datetime(day.year, day.month, day.day, hour, tzinfo=BAGHDAD).astimezone(posted.tzinfo)
+            when = _baghdad(day, hour, posted)
             return min(when, posted), basis
     # (a protest's weekday inside a relative clause is another event's: "demanding the arrest of those who
     # killed the activist on Thursday night")
@@ -1190,20 +1195,22 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
             ahead = (wanted - local.weekday()) % 7
             if ahead:
                 day = local.date() + timedelta(days=ahead)
-                return datetime(day.year, day.month, day.day, 12, tzinfo=BAGHDAD).astimezone(posted.tzinfo), m.group(0)
+                return _baghdad(day, 12, posted), m.group(0)
             return posted, "post"
         back = (local.weekday() - wanted) % 7
         if back:
             day = local.date() - timedelta(days=back)
-            return datetime(day.year, day.month, day.day, 12, tzinfo=BAGHDAD).astimezone(posted.tzinfo), m.group(0)
+            return _baghdad(day, 12, posted), m.group(0)
     return posted, "post"
 
 
 # Another event named as a contrast: "separate from yesterday's IED near Muqdadiya", «لا علاقة له بانفجار
 # امس», "Same area where troops seized a cache on Thursday, but a separate incident." Its type, place and
 # day are that event's, not the post's: ``without_contrast`` blanks them before the record is read.
+# (the English phrases are also ``monitor.signatures.DISTINCT``'s: a post that says so is set apart)
+CONTRAST_FROM_EN = r"separate from|unrelated to|not linked to|not connected to|different from"
 _CONTRAST_FROM = re.compile(
-    r"(?<!\w)(?:separate from|unrelated to|not linked to|not connected to|different from|distinct from)(?!\w)|"
+    rf"(?<!\w)(?:{CONTRAST_FROM_EN}|distinct from)(?!\w)|"
     rf"{_B}(?:منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)")
 _CONTRAST_SENTENCE = re.compile(r"(?<!\w)(?:a separate incident|an unrelated incident|separate incidents)(?!\w)|"
                                 rf"{_B}(?:حادث منفصل|حادثه منفصله){_E}")
@@ -1219,8 +1226,9 @@ def without_contrast(norm: str) -> str:
         return norm
     chars = list(norm)
     for m in _CONTRAST_FROM.finditer(norm):
-        end = _CLAUSE_END.search(norm, m.end())
-        chars[m.start() : end.start() if end else len(norm)] = " " * ((end.start() if end else len(norm)) - m.start())
+        clause_end = _CLAUSE_END.search(norm, m.end())
+        end = clause_end.start() if clause_end else len(norm)
+        chars[m.start() : end] = " " * (end - m.start())
     sentences = [m for m in _SENTENCE.finditer(norm) if m.group(0).strip()]
     for m in sentences:
         if _CONTRAST_SENTENCE.search(m.group(0)) and any(o is not m and len(o.group(0).strip()) >= 15
