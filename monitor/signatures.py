@@ -181,6 +181,7 @@ class EventKey:
     follow: str = ""  # "1": the text reports what came after an event it refers back to (``FOLLOW_UP``)
     distinct: str = ""  # "1": the text says its event is another one than an earlier (``DISTINCT``);
     # "past": than one of an earlier day ("separate from yesterday's find")
+    site: str = ""  # a protest's institution (the record's ``target``: "education directorate")
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -207,7 +208,8 @@ class EventKey:
         actor1 = str(event.get("actor1") or "")
         if family == "unrest" and event.get("assoc_actor_1"):
             actor1 = str(event["assoc_actor_1"])  # who protests: graduates and retirees in one square are two events
-        return cls(family, sub, place, district, governorate, country, actor1, day)
+        site = str(event.get("target") or "") if family == "unrest" else ""
+        return cls(family, sub, place, district, governorate, country, actor1, day, site=site)
 
     def placed(self, place: str) -> EventKey:
         """The same record at ``place`` (a gazetteer id; unchanged when the gazetteer does not know it)."""
@@ -246,6 +248,8 @@ class EventKey:
             return False
         if self.family and other.family and self.family != other.family:
             return True
+        if self.site and other.site and self.site != other.site:
+            return True  # farmers at the water resources directorate, lecturers at the education directorate
         if self.place_relation(other) >= 0:
             return False
         return not (other._fits_any(mine) or self._fits_any(theirs))
@@ -267,9 +271,10 @@ class EventKey:
         relation = self.place_relation(other)
         if relation <= 0 or (self._coarse() and other._coarse()):
             return 0
-        if self.sub == other.sub == "Threat" and (self._coarse() or other._coarse()):
+        wide = self._coarse() or other._coarse()
+        if self.sub == other.sub == "Threat" and (wide or self._across_districts(other)):
             return 0  # a threat's place is its target's: "Baghdad" holds a tribe's ultimatum and ISIS's car bomb
-        place = 1 if self._coarse() or other._coarse() else 2  # "Maysan" holds "Amarah": compatible, not one
+        place = 1 if wide else 2  # "Maysan" holds "Amarah": compatible, not one
         if _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub):
             kind = 2
         elif not self.family or not other.family or self.sub in _VAGUE or other.sub in _VAGUE:
@@ -311,6 +316,14 @@ class EventKey:
         return (other is not None and self.place_relation(other) > 0 and not self._coarse()
                 and not other._coarse())
 
+    def _across_districts(self, other: EventKey) -> bool:
+        """Two places ``place_relation`` relates only through a governorate named like its capital: "Basra"
+        read as the city (its district) and al-Deir in Qurna district. The text may have meant the
+        governorate («شمالي البصرة»), so for attacks and protests the two stay one place; for two threats,
+        whose place is only their target's, the governorate holds too many (a tribe's ultimatum in al-Deir,
+        an unknown group's to the oil companies "in Basra")."""
+        return bool(self.district and other.district and self.district != other.district)
+
     def in_capital(self) -> bool:
         """Placed only at a capital that spans several districts ("Baghdad"): a day's many events there look
         alike to a follow-up naming no finer place."""
@@ -328,7 +341,7 @@ class EventKey:
 
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
-                self.day, self.follow, self.distinct]
+                self.day, self.follow, self.distinct, self.site]
 
 
 # First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish

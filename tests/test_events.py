@@ -431,3 +431,23 @@ def test_the_group_whose_plan_a_warning_reports_is_the_threats_author() -> None:
     killed = ex.extract("The army killed ISIS militants in the Hamrin mountains", ["attack_claim"], T)
     assert killed and killed.actor2 == "Islamic State (ISIS)"
 
+
+
+def test_where_the_protesters_came_from_is_not_where_they_protest() -> None:
+    assert where("اليوم الثاني لاعتصام العقود گدام المحافظة، والأعداد زادت بعد ما وصلت باصات من هيت والفلوجة "
+                 "#الرمادي", ("protest",)) == "ramadi"
+    assert where("Protesters came from Nasiriyah to block the road in Shatra", ("protest",)) == "shatra"
+    # a sit-in that names only the towns it calls on gets no place from them
+    assert where("اعتصامنا مستمر أمام الديوان، نطلب من الزملاء في هيت والفلوجة الالتحاق صباح الغد",
+                 ("protest",)) is None
+    assert where("مسلحون يغتالون مختارا في قضاء هيت") == "hit"
+
+
+def test_a_protest_records_the_institution_it_is_held_at() -> None:
+    ex = _extractor()
+    for text, site in (("بدأنا الاعتصام گدام مبنى ديوان محافظة البصرة", "governorate building"),
+                       ("المحاضرين المجانيين واگفين گدام تربية واسط من الصبح", "education directorate"),
+                       ("Protesters stormed the Maysan electricity directorate in Amarah", "electricity directorate"),
+                       ("احتجاج في العمارة على انقطاع الكهرباء", None)):
+        event = ex.extract(text, ["protest"], T)
+        assert event is not None and event.target == site, text

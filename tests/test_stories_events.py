@@ -654,3 +654,33 @@ def test_a_morning_after_report_in_the_capital_needs_a_finer_place() -> None:
     follow = replace(clash, event=replace(clash.event, follow="1"))
     assert same_story(follow, dora, CFG) is None
 
+
+
+def test_two_protests_at_two_institutions_of_one_city_stay_apart() -> None:
+    farmers = _sig("اعتصم العشرات من الفلاحين أمام مبنى مديرية الموارد المائية في الكوت احتجاجا على تقليص الحصص",
+                   "ar", ["protest"])
+    lecturers = _sig("Unpaid lecturers protest outside the education directorate in Kut", "en", ["protest"], hours=2,
+                     cos=0.93)
+    retold = _sig("Wasit farmers hold a sit-in outside the water resources directorate in Kut", "en", ["protest"],
+                  hours=2, cos=0.93)
+    assert farmers.event is not None and farmers.event.site == "water resources directorate"
+    assert lecturers.event is not None and lecturers.event.site == "education directorate"
+    assert same_story(farmers, lecturers, CFG) is None
+    assert same_story(farmers, retold, CFG) is not None
+    # a protest that names no institution stays compatible with either
+    plain = _sig("Farmers protest in Kut over water quotas", "en", ["protest"], hours=1, cos=0.93)
+    assert plain.event is not None and not plain.event.site and same_story(farmers, plain, CFG) is not None
+
+
+def test_two_threats_related_only_through_a_governorate_named_like_its_city_are_not_one() -> None:
+    tribe = _sig("عشيرة في ناحية الدير تمهل عشيرة أخرى ثلاثة أيام لتسليم المطلوبين وإلا ستستهدف بيوتهم", "ar",
+                 ["threat"])
+    oil = _sig("بيان لجهة مجهولة يهدد الشركات النفطية الأجنبية العاملة في البصرة ويمهلها شهرا للمغادرة", "ar",
+               ["threat"], hours=6, cos=0.9)
+    assert tribe.event is not None and oil.event is not None
+    assert tribe.event.district == "qurna" and oil.event.place == "basra"
+    assert tribe.event.same_event(oil.event) == 0
+    # an attack there keeps the city read as compatible with a place of the governorate
+    clash = _sig("اشتباك عشائري مسلح في ناحية الدير شمالي البصرة", "ar", ["attack_claim"])
+    report = _sig("اشتباك مسلح بين عشيرتين شمالي البصرة", "ar", ["attack_claim"], hours=1, cos=0.9)
+    assert clash.event is not None and report.event is not None and clash.event.same_event(report.event) > 0

@@ -443,6 +443,45 @@ _SUBJECT_BEFORE = re.compile(
     r"(?<!\w)(?:by|claimed by|carried out by|spokesman for|statement by|statement from)\s+(?:the\s+)?(?:\S+\s+){0,1}$"
 )
 
+# What a protest is held at, when the text says so ("outside the Directorate of Education", «گدام مبنى ديوان
+# المحافظة»): farmers at the water resources directorate and lecturers at the education directorate of one
+# city on one morning are two protests. Each name is one institution however it is written (a directorate,
+# its ministry, its company); the first one named just after a word of place («امام», «گدام», "outside",
+# "stormed") is the protest's.
+PROTEST_SITES: list[tuple[str, re.Pattern[str]]] = [
+    ("governorate building", _rx("ديوان محافظه", "ديوان المحافظه", "مبني محافظه", "مبني المحافظه", "بنايه المحافظه",
+                                 "مجلس محافظه", "مجلس المحافظه", "الحكومه المحليه", "governorate building",
+                                 "governorate headquarters", "provincial council", "provincial government",
+                                 "governor's office", "governorate offices")),
+    ("education directorate", _rx("تربيه", "التربيه", "education directorate", "directorate of education",
+                                  "ministry of education", "education ministry", "education office")),
+    ("water resources directorate", _rx("الموارد المائيه", "water resources")),
+    ("electricity directorate", _rx("الكهرباء", "كهرباء", "electricity directorate", "electricity department",
+                                    "electricity distribution", "power directorate", "electricity ministry",
+                                    "ministry of electricity")),
+    ("health directorate", _rx("دائره صحه", "مديريه صحه", "الصحه", "مستشفي", "health directorate",
+                               "health department", "hospital")),
+    ("agriculture directorate", _rx("الزراعه", "مديريه زراعه", "agriculture directorate",
+                                    "directorate of agriculture", "agriculture office")),
+    ("oil company", _rx("شركه نفط", "شركه النفط", "وزاره النفط", "حقل", "مصفي", "oil company", "oil ministry",
+                        "ministry of oil", "oil field", "oilfield", "refinery")),
+    ("port", _rx("ميناء", "port")),
+    ("university", _rx("جامعه", "university")),
+    ("municipality", _rx("البلديه", "بلديه", "municipality")),
+    ("court", _rx("محكمه", "court")),
+]
+_SITE_CUE = re.compile(r"(?:امام|گدام|كدام|قدام|مقابل|بوابه|بوابات|باب|داخل|اقتحام|اقتحموا|اقتحم|يقتحمون|"
+                       r"اقتحمو|مبني|بنايه|outside|in front of|gates? of|gate|stormed|storming|storm|into)"
+                       r"(?:\s+\S+){0,2}\s*$")
+
+
+def protest_site(norm: str) -> str | None:
+    """The institution a protest is held at (``PROTEST_SITES``), when a word of place comes just before it."""
+    hits = sorted((m.start(), name) for name, rx in PROTEST_SITES for m in rx.finditer(norm)
+                  if _SITE_CUE.search(norm[max(0, m.start() - 30) : m.start()]))
+    return hits[0][1] if hits else None
+
+
 TARGET_NOUNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "logistics convoy",
@@ -748,7 +787,7 @@ class Extractor:
             assoc_actor_1=assoc1,
             actor2=actor2,
             assoc_actor_2=assoc2,
-            target=self._target(norm, actor2) if label != "protest" else None,
+            target=self._target(norm, actor2) if label != "protest" else protest_site(norm),
             # a protest keeps only the riot-control weapons used on it (a teachers' "strike" is no airstrike)
             weapon=weapon if (family == "riot") == (label == "protest") or family in ("grenade", "small") else None,
             fatalities=fatalities,
@@ -920,6 +959,7 @@ class Extractor:
                   for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
         road = _road_ends(norm, sorted((start, end) for start, end, _, _ in named))
         road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])}
+        origins = _origins(norm, sorted((start, end) for start, end, _, _ in named))
         # a news agency's dateline («وكالة الرافدين - بغداد ...», «بغداد - واع») says where the report was filed
         road |= {start for start, end, _, _ in named if _FILED_BEFORE.fullmatch(norm[:start])
                  or (not re.search(r"\w", norm[:start]) and _FILED_AFTER.match(norm, end))}
@@ -927,8 +967,8 @@ class Extractor:
         # IED: a roadside bomb hit ... on the Abu Ghraib expressway", «غير مرتبط بتفجير العمارة»)
         other = {start for start, _, _, _ in named if _OTHER_EVENT.search(norm[max(0, start - 45) : start])}
         for start, end, pid, form in named:
-            if any(s <= start and end <= e for s, e in spans):
-                continue  # a place inside an actor's name
+            if any(s <= start and end <= e for s, e in spans) or start in origins:
+                continue  # a place inside an actor's name, or where the people came from
             res = self.places.resolve(pid)
             if res is not None:
                 found.append((start, res, form))
@@ -999,6 +1039,27 @@ def _road_ends(norm: str, spans: list[tuple[int, int]]) -> set[int]:
             if _ROAD_JOIN.fullmatch(norm[e1:s2]) and (s1 in ends or s2 in ends):
                 ends |= {s1, s2}
     return ends
+
+
+# where people came from, or whom a sit-in calls on to join: «وصلت باصات من هيت والفلوجة», «نطلب من الزملاء في
+# هيت الالتحاق», "buses arrived from Hit and Fallujah", "colleagues in Hit"
+_ORIGIN_WORD = (r"(?:(?<!\w)(?:وصلت|وصلوا|وصول|قادمين|قادمه|قادمون|جاوا|اجو|اجوا|باصات|حافلات|وفود|وفد|زملاء|"
+                r"الزملاء|زملائنا|اخوتنا|الاخوه|اهلنا|يلتحق|الالتحاق)|(?<!\w)(?:arrived|came|coming|bused in|buses|"
+                r"busloads|delegations?|colleagues|joined by [\w']+))")
+_ORIGIN = re.compile(rf"{_ORIGIN_WORD}(?:(?:\s+\S+){{0,2}}\s+(?:من|في|from|in)(?:\s+\S+\s*(?:و|and|,|،))?)?\s*$")
+
+
+_LIST_JOIN = re.compile(r"\s*(?:و|and|,|،)\s*")
+
+
+def _origins(norm: str, spans: list[tuple[int, int]]) -> set[int]:
+    """Start offsets of places named as where people came from (``_ORIGIN``), and of places joined to
+    one by "and" («من هيت والفلوجة»): not where the event is, and not read as its place."""
+    found = {start for start, _ in spans if _ORIGIN.search(norm[max(0, start - 40) : start])}
+    for (s1, e1), (s2, _e2) in pairwise(spans):
+        if s1 in found and _LIST_JOIN.fullmatch(norm[e1:s2]):
+            found.add(s2)
+    return found
 
 
 _OBSERVER = re.compile(r"(?:(?<!\w)(?:احنا|نحن|انا|اني|ساكن|ساكنين|نسكن|اسكن)\s*(?:ب|في |هنا ب|هنا في )?"
