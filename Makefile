@@ -45,6 +45,7 @@ eval: $(BASE)
 	$(BIN)/monitor evaluate
 	$(BIN)/monitor evaluate --feed classifiers/data/feed/feed_a.jsonl --feed classifiers/data/feed/feed_b.jsonl
 	$(BIN)/monitor evaluate --feed classifiers/data/feed_dev3b.jsonl
+	$(BIN)/monitor evaluate classifiers/data/short/short_s1.jsonl --split all
 
 # the head of the shipped classifier, on the shipped encoder (fine-tuned on train's labels: its settings are
 # chosen on the dev split)
