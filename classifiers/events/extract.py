@@ -477,9 +477,9 @@ _SITE_CUE = re.compile(r"(?:امام|گدام|كدام|قدام|مقابل|بو�
 
 def protest_site(norm: str) -> str | None:
     """The institution a protest is held at (``PROTEST_SITES``), when a word of place comes just before it."""
-    hits = sorted((m.start(), name) for name, rx in PROTEST_SITES for m in rx.finditer(norm)
-                  if _SITE_CUE.search(norm[max(0, m.start() - 30) : m.start()]))
-    return hits[0][1] if hits else None
+    first = min(((m.start(), name) for name, rx in PROTEST_SITES for m in rx.finditer(norm)
+                 if _SITE_CUE.search(norm[max(0, m.start() - 30) : m.start()])), default=None)
+    return first[1] if first else None
 
 
 TARGET_NOUNS: list[tuple[str, re.Pattern[str]]] = [
@@ -957,9 +957,10 @@ class Extractor:
         # of the gazetteer covers them already
         named += [(start, end, pid, self.places.written_bare(pid, norm[start:end]))
                   for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
-        road = _road_ends(norm, sorted((start, end) for start, end, _, _ in named))
+        named_spans = sorted((start, end) for start, end, _, _ in named)
+        road = _road_ends(norm, named_spans)
         road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])}
-        origins = _origins(norm, sorted((start, end) for start, end, _, _ in named))
+        origins = _origins(norm, named_spans)
         # a news agency's dateline («وكالة الرافدين - بغداد ...», «بغداد - واع») says where the report was filed
         road |= {start for start, end, _, _ in named if _FILED_BEFORE.fullmatch(norm[:start])
                  or (not re.search(r"\w", norm[:start]) and _FILED_AFTER.match(norm, end))}
