@@ -70,6 +70,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
                segments: bool | None = None, select_on: str = "cv",
                calibrate: list[tuple[str, tuple[str, ...]]] | None = None,
                feeds: list[list[data.Example]] | None = None,
+               l2: float | None = None, blend: float | None = None, denial: float | None = None,
                ) -> tuple[EmbeddingClassifier, dict[str, Any]]:
     """Fit the head on train+dev (Arabic and English: ``langid.SUPPORTED``). The regularisation strength,
     the char n-gram blend, segment scoring (``segments=None``: chosen; True/False: forced) and the per-label
@@ -89,9 +90,24 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     ``feeds``: labelled feeds (one list of train-split examples per file, ``monitor.feed_eval.feed_examples``)
     that join the train split. With ``select_on="dev"`` each feed also joins the threshold tuning, scored by
     the model fitted on train without that feed (leave one feed out): thresholds then hold on a writer's
-    feed the head never saw, not on the ones it was fitted on."""
+    feed the head never saw, not on the ones it was fitted on.
+
+    ``l2``, ``blend``, ``denial``: pin that setting instead of choosing it (the head and the thresholds are
+    still fitted and tuned). For a corpus whose dev split no longer chooses well: a slice written at balanced
+    rates (``short_train``) moves the dev split's choice by less than its noise, towards settings the
+    realistic feeds do not bear out (``docs/classifier.md``, Candidates)."""
     if select_on not in ("cv", "dev"):
         raise ValueError(f"select_on must be 'cv' or 'dev', not {select_on!r}")
+    pinned = {k: v for k, v in (("l2", l2), ("blend", blend), ("denial_factor", denial)) if v is not None}
+    if l2 is not None and l2 <= 0:
+        raise ValueError(f"l2 must be positive, not {l2}")
+    if blend is not None and not 0 <= blend <= 0.5:
+        raise ValueError(f"blend must lie in [0, 0.5] (the transformer keeps at least half the say), not {blend}")
+    if denial is not None and not 0 < denial <= 1:
+        raise ValueError(f"denial must lie in (0, 1], not {denial}")
+    l2_grid = (float(l2),) if l2 is not None else L2_GRID
+    blend_grid = (float(blend),) if blend is not None else BLEND_GRID
+    denial_grid = (float(denial),) if denial is not None else DENIAL_GRID
     random.seed(seed)
     np.random.seed(seed)
     fit_set = [ex for ex in examples if ex.split in ("train", "dev") and ex.lang in langid.SUPPORTED]
@@ -145,7 +161,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
 
     choices = (False, True) if segments is None else (bool(segments),)
     best: tuple[float, float, bool, tuple[np.ndarray, np.ndarray]] | None = None
-    for l2 in L2_GRID:
+    for l2 in l2_grid:
         def head_fp(fit: np.ndarray, held: np.ndarray, rows: np.ndarray, l2: float = l2) -> np.ndarray:
             return LogisticHead.fit(x[fit], y[fit], l2=l2).predict_proba(np.vstack([x[held], x_extra[rows]]))
         head_oof = out_of_fold(head_fp)
@@ -163,7 +179,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
             [texts[i] for i in np.flatnonzero(fit)], y[fit]).predict_proba(
             [texts[i] for i in held] + [extra_texts[k] for k in rows]))
         scored = {}
-        for w in BLEND_GRID:  # blended per piece, then each post takes its best piece
+        for w in blend_grid:  # blended per piece, then each post takes its best piece
             scored[w] = best_piece((1 - w) * head_oof[0] + w * lex_oof[0], (1 - w) * head_oof[1] + w * lex_oof[1],
                                    by_segment)
             log.info("blend weight of char n-grams %.1f cross-validated macro-F1=%.4f", w,
@@ -174,7 +190,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     # denials: attack_claim damped where every attack cue is negated, if cross-validation says it helps
     negated = np.array([CueLexicon.default().only_negated(ex.text, "attack_claim") for ex in fit_set])
     by_factor = {}
-    for factor in DENIAL_GRID:
+    for factor in denial_grid:
         damped = oof.copy()
         damped[negated, LABELS.index("attack_claim")] *= factor
         by_factor[factor] = damped
@@ -237,7 +253,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
             "selected_on": f"{folds}-fold CV on train+dev" if select_on == "cv" else SELECTED_ON_DEV,
             "folds": folds if select_on == "cv" else 1, "l2": l2,
             "blend": blend, "by_segment": by_segment, "segments_forced": segments is not None,
-            "denial_factor": denial_factor,
+            "denial_factor": denial_factor, "settings_pinned": sorted(pinned),
             "cv_macro_f1": report(y[ev], pred[ev], LABELS)["macro_f1"],
             "cv_macro_f1_by_lang": by_lang,
             "cv_false_alerts_per_100_quiet": round(100 * float(pred[quiet].any(1).mean()), 2) if quiet.any() else 0,

@@ -210,7 +210,11 @@ def _read_feeds(paths: list[Path], what: str | None = None) -> list[Any]:
 def _keep_story_thresholds(clf: Any, target: Path) -> None:
     """Story thresholds belong to the embedding space: a retrained head on the same encoder keeps the ones
     tuned before; a new encoder needs them tuned again (``python -m bench.stories --tune``)."""
+    from classifiers.model import default_model_dir
+
     path = target / "meta.json"
+    if not path.exists():  # a new directory: the shipped model's, when the encoder is the same
+        path = default_model_dir() / "meta.json"
     old = json.loads(path.read_text()) if path.exists() else {}
     if "story_thresholds" not in old:
         return
@@ -252,6 +256,12 @@ def train(
         "--train-on", help="a labelled feed (feed format, repeatable) whose Arabic and English posts join the "
         "train split: posts written as real channels write them, at their base rates; with --select-on dev "
         "each feed also joins the threshold tuning, scored by the head fitted without it")] = None,
+    l2: Annotated[float | None, typer.Option(
+        "--l2", help="pin the head's L2 regularisation instead of choosing it (make train: 100)")] = None,
+    blend: Annotated[float | None, typer.Option(
+        "--blend", help="pin the char n-gram channel's weight, 0 to 0.5, instead of choosing it")] = None,
+    denial: Annotated[float | None, typer.Option(
+        "--denial", help="pin the factor on attack_claim when every attack cue is negated, in (0, 1]")] = None,
     feedback: Annotated[str | None, typer.Option(
         help="add the verdicts recorded on this namespace's alerts to training; the candidate is written to "
         "--out (default models/feedback-<time>) and promoted only when the feed figures do not get worse")]
@@ -307,8 +317,12 @@ def train(
         if calibrate_on and set(map(Path.resolve, train_on)) & set(map(Path.resolve, calibrate_on)):
             fail("--train-on and --calibrate-on name the same feed: its thresholds would be tuned in-sample")
         feeds = [feed_examples(_read_feeds([path], "--train-on")) for path in train_on]
-    clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on,
-                           calibrate=calibrate, feeds=feeds, segments=segments)
+    try:
+        clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on,
+                               calibrate=calibrate, feeds=feeds, segments=segments, l2=l2, blend=blend,
+                               denial=denial)
+    except ValueError as exc:
+        fail(str(exc))
     if train_on and feeds:
         info["trained_on_feeds"] = {"files": [p.name for p in train_on], "posts": sum(map(len, feeds))}
     target = out or default_model_dir()
@@ -342,11 +356,11 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
     if (target / "meta.json").exists():
         fail(f"{target} already holds a model: choose another --out")
     fit_on = (examples[:limit] if limit else examples) + [p.example() for p in collected.posts]
-    select_on, feeds, segments = _baseline_recipe(baseline.meta)
+    select_on, feeds, segments, pinned = _baseline_recipe(baseline.meta)
     if limit:
         feeds = None  # a smoke run: the first N corpus posts, no feeds
     clf, info = train_head(baseline.encoder, fit_on, seed=seed, progress=not as_json, select_on=select_on,
-                           feeds=feeds, segments=segments)
+                           feeds=feeds, segments=segments, **pinned)
     clf.meta["feedback"] = {"namespace": namespace, **collected.summary()}
     if "story_thresholds" in baseline.meta:  # same encoder, same geometry
         clf.meta["story_thresholds"] = baseline.meta["story_thresholds"]
@@ -367,10 +381,11 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
         raise typer.Exit(1)
 
 
-def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None, bool | None]:
+def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None, bool | None, dict[str, float]]:
     """How the baseline's head was fitted (``meta.json``): settings chosen on the dev split or by
-    cross-validation, the bundled feeds it was trained on (``--train-on``) and segment scoring when it was
-    forced (``--segments``), so that the feedback candidate differs from it by the verdicts alone."""
+    cross-validation, the bundled feeds it was trained on (``--train-on``), segment scoring when it was
+    forced (``--segments``) and the settings it pinned (``--l2``, ``--blend``, ``--denial``), so that the
+    feedback candidate differs from it by the verdicts alone."""
     from classifiers.train import SELECTED_ON_DEV
     from monitor.feed_eval import bundled_feed, feed_examples
 
@@ -381,7 +396,9 @@ def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None,
         fail(f"the baseline was trained on feeds this install lacks ({', '.join(map(str, missing))})")
     feeds = [feed_examples(_read_feeds([path], "the baseline's training feed")) for path in paths]
     segments = bool(meta.get("by_segment")) if meta.get("segments_forced") else None
-    return select_on, feeds or None, segments
+    names = {"l2": "l2", "blend": "blend", "denial_factor": "denial"}
+    pinned = {names[k]: float(meta[k]) for k in meta.get("settings_pinned") or () if k in names and k in meta}
+    return select_on, feeds or None, segments, pinned
 
 
 @app.command()

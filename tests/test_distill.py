@@ -151,6 +151,13 @@ def test_distill_then_train_makes_a_self_contained_model(tmp_path: Path, monkeyp
                          select_on="dev", feeds=feeds, segments=True)
     assert held["held_out_feed_posts"] == 3 and held["n_train"] == on_dev["n_train"] + 3
     assert held["by_segment"] is True and held["segments_forced"] and not on_dev["segments_forced"]
+    # settings pinned instead of chosen (make train: --l2 100 --blend 0.5 --denial 0.75)
+    _, pinned = train_head(make_encoder(f"e5-distilled:{out}"), examples, progress=False, select_on="dev",
+                           l2=30.0, blend=0.3, denial=0.5)
+    assert (pinned["l2"], pinned["blend"], pinned["denial_factor"]) == (30.0, 0.3, 0.5)
+    assert pinned["settings_pinned"] == ["blend", "denial_factor", "l2"] and on_dev["settings_pinned"] == []
+    with pytest.raises(ValueError, match="blend must lie in"):
+        train_head(clf.encoder, examples, blend=0.8)
     with pytest.raises(ValueError, match="calibrate needs select_on='dev'"):
         train_head(clf.encoder, examples, calibrate=feed)
     with pytest.raises(ValueError, match="select_on"):

@@ -149,6 +149,9 @@ def test_train_feedback_refuses_a_worse_candidate_and_promotes_within_tolerance(
     shipped = load_classifier().meta
     assert meta["segments_forced"] == bool(shipped.get("segments_forced"))
     assert not meta["segments_forced"] or meta["by_segment"] == shipped["by_segment"]
+    # and the settings it pinned (make train: --l2 --blend --denial), at its values
+    assert meta["settings_pinned"] == shipped.get("settings_pinned", [])
+    assert all(meta[k] == shipped[k] for k in meta["settings_pinned"])
     # a tolerance wide enough lets the same candidate through: promoted, whole
     out = cli([*args, "--out", str(tmp_path / "cand2"), "--tolerance", "1"], env={"REDIS_URL": redis_url})
     assert out.returncode == 0, out.stderr
@@ -158,6 +161,12 @@ def test_train_feedback_refuses_a_worse_candidate_and_promotes_within_tolerance(
     # an --out that already holds a model is not overwritten
     out = cli([*args, "--out", str(tmp_path / "cand2")], env={"REDIS_URL": redis_url})
     assert out.returncode == 2 and "already holds a model" in out.stderr
+
+
+def test_train_refuses_a_setting_out_of_range(redis_url: str, tmp_path: Path) -> None:
+    out = cli(["train", "--limit", "50", "--blend", "0.9", "--out", str(tmp_path / "m")], env={"REDIS_URL": redis_url})
+    assert out.returncode == 2 and "blend must lie in [0, 0.5]" in out.stderr, out.stderr
+    assert not (tmp_path / "m").exists()
 
 
 def test_train_feedback_without_verdicts_says_so(redis_url: str, keys: Keys, tmp_path: Path) -> None:
