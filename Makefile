@@ -46,15 +46,17 @@ eval: $(BASE)
 	$(BIN)/monitor evaluate --feed classifiers/data/feed/feed_a.jsonl --feed classifiers/data/feed/feed_b.jsonl
 	$(BIN)/monitor evaluate --feed classifiers/data/feed_dev3b.jsonl
 	$(BIN)/monitor evaluate classifiers/data/short/short_s1.jsonl --split all
+	$(BIN)/monitor evaluate classifiers/data/short/short_s2.jsonl --split all
 
-# the head of the shipped classifier, on the shipped encoder (fine-tuned on train's labels: its settings are
-# chosen on the dev split)
+# the head of the shipped classifier, on the shipped encoder (fine-tuned on train's labels); its settings are
+# pinned at the values the dev split chose before the balanced short-post slice joined the corpus (with it, the
+# dev split's choice moves by less than its noise, towards settings the development feeds do not bear out)
 # seven development feeds join the train split, each also tuning the thresholds scored by the head fitted
 # without it; feed_dev3b stays out (the development set choices and the feedback gate are made on); each item
 # of a roundup or a numbered thread is scored too (chosen by leaving one development feed out: bench/feed_cv.py)
 TRAIN_FEEDS = $(foreach f,feed_dev story_feed_v2 feed_dev2a feed_dev2b feed_dev3a feed_dev3c feed_dev3d,--train-on classifiers/data/$(f).jsonl)
 train: $(BASE)
-	$(BIN)/monitor train --select-on dev --segments $(TRAIN_FEEDS)
+	$(BIN)/monitor train --select-on dev --segments --l2 100 --blend 0.5 --denial 0.75 $(TRAIN_FEEDS)
 
 # the shipped encoder's recipe (torch; ~1.5 h on 2 cores): stage 1 follows the teacher's embeddings,
 # stages 2 and 3 (new seeded variants each) add the pairwise-cosine and label losses; a head is fitted on

@@ -28,6 +28,7 @@ from monitor.keys import CLASSIFY_GROUP, Keys
 from monitor.models import Alert, Post
 from monitor.queue import Intake, client
 from monitor.redis_server import _redis_binary
+from monitor.signatures import MatchConfig
 from tests.fixtures.sinks.peers import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,9 +142,19 @@ def wait_until(pred: Any, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out: {what}")
 
 
-def flagged_keys(classifier: Any, posts: list[Post]) -> set[str]:
+def assert_flagged_posts_alerted(events: list[Alert], classifier: Any, posts: list[Post]) -> None:
+    """What the alerts hold against what the classifier flags, alone: every flagged post confident enough
+    to open an alert by itself is a member of an emitted alert, and each post an event added to its story
+    was flagged. A doubtful post (``MatchConfig.open_margin``) may wait in a held story that no second
+    report confirmed; held stories are never emitted."""
     results = classifier.predict([p.text for p in posts]).results
-    return {p.key for p, r in zip(posts, results, strict=True) if r.labels}
+    config = MatchConfig.for_classifier(classifier)
+    flagged = {p.key for p, r in zip(posts, results, strict=True) if r.labels}
+    confident = {p.key for p, r in zip(posts, results, strict=True)
+                 if r.labels and config.confident(r.scores, r.labels, len(p.text))}
+    members = {f"{m['platform']}:{m['channel']}:{m['message_id']}" for e in events for m in [e.post, *e.related]}
+    assert confident and confident <= members, sorted(confident - members)
+    assert set(added_keys(events)) <= flagged, sorted(set(added_keys(events)) - flagged)
 
 
 def drained(url: str, keys: Keys, n: int) -> bool:
@@ -204,7 +215,7 @@ def test_two_classifiers_share_the_stream_and_one_dies_mid_batch(redis_url: str,
     events = run(_alert_events(redis_url, keys))
     added = added_keys(events)
     assert [k for k, n in added.items() if n > 1] == []
-    assert set(added) == flagged_keys(classifier, posts)
+    assert_flagged_posts_alerted(events, classifier, posts)
     assert sum(1 for e in events if e.event == "new") == len({e.alert_id for e in events})
     assert run(_pending(redis_url, keys)) == 0
 
@@ -354,9 +365,10 @@ def test_redis_restart_mid_run_loses_nothing(aof_redis: RestartableRedis, tmp: P
         assert "redis reachable again" in p.logs()
     finally:
         assert p.stop() == 0, p.logs()
-    added = added_keys(run(_alert_events(aof_redis.url, keys)))
+    events = run(_alert_events(aof_redis.url, keys))
+    added = added_keys(events)
     assert [k for k, n in added.items() if n > 1] == []
-    assert set(added) == flagged_keys(classifier, posts)
+    assert_flagged_posts_alerted(events, classifier, posts)
 
 
 def _jsonl(posts: list[Post]) -> str:
@@ -415,7 +427,8 @@ def test_file_source_end_to_end_across_a_restart(redis_url: str, keys: Keys, tmp
     assert set(taken) == {p.key for p in posts} and max(taken.values()) == 1
     events = run(_alert_events(redis_url, keys))
     added = added_keys(events)
-    assert max(added.values()) == 1 and set(added) == flagged_keys(classifier, posts)
+    assert max(added.values()) == 1
+    assert_flagged_posts_alerted(events, classifier, posts)
     assert all("archive" in e.tags for e in events)
     dead = run(_dead(redis_url, keys))
     assert [d["stream"] for d in dead] == ["source:drop"] and "invalid_json" in dead[0]["reason"]
