@@ -15,7 +15,9 @@ from bench.events import evaluate, load
 from classifiers.anchors import Gazetteer, anchors
 from classifiers.events import Extractor, extract_event
 from classifiers.events.actors import ActorRegistry
+from classifiers.events.extract import without_contrast
 from classifiers.events.gazetteer import PlaceIndex
+from classifiers.normalize import normalize_for_match
 from monitor.cli_export import ACLED_COLUMNS, acled_row, feature
 from monitor.models import EVENT_TYPES, Alert, Classification, Event, Post
 from monitor.routing import event_matches
@@ -411,6 +413,22 @@ def test_a_contrast_with_another_event_does_not_lend_it_its_day_or_type() -> Non
                          "سيعقد في بغداد يوم الخميس", ["protest"], T)
     assert meeting and meeting.event_time.startswith("2026-11-26")
     assert where("طول عمري ازرع ولاول مرة اشوف الدجيلة ناشفة، الاعتصام مستمر", ("protest",)) == "dujaila"
+    # the earlier event a repeat is counted from lends neither its place nor its day
+    second = ex.extract("ISIS attack on a PMF position in Mutaibijah ~22:00, 1 PMF killed. Second ISIS attack on "
+                        "the PMF this week after Tarmiyah early on Tuesday.", ["attack_claim"], T)
+    assert second and second.time_basis == "post" and second.location
+    assert second.location.place != "tarmiyah"
+    for text in ("بعد الشطرة يوم الاثنين، اليوم سوق الشيوخ 🔥 أهالي المنصورية گاطعين الطريق",
+                 "ذي قار | محتجون من أهالي سوق الشيوخ يقطعون الطريق. وهذا ثاني قطع لطريق رئيسي خلال الأسبوع بعد "
+                 "احتجاج أهالي الغراف يوم الاثنين على طريق الشطرة."):
+        today = ex.extract(text, ["protest"], T)
+        assert today and today.time_basis == "post" and today.location, text
+        assert today.location.district == "Suq al-Shuyukh", text
+    # "after Friday prayers" is when the protest is, not another event
+    for text in ("المتظاهرون تجمعوا بعد صلاة الجمعة، اليوم في ساحة التحرير",
+                 "Protesters gather after Friday prayers, today in Tahrir Square"):
+        norm = normalize_for_match(text)
+        assert without_contrast(norm) == norm, text
 
 
 def test_a_call_for_tomorrow_is_dated_tomorrow_and_a_report_of_today_stays_today() -> None:
@@ -420,6 +438,13 @@ def test_a_call_for_tomorrow_is_dated_tomorrow_and_a_report_of_today_stays_today
     assert call and call.event_time.startswith("2026-11-21")  # not this morning: tomorrow's
     report = ex.extract("Day 2 of the teachers' sit-in in Sulaymaniyah; talk now of a march tomorrow", ["protest"], T)
     assert report and report.time_basis == "post"
+    # a gathering named right after "tomorrow" is tomorrow's, with no call word
+    for text in ("باچر وقفة المهندسين بالتحرير الساعة 10، اخوي مهندس مدني وراح يطلع وياهم",
+                 "Tomorrow's rally in Tahrir Square starts at 10"):
+        ahead = ex.extract(text, ["protest"], T)
+        assert ahead and ahead.event_time.startswith("2026-11-21"), text
+    going_on = ex.extract("الاعتصام مستمر وباچر راح نسد الطريق", ["protest"], T)
+    assert going_on and going_on.time_basis == "post"
 
 
 def test_the_group_whose_plan_a_warning_reports_is_the_threats_author() -> None:

@@ -669,6 +669,10 @@ TIMES: list[tuple[str, int, int, re.Pattern[str]]] = [  # (basis, days back, Bag
     ("this evening", 0, 19, re.compile(rf"{_B}(?:مساء اليوم|هذا المساء){_E}|this evening")),
 ]
 # a protest called for the next day (dialect «باچر», «باكر»; «غدا», "tomorrow")
+# a gathering named right after "tomorrow" («باچر وقفة المهندسين بالتحرير», "tomorrow's rally"): the day it is
+# held, as a call's
+_GATHERING = re.compile(r"(?:'s)? *(?:ال)?(?:وقفه|تظاهره|مظاهره|اعتصام|اضراب|مسيره|rally|protest|march|strike|sit in|"
+                        r"demonstration)(?![\u0621-\u064a\w])")
 _TOMORROW = re.compile(rf"{_B}(?:باچر|باجر|باكر|بكره|غدا|يوم غد|صباح الغد|ظهر الغد|عصر الغد|مساء الغد|"
                        rf"عصر غد|ظهر غد){_E}|(?<!\w)tomorrow(?!\w)")
 WEEKDAY_NAMES = {
@@ -1233,7 +1237,8 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
     "protest": a time inside a relative clause about another event does not move the protest."""
     posted = utc(posted)
     local = posted.astimezone(BAGHDAD)
-    if label == "protest" and (ahead := _TOMORROW.search(norm)) and _CALL.search(norm[: ahead.end() + 12]):
+    if label == "protest" and (ahead := _TOMORROW.search(norm)) and (
+            _CALL.search(norm[: ahead.end() + 12]) or _GATHERING.match(norm, ahead.end())):
         # a call for tomorrow («دعوة عامة ... باچر الساعة ٩ الصبح اعتصام»): its morning is tomorrow's (a
         # report of today's sit-in that says what comes tomorrow stays today's)
         day = local.date() + timedelta(days=1)
@@ -1276,21 +1281,43 @@ _CONTRAST_FROM = re.compile(
     rf"{_B}(?:منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)")
 _CONTRAST_SENTENCE = re.compile(r"(?<!\w)(?:a separate incident|an unrelated incident|separate incidents)(?!\w)|"
                                 rf"{_B}(?:حادث منفصل|حادثه منفصله){_E}")
+# the earlier event a repeat is counted from: "Second ISIS attack on the PMF this week after Tarmiyah early on
+# Tuesday", «وهذا ثاني قطع ... خلال الأسبوع بعد احتجاج أهالي الغراف يوم الاثنين», "after Shatra on Monday, today
+# ...", «بعد الشطرة يوم الاثنين، اليوم ...» (blanked from "after" to the end of its clause; "after Friday prayers"
+# is when a protest is, not another event)
+_DAY_WORD_EN = r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last night)"
+_DAY_WORD_AR = r"(?:يوم )?(?:الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه|السبت|الاحد|امس|البارحه)"
+_NOW_EN = r"[,;] *(?:and )?(?:today|now|this morning)(?!\w)"
+_NOW_AR = rf"[،,] *و?(?:اليوم|هسه|هسع|الان){_E}"
+_AFTER_EARLIER = re.compile(
+    r"(?<!\w)(?:second|third|fourth|fifth|another)(?!\w)[^.!?\n]{0,80}?"
+    r"(?<!\w)(?:this week|this month|of the day|in (?:two|three|four|\d+) days)(?!\w)"
+    r"[^.!?\n,;]{0,30}?(?<!\w)(?P<after>after)(?!\w)|"
+    rf"(?<!\w)(?P<after2>after)(?!\w)(?![^,.;!?\n]{{0,30}}prayers)"
+    rf"(?=[^,.;!?\n]{{0,40}}(?<!\w){_DAY_WORD_EN}(?!\w)[^,.;!?\n]{{0,20}}{_NOW_EN})|"
+    rf"{_B}(?:ال)?(?:ثاني|ثالث|رابع|خامس)[^.!؟\n]{{0,80}}?{_B}(?:الاسبوع|الشهر|اليوم|اسبوع|يومين){_E}"
+    rf"[^.!؟\n،]{{0,30}}?{_B}(?P<after4>بعد){_E}|"
+    rf"{_B}(?P<after3>بعد)(?! صلاه)"
+    rf"(?= [^،,.\n]{{0,30}}{_B}{_DAY_WORD_AR}(?![\u0621-\u064a\w])[^،,.\n]{{0,15}}{_NOW_AR})")
+_AFTER_GROUPS = ("after", "after2", "after3", "after4")
 _CLAUSE_END = re.compile(r"[,،.!?؟;\n]")
 _SENTENCE = re.compile(r"[^.!?؟\n]+")
 
 
 def without_contrast(norm: str) -> str:
     """``norm`` with what it says of another event blanked (spaces, so positions hold): from a contrast
-    phrase ("separate from", «لا علاقة له ب») to the end of its clause, and a whole sentence that calls
-    itself "a separate incident" when another sentence is left to read."""
-    if not (_CONTRAST_FROM.search(norm) or _CONTRAST_SENTENCE.search(norm)):
+    phrase ("separate from", «لا علاقة له ب») or the "after" a repeat is counted from ("the second attack
+    this week after Tarmiyah on Tuesday", «بعد الشطرة يوم الاثنين، اليوم ...») to the end of its clause,
+    and a whole sentence that calls itself "a separate incident" when another sentence is left to read."""
+    if not (_CONTRAST_FROM.search(norm) or _CONTRAST_SENTENCE.search(norm) or _AFTER_EARLIER.search(norm)):
         return norm
     chars = list(norm)
-    for m in _CONTRAST_FROM.finditer(norm):
-        clause_end = _CLAUSE_END.search(norm, m.end())
+    starts = [m.start() for m in _CONTRAST_FROM.finditer(norm)]
+    starts += [m.start(g) for m in _AFTER_EARLIER.finditer(norm) for g in _AFTER_GROUPS if m.group(g)]
+    for start in starts:
+        clause_end = _CLAUSE_END.search(norm, start + 1)
         end = clause_end.start() if clause_end else len(norm)
-        chars[m.start() : end] = " " * (end - m.start())
+        chars[start:end] = " " * (end - start)
     sentences = [m for m in _SENTENCE.finditer(norm) if m.group(0).strip()]
     for m in sentences:
         if _CONTRAST_SENTENCE.search(m.group(0)) and any(o is not m and len(o.group(0).strip()) >= 15
