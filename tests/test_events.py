@@ -258,7 +258,6 @@ def test_unit_numbers_are_no_counts_and_a_camp_lies_in_its_district() -> None:
     assert anchors("قصف على قاعدة حرير الجوية").compare(anchors("قصف في قضاء مخمور"))[0]  # two districts
 
 
-
 def test_road_ends_and_a_capital_beside_its_own_district_yield_the_finer_place() -> None:
     ex = Extractor()
 
@@ -455,7 +454,6 @@ def test_the_group_whose_plan_a_warning_reports_is_the_threats_author() -> None:
         assert event and event.actor1 == "Islamic State (ISIS)", text
     killed = ex.extract("The army killed ISIS militants in the Hamrin mountains", ["attack_claim"], T)
     assert killed and killed.actor2 == "Islamic State (ISIS)"
-
 
 
 def test_where_the_protesters_came_from_is_not_where_they_protest() -> None:

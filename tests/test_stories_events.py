@@ -655,7 +655,6 @@ def test_a_morning_after_report_in_the_capital_needs_a_finer_place() -> None:
     assert same_story(follow, dora, CFG) is None
 
 
-
 def test_two_protests_at_two_institutions_of_one_city_stay_apart() -> None:
     farmers = _sig("اعتصم العشرات من الفلاحين أمام مبنى مديرية الموارد المائية في الكوت احتجاجا على تقليص الحصص",
                    "ar", ["protest"])

@@ -669,12 +669,12 @@ TIMES: list[tuple[str, int, int, re.Pattern[str]]] = [  # (basis, days back, Bag
     ("this evening", 0, 19, re.compile(rf"{_B}(?:مساء اليوم|هذا المساء){_E}|this evening")),
 ]
 # a protest called for the next day (dialect «باچر», «باكر»; «غدا», "tomorrow")
+_TOMORROW = re.compile(rf"{_B}(?:باچر|باجر|باكر|بكره|غدا|يوم غد|صباح الغد|ظهر الغد|عصر الغد|مساء الغد|"
+                       rf"عصر غد|ظهر غد){_E}|(?<!\w)tomorrow(?!\w)")
 # a gathering named right after "tomorrow" («باچر وقفة المهندسين بالتحرير», "tomorrow's rally"): the day it is
 # held, as a call's
 _GATHERING = re.compile(r"(?:'s)? *(?:ال)?(?:وقفه|تظاهره|مظاهره|اعتصام|اضراب|مسيره|rally|protest|march|strike|sit in|"
                         r"demonstration)(?![\u0621-\u064a\w])")
-_TOMORROW = re.compile(rf"{_B}(?:باچر|باجر|باكر|بكره|غدا|يوم غد|صباح الغد|ظهر الغد|عصر الغد|مساء الغد|"
-                       rf"عصر غد|ظهر غد){_E}|(?<!\w)tomorrow(?!\w)")
 WEEKDAY_NAMES = {
     0: ("الاثنين", "monday"),
     1: ("الثلاثاء", "tuesday"),
@@ -1052,8 +1052,6 @@ _ORIGIN_WORD = (r"(?:(?<!\w)(?:وصلت|وصلوا|وصول|قادمين|قاد�
                 r"الزملاء|زملائنا|اخوتنا|الاخوه|اهلنا|يلتحق|الالتحاق)|(?<!\w)(?:arrived|came|coming|bused in|buses|"
                 r"busloads|delegations?|colleagues|joined by [\w']+))")
 _ORIGIN = re.compile(rf"{_ORIGIN_WORD}(?:(?:\s+\S+){{0,2}}\s+(?:من|في|from|in)(?:\s+\S+\s*(?:و|and|,|،))?)?\s*$")
-
-
 _LIST_JOIN = re.compile(r"\s*(?:و|and|,|،)\s*")
 
 
@@ -1285,8 +1283,8 @@ _CONTRAST_SENTENCE = re.compile(r"(?<!\w)(?:a separate incident|an unrelated inc
 # Tuesday", «وهذا ثاني قطع ... خلال الأسبوع بعد احتجاج أهالي الغراف يوم الاثنين», "after Shatra on Monday, today
 # ...", «بعد الشطرة يوم الاثنين، اليوم ...» (blanked from "after" to the end of its clause; "after Friday prayers"
 # is when a protest is, not another event)
-_DAY_WORD_EN = r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last night)"
-_DAY_WORD_AR = r"(?:يوم )?(?:الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه|السبت|الاحد|امس|البارحه)"
+_DAY_WORD_EN = r"(?:on )?(?:" + "|".join(en for _, en in WEEKDAY_NAMES.values()) + r"|yesterday|last night)"
+_DAY_WORD_AR = r"(?:يوم )?(?:" + "|".join(ar for ar, _ in WEEKDAY_NAMES.values()) + r"|امس|البارحه)"
 _NOW_EN = r"[,;] *(?:and )?(?:today|now|this morning)(?!\w)"
 _NOW_AR = rf"[،,] *و?(?:اليوم|هسه|هسع|الان){_E}"
 _AFTER_EARLIER = re.compile(
