@@ -80,6 +80,13 @@ class MatchConfig:
     # a threat without its author's name and a threat in another language join at ``event_loose_cos`` when at
     # most this far apart (``EventKey.unnamed_threat_match``)
     threat_hours: float = 6.0
+    # a flagged post that matches no story but comes this close (cosine, no conflict, a label in common) to a
+    # member of an open story at most ``hold_near_hours`` earlier is held like a doubtful post: most such
+    # posts are one more report of that story that the rules could not place (a dialect reaction, an
+    # eyewitness naming a street); a second independent report of its own still opens its alert. 1.01: never
+    hold_near_cos: float = 1.01
+    hold_near_threat_cos: float = 1.01  # ... a threat alone: two groups' threats of one morning read alike
+    hold_near_hours: float = 6.0
 
     @classmethod
     def for_classifier(cls, classifier: object, window_hours: float | None = None,
@@ -833,6 +840,16 @@ def fits_story(sig: Signature, members: list[Signature]) -> bool:
     return not any(sig.conflicts(m, risen, counts=counts) for m in members)
 
 
+def near_miss(a: Signature, b: Signature, cfg: MatchConfig, cos: float) -> bool:
+    """Whether ``a``, which ``same_story`` did not match with ``b``, comes close (``hold_near_cos``): one
+    more report of ``b``'s event, as likely as not, within ``hold_near_hours`` and with nothing saying two
+    events (no conflict, a label in common, not set apart)."""
+    return (cos >= cfg.hold_near_cos and 0 <= a.ts - b.ts <= cfg.hold_near_hours * 3600
+            and bool(b.anchors.places) and bool(a.labels & b.labels)
+            and (a.labels != {"threat"} or cos >= cfg.hold_near_threat_cos)
+            and not (sets_apart(a, b) or sets_apart(b, a)) and not a.conflicts(b))
+
+
 def near_copy(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
     """The match strength when ``a`` is a near-copy of ``b`` (a repost with edits: same language, the
     same-language cosine bar and at least ``quiet_jaccard`` of the words shared), else None. The only way a
@@ -883,9 +900,11 @@ def cosine_floor(cfg: MatchConfig, corroborable: np.ndarray, cross_lang: np.ndar
     """Per pair, the lowest cosine at which some branch of ``same_story`` can still say yes: the
     corroborated bar where two kinds of anchor can agree (within ``event_window_hours``), the event bars
     where both posts carry an event record, the cross-language bar for two languages, else the lower of
-    the two same-language bars."""
+    the two same-language bars; and the near-miss bars, when on (``near_miss``)."""
     lang_bar = np.where(cross_lang, cfg.cross_lang_cos, min(cfg.same_lang_cos, cfg.same_lang_cos_alone))
     floor = np.where(corroborable, np.minimum(cfg.corroborated_cos, lang_bar), lang_bar)
+    # (a pair under every bar that is still a near miss holds the post back: ``near_miss``)
+    floor = np.minimum(floor, min(cfg.hold_near_cos, cfg.hold_near_threat_cos))
     return np.where(event_pair, np.minimum(min(cfg.event_cos, cfg.event_loose_cos), floor), floor)
 
 

@@ -42,6 +42,7 @@ from monitor.signatures import (
     SignaturePool,
     fits_story,
     near_copy,
+    near_miss,
     same_story,
 )
 from monitor.tasks import cancel_and_wait
@@ -293,17 +294,20 @@ class StoryIndex:
             pipe.zrem(self.keys.story_index, *expired)
         self._checked.update(todo)
 
-    async def _match(self, digest: str, sig: Signature, pipe: Any) -> str | None:
+    async def _match(self, digest: str, sig: Signature, pipe: Any) -> tuple[str | None, bool]:
         """The story ``sig`` belongs to: an exact copy's, else the strongest match among open stories'
-        members (a quiet post: only as a near-copy of one)."""
+        members (a quiet post: only as a near-copy of one); and, when it belongs to none, whether it came
+        close to a story that has raised its alert (``near_miss``)."""
         exact = self._read.exact.get(digest)
         if exact and await self._alert(exact) is not None:
-            return str(exact)
+            return str(exact), False
         await self._candidates(sig.ts, pipe)
         rule = same_story if sig.labels else near_copy
         if sig.embedding is None or self._floor <= 0:
-            return None if sig.embedding is None else self._match_all(sig, rule)
+            return None if sig.embedding is None else self._match_all(sig, rule), False
         strengths: dict[str, float] = {}
+        near = min(self.config.hold_near_cos, self.config.hold_near_threat_cos) <= 1.0 and bool(sig.labels)
+        close: list[str] = []  # stories the post came close to (MatchConfig.hold_near_cos)
         # one matrix product against every candidate member; the full rule runs only on the members it may
         # accept (the same result as running it on every member, far cheaper)
         for sid, member, cos in self._pool.near(sig, self.config):
@@ -312,7 +316,19 @@ class StoryIndex:
             strength = rule(sig, member, self.config, cos)
             if strength is not None and strength > strengths.get(sid, -1.0):
                 strengths[sid] = strength
-        return self._best_compatible(sig, strengths)
+            elif strength is None and near and sid not in close and near_miss(sig, member, self.config, cos):
+                close.append(sid)
+        best = self._best_compatible(sig, strengths)
+        return best, best is None and bool(close) and await self._any_emitted(close)
+
+    async def _any_emitted(self, story_ids: list[str]) -> bool:
+        """Whether one of the stories has raised its alert: a post close to a held story is no more a
+        repeat of an alert the analyst has than the held post was."""
+        for sid in story_ids:
+            alert = await self._alert(sid)
+            if alert is not None and alert.event != HELD:
+                return True
+        return False
 
     def _match_all(self, sig: Signature, rule: Any) -> str | None:
         strengths: dict[str, float] = {}
@@ -339,7 +355,7 @@ class StoryIndex:
         sig = Signature.of(post.text, post.lang, embedding, post.date.timestamp(), post.key, result.labels,
                            post.event)
         digest = self._read.digest(post)
-        story_id = await self._match(digest, sig, pipe)
+        story_id, near_alerted = await self._match(digest, sig, pipe)
         alert = await self._alert(story_id) if story_id else None
         if alert is not None:
             if _is_member(alert, post):
@@ -355,8 +371,10 @@ class StoryIndex:
                     self.not_alerted["unconfirmed"] -= 1
         elif result.labels and not post.is_repost:
             alert = new_alert(post, result)
-            if not self.config.confident(result.scores, result.labels, len(post.text)):
-                # one post, none of its labels clearly above threshold: held until another report confirms it
+            if near_alerted or not self.config.confident(result.scores, result.labels, len(post.text)):
+                # one post, none of its labels clearly above threshold, or close to an alert already raised
+                # without matching it (most often one more report of that alert's event that the rules
+                # could not place): held until another report confirms it
                 alert = replace(alert, event=HELD)
                 self.not_alerted["unconfirmed"] += 1
                 self.batch_held += 1

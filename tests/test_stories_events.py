@@ -21,6 +21,7 @@ from monitor.signatures import (
     fits_story,
     follows_up,
     labels_compatible,
+    near_miss,
     same_story,
     sets_apart,
 )
@@ -683,3 +684,30 @@ def test_two_threats_related_only_through_a_governorate_named_like_its_city_are_
     clash = _sig("اشتباك عشائري مسلح في ناحية الدير شمالي البصرة", "ar", ["attack_claim"])
     report = _sig("اشتباك مسلح بين عشيرتين شمالي البصرة", "ar", ["attack_claim"], hours=1, cos=0.9)
     assert clash.event is not None and report.event is not None and clash.event.same_event(report.event) > 0
+
+
+WIRE_IED = "عاجل | انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء"
+EYEWITNESS = "الله يستر، سمعنا صوت انفجار كلش قوي من الصبح وسيارات الإسعاف رايحة بسرعة"
+
+
+def test_a_near_miss_is_close_to_a_placed_report_with_nothing_saying_two_events() -> None:
+    """An eyewitness naming no place comes close to the wire report of the blast (no rule joins them: the
+    record has no place to agree on); not past the hours, not before it, not to a report without a place,
+    not with another label or a place of its own elsewhere; a threat alone needs its own, higher bar."""
+    cfg = replace(CFG, hold_near_cos=0.80, hold_near_threat_cos=0.90, hold_near_hours=6.0)
+    wire = _sig(WIRE_IED, "ar", ["attack_claim"])
+    witness = _sig(EYEWITNESS, "ar", ["attack_claim"], hours=0.5, cos=0.82)
+    assert same_story(witness, wire, cfg) is None and near_miss(witness, wire, cfg, 0.82)
+    assert not near_miss(witness, wire, replace(cfg, hold_near_cos=1.01), 0.82)  # off (the default)
+    assert not near_miss(witness, wire, cfg, 0.78)
+    late = _sig(EYEWITNESS, "ar", ["attack_claim"], hours=7, cos=0.82)
+    assert not near_miss(late, wire, cfg, 0.82)
+    assert not near_miss(wire, witness, cfg, 0.82)  # the earlier post is never held back by a later one
+    assert not near_miss(_sig(EYEWITNESS, "ar", ["protest"], hours=0.5), wire, cfg, 0.82)
+    unplaced = _sig(EYEWITNESS, "ar", ["attack_claim"])
+    assert not near_miss(witness, unplaced, cfg, 0.82)  # a placeless story is close to everything
+    elsewhere = _sig("انفجار عبوة ناسفة على رتل للجيش في قضاء تلعفر", "ar", ["attack_claim"], hours=0.5)
+    assert not near_miss(elsewhere, wire, cfg, 0.85)  # another district: another blast
+    call = _sig("عصائب أهل الحق تتوعد القوات الأمريكية في كربلاء بالرد", "ar", ["threat"])
+    vow = _sig("جماعة مسلحة تتوعد برد قاس", "ar", ["threat"], hours=1)
+    assert not near_miss(vow, call, cfg, 0.85) and near_miss(vow, call, cfg, 0.91)
