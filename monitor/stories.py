@@ -319,6 +319,10 @@ class StoryIndex:
             elif strength is None and near and sid not in close and near_miss(sig, member, self.config, cos):
                 close.append(sid)
         best = self._best_compatible(sig, strengths)
+        if best is None and near:
+            # a story one of whose members matched but that the post does not fit as a whole (it conflicts
+            # with another member): kept out of it, as close as a near miss
+            close += [sid for sid in strengths if sid not in close]
         return best, best is None and bool(close) and await self._any_emitted(close)
 
     async def _any_emitted(self, story_ids: list[str]) -> bool:

@@ -405,54 +405,78 @@ def test_a_long_post_needs_the_larger_margin_to_alert_alone() -> None:
     assert MatchConfig().confident({"threat": 0.5}, ["threat"], chars=2000)  # no thresholds known: never held
 
 
-def test_a_post_close_to_a_raised_alert_is_held_not_alerted(redis_url: str, keys) -> None:  # type: ignore[no-untyped-def]
-    """A flagged post that no rule joins to the open story but that comes close to it (a placeless
-    eyewitness beside the wire report) is held, not alerted, and counted (a report that then joins it
-    confirms it as any held story's). Close only to a held story, a post opens its alert: nothing was
-    raised that it repeats. With the bars off (the default), each eyewitness opens an alert of its own."""
+def _unit(cos: float, side: int):  # type: ignore[no-untyped-def]
+    """A unit vector at cosine ``cos`` from the first axis, its rest along axis ``side``."""
     import numpy as np
 
+    vec = np.zeros(8, dtype=np.float32)
+    vec[0], vec[side] = cos, np.sqrt(1 - cos * cos)
+    return vec
+
+
+def _assign_each(redis_url: str, keys, cfg: MatchConfig, posts: list, embeddings: list,  # type: ignore[no-untyped-def]
+                 scores: list[float]) -> tuple[list, int]:  # type: ignore[type-arg]
+    """Each post (flagged attack_claim at its score, its event record extracted) through a fresh story index,
+    one batch each: the events emitted and the posts held unconfirmed."""
     from classifiers.events import extract_event
     from monitor.models import Classification
     from monitor.replay import delete_namespace
     from monitor.stories import StoryIndex
 
+    async def go() -> tuple[list, int]:  # type: ignore[type-arg]
+        r = client(redis_url)
+        await delete_namespace(r, keys)  # each run from an empty namespace
+        index = StoryIndex(r, keys, cfg)
+        out = []
+        for post, emb, score in zip(posts, embeddings, scores, strict=True):
+            post = replace(post, event=extract_event(post.text, ["attack_claim"], post.date).to_dict())
+            result = Classification(labels=["attack_claim"], scores={"attack_claim": score})
+            async with index.lock(), r.pipeline(transaction=True) as pipe:
+                out += await index.assign_batch([(post, result, emb)], pipe)
+                await pipe.execute()
+        await r.aclose()
+        return out, index.not_alerted["unconfirmed"]
+    return asyncio.run(go())
+
+
+NEAR_BARS = {"hold_near_cos": 0.80, "hold_near_threat_cos": 0.90, "label_thresholds": (("attack_claim", 0.5),)}
+
+
+def test_a_post_close_to_a_raised_alert_is_held_not_alerted(redis_url: str, keys) -> None:  # type: ignore[no-untyped-def]
+    """A flagged post that no rule joins to the open story but that comes close to it (a placeless
+    eyewitness beside the wire report) is held, not alerted, and counted (a report that then joins it
+    confirms it as any held story's). Close only to a held story, a post opens its alert: nothing was
+    raised that it repeats. With the bars off (the default), each eyewitness opens an alert of its own."""
     wire = "عاجل | انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء"
     witness = "الله يستر، سمعنا صوت انفجار كلش قوي من الصبح وسيارات الإسعاف رايحة بسرعة"
     witness2 = "بيتنا بعيد شارعين والشبابيك رجفت من صوت الانفجار، الدخان بعده طالع"
     posts = _posts(("telegram", "ar", wire), ("telegram", "ar", witness), ("telegram", "ar", witness2))
-    posts = [replace(p, event=extract_event(p.text, ["attack_claim"], p.date).to_dict()) for p in posts]
-
-    def unit(cos: float, side: int) -> np.ndarray:
-        vec = np.zeros(8, dtype=np.float32)
-        vec[0], vec[side] = cos, np.sqrt(1 - cos * cos)
-        return vec
-
     # the eyewitnesses are 0.82 from the wire report and 0.82 * 0.82 from each other: no rule joins any two
-    embeddings = [unit(1.0, 1), unit(0.82, 2), unit(0.82, 3)]
-    bars = {"hold_near_cos": 0.80, "hold_near_threat_cos": 0.90, "label_thresholds": (("attack_claim", 0.5),)}
+    embeddings = [_unit(1.0, 1), _unit(0.82, 2), _unit(0.82, 3)]
 
-    def run(cfg: MatchConfig, scores: list[float]) -> tuple[list, int]:  # type: ignore[type-arg]
-        async def go() -> tuple[list, int]:  # type: ignore[type-arg]
-            r = client(redis_url)
-            await delete_namespace(r, keys)  # each run from an empty namespace
-            index = StoryIndex(r, keys, cfg)
-            out = []
-            for post, emb, score in zip(posts, embeddings, scores, strict=True):
-                result = Classification(labels=["attack_claim"], scores={"attack_claim": score})
-                async with index.lock(), r.pipeline(transaction=True) as pipe:
-                    out += await index.assign_batch([(post, result, emb)], pipe)
-                    await pipe.execute()
-            await r.aclose()
-            return out, index.not_alerted["unconfirmed"]
-        return asyncio.run(go())
-
-    out, held = run(MatchConfig(**bars), [0.9, 0.9, 0.9])
+    out, held = _assign_each(redis_url, keys, MatchConfig(**NEAR_BARS), posts, embeddings, [0.9, 0.9, 0.9])
     assert out[0] is not None and out[0].event == "new" and out[1] is None
     # the second eyewitness is as close to the wire report and no rule joins it to the first: held too
     assert out[2] is None and held == 2
-    out, held = run(MatchConfig(), [0.9, 0.9, 0.9])  # off
+    out, held = _assign_each(redis_url, keys, MatchConfig(), posts, embeddings, [0.9, 0.9, 0.9])  # off
     assert [a is not None for a in out] == [True, True, True] and held == 0
     # the wire report itself held (doubtful, open_margin): the eyewitness close to it alerts
-    out, held = run(MatchConfig(**bars, open_margin=0.2), [0.6, 0.95, 0.95])
+    out, held = _assign_each(redis_url, keys, MatchConfig(**NEAR_BARS, open_margin=0.2), posts, embeddings,
+                             [0.6, 0.95, 0.95])
     assert out[0] is None and out[1] is not None and out[1].post["message_id"] == "1"
+
+
+def test_a_post_that_matches_a_member_but_not_the_story_is_held(redis_url: str, keys) -> None:  # type: ignore[no-untyped-def]
+    """A report matching the story's first post that conflicts with another member (Thursday's blast,
+    "Friday" in the new post) stays out of the story, as before; with the near-miss bars on it is held
+    rather than alerted, since the analyst has the alert it nearly repeats."""
+    first = "عاجل | انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء"
+    second = "انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء صباح اليوم الخميس"
+    third = "انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء يوم الجمعة"
+    posts = _posts(("telegram", "ar", first), ("telegram", "ar", second), ("telegram", "ar", third))
+    embeddings = [_unit(1.0, 1), _unit(0.99, 2), _unit(0.99, 3)]
+    out, held = _assign_each(redis_url, keys, MatchConfig(**NEAR_BARS), posts, embeddings, [0.9, 0.9, 0.9])
+    assert out[0] is not None and out[1] is not None and out[1].alert_id == out[0].alert_id  # joined
+    assert out[2] is None and held == 1
+    out, held = _assign_each(redis_url, keys, MatchConfig(), posts, embeddings, [0.9, 0.9, 0.9])
+    assert out[2] is not None and out[2].alert_id != out[0].alert_id and held == 0  # off: its own alert
