@@ -81,12 +81,14 @@ class MatchConfig:
     # most this far apart (``EventKey.unnamed_threat_match``)
     threat_hours: float = 6.0
     # a flagged post that matches no story but comes this close (cosine, no conflict, a label in common) to a
-    # member of an open story at most ``hold_near_hours`` earlier is held like a doubtful post: most such
-    # posts are one more report of that story that the rules could not place (a dialect reaction, an
-    # eyewitness naming a street); a second independent report of its own still opens its alert. 1.01: never
+    # member of an open story whose alert was raised, at most ``hold_near_hours`` earlier, is held like a
+    # doubtful post: most such posts are one more report of that story that the rules could not place (a
+    # dialect reaction, an eyewitness naming a street); a second independent report of its own still opens
+    # its alert. 1.01: never
     hold_near_cos: float = 1.01
-    hold_near_threat_cos: float = 1.01  # ... a threat alone: two groups' threats of one morning read alike
-    hold_near_hours: float = 6.0
+    # ... a threat alone, at most ``threat_hours`` earlier: two groups' threats of one morning read alike
+    hold_near_threat_cos: float = 1.01
+    hold_near_hours: float = 12.0
 
     @classmethod
     def for_classifier(cls, classifier: object, window_hours: float | None = None,
@@ -842,9 +844,11 @@ def fits_story(sig: Signature, members: list[Signature]) -> bool:
 
 def near_miss(a: Signature, b: Signature, cfg: MatchConfig, cos: float) -> bool:
     """Whether ``a``, which ``same_story`` did not match with ``b``, comes close (``hold_near_cos``): one
-    more report of ``b``'s event, as likely as not, within ``hold_near_hours`` and with nothing saying two
-    events (no conflict, a label in common, not set apart)."""
-    return (cos >= cfg.hold_near_cos and 0 <= a.ts - b.ts <= cfg.hold_near_hours * 3600
+    more report of ``b``'s event, as likely as not, within ``hold_near_hours`` (a threat alone: within
+    ``threat_hours``, at ``hold_near_threat_cos``) and with nothing saying two events (``b`` placed, a
+    label in common, no conflict, not set apart)."""
+    hours = cfg.threat_hours if a.labels == {"threat"} else cfg.hold_near_hours
+    return (cos >= cfg.hold_near_cos and 0 <= a.ts - b.ts <= hours * 3600
             and bool(b.anchors.places) and bool(a.labels & b.labels)
             and (a.labels != {"threat"} or cos >= cfg.hold_near_threat_cos)
             and not (sets_apart(a, b) or sets_apart(b, a)) and not a.conflicts(b))

@@ -711,3 +711,7 @@ def test_a_near_miss_is_close_to_a_placed_report_with_nothing_saying_two_events(
     call = _sig("عصائب أهل الحق تتوعد القوات الأمريكية في كربلاء بالرد", "ar", ["threat"])
     vow = _sig("جماعة مسلحة تتوعد برد قاس", "ar", ["threat"], hours=1)
     assert not near_miss(vow, call, cfg, 0.85) and near_miss(vow, call, cfg, 0.91)
+    # ... and within threat_hours, however long the others' window
+    late_vow = _sig("جماعة مسلحة تتوعد برد قاس", "ar", ["threat"], hours=7)
+    assert not near_miss(late_vow, call, replace(cfg, hold_near_hours=12.0, threat_hours=6.0), 0.95)
+    assert near_miss(late, wire, replace(cfg, hold_near_hours=12.0), 0.82)
