@@ -260,8 +260,8 @@ class Alert:
 
     ``event`` is ``new`` when the story is first raised and ``update`` when it gains a post; both carry the
     whole current state, so a consumer can always render the latest event alone. The story stage keeps an
-    unconfirmed story's alert as ``held`` (``MatchConfig.open_margin``, ``MatchConfig.hold_near_cos``); a held alert is never emitted, and
-    the post that confirms it emits ``new`` with every post held so far.
+    unconfirmed story's alert as ``held`` (``MatchConfig.open_margin``, ``MatchConfig.hold_near_cos``); a
+    held alert is never emitted, and the post that confirms it emits ``new`` with every post held so far.
     """
 
     alert_id: str

@@ -442,17 +442,23 @@ def _assign_each(redis_url: str, keys, cfg: MatchConfig, posts: list, embeddings
 NEAR_BARS = {"hold_near_cos": 0.80, "hold_near_threat_cos": 0.90, "label_thresholds": (("attack_claim", 0.5),)}
 
 
+def _arabic_posts_at(texts: list[str], cosines: list[float]) -> tuple[list, list]:  # type: ignore[type-arg]
+    """Arabic Telegram posts a minute apart, each embedded at its cosine from the first axis on an axis of
+    its own (so two of them are at the product of their cosines)."""
+    posts = _posts(*(("telegram", "ar", text) for text in texts))
+    return posts, [_unit(cos, i + 1) for i, cos in enumerate(cosines)]
+
+
 def test_a_post_close_to_a_raised_alert_is_held_not_alerted(redis_url: str, keys) -> None:  # type: ignore[no-untyped-def]
     """A flagged post that no rule joins to the open story but that comes close to it (a placeless
     eyewitness beside the wire report) is held, not alerted, and counted (a report that then joins it
     confirms it as any held story's). Close only to a held story, a post opens its alert: nothing was
     raised that it repeats. With the bars off (the default), each eyewitness opens an alert of its own."""
-    wire = "عاجل | انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء"
-    witness = "الله يستر، سمعنا صوت انفجار كلش قوي من الصبح وسيارات الإسعاف رايحة بسرعة"
-    witness2 = "بيتنا بعيد شارعين والشبابيك رجفت من صوت الانفجار، الدخان بعده طالع"
-    posts = _posts(("telegram", "ar", wire), ("telegram", "ar", witness), ("telegram", "ar", witness2))
     # the eyewitnesses are 0.82 from the wire report and 0.82 * 0.82 from each other: no rule joins any two
-    embeddings = [_unit(1.0, 1), _unit(0.82, 2), _unit(0.82, 3)]
+    posts, embeddings = _arabic_posts_at(
+        ["عاجل | انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء",
+         "الله يستر، سمعنا صوت انفجار كلش قوي من الصبح وسيارات الإسعاف رايحة بسرعة",
+         "بيتنا بعيد شارعين والشبابيك رجفت من صوت الانفجار، الدخان بعده طالع"], [1.0, 0.82, 0.82])
 
     out, held = _assign_each(redis_url, keys, MatchConfig(**NEAR_BARS), posts, embeddings, [0.9, 0.9, 0.9])
     assert out[0] is not None and out[0].event == "new" and out[1] is None
@@ -470,11 +476,9 @@ def test_a_post_that_matches_a_member_but_not_the_story_is_held(redis_url: str, 
     """A report matching the story's first post that conflicts with another member (Thursday's blast,
     "Friday" in the new post) stays out of the story, as before; with the near-miss bars on it is held
     rather than alerted, since the analyst has the alert it nearly repeats."""
-    first = "عاجل | انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء"
-    second = "انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء صباح اليوم الخميس"
-    third = "انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء يوم الجمعة"
-    posts = _posts(("telegram", "ar", first), ("telegram", "ar", second), ("telegram", "ar", third))
-    embeddings = [_unit(1.0, 1), _unit(0.99, 2), _unit(0.99, 3)]
+    blast = "انفجار عبوة ناسفة على رتل للجيش قرب ناحية عين التمر غربي كربلاء"
+    posts, embeddings = _arabic_posts_at([f"عاجل | {blast}", f"{blast} صباح اليوم الخميس", f"{blast} يوم الجمعة"],
+                                         [1.0, 0.99, 0.99])
     out, held = _assign_each(redis_url, keys, MatchConfig(**NEAR_BARS), posts, embeddings, [0.9, 0.9, 0.9])
     assert out[0] is not None and out[1] is not None and out[1].alert_id == out[0].alert_id  # joined
     assert out[2] is None and held == 1
