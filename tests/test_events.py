@@ -474,3 +474,19 @@ def test_a_protest_records_the_institution_it_is_held_at() -> None:
                        ("احتجاج في العمارة على انقطاع الكهرباء", None)):
         event = ex.extract(text, ["protest"], T)
         assert event is not None and event.target == site, text
+
+
+def test_the_iraqi_air_force_strikes_as_the_security_forces() -> None:
+    """The air force named in Arabic or English is the Iraqi Security Forces, and what it does is an air
+    strike: "destroys an ISIS hideout" no longer reads as a clash with ISIS first."""
+    from classifiers.events import extract_event
+
+    posted = datetime(2026, 11, 26, 9, tzinfo=UTC)
+    for text in ("القوة الجوية العراقية تدمر مضافة لداعش في صحراء الأنبار",
+                 "طيران الجيش يدمر وكراً لداعش في وادي الشاي",
+                 "Iraqi Air Force strike destroys ISIS hideout in the Anbar desert near Rutba."):
+        event = extract_event(text, ["attack_claim"], posted)
+        assert event is not None
+        assert (event.actor1, event.actor2) == ("Iraqi Security Forces", "Islamic State (ISIS)"), text
+        assert event.sub_event_type == "Air/drone strike", text
+
