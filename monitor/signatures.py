@@ -418,7 +418,7 @@ TOLL_FOLLOW = "toll"  # EventKey.follow of a post whose toll has risen (any othe
 FOLLOW_UP = re.compile(
     rf"منفذي|منفذو|المتورطين ب|المتورطين في|الجناه|{_TOLL_AR}|تشييع|يشيع|شيعت|"
     # a sit-in or a blockade that goes on, or ends («لليوم الثاني», "still there", "winding down")
-    r"اليوم الثاني|اليوم الثالث|اليوم الرابع|اليوم الخامس|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
+    r"(?:ا|ل)ليوم (?:الثاني|الثالث|الرابع|الخامس)|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
     r"لازال|لا زال|انتهى|انتهاء|فض (?:ال)?(?:اعتصام|تظاهره|احتجاج|متظاهرين|محتجين)|تحديث|تعليق|علقوا|يعلق|نعلق|"
     # a threat that answers an attack, or names its target as the one hit («المكتب المستهدف», «ثارا ل»)
     r"المستهدف|ارتقوا|ثارا ل|ثارا لدماء|"
@@ -844,10 +844,13 @@ def fits_story(sig: Signature, members: list[Signature]) -> bool:
 
 def near_miss(a: Signature, b: Signature, cfg: MatchConfig, cos: float) -> bool:
     """Whether ``a``, which ``same_story`` did not match with ``b``, comes close (``hold_near_cos``): one
-    more report of ``b``'s event, as likely as not, within ``hold_near_hours`` (a threat alone: within
-    ``threat_hours``, at ``hold_near_threat_cos``) and with nothing saying two events (``b`` placed, a
-    label in common, no conflict, not set apart)."""
+    more report of ``b``'s event, as likely as not, within ``hold_near_hours`` (a follow-up that refers
+    back to an event: the story window; a threat alone: within ``threat_hours``, at
+    ``hold_near_threat_cos``) and with nothing saying two events (``b`` placed, a label in common, no
+    conflict, not set apart)."""
     hours = cfg.threat_hours if a.labels == {"threat"} else cfg.hold_near_hours
+    if a.labels != {"threat"} and refers_back(a):
+        hours = cfg.window_hours  # a follow-up («لليوم الثاني», "toll rises") of an event the story may hold
     return (cos >= cfg.hold_near_cos and 0 <= a.ts - b.ts <= hours * 3600
             and bool(b.anchors.places) and bool(a.labels & b.labels)
             and (a.labels != {"threat"} or cos >= cfg.hold_near_threat_cos)

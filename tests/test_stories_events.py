@@ -715,3 +715,8 @@ def test_a_near_miss_is_close_to_a_placed_report_with_nothing_saying_two_events(
     late_vow = _sig("جماعة مسلحة تتوعد برد قاس", "ar", ["threat"], hours=7)
     assert not near_miss(late_vow, call, replace(cfg, hold_near_hours=12.0, threat_hours=6.0), 0.95)
     assert near_miss(late, wire, replace(cfg, hold_near_hours=12.0), 0.82)
+    # a follow-up that refers back to its event looks back the whole story window
+    second_day = _sig("لليوم الثاني، الدخان بعده طالع من مكان الانفجار", "ar", ["attack_claim"], hours=20)
+    assert second_day.event is not None and second_day.event.follow
+    assert near_miss(second_day, wire, cfg, 0.82) and not near_miss(
+        second_day, wire, replace(cfg, window_hours=12.0), 0.82)
