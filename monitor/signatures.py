@@ -90,6 +90,11 @@ class MatchConfig:
     hold_near_threat_cos: float = 1.01
     hold_near_hours: float = 12.0
 
+    @property
+    def near_bar(self) -> float:
+        """The lowest cosine a near miss needs (``near_miss``); above 1: near misses are never held."""
+        return min(self.hold_near_cos, self.hold_near_threat_cos)
+
     @classmethod
     def for_classifier(cls, classifier: object, window_hours: float | None = None,
                        open_margin: float | None = None) -> MatchConfig:
@@ -848,12 +853,12 @@ def near_miss(a: Signature, b: Signature, cfg: MatchConfig, cos: float) -> bool:
     back to an event: the story window; a threat alone: within ``threat_hours``, at
     ``hold_near_threat_cos``) and with nothing saying two events (``b`` placed, a label in common, no
     conflict, not set apart)."""
-    hours = cfg.threat_hours if a.labels == {"threat"} else cfg.hold_near_hours
-    if a.labels != {"threat"} and refers_back(a):
-        hours = cfg.window_hours  # a follow-up («لليوم الثاني», "toll rises") of an event the story may hold
-    return (cos >= cfg.hold_near_cos and 0 <= a.ts - b.ts <= hours * 3600
+    threat_alone = a.labels == {"threat"}
+    # a follow-up («لليوم الثاني», "toll rises") may be of an event the story holds from its first day
+    hours = cfg.threat_hours if threat_alone else cfg.window_hours if refers_back(a) else cfg.hold_near_hours
+    bar = max(cfg.hold_near_cos, cfg.hold_near_threat_cos) if threat_alone else cfg.hold_near_cos
+    return (cos >= bar and 0 <= a.ts - b.ts <= hours * 3600
             and bool(b.anchors.places) and bool(a.labels & b.labels)
-            and (a.labels != {"threat"} or cos >= cfg.hold_near_threat_cos)
             and not (sets_apart(a, b) or sets_apart(b, a)) and not a.conflicts(b))
 
 
@@ -907,11 +912,9 @@ def cosine_floor(cfg: MatchConfig, corroborable: np.ndarray, cross_lang: np.ndar
     """Per pair, the lowest cosine at which some branch of ``same_story`` can still say yes: the
     corroborated bar where two kinds of anchor can agree (within ``event_window_hours``), the event bars
     where both posts carry an event record, the cross-language bar for two languages, else the lower of
-    the two same-language bars; and the near-miss bars, when on (``near_miss``)."""
+    the two same-language bars."""
     lang_bar = np.where(cross_lang, cfg.cross_lang_cos, min(cfg.same_lang_cos, cfg.same_lang_cos_alone))
     floor = np.where(corroborable, np.minimum(cfg.corroborated_cos, lang_bar), lang_bar)
-    # (a pair under every bar that is still a near miss holds the post back: ``near_miss``)
-    floor = np.minimum(floor, min(cfg.hold_near_cos, cfg.hold_near_threat_cos))
     return np.where(event_pair, np.minimum(min(cfg.event_cos, cfg.event_loose_cos), floor), floor)
 
 
@@ -989,5 +992,8 @@ class SignaturePool:
         event_pair = self._event[:n] & (sig.event is not None and bool(sig.event.sub))
         lang = lang_code(sig.lang)
         cross_lang = (lang != 0) & (self._lang[:n] != 0) & (self._lang[:n] != lang)
-        keep = within & shared & (cos >= cosine_floor(cfg, corroborable, cross_lang, event_pair) - 1e-6)
+        floor = cosine_floor(cfg, corroborable, cross_lang, event_pair)
+        if sig.labels:  # a flagged post under every bar may still be a near miss (a quiet post never is)
+            floor = np.minimum(floor, cfg.near_bar)
+        keep = within & shared & (cos >= floor - 1e-6)
         return [(*self._owners[i], float(cos[i])) for i in np.flatnonzero(keep)]

@@ -306,8 +306,8 @@ class StoryIndex:
         if sig.embedding is None or self._floor <= 0:
             return None if sig.embedding is None else self._match_all(sig, rule), False
         strengths: dict[str, float] = {}
-        near = min(self.config.hold_near_cos, self.config.hold_near_threat_cos) <= 1.0 and bool(sig.labels)
-        close: list[str] = []  # stories the post came close to (MatchConfig.hold_near_cos)
+        near = self.config.near_bar <= 1.0 and bool(sig.labels)
+        missed: list[tuple[str, Signature, float]] = []  # members the rule turned down: near misses, maybe
         # one matrix product against every candidate member; the full rule runs only on the members it may
         # accept (the same result as running it on every member, far cheaper)
         for sid, member, cos in self._pool.near(sig, self.config):
@@ -316,14 +316,15 @@ class StoryIndex:
             strength = rule(sig, member, self.config, cos)
             if strength is not None and strength > strengths.get(sid, -1.0):
                 strengths[sid] = strength
-            elif strength is None and near and sid not in close and near_miss(sig, member, self.config, cos):
-                close.append(sid)
+            elif strength is None and near:
+                missed.append((sid, member, cos))
         best = self._best_compatible(sig, strengths)
-        if best is None and near:
-            # a story one of whose members matched but that the post does not fit as a whole (it conflicts
-            # with another member): kept out of it, as close as a near miss
-            close += [sid for sid in strengths if sid not in close]
-        return best, best is None and bool(close) and await self._any_emitted(close)
+        if best is not None or not near:
+            return best, False
+        # stories the post came close to, or one of whose members it matched without fitting the story as
+        # a whole (it conflicts with another member): kept out of them, as close as a near miss
+        close = set(strengths) | {sid for sid, member, cos in missed if near_miss(sig, member, self.config, cos)}
+        return None, bool(close) and await self._any_emitted(sorted(close))
 
     async def _any_emitted(self, story_ids: list[str]) -> bool:
         """Whether one of the stories has raised its alert: a post close to a held story is no more a

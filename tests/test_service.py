@@ -174,7 +174,8 @@ def assert_flagged_posts_alerted(events: list[Alert], classifier: Any, posts: li
             await r.aclose()
 
     unalerted = confident - members
-    assert unalerted <= run(held_members()), sorted(unalerted - run(held_members()))
+    held = run(held_members())
+    assert unalerted <= held, sorted(unalerted - held)
     assert len(unalerted) < len(confident) / 4  # most confident posts raise or join an alert
 
 
