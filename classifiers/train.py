@@ -34,6 +34,8 @@ DENIAL_GRID = (1.0, 0.75, 0.5, 0.3)
 
 
 SELECTED_ON_DEV = "the dev split"  # meta.json's ``selected_on`` for select_on="dev" (``monitor train --feedback``)
+# the settings ``train_head`` can pin: meta.json's key -> the argument (meta's ``settings_pinned`` lists the keys)
+PINNABLE = {"l2": "l2", "blend": "blend", "denial_factor": "denial"}
 
 
 def _texts(examples: list[data.Example]) -> list[str]:
@@ -98,7 +100,8 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     realistic feeds do not bear out (``docs/classifier.md``, Candidates)."""
     if select_on not in ("cv", "dev"):
         raise ValueError(f"select_on must be 'cv' or 'dev', not {select_on!r}")
-    pinned = {k: v for k, v in (("l2", l2), ("blend", blend), ("denial_factor", denial)) if v is not None}
+    given = {"l2": l2, "blend": blend, "denial": denial}
+    pinned = [key for key, arg in PINNABLE.items() if given[arg] is not None]
     if l2 is not None and l2 <= 0:
         raise ValueError(f"l2 must be positive, not {l2}")
     if blend is not None and not 0 <= blend <= 0.5:

@@ -386,7 +386,7 @@ def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None,
     cross-validation, the bundled feeds it was trained on (``--train-on``), segment scoring when it was
     forced (``--segments``) and the settings it pinned (``--l2``, ``--blend``, ``--denial``), so that the
     feedback candidate differs from it by the verdicts alone."""
-    from classifiers.train import SELECTED_ON_DEV
+    from classifiers.train import PINNABLE, SELECTED_ON_DEV
     from monitor.feed_eval import bundled_feed, feed_examples
 
     select_on = "dev" if meta.get("selected_on") == SELECTED_ON_DEV else "cv"
@@ -396,8 +396,7 @@ def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None,
         fail(f"the baseline was trained on feeds this install lacks ({', '.join(map(str, missing))})")
     feeds = [feed_examples(_read_feeds([path], "the baseline's training feed")) for path in paths]
     segments = bool(meta.get("by_segment")) if meta.get("segments_forced") else None
-    names = {"l2": "l2", "blend": "blend", "denial_factor": "denial"}
-    pinned = {names[k]: float(meta[k]) for k in meta.get("settings_pinned") or () if k in names and k in meta}
+    pinned = {PINNABLE[k]: float(meta[k]) for k in meta.get("settings_pinned") or () if k in PINNABLE and k in meta}
     return select_on, feeds or None, segments, pinned
 
 
