@@ -1,6 +1,6 @@
 """Event extraction: per-field accuracy on ``classifiers/data/events_eval.jsonl`` and time per post.
 
-    python -m bench.events [--half tune|test|all] [--errors FIELD] [--json]
+    python -m bench.events [--set events|claims] [--half tune|test|all] [--errors FIELD] [--json]
 
 The set's ``half`` (from a hash of the id) splits it: rules were tuned looking at ``tune`` only; ``test``
 is the figure to quote. Extraction is given the gold label (the classifier's job is measured elsewhere),
@@ -23,9 +23,14 @@ from monitor.models import parse_iso
 FIELDS = ("event_type", "sub_event_type", "actor1", "actor2", "governorate", "district")
 
 
-def load(path: Path | None = None) -> list[dict[str, Any]]:
+SETS = {"events": "events_eval.jsonl", "claims": "events_claims.jsonl"}
+
+
+def load(path: Path | None = None, name: str = "events") -> list[dict[str, Any]]:
+    """A set's rows: ``events`` (gold type, actors, governorate, district) or ``claims`` (attack claims that
+    name a side, gold actors only: the issue's "actor right on claims that name one")."""
     text = (path.read_text("utf-8") if path else
-            resources.files("classifiers").joinpath("data", "events_eval.jsonl").read_text("utf-8"))
+            resources.files("classifiers").joinpath("data", SETS[name]).read_text("utf-8"))
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
@@ -43,6 +48,7 @@ def evaluate(rows: list[dict[str, Any]], extractor: Extractor | None = None) -> 
     right: Counter[str] = Counter()
     by_lang: dict[str, Counter[str]] = {}
     langs: Counter[str] = Counter()
+    fields = [f for f in FIELDS if any(f in row["gold"] for row in rows)]  # (a set may give some fields only)
     errors: list[dict[str, Any]] = []
     seconds = 0.0
     for row in rows:
@@ -52,19 +58,19 @@ def evaluate(rows: list[dict[str, Any]], extractor: Extractor | None = None) -> 
         got = predicted(event)
         langs[row["lang"]] += 1
         lang_right = by_lang.setdefault(row["lang"], Counter())
-        for f in FIELDS:
+        for f in fields:
             ok = got[f] == row["gold"][f]
             right[f] += ok
             lang_right[f] += ok
             if not ok:
                 errors.append({"id": row["id"], "field": f, "gold": row["gold"][f], "got": got[f],
                                "text": row["text"]})
-        all_ok = all(got[f] == row["gold"][f] for f in FIELDS)
+        all_ok = all(got[f] == row["gold"][f] for f in fields)
         right["all"] += all_ok
         lang_right["all"] += all_ok
     n = len(rows)
-    return {"posts": n, "accuracy": {f: right[f] / n for f in (*FIELDS, "all")} if n else {},
-            "by_lang": {lg: {f: c[f] / langs[lg] for f in (*FIELDS, "all")} for lg, c in sorted(by_lang.items())},
+    return {"posts": n, "fields": fields, "accuracy": {f: right[f] / n for f in (*fields, "all")} if n else {},
+            "by_lang": {lg: {f: c[f] / langs[lg] for f in (*fields, "all")} for lg, c in sorted(by_lang.items())},
             "ms_per_post": 1000 * seconds / max(1, n), "errors": errors}
 
 
@@ -86,11 +92,12 @@ def speed(rows: list[dict[str, Any]], repeat: int = 5) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--half", choices=("tune", "test", "all"), default="all")
+    ap.add_argument("--set", choices=tuple(SETS), default="events", dest="name")
     ap.add_argument("--path", type=Path)
     ap.add_argument("--errors", metavar="FIELD", help="list the errors of one field (or 'any')")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    rows = load(args.path)
+    rows = load(args.path, args.name)
     halves = ("tune", "test", "all") if args.half == "all" else (args.half,)
     report = {}
     for half in halves:
@@ -101,14 +108,15 @@ def main() -> None:
         print(json.dumps({h: {k: v for k, v in r.items() if k != "errors"} for h, r in report.items()}
                          | {"ms_per_post_warm": ms}, indent=2))
     else:
-        print("| half | posts | " + " | ".join(FIELDS) + " | all six |")
-        print("|---|---|" + "---|" * (len(FIELDS) + 1))
+        fields = report[halves[0]]["fields"]
+        print("| half | posts | " + " | ".join(fields) + f" | all {len(fields)} |")
+        print("|---|---|" + "---|" * (len(fields) + 1))
         for half, r in report.items():
-            cells = " | ".join(f"{r['accuracy'][f]:.3f}" for f in (*FIELDS, "all"))
+            cells = " | ".join(f"{r['accuracy'][f]:.3f}" for f in (*fields, "all"))
             print(f"| {half} | {r['posts']} | {cells} |")
         for half, r in report.items():
             for lang, acc in r["by_lang"].items():
-                print(f"  {half} {lang}: " + ", ".join(f"{f} {acc[f]:.2f}" for f in (*FIELDS, "all")))
+                print(f"  {half} {lang}: " + ", ".join(f"{f} {acc[f]:.2f}" for f in (*fields, "all")))
         print(f"speed: {ms:.3f} ms per post (warm, one core, best of 5 passes over {len(rows)} posts)")
     if args.errors:
         half = halves[0]

@@ -15,6 +15,7 @@ from classifiers.events.trie import clitic_variants, trie_regex
 from classifiers.normalize import normalize_for_match
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
+UNKNOWN_GUNMEN = "unknown_gunmen"
 _ACRONYM = re.compile(r"^[A-Z][A-Z.\-]{1,5}$|^[A-Z]\.[A-Z]\.$")
 
 
@@ -88,6 +89,14 @@ class ActorRegistry:
             for m in self._acronym.finditer(raw):
                 aid, person = acronyms[m.group(0)]
                 pos = int(m.start() * scale)
-                out.append(Mention(pos, pos + 1, aid, m.group(0), person))
+                # the same letters in ``norm`` nearest that place, when there are any (normalising moves text)
+                low = re.compile(r"(?<!\w)" + re.escape(m.group(0).lower()) + r"(?!\w)")
+                at = [x.start() for x in low.finditer(norm)]
+                if at:
+                    pos = min(at, key=lambda c: abs(c - pos))
+                out.append(Mention(pos, pos + len(m.group(0)), aid, m.group(0), person))
         out.sort(key=lambda x: (x.start, -x.end))
-        return out
+        # "Asa'ib Ahl al-Haq gunmen", «مسلحون من العصائب»: a named group's gunmen are that group's, not unknown ones
+        return [m for i, m in enumerate(out) if not (
+            m.actor == UNKNOWN_GUNMEN and any(o.actor != UNKNOWN_GUNMEN and 0 <= m.start - o.end <= 2
+                                               and not norm[o.end:m.start].strip() for o in out[:i]))]

@@ -121,6 +121,10 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "f16",
             "f 16s",
             "الطيران",
+            "طياره",
+            "طيارات",
+            "طائره حربيه",
+            "مقاتلات",
             "القوه الجويه",
             "طيران الجيش",
             "صقور الجو",
@@ -296,6 +300,10 @@ CLASH = _rx(
 # an attack fought off (ACLED: a clash between the attackers and the forces), not a disrupted weapon
 REPELLED = _rx(
     "صد هجوم",
+    "يصدون هجوم",
+    "صدوا هجوم",
+    "تصدوا لهجوم",
+    "يتصدون لهجوم",
     "صدت هجوم",
     "تصد هجوم",
     "تصدت لهجوم",
@@ -431,19 +439,65 @@ MOB = _rx("سحل", "لينش", "حشود غاضبه", "حشد غاضب", "mob",
 # roles: the words just before a mention
 _OBJECT_BEFORE = re.compile(
     r"(?:ستهدف|ستهداف|ضد|على|علي|قصف|ضرب|مواقع|قاعده|قواعد|رتل|ارتال|لرتل|مقر|مقرات|تجمعات|دوريه|عجله|"
-    r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|تحذير|تهدد|يهدد|نتوعد|توعد|نمهل|مهله|امهل|"
-    r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|ل|لل|ال)\s*(?:\S+\s+){0,2}$|"
-    r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|hit|hitting|attacked|attacking|killed|killing|"
-    r"arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|of|hosts|"
+    r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|حذرت|تحذير|تهدد|يهدد|هدد|هددت|هددوا|نتوعد|توعد|توعدت|"
+    r"نمهل|يمهل|تمهل|مهله|امهل|انذر|انذرت|اصابه|استشهاد|جرح|تتمركز|يتمركز|كتلوا|يكتلون|قتلوا|يقتلون|"
+    r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|السفاره|سفاره|القنصليه|المصالح|مصالح|"
+    r"شركه|شركات)\s*(?:\S+\s+){0,2}$|"
+    r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
+    r"killed|killing|arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|of|hosts|"
     r"hosting|housing|carrying|contracted by|supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
 )
+# what ``_any_state_object`` reads as a force attacked: as ``_OBJECT_BEFORE``, and any ل/ال in the three words
+# before the mention too («من ابطال الجيش»: the army's men are the ones hit; a clash, not violence against
+# civilians)
+_ARMED_OBJECT_BEFORE = re.compile(
+    r"(?:ستهدف|ستهداف|ضد|على|علي|قصف|ضرب|مواقع|قاعده|قواعد|رتل|ارتال|لرتل|مقر|مقرات|تجمعات|دوريه|عجله|"
+    r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|حذرت|تحذير|تهدد|يهدد|هدد|هددت|هددوا|نتوعد|توعد|توعدت|"
+    r"نمهل|يمهل|تمهل|مهله|امهل|انذر|انذرت|اصابه|استشهاد|جرح|تتمركز|يتمركز|كتلوا|يكتلون|قتلوا|يقتلون|"
+    r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|السفاره|سفاره|القنصليه|المصالح|مصالح|"
+    r"شركه|شركات|ل|لل|ال)\s*(?:\S+\s+){0,2}$|"
+    r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
+    r"killed|killing|arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|of|hosts|"
+    r"hosting|housing|carrying|contracted by|supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
+)
+# a mention that names whose target it is ("a US logistics convoy", "near the US Embassy", "coalition supply
+# trucks"): the one acted on, whatever comes before it
+_TARGET_AFTER = re.compile(r"(?:'s)?\s+(?:(?:logistics|supply|military|diplomatic|forces'?)\s+)?"
+                           r"(?:convoy|convoys|embassy|consulate|base|bases|facility|facilities|installation|installations|"
+                           r"interests|contractor|contractors|trucks|personnel|compound|headquarters)(?!\w)")
+# ... and one that an attack befell ("US forces at Al-Asad came under rocket attack", «قواتنا ... تعرضت لهجوم»)
+_PASSIVE_AFTER = re.compile(r"(?:\W*\S+){0,6}?\W*(?:came under|come under|comes under|coming under|were attacked|"
+                            r"was attacked|were targeted|was targeted|"
+                            # («تتعرض لإحدى نقاط الحشد» is "attacks a PMF post": only an attack noun after it)
+                            r"(?:تعرضت|تعرض|تتعرض|يتعرض) (?:ل|لل|ال)?(?:هجوم|استهداف|قصف|اطلاق|ضربه|اعتداء))(?!\w)")
+# ... and the forces that only arrive or investigate after it («والشرطة تفتح تحقيقا», "police are investigating"):
+# neither side of the event
+_BYSTANDER_AFTER = re.compile(r"\W*(?:\S+\W+)?(?:تفتح تحقيقا|فتحت تحقيقا|تحقق|وصلت|طوقت|تطوق|arrived|are investigating|"
+                              r"is investigating|opened an investigation|cordoned)(?!\w)")
+# ... and one that speaks ("KH statement:", "KSS says", «سرايا أولياء الدم: الرتل القادم لن يمر»)
+_SPEAKER_AFTER = re.compile(r"(?:'s)?\s*(?::|(?:statement|says|said|warns|warned|vows|vowed|threatens|threatened|"
+                            r"announces|announced|claims|claimed|تتبنى|يتبنى|تبنت|تعلن|يعلن|اعلنت)(?!\w))")
+_SPEAKER_KINDS = frozenset({"militia", "front", "insurgent"})  # (the police or an army that "says" is the source)
+# ... and one that names the weapon it struck with or its attack ("a US drone struck his car", "Turkish jets", "in
+# an ISIS attack", "came under ISIS mortar fire"): the one acting
+_WEAPON_AFTER = re.compile(r"(?:'s)?\s+(?:(?:armed|military|attack)\s+)?"
+                           r"(?:drone|drones|airstrike|airstrikes|air strike|air strikes|strike|strikes|"
+                           r"warplane|warplanes|jet|jets|aircraft|helicopter|helicopters|gunship|gunships|artillery|attack|"
+                           r"attacks|assault|ambush|raid|mortar|mortars|rocket|rockets|shelling|sniper|gunfire|fire|"
+                           r"gunmen)(?!\w)")
+# a form that names a state by the weapon it struck with («طيارة تركية», «الطيران الأمريكي», «قصف إيراني»)
+_WEAPON_FORM = re.compile(r"(?:ال)?(?:طائره|طائرات|طياره|طيارات|مسيره|مسيرات|غاره|غارات|ضربه|ضربات|قصف|صواريخ|طيران|"
+                          r"مقاتلات|مدفعيه)(?!\w)")
 # the group whose plan or cells a warning reports is its author ("warns of an ISIS plan", «مخطط لخلايا داعش»)
 _PLOTTER_AFTER = re.compile(r"(?:\S+\s+){1,2}?(?:plan|plans|plot|plots)(?!\w)")
 _PLOTTER_BEFORE = r"مخطط ل|مخططا ل|مخططات ل|نيه|نوايا|"
 _SUBJECT_BEFORE = re.compile(
-    rf"(?:{_PLOTTER_BEFORE}هجوم ل|هجوم شنه|من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|"
+    rf"(?:{_PLOTTER_BEFORE}هجوم ل|هجوما ل|هجمات ل|بهجوم ل|كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|هجوم شنه|"
+    r"من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|"
     r"بيان|بيان ل|قال|قالت|صرح|اكد|اكدت|المتحدث باسم|الناطق باسم)\s*(?:\S+\s+){0,1}$|"
-    r"(?<!\w)(?:by|claimed by|carried out by|spokesman for|statement by|statement from)\s+(?:the\s+)?(?:\S+\s+){0,1}$"
+    r"(?<!\w)(?<!contracted )(?<!owned )(?<!operated )(?<!hired )(?<!used )"
+    r"(?:by|claimed by|carried out by|spokesman for|statement by|statement from|accuses|accused|blames|blamed)"
+    r"\s+(?:the\s+)?(?:\S+\s+){0,1}$"
 )
 
 # What a protest is held at, when the text says so ("outside the Directorate of Education", «گدام مبنى ديوان
@@ -778,9 +832,9 @@ class Extractor:
         else:
             etype, sub = "Threat", "Threat"
         location = self._location(norm, mentions)
-        actor1, assoc1, actor2, assoc2 = self._roles(norm, mentions, label, etype, sub)
+        actor1, assoc1, actor2, assoc2, roles = self._roles(norm, mentions, label, etype, sub)
         if label != "protest":
-            actor1, actor2 = self._defaults(norm, mentions, etype, actor1, actor2, location)
+            actor1, actor2 = self._defaults(norm, mentions, etype, actor1, actor2, location, roles)
         fatalities, injured = casualties(norm)
         time, basis = event_time(norm, posted, label)
         return Event(
@@ -810,12 +864,16 @@ class Extractor:
         actor1: str | None,
         actor2: str | None,
         location: Location | None,
+        roles: dict[str, str] | None = None,
     ) -> tuple[str | None, str | None]:
         """What the roles leave open, filled from conventions: in a clash the insurgent or unidentified side
         first and the forces second; both sides of a tribal fight are tribesmen; an attack on a base that
         hosts US forces (or on a place in Israel) is on them; violence against civilians, or a blast in a
-        market, has civilians as the second actor."""
+        market, has civilians as the second actor. A force that acts on an insurgent the text names as the one
+        acted on ("the PMF says its fighters killed 3 ISIS militants", «البيشمركة ضربوا الدواعش») stays first.
+        ``roles``: each mentioned actor's role (``_roles``)."""
         reg = self.actors.actors
+        roles = roles or {}
         if etype == "Battles":
             ids = list(dict.fromkeys(m.actor for m in mentions))
             irregular = [a for a in ids if reg[a].kind in ("insurgent", "unknown")]
@@ -825,6 +883,10 @@ class Extractor:
                 if reg[a].kind in ("state", "kurdish_state", "foreign_state")
                 or (reg[a].kind == "militia" and a not in irregular)
             ]
+            acting = [a for a in forces if roles.get(a) != "object"]
+            if (irregular and acting and roles.get(irregular[0]) == "object" and not REPELLED.search(norm)
+                    and actor1 == reg[acting[0]].name):
+                return actor1, reg[irregular[0]].name
             if irregular and forces:
                 return reg[irregular[0]].name, reg[forces[0]].name
             if actor1 == reg["tribes"].name and actor2 is None:
@@ -876,19 +938,30 @@ class Extractor:
     # --- actors -----------------------------------------------------------------------------------------
     def _roles(
         self, norm: str, mentions: list[Mention], label: str, etype: str, sub: str
-    ) -> tuple[str | None, str | None, str | None, str | None]:
+    ) -> tuple[str | None, str | None, str | None, str | None, dict[str, str]]:
         reg = self.actors.actors
         seen: dict[str, str] = {}  # actor id -> role ("subject" | "object" | "")
         for m in mentions:
             before = norm[max(0, m.start - 40) : m.start]
+            # «للامريكان» (li- + al-: "to the Americans") is the one addressed or acted on, unless a subject's
+            # word comes before the li- («هجوم للحشد»: the PMF's attack)
+            lam = m.form.startswith("لل")
+            armed = _WEAPON_FORM.match(m.form) is not None  # «طيارة تركية», «الطيران الأمريكي»: the one striking
             role = (
                 "subject"
-                if m.person or _SUBJECT_BEFORE.search(before) or _PLOTTER_AFTER.match(norm, m.start)
-                else ("object" if _OBJECT_BEFORE.search(before) else "")
+                if m.person or armed or _SUBJECT_BEFORE.search(before + ("ل" if lam else ""))
+                or _PLOTTER_AFTER.match(norm, m.start)
+                or (not lam and reg[m.actor].kind in _SPEAKER_KINDS and _SPEAKER_AFTER.match(norm, m.end))
+                or _WEAPON_AFTER.match(norm, m.end)
+                else ("object" if lam or _OBJECT_BEFORE.search(before) or _TARGET_AFTER.match(norm, m.end)
+                      or _PASSIVE_AFTER.match(norm, m.end) else "")
             )
+            if (role != "subject" and reg[m.actor].kind in _STATE_KINDS
+                    and _BYSTANDER_AFTER.match(norm, m.end)):
+                continue
             if m.start < 3 and role == "object":
                 role = ""
-            if m.actor not in seen or (seen[m.actor] == "" and role):
+            if m.actor not in seen or (seen[m.actor] == "" and role) or (m.person and role == "subject"):
                 seen[m.actor] = role
         name = {aid: reg[aid].name for aid in seen}
         if label == "protest":
@@ -901,7 +974,7 @@ class Extractor:
             actor2 = None
             if sub in ("Protest with intervention", "Excessive force against protesters") or etype == "Riots":
                 actor2 = name[forces[0]] if forces else None
-            return actor1, assoc1, actor2, None
+            return actor1, assoc1, actor2, None, seen
         umbrella = [a for a in seen if reg[a].kind == "front"]
         order = list(seen)
         subjects = [a for a in order if seen[a] == "subject" and a not in ("civilians",)]
@@ -928,7 +1001,7 @@ class Extractor:
         assoc2 = None
         if actor2 and len(rest) > 1 and reg[rest[1]].kind == reg[actor2].kind:
             assoc2 = name[rest[1]]
-        return (name[actor1] if actor1 else None, assoc1, name[actor2] if actor2 else None, assoc2)
+        return (name[actor1] if actor1 else None, assoc1, name[actor2] if actor2 else None, assoc2, seen)
 
     # --- target -----------------------------------------------------------------------------------------
     def _target(self, norm: str, actor2: str | None) -> str | None:
@@ -957,7 +1030,8 @@ class Extractor:
 
     # --- location ---------------------------------------------------------------------------------------
     def _location(self, norm: str, mentions: list[Mention]) -> Location | None:
-        spans = [(m.start, m.end) for m in mentions if m.end - m.start > 1]
+        spans = [(m.start, m.end) for m in mentions if m.end - m.start > 1 and not m.form.isupper()]  # (an acronym's
+        # place in ``norm`` is approximate)
         found: list[tuple[int, Resolved, str]] = []
         named = self.places.find(norm)
         # districts and ambiguous place names written bare («بالعمارة», «#حرير», «قرب العظيم»), where no form
@@ -1102,7 +1176,7 @@ def _any_state_object(norm: str, mentions: list[Mention], ex: Extractor) -> bool
     reg = ex.actors.actors
     for m in mentions:
         before = norm[max(0, m.start - 40) : m.start]
-        if reg[m.actor].kind in _STATE_KINDS | {"foreign_state", "militia"} and _OBJECT_BEFORE.search(before):
+        if reg[m.actor].kind in _STATE_KINDS | {"foreign_state", "militia"} and _ARMED_OBJECT_BEFORE.search(before):
             return True
     return bool(
         re.search(r"منتسب|جندي|جنود|ضابط|مقاتل|عناصر|soldier|soldiers|officer|fighters|troops|policem", norm)
