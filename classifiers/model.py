@@ -20,7 +20,7 @@ from classifiers.base import LABELS, Encoder, Prediction
 from classifiers.cues import CueLexicon
 from classifiers.head import LogisticHead
 from classifiers.lexical import CharNgramModel
-from classifiers.normalize import clean_for_model
+from classifiers.normalize import for_encoder
 from monitor.models import Classification
 
 log = logging.getLogger(__name__)
@@ -92,10 +92,10 @@ def segments(text: str) -> list[str]:
 def pieces(text: str, *, by_segment: bool) -> tuple[list[str], list[str]]:
     """What one post is scored as: the whole text (in chunks when long; they make its embedding) and, with
     ``by_segment``, each of its items; the post's score for a label is its best piece's."""
-    cleaned = clean_for_model(text or "", max_chars=MAX_TEXT_CHARS)
+    cleaned = for_encoder(text or "", max_chars=MAX_TEXT_CHARS)
     if not cleaned.strip():
         return [], []
-    items = [clean_for_model(seg) for seg in segments(text[:MAX_TEXT_CHARS])] if by_segment else []
+    items = [for_encoder(seg) for seg in segments(text[:MAX_TEXT_CHARS])] if by_segment else []
     return chunk_text(cleaned), items
 
 

@@ -22,6 +22,21 @@ def test_clean_for_model_drops_links_and_handles() -> None:
     assert clean_for_model(text) == "🔴 عاجل | قصف #بغداد الآن"
 
 
+def test_a_shouted_post_reaches_the_encoder_in_lower_case_with_its_acronyms() -> None:
+    from classifiers.model import pieces
+    from classifiers.normalize import unshout
+
+    shouted = "BREAKING: IED TARGETS COALITION SUPPLY CONVOY NEAR DIWANIYAH, NO CASUALTIES — SECURITY SOURCE"
+    assert unshout(shouted) == ("breaking: IED targets coalition supply convoy near diwaniyah, no casualties — "
+                                "security source")
+    assert pieces(shouted, by_segment=False)[0] == [unshout(shouted)]  # what the classifier scores
+    # ordinary text, a headline with a few capitals, Arabic and short lines are left as written
+    assert unshout("KH: 'THE RESPONSE IS COMING'") == "KH: 'the response is coming'"
+    for text in ("Rockets hit Ain al-Asad, the US-led coalition says", "BREAKING: Rockets hit Ain al-Asad base",
+                 "عاجل | انفجار عبوة ناسفة في بغداد", "BREAKING:"):
+        assert unshout(text) == text
+
+
 def test_cues_match_through_clitics_and_spelling_variants() -> None:
     lex = CueLexicon.default()
     found = lex.match("وبطائرةٍ مُسيّرة استهدفنا القاعدة")  # clitic و + diacritics + shadda
