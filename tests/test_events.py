@@ -48,6 +48,13 @@ def where(text: str, labels: tuple[str, ...] = ("attack_claim",)) -> str | None:
     return e.location.place if e and e.location else None
 
 
+def actors(text: str, label: str = "attack_claim") -> tuple[str | None, str | None]:
+    """actor1 and actor2 of the post's event, as the extraction reads it for ``label``."""
+    e = _extractor().extract(text, [label], T)
+    assert e is not None
+    return e.actor1, e.actor2
+
+
 def test_gazetteer_is_one_source_of_truth_with_places() -> None:
     forms, admin = _files()
     assert len(admin["governorates"]) == 19  # 18 + Halabja
@@ -312,6 +319,8 @@ def test_more_bare_names_places_and_blast_verbs() -> None:
     assert where("ضربات جوية عراقية على اوكار #داعش في #حمرين ومقتل ٥ ارهابيين") == "hamrin_mountains"
     assert where("بالفجر ضربوا مسيرة على حرير، الفصائل طلعت بيان") == "harir_base"
     assert where("انفجار عبوة صوتية قرب محل في حي العامل جنوب غربي بغداد") == "hay_al_amil"
+    assert where("انفجار بالأمين الثانية قبل دقايق عبوة لاصقة بسيارة") == "amin_baghdad"  # no «حي»
+    assert where("الأمين العام للحزب يدين الانفجار") is None  # (the secretary-general is no place)
     e = ex.extract("مسلحون يهاجمون ابراج نقل الطاقة ويفجرون برجين في الطارمية", ["attack_claim"], T)
     assert e and e.sub_event_type == "Remote explosive/landmine/IED"
     # an appeal names the coming Friday (T is a Friday: the next one, a week on, is not "today")
@@ -386,13 +395,6 @@ def test_a_threats_target_named_after_warn_or_give_is_not_its_author() -> None:
 
 
 def test_actor_conventions_for_turkish_strikes_arrests_and_soldiers() -> None:
-    ex = Extractor()
-
-    def actors(text: str) -> tuple[str | None, str | None]:
-        e = ex.extract(text, ["attack_claim"], T)
-        assert e is not None
-        return e.actor1, e.actor2
-
     assert actors("Turkish jets bomb a village near Amadiya") == ("Turkish Forces", "PKK")
     assert actors("اعتقال إرهابي في قضاء العزيزية بواسط") == ("Iraqi Security Forces", "Islamic State (ISIS)")
     assert actors("مقتل جنديين بهجوم لداعش في الرطبة")[1] == "Iraqi Security Forces"
@@ -501,13 +503,6 @@ def test_roles_from_the_words_after_a_mention_and_the_li_clitic() -> None:
     one acted on; one named with the weapon it struck with ("a US drone") or as a speaker ("KSS says",
     «سرايا أولياء الدم: ...») is the one acting; «للامريكان» ("to the Americans") is the one addressed,
     and «بعون الله» or a basmala before a front's name makes it no object."""
-    ex = Extractor()
-
-    def actors(text: str, label: str = "attack_claim") -> tuple[str | None, str | None]:
-        e = ex.extract(text, [label], T)
-        assert e is not None
-        return e.actor1, e.actor2
-
     assert actors("IED strikes a US logistics convoy on the Hillah highway") == (None, "US Forces")
     assert actors("A roadside bomb hit a convoy of trucks contracted by US forces near Nasiriyah")[0] is None
     assert actors("A Katyusha rocket landed near the US Embassy in Baghdad's Green Zone")[0] is None
@@ -528,13 +523,6 @@ def test_who_acted_from_weapons_passives_accusations_and_bystanders() -> None:
     forces an attack befell ("came under", «تعرضت») or that only investigate after it are not; "X accuses
     Y of attacking" makes Y the attacker; a force that kills the insurgents the text names as the ones acted
     on stays first in a clash; "Asa'ib Ahl al-Haq gunmen" are Asa'ib's, not unknown gunmen."""
-    ex = Extractor()
-
-    def actors(text: str) -> tuple[str | None, str | None]:
-        e = ex.extract(text, ["attack_claim"], T)
-        assert e is not None
-        return e.actor1, e.actor2
-
     assert actors("طيارة تركية ضربت جماعة من العمال الكردستاني بمخمور، اثنين انكتلوا") == ("Turkish Forces", "PKK")
     assert actors("الطيارات العراقية ضربت كهوف داعش بجبال حمرين") == ("Iraqi Security Forces", "Islamic State (ISIS)")
     assert actors("CENTCOM: US forces at Al-Asad Air Base came under rocket attack today. No injuries.") == (
