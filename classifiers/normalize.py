@@ -77,4 +77,3 @@ def unshout(text: str) -> str:
 def for_encoder(text: str, max_chars: int = 2000) -> str:
     """What the encoder reads: ``clean_for_model``, then ``unshout``."""
     return unshout(clean_for_model(text, max_chars=max_chars))
-

@@ -63,6 +63,9 @@ class ActorRegistry:
         self._arabic = re.compile(trie_regex(arabic))
         self._latin = re.compile(r"(?<!\w)(?:" + trie_regex(latin) + r")(?!\w)")
         self._acronym = re.compile(r"(?<![\w.])(?:" + trie_regex(acronyms) + r")(?![\w])")
+        # each acronym's letters in a normalised text (lower case, on word boundaries): where ``find`` places it
+        self._acronym_in_norm = {form: re.compile(r"(?<!\w)" + re.escape(form.lower()) + r"(?!\w)")
+                                 for form in acronyms}
         self._maps = (arabic, latin, acronyms)
 
     @classmethod
@@ -90,8 +93,7 @@ class ActorRegistry:
                 aid, person = acronyms[m.group(0)]
                 pos = int(m.start() * scale)
                 # the same letters in ``norm`` nearest that place, when there are any (normalising moves text)
-                low = re.compile(r"(?<!\w)" + re.escape(m.group(0).lower()) + r"(?!\w)")
-                at = [x.start() for x in low.finditer(norm)]
+                at = [x.start() for x in self._acronym_in_norm[m.group(0)].finditer(norm)]
                 if at:
                     pos = min(at, key=lambda c: abs(c - pos))
                 out.append(Mention(pos, pos + len(m.group(0)), aid, m.group(0), person))

@@ -437,29 +437,24 @@ VIOLENT_DEMO = _rx(
 MOB = _rx("سحل", "لينش", "حشود غاضبه", "حشد غاضب", "mob", "lynched", "lynching")
 
 # roles: the words just before a mention
-_OBJECT_BEFORE = re.compile(
-    r"(?:ستهدف|ستهداف|ضد|على|علي|قصف|ضرب|مواقع|قاعده|قواعد|رتل|ارتال|لرتل|مقر|مقرات|تجمعات|دوريه|عجله|"
+# (the words, Arabic then English, that make a mention just after them the one acted on)
+_OBJECT_WORDS_AR = (
+    r"ستهدف|ستهداف|ضد|على|علي|قصف|ضرب|مواقع|قاعده|قواعد|رتل|ارتال|لرتل|مقر|مقرات|تجمعات|دوريه|عجله|"
     r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|حذرت|تحذير|تهدد|يهدد|هدد|هددت|هددوا|نتوعد|توعد|توعدت|"
     r"نمهل|يمهل|تمهل|مهله|امهل|انذر|انذرت|اصابه|استشهاد|جرح|تتمركز|يتمركز|كتلوا|يكتلون|قتلوا|يقتلون|"
     r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|السفاره|سفاره|القنصليه|المصالح|مصالح|"
-    r"شركه|شركات)\s*(?:\S+\s+){0,2}$|"
-    r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
-    r"killed|killing|arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|of|hosts|"
-    r"hosting|housing|carrying|contracted by|supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
+    r"شركه|شركات"
 )
+_OBJECT_BEFORE_EN = (
+    r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
+    r"killed|killing|arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|"
+    r"of|hosts|hosting|housing|carrying|contracted by|supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
+)
+_OBJECT_BEFORE = re.compile(rf"(?:{_OBJECT_WORDS_AR})\s*(?:\S+\s+){{0,2}}$|{_OBJECT_BEFORE_EN}")
 # what ``_any_state_object`` reads as a force attacked: as ``_OBJECT_BEFORE``, and any ل/ال in the three words
 # before the mention too («من ابطال الجيش»: the army's men are the ones hit; a clash, not violence against
 # civilians)
-_ARMED_OBJECT_BEFORE = re.compile(
-    r"(?:ستهدف|ستهداف|ضد|على|علي|قصف|ضرب|مواقع|قاعده|قواعد|رتل|ارتال|لرتل|مقر|مقرات|تجمعات|دوريه|عجله|"
-    r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|حذرت|تحذير|تهدد|يهدد|هدد|هددت|هددوا|نتوعد|توعد|توعدت|"
-    r"نمهل|يمهل|تمهل|مهله|امهل|انذر|انذرت|اصابه|استشهاد|جرح|تتمركز|يتمركز|كتلوا|يكتلون|قتلوا|يقتلون|"
-    r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|السفاره|سفاره|القنصليه|المصالح|مصالح|"
-    r"شركه|شركات|ل|لل|ال)\s*(?:\S+\s+){0,2}$|"
-    r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
-    r"killed|killing|arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|of|hosts|"
-    r"hosting|housing|carrying|contracted by|supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
-)
+_ARMED_OBJECT_BEFORE = re.compile(rf"(?:{_OBJECT_WORDS_AR}|ل|لل|ال)\s*(?:\S+\s+){{0,2}}$|{_OBJECT_BEFORE_EN}")
 # a mention that names whose target it is ("a US logistics convoy", "near the US Embassy", "coalition supply
 # trucks"): the one acted on, whatever comes before it
 _TARGET_AFTER = re.compile(r"(?:'s)?\s+(?:(?:logistics|supply|military|diplomatic|forces'?)\s+)?"
@@ -864,7 +859,7 @@ class Extractor:
         actor1: str | None,
         actor2: str | None,
         location: Location | None,
-        roles: dict[str, str] | None = None,
+        roles: dict[str, str],
     ) -> tuple[str | None, str | None]:
         """What the roles leave open, filled from conventions: in a clash the insurgent or unidentified side
         first and the forces second; both sides of a tribal fight are tribesmen; an attack on a base that
@@ -873,7 +868,6 @@ class Extractor:
         acted on ("the PMF says its fighters killed 3 ISIS militants", «البيشمركة ضربوا الدواعش») stays first.
         ``roles``: each mentioned actor's role (``_roles``)."""
         reg = self.actors.actors
-        roles = roles or {}
         if etype == "Battles":
             ids = list(dict.fromkeys(m.actor for m in mentions))
             irregular = [a for a in ids if reg[a].kind in ("insurgent", "unknown")]
