@@ -307,6 +307,14 @@ class EventKey:
                 and other.sub not in _VAGUE and _actors_agree(self.actor1, other.actor1)
                 and _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub))
 
+    def continues(self, other: EventKey | None) -> bool:
+        """Two reports of one named group's protest (teachers, graduates, workers ...; not "protesters")
+        whose places do not differ: one or both may name none («اليوم الثاني من الاعتصام ✊ نمنا بالخيم»).
+        ``same_story`` asks it of a follow-up past the event window, at the same-language cosine bar."""
+        return (other is not None and self.family == other.family == "unrest" and bool(self.actor1)
+                and self.actor1 == other.actor1 and self.actor1 in _protest_groups()
+                and self.place_relation(other) >= 0)
+
     def same_threat(self, other: EventKey | None) -> bool:
         """Two threats by one named perpetrator (a militia, an insurgent group, a foreign state): its
         statement, the statement's translation and a dialect retelling name the group and rarely a place
@@ -423,7 +431,8 @@ TOLL_FOLLOW = "toll"  # EventKey.follow of a post whose toll has risen (any othe
 FOLLOW_UP = re.compile(
     rf"منفذي|منفذو|المتورطين ب|المتورطين في|الجناه|{_TOLL_AR}|تشييع|يشيع|شيعت|"
     # a sit-in or a blockade that goes on, or ends («لليوم الثاني», "still there", "winding down")
-    r"(?:ا|ل)ليوم (?:الثاني|الثالث|الرابع|الخامس)|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
+    r"(?:ا|ل)ليوم (?:الثاني|الثالث|الرابع|الخامس)|يوم(?:ه|ها) (?:الثاني|الثالث|الرابع|الخامس)|"
+    r"انهاء (?:ال)?(?:اعتصام|اضراب)|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
     r"لازال|لا زال|انتهى|انتهاء|فض (?:ال)?(?:اعتصام|تظاهره|احتجاج|متظاهرين|محتجين)|تحديث|تعليق|علقوا|يعلق|نعلق|"
     # a threat that answers an attack, or names its target as the one hit («المكتب المستهدف», «ثارا ل»)
     r"المستهدف|ارتقوا|ثارا ل|ثارا لدماء|"
@@ -431,7 +440,8 @@ FOLLOW_UP = re.compile(
     r"day two|day three|day four|second day|third day|fourth day|fifth day|(?:2nd|3rd|4th|5th) day|day [2-9]|"
     r"suspends?|suspended|"
     r"still there|continues|continuing|continued|overnight|winding down|wound down|dispersed|has ended|"
-    r"ended|called off|update|revenge for|avenge|in retaliation for|whose office was)(?!\w)")
+    r"ended|called off|end (?:their|the|its) (?:sit-in|strike|protest)|"
+    r"update|revenge for|avenge|in retaliation for|whose office was)(?!\w)")
 
 
 # A report that sets its event apart from an earlier one: "a second IED of the day, in a different area",
@@ -453,7 +463,8 @@ DISTINCT = re.compile(
 # find of an unfired launcher", «منفصل عن حادثة امس», "the second ISIS attack on the PMF this week"
 _PAST_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:امس|البارحه|الليله الماضيه|هذا الاسبوع|خلال اسبوع|خلال ايام|"
                        r"هذا الشهر|خلال الشهر|هذا العام|منذ|yesterday|yesterday's|last night's|last week's|"
-                       r"this week|in a week|in days|this month|this year|since)(?!\w)")
+                       r"this week|in a week|in (?:(?:two|three|four|five|\d+) )?days|this month|this year|"
+                       r"since)(?!\w)")
 PAST_DISTINCT = "past"
 # ... and when it names that day: "separate from Monday's clash", «منفصل عن حادثة امس» ("past:YYYY-MM-DD")
 _WEEKDAY_OF = {name: day for day, (ar, en) in WEEKDAY_NAMES.items() for name in (ar, en, en + "'s")}
@@ -766,6 +777,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
             return cos  # the morning-after report of last night's event (or a protest called for that day)
         if same == 2 and _post_day(a.ts) == _post_day(b.ts):
             return cos  # the evening's wrap-up of the morning's blockade: one day, one place, one kind
+        if follows_up(a, b) and a.event.continues(b.event) and cos >= cfg.same_lang_cos:
+            return cos  # "day two of the sit-in": one named group's, where neither names another place
     if a.lang and b.lang and a.lang != b.lang:
         if cos < cfg.cross_lang_cos or late:
             return None

@@ -429,6 +429,14 @@ def test_a_contrast_with_another_event_does_not_lend_it_its_day_or_type() -> Non
         today = ex.extract(text, ["protest"], T)
         assert today and today.time_basis == "post" and today.location, text
         assert today.location.district == "Suq al-Shuyukh", text
+    # "unlike Sunday's graduates' sit-in": the group set apart is not the one protesting today
+    unlike = ex.extract("Heads-up: unlike Sunday's graduates' sit-in, today's Tahrir gathering is retirees, about "
+                        "pension increases.", ["protest"], T)
+    assert unlike and unlike.actor1 != "Graduates (Iraq)" and unlike.time_basis == "post"
+    # "the second demonstration in three days, after ... on Sunday": Sunday is the other's day
+    repeat = ex.extract("Lecturers protest in Tahrir Square — the square's second demonstration in three days, "
+                        "after engineering graduates rallied there on Sunday.", ["protest"], T)
+    assert repeat and repeat.time_basis == "post"
     # "after Friday prayers" is when the protest is, not another event
     for text in ("المتظاهرون تجمعوا بعد صلاة الجمعة، اليوم في ساحة التحرير",
                  "Protesters gather after Friday prayers, today in Tahrir Square"):
@@ -470,6 +478,9 @@ def test_where_the_protesters_came_from_is_not_where_they_protest() -> None:
     assert where("اعتصامنا مستمر أمام الديوان، نطلب من الزملاء في هيت والفلوجة الالتحاق صباح الغد",
                  ("protest",)) is None
     assert where("مسلحون يغتالون مختارا في قضاء هيت") == "hit"
+    # those who join, three words before where they come from («يلتحقون بينا عمال الخدمات من الرميلة»)
+    assert where("اليوم الثاني للإضراب ✊ الجماعة باتوا الليل گدام بوابة شركة نفط ميسان بالعمارة. اليوم راح "
+                 "يلتحقون بينا عمال الخدمات من الرميلة الشمالي تضامناً", ("protest",)) == "amarah"
 
 
 def test_a_protest_records_the_institution_it_is_held_at() -> None:

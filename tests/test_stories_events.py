@@ -275,6 +275,35 @@ def test_a_sit_in_on_its_second_day_joins_past_the_window() -> None:
     assert same_story(start, later, CFG) is not None
 
 
+def test_a_named_groups_sit_in_continues_where_its_day_two_post_names_no_place() -> None:
+    start = _sig("📢 بدأ الاعتصام المفتوح لموظفي العقود والأجور اليومية أمام بوابة وزارة المالية ✊", "ar", ["protest"])
+    later = _sig("اليوم الثاني من الاعتصام ✊ نمنا بالخيم والمطر نزل علينا بس ثابتين، عمال العقود", "ar",
+                 ["protest"], hours=20, cos=0.95)
+    assert start.event is not None and later.event is not None and later.event.follow == "1"
+    assert start.event.actor1 == later.event.actor1 == "Labour Group (Iraq)" and start.event.continues(later.event)
+    assert same_story(start, later, CFG) is not None
+    assert same_story(start, replace(later, embedding=_emb(0.90)), CFG) is None  # the same-language bar holds
+    # "protesters" say nothing of which protest; another group's sit-in is another
+    crowd = _sig("اليوم الثاني من الاعتصام ✊ المحتجون نمنا بالخيم", "ar", ["protest"], hours=20, cos=0.95)
+    assert crowd.event is not None and not start.event.continues(crowd.event)
+    retirees = _sig("اليوم الثاني من اعتصام المتقاعدين ✊ نمنا بالخيم", "ar", ["protest"], hours=20, cos=0.95)
+    assert retirees.event is not None and same_story(start, retirees, CFG) is None
+    # «يدخل يومه الثاني» marks the follow-up too
+    assert _sig("اعتصام عمال الأجور اليومية في كهرباء المثنى يدخل يومه الثاني أمام مبنى المحافظة", "ar",
+                ["protest"]).event.follow == "1"
+
+
+def test_a_repeat_counted_over_days_is_apart_only_from_earlier_days() -> None:
+    text = ("Dozens of daily-wage lecturers protest in Baghdad's Tahrir Square, demanding contracts — the square's "
+            "second demonstration in three days, after engineering graduates rallied there on Sunday.")
+    sig = _sig(text, "en", ["protest"])
+    assert sig.event is not None and sig.event.distinct == "past" and sig.event.day == ""  # Sunday's is the other's
+    today = _sig("العشرات من المحاضرين يتظاهرون في ساحة التحرير للمطالبة بتحويلهم إلى عقود", "ar", ["protest"],
+                 hours=-1)
+    earlier = _sig("خريجو الهندسة يتظاهرون في ساحة التحرير", "ar", ["protest"], hours=-48)
+    assert not sets_apart(sig, today) and sets_apart(sig, earlier)
+
+
 def test_dialect_spellings_of_place_names() -> None:
     forms = [f for f in dialect_variants(normalize_for_match("سوق الشيوخ"))]
     assert normalize_for_match("سوك الشيوخ") in forms

@@ -1122,7 +1122,8 @@ def _road_ends(norm: str, spans: list[tuple[int, int]]) -> set[int]:
 _ORIGIN_WORD = (r"(?:(?<!\w)(?:وصلت|وصلوا|وصول|قادمين|قادمه|قادمون|جاوا|اجو|اجوا|باصات|حافلات|وفود|وفد|زملاء|"
                 r"الزملاء|زملائنا|اخوتنا|الاخوه|اهلنا|يلتحق|الالتحاق)|(?<!\w)(?:arrived|came|coming|bused in|buses|"
                 r"busloads|delegations?|colleagues|joined by [\w']+))")
-_ORIGIN = re.compile(rf"{_ORIGIN_WORD}(?:(?:\s+\S+){{0,2}}\s+(?:من|في|from|in)(?:\s+\S+\s*(?:و|and|,|،))?)?\s*$")
+_ORIGIN = re.compile(rf"{_ORIGIN_WORD}\w*(?:(?:(?:\s+\S+){{0,2}}\s+(?:من|في|from|in)|(?:\s+\S+){{3}}\s+(?:من|from))"
+                     r"(?:\s+\S+\s*(?:و|and|,|،))?)?\s*$")
 _LIST_JOIN = re.compile(r"\s*(?:و|and|,|،)\s*")
 
 
@@ -1340,14 +1341,15 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
     return posted, "post"
 
 
-# Another event named as a contrast: "separate from yesterday's IED near Muqdadiya", «لا علاقة له بانفجار
-# امس», "Same area where troops seized a cache on Thursday, but a separate incident." Its type, place and
-# day are that event's, not the post's: ``without_contrast`` blanks them before the record is read.
+# Another event named as a contrast: "separate from yesterday's IED near Muqdadiya", "unlike Sunday's
+# graduates' sit-in", «لا علاقة له بانفجار امس», "Same area where troops seized a cache on Thursday, but a
+# separate incident." Its type, place and day are that event's, not the post's: ``without_contrast`` blanks
+# them before the record is read.
 # (the English phrases are also ``monitor.signatures.DISTINCT``'s: a post that says so is set apart)
 CONTRAST_FROM_EN = r"separate from|unrelated to|not linked to|not connected to|different from"
 _CONTRAST_FROM = re.compile(
-    rf"(?<!\w)(?:{CONTRAST_FROM_EN}|distinct from)(?!\w)|"
-    rf"{_B}(?:منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)")
+    rf"(?<!\w)(?:{CONTRAST_FROM_EN}|distinct from|unlike)(?!\w)|"
+    rf"{_B}(?:بخلاف|على عكس|منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)")
 _CONTRAST_SENTENCE = re.compile(r"(?<!\w)(?:a separate incident|an unrelated incident|separate incidents)(?!\w)|"
                                 rf"{_B}(?:حادث منفصل|حادثه منفصله){_E}")
 # the earlier event a repeat is counted from: "Second ISIS attack on the PMF this week after Tarmiyah early on
@@ -1361,7 +1363,7 @@ _NOW_AR = rf"[،,] *و?(?:اليوم|هسه|هسع|الان){_E}"
 _AFTER_EARLIER = re.compile(
     r"(?<!\w)(?:second|third|fourth|fifth|another)(?!\w)[^.!?\n]{0,80}?"
     r"(?<!\w)(?:this week|this month|of the day|in (?:two|three|four|\d+) days)(?!\w)"
-    r"[^.!?\n,;]{0,30}?(?<!\w)(?P<after>after)(?!\w)|"
+    r"[^.!?\n,;]{0,30}?,? ?(?<!\w)(?P<after>after)(?!\w)|"
     rf"(?<!\w)(?P<after2>after)(?!\w)(?![^,.;!?\n]{{0,30}}prayers)"
     rf"(?=[^,.;!?\n]{{0,40}}(?<!\w){_DAY_WORD_EN}(?!\w)[^,.;!?\n]{{0,20}}{_NOW_EN})|"
     rf"{_B}(?:ال)?(?:ثاني|ثالث|رابع|خامس)[^.!؟\n]{{0,80}}?{_B}(?:الاسبوع|الشهر|اليوم|اسبوع|يومين){_E}"
