@@ -553,3 +553,31 @@ def test_who_acted_from_weapons_passives_accusations_and_bystanders() -> None:
     # a clash with no side acting on the other keeps the convention: the irregular side first
     assert actors("اشتباكات بين القوات الأمنية ومسلحين مجهولين في ناحية سليمان بيك") == (
         "Unidentified Armed Group (Iraq)", "Iraqi Security Forces")
+
+
+def test_who_acted_from_operations_speakers_rioters_and_context() -> None:
+    """A force named first that starts an operation (a raid, a sweep, an ambush it lays) acts first, but one
+    that foils an infiltration was attacked; "our forces" after a speaker make the speaker the actor; a
+    group that condemns what was done is the one it was done to; protesters who storm or burn act; a side
+    that only supports, or is named as what the attack answers, is neither; and a role read across a
+    sentence end does not count."""
+    assert actors("قوة من الرد السريع داهمت وكرا للدواعش في جزيرة الحضر وقتلت ثلاثة منهم") == (
+        "Emergency Response Division", "Islamic State (ISIS)")
+    assert actors("Badr fighters launched a sweep against ISIS cells near Khanaqin, killing three.") == (
+        "Badr Organization", "Islamic State (ISIS)")
+    assert actors("Saraya al-Salam foiled an ISIS infiltration attempt north of Samarra overnight.") == (
+        "Islamic State (ISIS)", "Saraya al-Salam")
+    assert actors("وزارة الدفاع التركية: قواتنا حيدت خمسة من عناصر حزب العمال في منطقة الزاب ضمن عملية المخلب") == (
+        "Turkish Forces", "PKK")
+    assert actors("حركة النجباء تدين العدوان الأمريكي الذي استهدف مقرا لها قرب القائم") == (
+        "US Forces", "Harakat al-Nujaba")
+    assert actors("Protesters stormed the provincial council building in Kut and set it on fire.")[0] == (
+        "Protesters (Iraq)")
+    assert actors("المتظاهرين رشقوا الشرطة بالحجارة بعد ما سدوا الجسر")[0] == "Protesters (Iraq)"
+    assert actors("جهاز مكافحة الإرهاب ينفذ إنزالا جويا في وادي حوران بإسناد من طيران الجيش ويقتل إرهابيين من "
+                  "داعش") == ("Counter Terrorism Service", "Islamic State (ISIS)")
+    assert actors("عصائب أهل الحق تقصف قاعدة حرير رداً على اغتيال قادة الحشد") == ("Asa'ib Ahl al-Haq", "US Forces")
+    assert actors("ISIS gunmen killed two farmers near Tuz Khurmatu overnight. The bodies were found by "
+                  "relatives. Security forces opened an investigation.")[0] == "Islamic State (ISIS)"
+    # the dialect passive: the one hit first, the one it was hit by after «من»
+    assert actors("البيشمركة انضربت من داعش بمخمور، اثنين شهداء") == ("Islamic State (ISIS)", "Peshmerga")

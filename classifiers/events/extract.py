@@ -308,6 +308,12 @@ REPELLED = _rx(
     "تصد هجوم",
     "تصدت لهجوم",
     "تحبط هجوم",
+    "تحبط محاوله تسلل",
+    "احبطت محاوله تسلل",
+    "احباط محاوله تسلل",
+    "صد محاوله تسلل",
+    "صدت محاوله تسلل",
+    "infiltration attempt",
     "احبطت هجوم",
     "احبط هجوم",
     "repelled",
@@ -318,6 +324,9 @@ REPELLED = _rx(
     "foiled an attack",
     "thwarted an attack",
 )
+# an operation a force starts (a raid, an ambush it lays, a sweep, an airdrop): the force acts first
+OPERATION = _rx("داهم", "مداهمه", "نصبت كمين", "نصب كمين", "ينصب كمين", "عمليه", "انزال", "تفتيش", "ملاحقه", "تعقب",
+                "raid", "raided", "raids", "ambushed", "sweep", "operation", "airdrop", "clearance")
 TRIBAL = _rx(
     "نزاع عشائري",
     "نزاع عشائري مسلح",
@@ -443,7 +452,7 @@ _OBJECT_WORDS_AR = (
     r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|حذرت|تحذير|تهدد|يهدد|هدد|هددت|هددوا|نتوعد|توعد|توعدت|"
     r"نمهل|يمهل|تمهل|مهله|امهل|انذر|انذرت|اصابه|استشهاد|جرح|تتمركز|يتمركز|كتلوا|يكتلون|قتلوا|يقتلون|"
     r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|السفاره|سفاره|القنصليه|المصالح|مصالح|"
-    r"شركه|شركات"
+    r"شركه|شركات|تفريق|لتفريق|يفرق|تفرق"
 )
 _OBJECT_BEFORE_EN = (
     r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
@@ -464,7 +473,9 @@ _TARGET_AFTER = re.compile(r"(?:'s)?\s+(?:(?:logistics|supply|military|diplomati
 _PASSIVE_AFTER = re.compile(r"(?:\W*\S+){0,6}?\W*(?:came under|come under|comes under|coming under|were attacked|"
                             r"was attacked|were targeted|was targeted|"
                             # («تتعرض لإحدى نقاط الحشد» is "attacks a PMF post": only an attack noun after it)
-                            r"(?:تعرضت|تعرض|تتعرض|يتعرض) (?:ل|لل|ال)?(?:هجوم|استهداف|قصف|اطلاق|ضربه|اعتداء))(?!\w)")
+                            r"(?:تعرضت|تعرض|تتعرض|يتعرض) (?:ل|لل|ال)?(?:هجوم|استهداف|قصف|اطلاق|ضربه|اعتداء)|"
+                            # dialect passives («البيشمركة انضربت من داعش»)
+                            r"انضربت|انضرب|انضربوا|انقصفت|انقصف|انقصفوا|انكتلوا|انكتل)(?!\w)")
 # ... and the forces that only arrive or investigate after it («والشرطة تفتح تحقيقا», "police are investigating"):
 # neither side of the event
 _BYSTANDER_AFTER = re.compile(r"\W*(?:\S+\W+)?(?:تفتح تحقيقا|فتحت تحقيقا|تحقق|وصلت|طوقت|تطوق|arrived|are investigating|"
@@ -473,6 +484,32 @@ _BYSTANDER_AFTER = re.compile(r"\W*(?:\S+\W+)?(?:تفتح تحقيقا|فتحت 
 _SPEAKER_AFTER = re.compile(r"(?:'s)?\s*(?::|(?:statement|says|said|warns|warned|vows|vowed|threatens|threatened|"
                             r"announces|announced|claims|claimed|تتبنى|يتبنى|تبنت|تعلن|يعلن|اعلنت)(?!\w))")
 _SPEAKER_KINDS = frozenset({"militia", "front", "insurgent"})  # (the police or an army that "says" is the source)
+# ... but any side that speaks of "our forces" acting is the one acting («وزارة الدفاع التركية: قواتنا حيدت»,
+# "Federal Police: our units ambushed")
+_OUR_FORCES_AFTER = re.compile(r"(?:'s)?\s*(?::|(?:statement|says|said|announced|تعلن|يعلن|اعلنت)\W)\W*(?:\S+\s+){0,2}?"
+                               r"(?:قواتنا|قطعاتنا|ابطالنا|مقاتلونا|مقاتلينا|مجاهدونا|مجاهدينا|طائراتنا|"
+                               r"our (?:forces|troops|units|fighters|aircraft|jets))(?!\w)")
+# ... and one that condemns what was done («كتائب حزب الله تدين العدوان ...», "KH condemns the US strike"): the
+# one it was done to, if anyone
+_CONDEMN_AFTER = re.compile(r"(?:'s)?\s+(?:\S+\s+)?(?:تدين|يدين|ادانت|تستنكر|يستنكر|استنكرت|condemns|condemned|"
+                            r"denounces|denounced)(?!\w)")
+# ... and protesters who strike, storm or burn («المتظاهرين ضربوا الشرطة», "protesters stormed the office")
+_RIOT_AFTER = re.compile(r"\s+(?:\S+\s+)?(?:ضربوا|رشقوا|يرشقون|اقتحموا|يقتحمون|هاجموا|يهاجمون|احرقوا|حرقوا|يحرقون|"
+                         r"يضرمون|اضرموا|stormed|storm|torched|set fire|attacked|threw|pelted|burned|burnt)(?!\w)")
+_RIOTER_KINDS = frozenset({"civilian", "party"})
+# ... and one whose forces did it ("U.S. Central Command forces conducted strikes", "Badr fighters launched a
+# sweep"; not "a US convoy struck by an IED")
+_ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0,3}?\s+"
+                          r"(?:conducted|carried out|launched(?! (?:a |an )?(?:search|investigation|probe|manhunt))|"
+                          r"bombed|shelled|raided|ambushed|struck(?! by))(?!\w)")
+_SENTENCE_END = re.compile(r"[.!?؟](?=\s)")
+_SUPPORT_BEFORE = re.compile(r"(?:باسناد|واسناد|بدعم|بمسانده|بمشاركه|with (?:the )?support (?:of|from)|backed by|"
+                             r"supported by|with air support from)\s*(?:من\s+)?(?:\S+\s+){0,1}$|"
+                             r"دعما\s*(?:ل|لل)?$|in support of (?:the )?$")
+# ... and one named as what the attack answers («رداً على جريمة اغتيال قادة الحشد», "in retaliation for the
+# strike on KH"): neither side of this event
+_REASON_BEFORE = re.compile(r"(?:ردا علي|ردا على|رد علي|ثارا ل|انتقاما ل|in response to|in retaliation for|"
+                            r"retaliation for|revenge for)[^.،,!?؟\n]{0,30}$")
 # ... and one that names the weapon it struck with or its attack ("a US drone struck his car", "Turkish jets", "in
 # an ISIS attack", "came under ISIS mortar fire"): the one acting
 _WEAPON_AFTER = re.compile(r"(?:'s)?\s+(?:(?:armed|military|attack)\s+)?"
@@ -482,13 +519,14 @@ _WEAPON_AFTER = re.compile(r"(?:'s)?\s+(?:(?:armed|military|attack)\s+)?"
                            r"gunmen)(?!\w)")
 # a form that names a state by the weapon it struck with («طيارة تركية», «الطيران الأمريكي», «قصف إيراني»)
 _WEAPON_FORM = re.compile(r"(?:ال)?(?:طائره|طائرات|طياره|طيارات|مسيره|مسيرات|غاره|غارات|ضربه|ضربات|قصف|صواريخ|طيران|"
-                          r"مقاتلات|مدفعيه)(?!\w)")
+                          r"مقاتلات|مدفعيه|عدوان|اعتداء)(?!\w)")
 # the group whose plan or cells a warning reports is its author ("warns of an ISIS plan", «مخطط لخلايا داعش»)
 _PLOTTER_AFTER = re.compile(r"(?:\S+\s+){1,2}?(?:plan|plans|plot|plots)(?!\w)")
 _PLOTTER_BEFORE = r"مخطط ل|مخططا ل|مخططات ل|نيه|نوايا|"
 _SUBJECT_BEFORE = re.compile(
     rf"(?:{_PLOTTER_BEFORE}هجوم ل|هجوما ل|هجمات ل|بهجوم ل|كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|هجوم شنه|"
-    r"من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|"
+    r"من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
+    r"انضربت من|انضرب من|انضربوا من|انقصفت من|انقصف من|"
     r"بيان|بيان ل|قال|قالت|صرح|اكد|اكدت|المتحدث باسم|الناطق باسم)\s*(?:\S+\s+){0,1}$|"
     r"(?<!\w)(?<!contracted )(?<!owned )(?<!operated )(?<!hired )(?<!used )"
     r"(?:by|claimed by|carried out by|spokesman for|statement by|statement from|accuses|accused|blames|blamed)"
@@ -871,6 +909,9 @@ class Extractor:
         if etype == "Battles":
             ids = list(dict.fromkeys(m.actor for m in mentions))
             irregular = [a for a in ids if reg[a].kind in ("insurgent", "unknown")]
+            named = [a for a in ids if reg[a].kind == "militia" and roles.get(a) != "object"]
+            if irregular == ["unknown_gunmen"] and named and _has_kind(mentions, reg, _STATE_KINDS):
+                irregular = named[:1]  # «الجيش ... ومسلحي وحدات مقاومة سنجار ... المسلحون»: the gunmen are its
             forces = [
                 a
                 for a in ids
@@ -878,7 +919,10 @@ class Extractor:
                 or (reg[a].kind == "militia" and a not in irregular)
             ]
             acting = [a for a in forces if roles.get(a) != "object"]
-            if (irregular and acting and roles.get(irregular[0]) == "object" and not REPELLED.search(norm)
+            # (or the force, named first, starts it: a raid, an ambush, a sweep, an airdrop)
+            started = bool(acting and ids[0] == acting[0] and OPERATION.search(norm))
+            if (irregular and acting and (roles.get(irregular[0]) == "object" or (
+                    started and roles.get(irregular[0]) != "subject")) and not REPELLED.search(norm)
                     and actor1 == reg[acting[0]].name):
                 return actor1, reg[irregular[0]].name
             if irregular and forces:
@@ -936,7 +980,10 @@ class Extractor:
         reg = self.actors.actors
         seen: dict[str, str] = {}  # actor id -> role ("subject" | "object" | "")
         for m in mentions:
-            before = norm[max(0, m.start - 40) : m.start]
+            # (the words before it in its own sentence: "... of the crossing. Israel has not commented")
+            before = _SENTENCE_END.split(norm[max(0, m.start - 40) : m.start])[-1]
+            if _SUPPORT_BEFORE.search(before) or _REASON_BEFORE.search(before):
+                continue  # «باسناد من طيران الجيش», "backed by coalition aircraft": it helped, the others acted
             # «للامريكان» (li- + al-: "to the Americans") is the one addressed or acted on, unless a subject's
             # word comes before the li- («هجوم للحشد»: the PMF's attack)
             lam = m.form.startswith("لل")
@@ -946,15 +993,17 @@ class Extractor:
                 if m.person or armed or _SUBJECT_BEFORE.search(before + ("ل" if lam else ""))
                 or _PLOTTER_AFTER.match(norm, m.start)
                 or (not lam and reg[m.actor].kind in _SPEAKER_KINDS and _SPEAKER_AFTER.match(norm, m.end))
-                or _WEAPON_AFTER.match(norm, m.end)
-                else ("object" if lam or _OBJECT_BEFORE.search(before) or _TARGET_AFTER.match(norm, m.end)
-                      or _PASSIVE_AFTER.match(norm, m.end) else "")
+                or _WEAPON_AFTER.match(norm, m.end) or _OUR_FORCES_AFTER.match(norm, m.end)
+                or _ACTED_AFTER.match(norm, m.end)
+                or (reg[m.actor].kind in _RIOTER_KINDS and _RIOT_AFTER.match(norm, m.end))
+                else ("object" if lam or _CONDEMN_AFTER.match(norm, m.end) or _OBJECT_BEFORE.search(before)
+                      or _TARGET_AFTER.match(norm, m.end) or _PASSIVE_AFTER.match(norm, m.end) else "")
             )
             if (role != "subject" and reg[m.actor].kind in _STATE_KINDS
                     and _BYSTANDER_AFTER.match(norm, m.end)):
                 continue
-            if m.start < 3 and role == "object":
-                role = ""
+            if m.start < 3 and role == "object" and not _PASSIVE_AFTER.match(norm, m.end):
+                role = ""  # (a headline's first name acts, unless an attack befell it: «رتل التحالف انضرب»)
             if m.actor not in seen or (seen[m.actor] == "" and role) or (m.person and role == "subject"):
                 seen[m.actor] = role
         name = {aid: reg[aid].name for aid in seen}
