@@ -341,9 +341,10 @@ class EventKey:
     def _across_districts(self, other: EventKey) -> bool:
         """Two places ``place_relation`` relates only through a governorate named like its capital: "Basra"
         read as the city (its district) and al-Deir in Qurna district. The text may have meant the
-        governorate («شمالي البصرة»), so for attacks and protests the two stay one place; for two threats,
-        whose place is only their target's, the governorate holds too many (a tribe's ultimatum in al-Deir,
-        an unknown group's to the oil companies "in Basra")."""
+        governorate («شمالي البصرة»), so for attacks and protests the two stay one place within the event
+        window; for two threats, whose place is only their target's, the governorate holds too many (a
+        tribe's ultimatum in al-Deir, an unknown group's to the oil companies "in Basra"), and so does it a
+        day later (last night's shooting "in central Basra" and today's tribal clash in al-Deir)."""
         return bool(self.district and other.district and self.district != other.district)
 
     def in_capital(self) -> bool:
@@ -770,7 +771,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         if (cfg.pair_weights and not apart and cos >= cfg.event_cos and pair_askable(a, b)
                 and pair_probability(a, b, cos, agreement, same, cfg) >= cfg.pair_bar):
             return cos
-    elif not apart and cos >= cfg.event_cos and a.event is not None:
+    elif not apart and cos >= cfg.event_cos and a.event is not None and not a.event._across_districts(b.event):
+        # (a day later, "Basra" the city is no longer one place with a town of another of its districts)
         same = a.event.same_event(b.event)
         if follows_up(a, b) and same and (a.event.same_place(b.event) or (
                 cos >= cfg.event_loose_cos and not (a.event.in_capital() or b.event.in_capital()))):

@@ -581,3 +581,18 @@ def test_who_acted_from_operations_speakers_rioters_and_context() -> None:
                   "relatives. Security forces opened an investigation.")[0] == "Islamic State (ISIS)"
     # the dialect passive: the one hit first, the one it was hit by after «من»
     assert actors("البيشمركة انضربت من داعش بمخمور، اثنين شهداء") == ("Islamic State (ISIS)", "Peshmerga")
+
+
+def test_arabic_punctuation_ends_a_word_and_a_reason_clause_lends_no_place() -> None:
+    """«عصر غد،»: the Arabic comma ends the word as a Latin one would, so a call for tomorrow afternoon is
+    dated tomorrow; a road's ends joined by an en dash are a road's ends; the place an attack answers ("in
+    response to the attack on Ain al-Asad") is not where it happened."""
+    ex = Extractor()  # T: Friday 20 November
+    call = ex.extract("تنسيقيات تشرين تجدد الدعوة للتظاهر في ساحة الحبوبي عصر غد، وتؤكد سلمية التظاهرة",
+                      ["protest"], T)
+    assert call and call.time_basis == "عصر غد" and call.event_time.startswith("2026-11-21")
+    assert where("Residents block the Nasiriyah–Suq al-Shuyukh road near Karmat Bani Said with burning tyres",
+                 ("protest",)) == "karmat_bani_said"
+    assert where("US forces struck a Kata'ib Hezbollah depot near al-Qaim overnight, in response to the drone "
+                 "attack on Ain al-Asad") == "qaim"
+

@@ -304,6 +304,19 @@ def test_a_repeat_counted_over_days_is_apart_only_from_earlier_days() -> None:
     assert not sets_apart(sig, today) and sets_apart(sig, earlier)
 
 
+def test_past_the_event_window_a_city_named_like_its_governorate_holds_no_town_of_another_district() -> None:
+    night = _sig("مسلحون مجهولون يطلقون النار على منزل مواطن في منطقة الجمهورية وسط البصرة على خلفية نزاع عشائري",
+                 "ar", ["attack_claim"], hours=-9.9)  # 02:06 in Baghdad
+    clash = _sig("نزاع عشائري بناحية الدير بين عشيرتين على قطعة أرض، اشتباكات بالأسلحة المتوسطة من الصبح", "ar",
+                 ["attack_claim"], hours=4, cos=0.89)  # 16:00 the same day, past the event window
+    assert night.event is not None and clash.event is not None
+    assert night.event.place == "basra" and clash.event.place == "al_deir"
+    assert night.event._across_districts(clash.event)
+    assert same_story(night, clash, CFG) is None
+    # within the event window the two may still be one place («شمالي البصرة» is the governorate)
+    assert same_story(replace(night, ts=clash.ts - 3600), clash, CFG) is not None
+
+
 def test_dialect_spellings_of_place_names() -> None:
     forms = [f for f in dialect_variants(normalize_for_match("سوق الشيوخ"))]
     assert normalize_for_match("سوك الشيوخ") in forms

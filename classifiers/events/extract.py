@@ -729,8 +729,10 @@ _TOKEN = re.compile(r"\d+|[\w']+")
 _AR_PREFIX = ("و", "ب", "ل", "ال", "وال", "بال")
 
 # --- time ------------------------------------------------------------------------------------------------
-_B = rf"(?<![{_AR}\w])"
-_E = rf"(?![{_AR}\w])"
+# word edges for Arabic alternatives: letters and harakat continue a word, Arabic punctuation («،», «؛», «؟»)
+# ends it as any other («عصر غد،»)
+_B = r"(?<![\u064b-\u065f\u0670\w])"
+_E = r"(?![\u064b-\u065f\u0670\w])"
 TIMES: list[tuple[str, int, int, re.Pattern[str]]] = [  # (basis, days back, Baghdad hour, pattern)
     ("dawn yesterday", 1, 4, re.compile(rf"{_B}(?:فجر|فجريه) (?:يوم )?امس{_E}|dawn yesterday|early yesterday")),
     ("yesterday morning", 1, 9, re.compile(rf"{_B}صباح (?:يوم )?امس{_E}|yesterday morning")),
@@ -1090,7 +1092,9 @@ class Extractor:
                  or (not re.search(r"\w", norm[:start]) and _FILED_AFTER.match(norm, end))}
         # a place named for another event the post sets its own apart from ("separate from the Sulaiman Bek
         # IED: a roadside bomb hit ... on the Abu Ghraib expressway", «غير مرتبط بتفجير العمارة»)
-        other = {start for start, _, _, _ in named if _OTHER_EVENT.search(norm[max(0, start - 45) : start])}
+        # or as what the event answers ("strikes near al-Qaim in response to the attack on Ain al-Asad")
+        other = {start for start, _, _, _ in named if _OTHER_EVENT.search(norm[max(0, start - 45) : start])
+                 or _REASON_BEFORE.search(norm[max(0, start - 45) : start])}
         for start, end, pid, form in named:
             if any(s <= start and end <= e for s, e in spans) or start in origins:
                 continue  # a place inside an actor's name, or where the people came from
@@ -1148,7 +1152,7 @@ _SEAT_BUILDING = re.compile(r"(?:ديوان|مبنى|مبني|بنايه|مقر)
 _ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|road|highway|route)(?: السريع| الدولي| الرابط| الرابط بين| بين| between|"
                           r" from| to)?\s*$")
 _ROAD_AFTER = re.compile(r"\s*(?:السريع |الدولي )?(?:road|highway|expressway|motorway)(?!\w)")
-_ROAD_JOIN = re.compile(r"\s*(?:و|الى|to|and)?\s*")
+_ROAD_JOIN = re.compile(r"\s*(?:و|الى|to|and|[–—])?\s*")
 
 
 def _road_ends(norm: str, spans: list[tuple[int, int]]) -> set[int]:
