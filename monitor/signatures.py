@@ -194,7 +194,8 @@ class EventKey:
     day: str = ""  # YYYY-MM-DD (Baghdad) of event_time when the text moved it ("yesterday"), else ""
     follow: str = ""  # "1": the text reports what came after an event it refers back to (``FOLLOW_UP``)
     distinct: str = ""  # "1": the text says its event is another one than an earlier (``DISTINCT``);
-    # "past": than one of an earlier day ("separate from yesterday's find")
+    # "past": than one of an earlier day ("separate from yesterday's find"); "at:<place id>": than one at
+    # the place it names ("separate incident from the Sulaiman Bek IED")
     site: str = ""  # a protest's institution (the record's ``target``: "education directorate")
 
     @classmethod
@@ -338,14 +339,14 @@ class EventKey:
         return (other is not None and self.place_relation(other) > 0 and not self._coarse()
                 and not other._coarse())
 
-    def _across_districts(self, other: EventKey) -> bool:
+    def _across_districts(self, other: EventKey | None) -> bool:
         """Two places ``place_relation`` relates only through a governorate named like its capital: "Basra"
         read as the city (its district) and al-Deir in Qurna district. The text may have meant the
         governorate («شمالي البصرة»), so for attacks and protests the two stay one place within the event
         window; for two threats, whose place is only their target's, the governorate holds too many (a
         tribe's ultimatum in al-Deir, an unknown group's to the oil companies "in Basra"), and so does it a
         day later (last night's shooting "in central Basra" and today's tribal clash in al-Deir)."""
-        return bool(self.district and other.district and self.district != other.district)
+        return bool(other is not None and self.district and other.district and self.district != other.district)
 
     def in_capital(self) -> bool:
         """Placed only at a capital that spans several districts ("Baghdad"): a day's many events there look
@@ -473,6 +474,29 @@ _NAMED_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:(?P<yesterday>امس|البار
                         rf"(?:يوم )?(?P<day>{'|'.join(_WEEKDAY_OF)}))(?!\w)")
 
 
+ELSEWHERE = "at:"
+_CLAUSE = re.compile(r"[,،.:;؛!?؟\n]")
+
+
+_FROM_OTHER = re.compile(r"\s*(?:from|to|عن)(?!\w)")
+_OTHER_NAMED = re.compile(r"(?:from|to|عن)$|^(?:غير مرتبط|لا علاقه|منفصل)")
+
+
+def _distinct_mark(norm: str, match: re.Match[str], ts: float) -> str:
+    """``EventKey.distinct`` of a post whose DISTINCT phrase is ``match``: the day it names
+    (``_distinct_day``), else, when the phrase points at the other event ("separate from", "a separate
+    incident from", «لا علاقة له بتفجير»), the place its clause names ("... from the Sulaiman Bek IED: a
+    roadside bomb hit ..."; a country says nothing; "a second blast on the Abu Ghraib road" names its own),
+    else "1"."""
+    end = match.end()
+    mark = _distinct_day(norm[end:end + 60], ts)
+    if mark != "1" or not (_OTHER_NAMED.search(match.group(0)) or _FROM_OTHER.match(norm, end)):
+        return mark
+    clause = _CLAUSE.split(norm[end:end + 80], maxsplit=1)[0]
+    places = sorted(p for p in Gazetteer.default().places(clause) if _level(p) > 0)
+    return ELSEWHERE + places[0] if places else mark
+
+
 def _distinct_day(after: str, ts: float) -> str:
     """The ``EventKey.distinct`` of a post whose DISTINCT phrase is followed by ``after``: "past:<day>"
     when it names the earlier event's day (yesterday, a weekday before the post's), "past" when only that
@@ -498,6 +522,11 @@ def sets_apart(sig: Signature, other: Signature) -> bool:
     if sig.event.distinct.startswith(PAST_DISTINCT + ":"):  # that day's reports only
         day = sig.event.distinct.split(":", 1)[1]
         return _post_day(other.ts) == day or (other.event is not None and other.event.day == day)
+    if sig.event.distinct.startswith(ELSEWHERE):  # that place's reports only (and those that name none)
+        where = sig.event.distinct[len(ELSEWHERE):]
+        if other.event is None or not other.event.place:
+            return True
+        return where in other.event._chain() or other.event.place in _chain_of(where)
     return True
 
 
@@ -593,7 +622,7 @@ class Signature:
         if event_key is not None and FOLLOW_UP.search(norm):
             event_key = replace(event_key, follow=TOLL_FOLLOW if TOLL.search(norm) else "1")
         if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
-            event_key = replace(event_key, distinct=_distinct_day(norm[set_apart.end():set_apart.end() + 60], ts))
+            event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts))
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
         # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
         # another level, and conflict with it

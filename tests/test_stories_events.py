@@ -317,6 +317,19 @@ def test_past_the_event_window_a_city_named_like_its_governorate_holds_no_town_o
     assert same_story(replace(night, ts=clash.ts - 3600), clash, CFG) is not None
 
 
+def test_a_post_that_names_the_other_events_place_is_apart_only_from_that_place() -> None:
+    separate = _sig("Separate incident from the Sulaiman Bek IED: a roadside bomb hit a logistics truck convoy on "
+                    "the Abu Ghraib expressway west of Baghdad, one truck burned.", "en", ["attack_claim"])
+    assert separate.event is not None and separate.event.distinct == "at:sulaiman_bek"
+    own = _sig("انفجار عبوة ناسفة على طريق أبو غريب السريع استهدف رتلا لشاحنات نقل، واحتراق شاحنة", "ar",
+               ["attack_claim"], hours=-0.3)
+    other = _sig("انفجار عبوة ناسفة استهدفت عجلة للجيش قرب ناحية سليمان بيك", "ar", ["attack_claim"], hours=-3)
+    assert not sets_apart(separate, own) and sets_apart(separate, other)
+    # "a second blast on the Abu Ghraib road" names its own place: apart from every earlier report
+    second = _sig("انفجار ثاني بطريق ابو غريب بعد الصبح، سواق الشاحنة انصاب", "ar", ["attack_claim"])
+    assert second.event is not None and second.event.distinct == "1" and sets_apart(second, own)
+
+
 def test_dialect_spellings_of_place_names() -> None:
     forms = [f for f in dialect_variants(normalize_for_match("سوق الشيوخ"))]
     assert normalize_for_match("سوك الشيوخ") in forms
