@@ -478,6 +478,8 @@ def test_where_the_protesters_came_from_is_not_where_they_protest() -> None:
     assert where("اعتصامنا مستمر أمام الديوان، نطلب من الزملاء في هيت والفلوجة الالتحاق صباح الغد",
                  ("protest",)) is None
     assert where("مسلحون يغتالون مختارا في قضاء هيت") == "hit"
+    # where a witness heard it from afar is no place of the event
+    assert where("بعد الصواريخ الي نزلت يم المطار الفجر، كلش سمعناها بحي الجهاد، البيت كله مرعوب") is None
     # those who join, three words before where they come from («يلتحقون بينا عمال الخدمات من الرميلة»)
     assert where("اليوم الثاني للإضراب ✊ الجماعة باتوا الليل گدام بوابة شركة نفط ميسان بالعمارة. اليوم راح "
                  "يلتحقون بينا عمال الخدمات من الرميلة الشمالي تضامناً", ("protest",)) == "amarah"

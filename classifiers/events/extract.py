@@ -1087,6 +1087,7 @@ class Extractor:
         road = _road_ends(norm, named_spans)
         road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])}
         origins = _origins(norm, named_spans)
+        origins |= {start for start, _, _, _ in named if _HEARER.search(norm[max(0, start - 25) : start])}
         # a news agency's dateline («وكالة الرافدين - بغداد ...», «بغداد - واع») says where the report was filed
         road |= {start for start, end, _, _ in named if _FILED_BEFORE.fullmatch(norm[:start])
                  or (not re.search(r"\w", norm[:start]) and _FILED_AFTER.match(norm, end))}
@@ -1192,6 +1193,10 @@ def _origins(norm: str, spans: list[tuple[int, int]]) -> set[int]:
 
 _OBSERVER = re.compile(r"(?:(?<!\w)(?:احنا|نحن|انا|اني|ساكن|ساكنين|نسكن|اسكن)\s*(?:ب|في |هنا ب|هنا في )?"
                        r"|(?<!\w)(?:we're|we are|i'm|i am|here) in )$")
+# ... and one who heard it from afar («كلش سمعناها بحي الجهاد», "we heard them in Jihad"): where the hearer
+# was, not where it fell (read as an origin: no place)
+_HEARER = re.compile(r"(?:(?<!\w)(?:سمعناها|سمعناه|سمعناهم|نسمعها|سمعتها|سمعته)\s*(?:ب|في |من )?"
+                     r"|(?<!\w)heard (?:it|them) (?:in|from) )$")
 
 
 _OTHER_EVENT = re.compile(r"(?:(?<!\w)(?:separate|distinct|different) (?:\w+ )?from|unrelated to|not linked to|"
