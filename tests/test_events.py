@@ -598,3 +598,14 @@ def test_arabic_punctuation_ends_a_word_and_a_reason_clause_lends_no_place() -> 
     assert where("US forces struck a Kata'ib Hezbollah depot near al-Qaim overnight, in response to the drone "
                  "attack on Ain al-Asad") == "qaim"
 
+
+
+def test_a_threat_names_no_author_from_the_sides_it_threatens() -> None:
+    """Every side a threat names may be the one threatened: with no author named, actor1 stays empty
+    (an attack's first object may be its actor when the text names no other); «عطت» / «نمنح» ... «مهلة»
+    give a deadline to the one named after them."""
+    assert actors("Same channel behind yesterday's ultimatum now warns Turkish troops at Zilikan base that their "
+                  "camp will be in our line of fire", "threat")[0] is None
+    assert actors("الكتائب عطت الأمريكان مهلة لآخر الشهر يطلعون والا كل قواعدهم تصير أهداف", "threat") == (
+        None, "US Forces")
+    assert actors("نمنح القوات الأمريكية مهلة 48 ساعة لمغادرة القواعد", "threat") == (None, "US Forces")

@@ -452,7 +452,7 @@ _OBJECT_WORDS_AR = (
     r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|حذرت|تحذير|تهدد|يهدد|هدد|هددت|هددوا|نتوعد|توعد|توعدت|"
     r"نمهل|يمهل|تمهل|مهله|امهل|انذر|انذرت|اصابه|استشهاد|جرح|تتمركز|يتمركز|كتلوا|يكتلون|قتلوا|يقتلون|"
     r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|السفاره|سفاره|القنصليه|المصالح|مصالح|"
-    r"شركه|شركات|تفريق|لتفريق|يفرق|تفرق"
+    r"شركه|شركات|تفريق|لتفريق|يفرق|تفرق|عطت|عطوا|اعطت|منح"
 )
 _OBJECT_BEFORE_EN = (
     r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
@@ -1031,8 +1031,8 @@ class Extractor:
         if first and first[0] in umbrella:
             first = [a for a in first if a not in umbrella and reg[a].kind == "militia"] or first
         actor1 = first[0] if first else None
-        if actor1 is None and objects and len(objects) > 1:
-            actor1 = objects.pop(0)
+        if actor1 is None and objects and len(objects) > 1 and label != "threat":
+            actor1 = objects.pop(0)  # (of a threat, every side named may be threatened: its author unsaid)
         rest = [a for a in objects if a != actor1] + [a for a in subjects + plain if a not in (actor1,)]
         rest = [a for a in rest if a not in umbrella or actor1 is None]
         if etype == "Violence against civilians" and not rest and "civilians" in seen:
