@@ -518,7 +518,10 @@ def sets_apart(sig: Signature, other: Signature) -> bool:
     if sig.event is None or not sig.event.distinct:
         return False
     if sig.event.distinct == PAST_DISTINCT:
-        return _post_day(other.ts) < _post_day(sig.ts)
+        # (unless the post dates its own event back to that day: "Amaq has claimed yesterday's IED ...
+        # the third claimed IED this week" counts it among others, it sets nothing apart from it)
+        return _post_day(other.ts) < _post_day(sig.ts) and not (
+            sig.event.day and other.event is not None and sig.event.day in _days_of(other))
     if sig.event.distinct.startswith(PAST_DISTINCT + ":"):  # that day's reports only
         day = sig.event.distinct.split(":", 1)[1]
         return _post_day(other.ts) == day or (other.event is not None and other.event.day == day)

@@ -330,6 +330,16 @@ def test_a_post_that_names_the_other_events_place_is_apart_only_from_that_place(
     assert second.event is not None and second.event.distinct == "1" and sets_apart(second, own)
 
 
+def test_a_claim_of_yesterdays_attack_counted_among_the_weeks_is_not_set_apart_from_it() -> None:
+    claim = _sig("Amaq has now claimed yesterday's IED on the army patrol between Rashad and Daquq, south of "
+                 "Kirkuk. Third claimed IED in the province this week.", "en", ["attack_claim"])
+    assert claim.event is not None and claim.event.distinct == "past" and claim.event.day
+    report = _sig("انفجار عبوة ناسفة استهدف دورية للجيش العراقي على الطريق بين الرشاد وداقوق جنوبي كركوك", "ar",
+                  ["attack_claim"], hours=-25)
+    earlier = _sig("انفجار عبوة ناسفة استهدف دورية للجيش العراقي قرب داقوق", "ar", ["attack_claim"], hours=-60)
+    assert not sets_apart(claim, report) and sets_apart(claim, earlier)
+
+
 def test_dialect_spellings_of_place_names() -> None:
     forms = [f for f in dialect_variants(normalize_for_match("سوق الشيوخ"))]
     assert normalize_for_match("سوك الشيوخ") in forms
