@@ -465,7 +465,8 @@ DISTINCT = re.compile(
 # find of an unfired launcher", «منفصل عن حادثة امس», "the second ISIS attack on the PMF this week"
 _PAST_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:امس|البارحه|الليله الماضيه|هذا الاسبوع|خلال اسبوع|خلال ايام|"
                        r"هذا الشهر|خلال الشهر|هذا العام|منذ|yesterday|yesterday's|last night's|last week's|"
-                       r"this week|in a week|in (?:(?:two|three|four|five|\d+) )?days|this month|this year|"
+                       r"this week|in a week|in (?:(?:two|three|four|five|\d+) )?days|in (?:24|48|72) ?h(?:ours)?|"
+                       r"this month|this year|"
                        r"since)(?!\w)")
 PAST_DISTINCT = "past"
 # ... and when it names that day: "separate from Monday's clash", «منفصل عن حادثة امس» ("past:YYYY-MM-DD")

@@ -437,6 +437,10 @@ def test_a_contrast_with_another_event_does_not_lend_it_its_day_or_type() -> Non
     repeat = ex.extract("Lecturers protest in Tahrir Square — the square's second demonstration in three days, "
                         "after engineering graduates rallied there on Sunday.", ["protest"], T)
     assert repeat and repeat.time_basis == "post"
+    # "Second protest in Basra in 24h: ... after last night's blockade in Hayyaniya": that one is another's
+    assert where("Second protest in Basra in 24h: residents of Abu al-Khasib blocked the road to Fao with burning "
+                 "tyres over salty water, after last night's power-cut blockade in Hayyaniya.", ("protest",)) == (
+        "abu_al_khasib")
     # "after Friday prayers" is when the protest is, not another event
     for text in ("المتظاهرون تجمعوا بعد صلاة الجمعة، اليوم في ساحة التحرير",
                  "Protesters gather after Friday prayers, today in Tahrir Square"):

@@ -302,6 +302,9 @@ def test_a_repeat_counted_over_days_is_apart_only_from_earlier_days() -> None:
                  hours=-1)
     earlier = _sig("خريجو الهندسة يتظاهرون في ساحة التحرير", "ar", ["protest"], hours=-48)
     assert not sets_apart(sig, today) and sets_apart(sig, earlier)
+    in_a_day = _sig("Second protest in Basra in 24h: residents of Abu al-Khasib blocked the road to Fao", "en",
+                    ["protest"])
+    assert in_a_day.event is not None and in_a_day.event.distinct == "past"
 
 
 def test_past_the_event_window_a_city_named_like_its_governorate_holds_no_town_of_another_district() -> None:

@@ -1420,15 +1420,18 @@ _NOW_EN = r"[,;] *(?:and )?(?:today|now|this morning)(?!\w)"
 _NOW_AR = rf"[،,] *و?(?:اليوم|هسه|هسع|الان){_E}"
 _AFTER_EARLIER = re.compile(
     r"(?<!\w)(?:second|third|fourth|fifth|another)(?!\w)[^.!?\n]{0,80}?"
-    r"(?<!\w)(?:this week|this month|of the day|in (?:two|three|four|\d+) days)(?!\w)"
+    r"(?<!\w)(?:this week|this month|of the day|in (?:two|three|four|\d+) days|in (?:24|48|72) ?h(?:ours)?)(?!\w)"
     r"[^.!?\n,;]{0,30}?,? ?(?<!\w)(?P<after>after)(?!\w)|"
+    # ("Second protest in Basra in 24h: ... after last night's blockade in Hayyaniya")
+    r"(?<!\w)(?:second|third|fourth|fifth|another)(?!\w)[^.!?\n]{0,200}?(?<!\w)(?P<after5>after)"
+    r"(?= (?:last night's|yesterday's|this morning's|\w+day's)(?!\w))|"
     rf"(?<!\w)(?P<after2>after)(?!\w)(?![^,.;!?\n]{{0,30}}prayers)"
     rf"(?=[^,.;!?\n]{{0,40}}(?<!\w){_DAY_WORD_EN}(?!\w)[^,.;!?\n]{{0,20}}{_NOW_EN})|"
     rf"{_B}(?:ال)?(?:ثاني|ثالث|رابع|خامس)[^.!؟\n]{{0,80}}?{_B}(?:الاسبوع|الشهر|اليوم|اسبوع|يومين){_E}"
     rf"[^.!؟\n،]{{0,30}}?{_B}(?P<after4>بعد){_E}|"
     rf"{_B}(?P<after3>بعد)(?! صلاه)"
     rf"(?= [^،,.\n]{{0,30}}{_B}{_DAY_WORD_AR}(?![\u0621-\u064a\w])[^،,.\n]{{0,15}}{_NOW_AR})")
-_AFTER_GROUPS = ("after", "after2", "after3", "after4")
+_AFTER_GROUPS = ("after", "after2", "after3", "after4", "after5")
 _CLAUSE_END = re.compile(r"[,،.!?؟;\n]")
 _SENTENCE = re.compile(r"[^.!?؟\n]+")
 
