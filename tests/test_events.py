@@ -457,7 +457,8 @@ def test_a_call_for_tomorrow_is_dated_tomorrow_and_a_report_of_today_stays_today
     assert report and report.time_basis == "post"
     # a gathering named right after "tomorrow" is tomorrow's, with no call word
     for text in ("باچر وقفة المهندسين بالتحرير الساعة 10، اخوي مهندس مدني وراح يطلع وياهم",
-                 "Tomorrow's rally in Tahrir Square starts at 10"):
+                 "Tomorrow's rally in Tahrir Square starts at 10",
+                 "يا فلاحين واسط / باچر الخميس الساعة تسعة الصبح اعتصام مفتوح گدام مديرية الموارد المائية"):
         ahead = ex.extract(text, ["protest"], T)
         assert ahead and ahead.event_time.startswith("2026-11-21"), text
     going_on = ex.extract("الاعتصام مستمر وباچر راح نسد الطريق", ["protest"], T)

@@ -767,6 +767,13 @@ _TOMORROW = re.compile(rf"{_B}(?:باچر|باجر|باكر|بكره|غدا|يو
 # held, as a call's
 _GATHERING = re.compile(r"(?:'s)? *(?:ال)?(?:وقفه|تظاهره|مظاهره|اعتصام|اضراب|مسيره|rally|protest|march|strike|sit in|"
                         r"demonstration)(?![\u0621-\u064a\w])")
+def _gathering_after(norm: str, pos: int) -> bool:
+    """A gathering named in the few words after ``pos``, in the same clause («باچر وقفة المهندسين», «باچر
+    الخميس الساعة تسعة الصبح اعتصام مفتوح»)."""
+    clause = _CLAUSE_END.split(norm[pos : pos + 45], maxsplit=1)[0]
+    return any(_GATHERING.match(norm, pos + m.start()) for m in re.finditer(r"(?:^|(?<=\s))", clause))
+
+
 WEEKDAY_NAMES = {
     0: ("الاثنين", "monday"),
     1: ("الثلاثاء", "tuesday"),
@@ -1366,7 +1373,7 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
     posted = utc(posted)
     local = posted.astimezone(BAGHDAD)
     if label == "protest" and (ahead := _TOMORROW.search(norm)) and (
-            _CALL.search(norm[: ahead.end() + 12]) or _GATHERING.match(norm, ahead.end())):
+            _CALL.search(norm[: ahead.end() + 12]) or _gathering_after(norm, ahead.end())):
         # a call for tomorrow («دعوة عامة ... باچر الساعة ٩ الصبح اعتصام»): its morning is tomorrow's (a
         # report of today's sit-in that says what comes tomorrow stays today's)
         day = local.date() + timedelta(days=1)
