@@ -479,7 +479,7 @@ ELSEWHERE = "at:"
 _CLAUSE = re.compile(r"[,،.:;؛!?؟\n]")
 
 
-_FROM_OTHER = re.compile(r"\s*(?:from|to|عن)(?!\w)")
+_FROM_OTHER = re.compile(r"\s*(?:\w+\s+)?(?:from|to|عن)(?!\w)")  # («منفصل مكانيا عن»)
 _OTHER_NAMED = re.compile(r"(?:from|to|عن)$|^(?:غير مرتبط|لا علاقه|منفصل)")
 
 
