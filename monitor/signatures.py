@@ -438,12 +438,15 @@ FOLLOW_UP = re.compile(
     r"لازال|لا زال|انتهى|انتهاء|فض (?:ال)?(?:اعتصام|تظاهره|احتجاج|متظاهرين|محتجين)|تحديث|تعليق|علقوا|يعلق|نعلق|"
     # a threat that answers an attack, or names its target as the one hit («المكتب المستهدف», «ثارا ل»)
     r"المستهدف|ارتقوا|ثارا ل|ثارا لدماء|"
+    # what a statement or an ultimatum brought about («أوقفت أعمالها ... بعد بيان العشيرة»)
+    r"بعد بيان|اثر بيان|عقب بيان|بعد البيان|اثر البيان|"
     rf"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|{_TOLL_EN}|funeral|"
     r"day two|day three|day four|second day|third day|fourth day|fifth day|(?:2nd|3rd|4th|5th) day|day [2-9]|"
     r"suspends?|suspended|"
     r"still there|continues|continuing|continued|overnight|winding down|wound down|dispersed|has ended|"
     r"ended|called off|end (?:their|the|its) (?:sit-in|strike|protest)|"
-    r"update|revenge for|avenge|in retaliation for|whose office was)(?!\w)")
+    r"update|revenge for|avenge|in retaliation for|whose office was|"
+    r"after (?:the|its|their|a|an) (?:\w+ )?(?:statement|ultimatum|warning|deadline))(?!\w)")
 
 
 # A report that sets its event apart from an earlier one: "a second IED of the day, in a different area",

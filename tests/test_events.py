@@ -614,3 +614,24 @@ def test_a_threat_names_no_author_from_the_sides_it_threatens() -> None:
     assert actors("الكتائب عطت الأمريكان مهلة لآخر الشهر يطلعون والا كل قواعدهم تصير أهداف", "threat") == (
         None, "US Forces")
     assert actors("نمنح القوات الأمريكية مهلة 48 ساعة لمغادرة القواعد", "threat") == (None, "US Forces")
+
+
+def test_days_named_by_night_and_tomorrow_morning_and_leaflets_signed_by_a_group() -> None:
+    """«صباح غدٍ» dates a call tomorrow; «ليلة الثلاثاء» and "Tuesday night's" date an event back (not
+    "Friday's protest": as often the coming one); leaflets «تحمل توقيع داعش» are ISIS's; "not related to"
+    and "a different location from" name another event."""
+    ex = Extractor()  # T: Friday 20 November 2026, 11:00 in Baghdad
+    call = ex.extract("تدعو تنسيقية الخريجين إلى الاعتصام المفتوح الذي سينطلق صباح غدٍ أمام ديوان المحافظة",
+                      ["protest"], T)
+    assert call and call.event_time.startswith("2026-11-21")
+    for text in ("أغار جنود الخلافة ليلة الثلاثاء على ثكنة للحشد في مطيبيجة",
+                 "ISIS has claimed Tuesday night's Mutaibijah attack via an Amaq-style channel"):
+        claim = ex.extract(text, ["attack_claim"], T)
+        assert claim and claim.event_time.startswith("2026-11-17"), text
+    coming = ex.extract("Coordinator found a note saying he'd be a target if he joins Friday's protest", ["threat"], T)
+    assert coming and coming.time_basis == "post"
+    assert actors("عثر أهالي قرى العظيم على منشورات تحمل توقيع تنظيم داعش تتوعد المتعاونين مع القوات الأمنية",
+                  "threat")[0] == "Islamic State (ISIS)"
+    apart = ex.extract("A drone hit a house in Khanasor. Not related to Saturday's Sinun strike (different target).",
+                       ["attack_claim"], T)
+    assert apart and apart.time_basis == "post" and apart.location and apart.location.place == "khanasor"

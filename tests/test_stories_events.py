@@ -343,6 +343,19 @@ def test_a_claim_of_yesterdays_attack_counted_among_the_weeks_is_not_set_apart_f
     assert not sets_apart(claim, report) and sets_apart(claim, earlier)
 
 
+def test_what_a_statement_brought_about_follows_it_past_the_window() -> None:
+    threat = _sig("بيان صادر عن مضيف عشيرة البو جاسم في قضاء بيجي: نمهل الشركة الأجنبية العاملة في محطة كهرباء بيجي "
+                  "٧٢ ساعة لتشغيل أبناء المنطقة وإلا فإن العشيرة غير مسؤولة عما يحدث", "ar", ["threat"])
+    halted = _sig("مصادر محلية: الشركة الأجنبية العاملة في محطة كهرباء بيجي أوقفت أعمالها وسحبت كوادرها بعد بيان عشيرة "
+                  "البو جاسم الذي أمهلها ٧٢ ساعة", "ar", ["threat"], hours=15, cos=0.95)
+    assert halted.event is not None and halted.event.follow == "1"
+    assert same_story(threat, halted, CFG) is not None
+    # a faction "different from" another is no other event
+    other = _sig("Saraya Awliya al-Dam, a different faction from KH, warns Turkey's Zilkan base will be struck", "en",
+                 ["threat"])
+    assert other.event is not None and not other.event.distinct
+
+
 def test_dialect_spellings_of_place_names() -> None:
     forms = [f for f in dialect_variants(normalize_for_match("سوق الشيوخ"))]
     assert normalize_for_match("سوك الشيوخ") in forms

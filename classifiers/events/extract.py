@@ -524,7 +524,8 @@ _WEAPON_FORM = re.compile(r"(?:ال)?(?:طائره|طائرات|طياره|طي�
 _PLOTTER_AFTER = re.compile(r"(?:\S+\s+){1,2}?(?:plan|plans|plot|plots)(?!\w)")
 _PLOTTER_BEFORE = r"مخطط ل|مخططا ل|مخططات ل|نيه|نوايا|"
 _SUBJECT_BEFORE = re.compile(
-    rf"(?:{_PLOTTER_BEFORE}هجوم ل|هجوما ل|هجمات ل|بهجوم ل|كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|هجوم شنه|"
+    rf"(?:{_PLOTTER_BEFORE}توقيع|بتوقيع|هجوم ل|هجوما ل|هجمات ل|بهجوم ل|كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|"
+    r"هجوم شنه|"
     r"من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
     r"انضربت من|انضرب من|انضربوا من|انقصفت من|انقصف من|"
     r"بيان|بيان ل|قال|قالت|صرح|اكد|اكدت|المتحدث باسم|الناطق باسم)\s*(?:\S+\s+){0,1}$|"
@@ -762,7 +763,7 @@ TIMES: list[tuple[str, int, int, re.Pattern[str]]] = [  # (basis, days back, Bag
 ]
 # a protest called for the next day (dialect «باچر», «باكر»; «غدا», "tomorrow")
 _TOMORROW = re.compile(rf"{_B}(?:باچر|باجر|باكر|بكره|غدا|يوم غد|صباح الغد|ظهر الغد|عصر الغد|مساء الغد|"
-                       rf"عصر غد|ظهر غد){_E}|(?<!\w)tomorrow(?!\w)")
+                       rf"عصر غد|ظهر غد|صباح غد|مساء غد|ليله غد|فجر غد){_E}|(?<!\w)tomorrow(?!\w)")
 # a gathering named right after "tomorrow" («باچر وقفة المهندسين بالتحرير», "tomorrow's rally"): the day it is
 # held, as a call's
 _GATHERING = re.compile(r"(?:'s)? *(?:ال)?(?:وقفه|تظاهره|مظاهره|اعتصام|اضراب|مسيره|rally|protest|march|strike|sit in|"
@@ -783,7 +784,11 @@ WEEKDAY_NAMES = {
     5: ("السبت", "saturday"),
     6: ("الاحد", "sunday"),
 }
-_WEEKDAY = re.compile(r"(?:يوم |(?<!\w)on )(" + "|".join(n for pair in WEEKDAY_NAMES.values() for n in pair) + r")")
+# "on Tuesday", «يوم الثلاثاء», «ليلة الثلاثاء», "Tuesday night's attack"
+_WEEKDAY = re.compile(r"(?:يوم |ليله |(?<!\w)on )("
+                      + "|".join(n for pair in WEEKDAY_NAMES.values() for n in pair) + r")|"
+                      r"(?<!\w)(" + "|".join(en for _, en in WEEKDAY_NAMES.values()) + r")(?: night's| morning's| "
+                      r"evening's| afternoon's)(?!\w)")  # ("Friday's protest" is as often the coming one)
 _DAY_OF = {n: d for d, pair in WEEKDAY_NAMES.items() for n in pair}
 
 _STATE_KINDS = {"state", "kurdish_state"}
@@ -1390,7 +1395,7 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
     m = next((w for w in _WEEKDAY.finditer(norm) if label != "protest"
               or not _RELATIVE.search(norm[max(0, w.start() - 30) : w.start()])), None)
     if m:
-        wanted = _DAY_OF[m.group(1)]
+        wanted = _DAY_OF[m.group(1) or m.group(2)]
         # the call comes before the weekday or just after it ("calls for a rally on Saturday", «يوم الجمعة
         # المقبل»), not in a later clause ("shot dead on Sunday evening; UNAMI urges the authorities ...")
         if _CALL.search(norm[: m.end() + 12]):
@@ -1411,7 +1416,9 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
 # separate incident." Its type, place and day are that event's, not the post's: ``without_contrast`` blanks
 # them before the record is read.
 # (the English phrases are also ``monitor.signatures.DISTINCT``'s: a post that says so is set apart)
-CONTRAST_FROM_EN = r"separate from|unrelated to|not linked to|not connected to|different from"
+CONTRAST_FROM_EN = (r"separate from|unrelated to|not linked to|not connected to|not related to|different from|"
+                    r"different (?:location|place|area|site|incident|event|attack|protest|rally|movement|crowd|"
+                    r"road|target) from")
 _CONTRAST_FROM = re.compile(
     rf"(?<!\w)(?:{CONTRAST_FROM_EN}|distinct from|unlike)(?!\w)|"
     rf"{_B}(?:بخلاف|على عكس|منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)")
