@@ -614,6 +614,11 @@ def test_a_threat_names_no_author_from_the_sides_it_threatens() -> None:
     assert actors("الكتائب عطت الأمريكان مهلة لآخر الشهر يطلعون والا كل قواعدهم تصير أهداف", "threat") == (
         None, "US Forces")
     assert actors("نمنح القوات الأمريكية مهلة 48 ساعة لمغادرة القواعد", "threat") == (None, "US Forces")
+    # those who shelter a group are threatened for it: the group is not the threat's author
+    assert actors("نقولها بوضوح: الحواضن التي تؤوي الدواعش معروفة لدينا بالاسم وكل من يثبت تورطه هدف مشروع لنا",
+                  "threat")[0] is None
+    assert actors("Anyone sheltering ISIS cells in the orchards will be treated as a target, the PMF brigade warns",
+                  "threat")[0] != "Islamic State (ISIS)"
 
 
 def test_days_named_by_night_and_tomorrow_morning_and_leaflets_signed_by_a_group() -> None:

@@ -452,12 +452,13 @@ _OBJECT_WORDS_AR = (
     r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|حذرت|تحذير|تهدد|يهدد|هدد|هددت|هددوا|نتوعد|توعد|توعدت|"
     r"نمهل|يمهل|تمهل|مهله|امهل|انذر|انذرت|اصابه|استشهاد|جرح|تتمركز|يتمركز|كتلوا|يكتلون|قتلوا|يقتلون|"
     r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|السفاره|سفاره|القنصليه|المصالح|مصالح|"
-    r"شركه|شركات|تفريق|لتفريق|يفرق|تفرق|عطت|عطوا|اعطت|منح"
+    r"شركه|شركات|تفريق|لتفريق|يفرق|تفرق|عطت|عطوا|اعطت|منح|تؤوي|يؤوي|ايواء|تاوي|ياوي"
 )
 _OBJECT_BEFORE_EN = (
     r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
     r"killed|killing|arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|"
-    r"of|hosts|hosting|housing|carrying|contracted by|supplying|for)\s+(?:the\s+)?(?:\S+\s+){0,2}$"
+    r"of|hosts|hosting|housing|carrying|contracted by|supplying|for|sheltering|harbouring|harboring)"
+    r"\s+(?:the\s+)?(?:\S+\s+){0,2}$"
 )
 _OBJECT_BEFORE = re.compile(rf"(?:{_OBJECT_WORDS_AR})\s*(?:\S+\s+){{0,2}}$|{_OBJECT_BEFORE_EN}")
 # what ``_any_state_object`` reads as a force attacked: as ``_OBJECT_BEFORE``, and any ل/ال in the three words
