@@ -478,10 +478,8 @@ _NAMED_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:(?P<yesterday>امس|البار
                         rf"(?:يوم )?(?P<day>{'|'.join(_WEEKDAY_OF)}))(?!\w)")
 
 
-ELSEWHERE = "at:"
-_CLAUSE = re.compile(r"[,،.:;؛!?؟\n]")
-
-
+ELSEWHERE = "at:"  # EventKey.distinct of a post that places the other event
+_CLAUSE = re.compile(r"[,،.:;؛!?؟\n]")  # (a colon ends the clause: "... from the Sulaiman Bek IED: a bomb hit ...")
 _FROM_OTHER = re.compile(r"\s*(?:\w+\s+)?(?:from|to|عن)(?!\w)")  # («منفصل مكانيا عن»)
 _OTHER_NAMED = re.compile(r"(?:from|to|عن)$|^(?:غير مرتبط|لا علاقه|منفصل)")
 
@@ -533,7 +531,7 @@ def sets_apart(sig: Signature, other: Signature) -> bool:
         where = sig.event.distinct[len(ELSEWHERE):]
         if other.event is None or not other.event.place:
             return True
-        return where in other.event._chain() or other.event.place in _chain_of(where)
+        return other.event._fits_any(frozenset({where}))
     return True
 
 
@@ -810,12 +808,13 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
     elif not apart and cos >= cfg.event_cos and a.event is not None and not a.event._across_districts(b.event):
         # (a day later, "Basra" the city is no longer one place with a town of another of its districts)
         same = a.event.same_event(b.event)
-        if follows_up(a, b) and same and (a.event.same_place(b.event) or (
+        follows = follows_up(a, b)
+        if follows and same and (a.event.same_place(b.event) or (
                 cos >= cfg.event_loose_cos and not (a.event.in_capital() or b.event.in_capital()))):
             return cos  # the morning-after report of last night's event (or a protest called for that day)
         if same == 2 and _post_day(a.ts) == _post_day(b.ts):
             return cos  # the evening's wrap-up of the morning's blockade: one day, one place, one kind
-        if follows_up(a, b) and a.event.continues(b.event) and cos >= cfg.same_lang_cos:
+        if follows and a.event.continues(b.event) and cos >= cfg.same_lang_cos:
             return cos  # "day two of the sit-in": one named group's, where neither names another place
     if a.lang and b.lang and a.lang != b.lang:
         if cos < cfg.cross_lang_cos or late:

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
 
-from classifiers.events.actors import ActorRegistry, Mention
+from classifiers.events.actors import UNKNOWN_GUNMEN, ActorRegistry, Mention
 from classifiers.events.gazetteer import PlaceIndex, Resolved, bare_spans
 from classifiers.normalize import clean_for_model, normalize_for_match
 from monitor.models import EVENT_TYPES, Event, Location, iso, utc
@@ -769,6 +769,8 @@ _TOMORROW = re.compile(rf"{_B}(?:باچر|باجر|باكر|بكره|غدا|يو
 # held, as a call's
 _GATHERING = re.compile(r"(?:'s)? *(?:ال)?(?:وقفه|تظاهره|مظاهره|اعتصام|اضراب|مسيره|rally|protest|march|strike|sit in|"
                         r"demonstration)(?![\u0621-\u064a\w])")
+
+
 def _gathering_after(norm: str, pos: int) -> bool:
     """A gathering named in the few words after ``pos``, in the same clause («باچر وقفة المهندسين», «باچر
     الخميس الساعة تسعة الصبح اعتصام مفتوح»)."""
@@ -925,7 +927,7 @@ class Extractor:
             ids = list(dict.fromkeys(m.actor for m in mentions))
             irregular = [a for a in ids if reg[a].kind in ("insurgent", "unknown")]
             named = [a for a in ids if reg[a].kind == "militia" and roles.get(a) != "object"]
-            if irregular == ["unknown_gunmen"] and named and _has_kind(mentions, reg, _STATE_KINDS):
+            if irregular == [UNKNOWN_GUNMEN] and named and _has_kind(mentions, reg, _STATE_KINDS):
                 irregular = named[:1]  # «الجيش ... ومسلحي وحدات مقاومة سنجار ... المسلحون»: the gunmen are its
             forces = [
                 a
