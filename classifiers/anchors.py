@@ -50,6 +50,8 @@ _WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eig
 _DUAL = re.compile(r"(?<!\w)(?:و|ب|ل)?(?:قتيل|جريح|شهيد|شخص|عنصر)(?:ان|ين)(?!\w)")
 # A channel's name in a source tag at the head of a line («الرافدين 24 |», "Baghdad 24:"): no count
 _SOURCE_TAG = re.compile(r"(?m)^([^\n|:\d]{2,40}?\s)\d{1,3}(\s*[|:])")
+# ... and a channel's signature at the end of a post, after its emoji («📡 أخبار ذي قار 24», "📰 Baghdad Today 24")
+_SIGNATURE_TAG = re.compile(r"([📡📰📢📣🔗🌐📲📱🗞@]\ufe0f?\s*[^\W\d][^\d|:]{1,30}?\s)\d{1,3}\s*$")
 # Weekdays and weapon kinds, Arabic forms normalised as normalize_for_match leaves them.
 WEEKDAYS = {
     "sat": ("السبت", "saturday"), "sun": ("الاحد", "sunday"), "mon": ("الاثنين", "monday"),
@@ -242,7 +244,8 @@ def numbers(norm: str) -> frozenset[int]:
     """The small counts a text states, and its measures (hours, days, km) as ``MEASURE + n``: "a 72h
     ultimatum" and «مهلة ٧٢ ساعة» agree on 72, while "after 48 hours without power" and «خلال 24 ساعة»
     do not disagree (counts of rockets or victims do)."""
-    norm = _DATE_NUMBER.sub(" ", _UNIT_NUMBER.sub(" ", _SOURCE_TAG.sub(r"\1\2", norm)))
+    norm = _SIGNATURE_TAG.sub(r"\1", _SOURCE_TAG.sub(r"\1\2", norm))
+    norm = _DATE_NUMBER.sub(" ", _UNIT_NUMBER.sub(" ", norm))
     found = {MEASURE + int(m.group(1)) for m in _MEASURE_NUMBER.finditer(norm) if 0 < int(m.group(1)) < MEASURE}
     norm = _MEASURE_NUMBER.sub(" ", norm)
     found |= {int(n) for n in _NUMBER.findall(norm) if 0 < int(n) < MEASURE}

@@ -197,6 +197,7 @@ class EventKey:
     # "past": than one of an earlier day ("separate from yesterday's find"); "at:<place id>": than one at
     # the place it names ("separate incident from the Sulaiman Bek IED")
     site: str = ""  # a protest's institution (the record's ``target``: "education directorate")
+    deadline: str = ""  # a threat's deadline, as ``threat_deadline`` reads it ("h72", "month_end")
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -286,14 +287,22 @@ class EventKey:
         relation = self.place_relation(other)
         if relation <= 0 or (self._coarse() and other._coarse()):
             return 0
+        # a governorate named like its capital ("Basra") relates to a town of another district only through
+        # the governorate: compatible, not one place
         wide = self._coarse() or other._coarse()
         if self.sub == other.sub == "Threat" and (wide or self._across_districts(other)):
             return 0  # a threat's place is its target's: "Baghdad" holds a tribe's ultimatum and ISIS's car bomb
         place = 1 if wide else 2  # "Maysan" holds "Amarah": compatible, not one
+        if (self.sub == "Threat") != (other.sub == "Threat") and not (
+                self.follow if self.sub == "Threat" else other.follow):
+            return 0  # a threat and an attack: one event only where the threat answers it ("revenge for ...")
         if _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub):
             kind = 2
-        elif not self.family or not other.family or self.sub in _VAGUE or other.sub in _VAGUE:
-            kind = 1  # a statement or an arrest about the event, the catch-all "clash", a bare "explosion"
+        elif (not self.family or not other.family or self.sub in _VAGUE or other.sub in _VAGUE) and not (
+                self._across_districts(other)):
+            # a statement or an arrest about the event, the catch-all "clash", a bare "explosion" (not where
+            # the places are one only through a governorate named like its capital: "Basra" and al-Deir)
+            kind = 1
         else:
             return 0  # an IED and a shooting in one town: two events (the same town "again")
         return 2 if place + kind == 4 else 1 if place + kind == 3 else 0
@@ -334,6 +343,15 @@ class EventKey:
         return (other is not None and self.sub == other.sub == "Threat"
                 and (not self.actor1 or not other.actor1 or self.actor1 == other.actor1))
 
+    def same_deadline(self, other: EventKey | None) -> bool:
+        """Two threats that give the same deadline ("72 hours", «حتى نهاية الشهر», «عشرة أيام»), by first
+        actors that may be one (``_actors_agree``): a statement and its retellings keep its deadline when
+        they lose its author's name («الكتائب عطت الأمريكان مهلة لآخر الشهر») or the extraction puts
+        another side first. Two groups' threats of one morning rarely give the same one. ``same_story``
+        asks it within ``threat_hours``, at the event-record bar, in one language or two."""
+        return (other is not None and self.sub == other.sub == "Threat" and bool(self.deadline)
+                and self.deadline == other.deadline and _actors_agree(self.actor1, other.actor1))
+
     def same_place(self, other: EventKey | None) -> bool:
         """The same place, or one inside the other, both at district level or finer."""
         return (other is not None and self.place_relation(other) > 0 and not self._coarse()
@@ -365,7 +383,7 @@ class EventKey:
 
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
-                self.day, self.follow, self.distinct, self.site]
+                self.day, self.follow, self.distinct, self.site, self.deadline]
 
 
 # First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish
@@ -435,9 +453,11 @@ FOLLOW_UP = re.compile(
     # a sit-in or a blockade that goes on, or ends («لليوم الثاني», "still there", "winding down")
     r"(?:ا|ل)ليوم (?:الثاني|الثالث|الرابع|الخامس)|يوم(?:ه|ها) (?:الثاني|الثالث|الرابع|الخامس)|"
     r"انهاء (?:ال)?(?:اعتصام|اضراب)|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
-    r"لازال|لا زال|انتهى|انتهاء|فض (?:ال)?(?:اعتصام|تظاهره|احتجاج|متظاهرين|محتجين)|تحديث|تعليق|علقوا|يعلق|نعلق|"
+    r"لازال|لا زال|انتهى|انتهاء|فض (?:ال)?(?:اعتصام|تظاهره|احتجاج|متظاهرين|محتجين)|تحديث|"
+    # (a sit-in or a strike suspended; «لم يصدر تعليق» is "no comment")
+    r"(?:تعليق|علقوا|يعلق|نعلق|تعلق) (?:ال)?(?:اعتصام|اضراب|احتجاج|تظاهر|دوام|وقفه)|"
     # a threat that answers an attack, or names its target as the one hit («المكتب المستهدف», «ثارا ل»)
-    r"المستهدف|ارتقوا|ثارا ل|ثارا لدماء|"
+    r"المستهدف|ارتقوا|ثارا ل|ثارا لدماء|(?:بال|ال)ثار ل|"
     # what a statement or an ultimatum brought about («أوقفت أعمالها ... بعد بيان العشيرة»)
     r"بعد بيان|اثر بيان|عقب بيان|بعد البيان|اثر البيان|"
     rf"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|{_TOLL_EN}|funeral|"
@@ -476,6 +496,49 @@ PAST_DISTINCT = "past"
 _WEEKDAY_OF = {name: day for day, (ar, en) in WEEKDAY_NAMES.items() for name in (ar, en, en + "'s")}
 _NAMED_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:(?P<yesterday>امس|البارحه|yesterday|yesterday's|last night's)|"
                         rf"(?:يوم )?(?P<day>{'|'.join(_WEEKDAY_OF)}))(?!\w)")
+
+
+# A threat's deadline: a number of hours, days, weeks or months («مهلة ٧٢ ساعة», «خلال عشرة أيام», «يومين»,
+# "a 48-hour ultimatum", "10 days") or the end of the month («حتى نهاية الشهر», «لآخر الشهر», "by the end of
+# the month"), in hours ("h72") or "month_end"
+_COUNT_WORDS = {"واحد": 1, "اثنين": 2, "اثنان": 2, "ثلاث": 3, "ثلاثه": 3, "اربع": 4, "اربعه": 4, "خمس": 5,
+                "خمسه": 5, "ست": 6, "سته": 6, "سبع": 7, "سبعه": 7, "عشر": 10, "عشره": 10, "عشرين": 20,
+                "اربعين": 40, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "ten": 10, "twenty-four": 24, "forty-eight": 48, "seventy-two": 72}
+_UNIT_HOURS = {"ساعه": 1, "ساعات": 1, "يوم": 24, "ايام": 24, "اسبوع": 168, "اسابيع": 168, "شهر": 720,
+               "اشهر": 720, "hour": 1, "hours": 1, "h": 1, "hrs": 1, "day": 24, "days": 24, "week": 168,
+               "weeks": 168, "month": 720, "months": 720}
+_DUAL_HOURS = {"ساعتين": 2, "يومين": 48, "اسبوعين": 336, "شهرين": 1440}
+_DEADLINE = re.compile(
+    r"(?P<end>(?:نهايه|اخر|لاخر|لنهايه) (?:هذا )?(?:ال)?شهر|end of (?:the|this) month|month'?s end)|"
+    rf"(?<!\w)(?P<n>\d{{1,3}}|{'|'.join(sorted(_COUNT_WORDS, key=len, reverse=True))})[\s-]?"
+    rf"(?P<unit>{'|'.join(sorted(_UNIT_HOURS, key=len, reverse=True))})(?!\w)|"
+    rf"(?<!\w)(?P<dual>{'|'.join(_DUAL_HOURS)})(?!\w)|"
+    r"(?:مهله|خلال|امامكم|امامهم|within a|within one|gave \w+ a|given \w+ a|a|one) "
+    r"(?P<one>ساعه|يوم|اسبوع|شهر|day|week|month)(?:'s)?(?= (?:deadline|ultimatum|to)(?!\w))|"
+    r"(?:مهله|خلال|امامكم|امامهم|within a|within one) (?P<one2>ساعه|يوم|اسبوع|شهر|day|week|month)(?!\w)")
+# ... not a time gone by or the length of something else («منذ ثلاثة أيام», "two days after the attack",
+# "a sit-in for 3 days")
+_NO_DEADLINE_BEFORE = re.compile(r"(?:منذ|قبل|بعد|since|for|after|before|last|past)\W*$")
+_NO_DEADLINE_AFTER = re.compile(r"^\W*(?:ago|after|before|later|earlier|back|on|مضت|الماضيه|الماضي|قبل|بعد)(?!\w)")
+
+
+def threat_deadline(norm: str) -> str:
+    """The first deadline a (normalised) threat's text gives (``_DEADLINE``), else ""."""
+    found = next((m for m in _DEADLINE.finditer(norm) if m.group("end")
+                  or (not _NO_DEADLINE_BEFORE.search(norm[max(0, m.start() - 12):m.start()])
+                  and not _NO_DEADLINE_AFTER.match(norm[m.end():m.end() + 12]))), None)
+    if found is None:
+        return ""
+    if found.group("end"):
+        return "month_end"
+    if found.group("dual"):
+        return f"h{_DUAL_HOURS[found.group('dual')]}"
+    if one := found.group("one") or found.group("one2"):
+        return f"h{_UNIT_HOURS[one]}"
+    n = found.group("n")
+    count = int(n) if n.isdigit() else _COUNT_WORDS[n]
+    return f"h{count * _UNIT_HOURS[found.group('unit')]}"
 
 
 ELSEWHERE = "at:"  # EventKey.distinct of a post that places the other event
@@ -626,6 +689,8 @@ class Signature:
         event_key = EventKey.of(event)
         if event_key is not None and FOLLOW_UP.search(norm):
             event_key = replace(event_key, follow=TOLL_FOLLOW if TOLL.search(norm) else "1")
+        if event_key is not None and event_key.sub == "Threat" and (deadline := threat_deadline(norm)):
+            event_key = replace(event_key, deadline=deadline)
         if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
             event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts))
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
@@ -694,7 +759,20 @@ def is_digest(text: str, places: frozenset[str]) -> bool:
     districts = {_chain_of(pid)[1] for pid in places if _level(pid) == 2 and len(_chain_of(pid)) > 1}
     if len(districts) >= 2 * _DIGEST_DISTRICTS:
         return True
-    return len(districts) >= _DIGEST_DISTRICTS and len(segments(text)) >= 3
+    items = segments(text) if len(places) >= _DIGEST_DISTRICTS else []
+    if len(items) < 3:
+        return False
+    if len(districts) >= _DIGEST_DISTRICTS:
+        return True
+    # ... or one governorate's roundup («حصاد ذي قار»: a blockade on the Shatra road, a clash in al-Islah, a
+    # strike in Haboubi Square), three of whose items each name a town or site no earlier item named
+    gazetteer, seen, new_places = Gazetteer.default(), set(), 0
+    for item in items:
+        fine = {pid for pid in gazetteer.places(item) if _level(pid) == 2}
+        if fine and not fine & seen:
+            new_places += 1
+        seen |= fine
+    return new_places >= _DIGEST_DISTRICTS
 
 
 def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True) -> tuple[bool, int]:
@@ -733,6 +811,19 @@ def _days_apart(a: Signature, b: Signature) -> bool:
     day_a = (a.event.day if a.event else "") or _post_day(a.ts)
     day_b = (b.event.day if b.event else "") or _post_day(b.ts)
     return abs((date.fromisoformat(day_a) - date.fromisoformat(day_b)).days) > 1
+
+
+def _event_day(sig: Signature) -> str:
+    """The day a post puts its event on: the one its text names, else its own."""
+    return (sig.event.day if sig.event is not None else "") or _post_day(sig.ts)
+
+
+def _dated_apart(a: Signature, b: Signature) -> bool:
+    """One text dates its event to a day the other's may not be on (``_days_of``): this morning's follow-up
+    of yesterday's IED and a clash under way today, in one district."""
+    if a.event is None or b.event is None:
+        return False
+    return bool((a.event.day and a.event.day not in _days_of(b)) or (b.event.day and b.event.day not in _days_of(a)))
 
 
 def labels_compatible(a: frozenset[str], b: frozenset[str], a_follows: bool = False) -> bool:
@@ -793,7 +884,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         same = a.event.same_event(b.event) if a.event is not None else 0
         if not same and a.event is not None and a.event.same_threat(b.event):
             same = 2  # one group's threat, its translation, its retelling: no place to agree on
-        if (same == 2 and cos >= cfg.event_cos) or (not apart and same == 1 and cos >= cfg.event_loose_cos):
+        if (same == 2 and cos >= cfg.event_cos) or (not apart and same == 1 and cos >= cfg.event_loose_cos
+                                                     and not _dated_apart(a, b)):
             return cos
         if (not apart and not same and cos >= cfg.event_unplaced_cos and a.event is not None
                 and abs(a.ts - b.ts) <= cfg.unplaced_hours * 3600 and a.event.unplaced_match(b.event)):
@@ -802,17 +894,21 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
                 and abs(a.ts - b.ts) <= cfg.threat_hours * 3600 and a.event is not None
                 and a.event.unnamed_threat_match(b.event)):
             return cos  # a threat's translation or report that lost its author's name
+        if (not apart and cos >= cfg.event_cos and abs(a.ts - b.ts) <= cfg.threat_hours * 3600
+                and a.event is not None and a.event.same_deadline(b.event)):
+            return cos  # one ultimatum, retold: the same deadline
         if (cfg.pair_weights and not apart and cos >= cfg.event_cos and pair_askable(a, b)
                 and pair_probability(a, b, cos, agreement, same, cfg) >= cfg.pair_bar):
             return cos
-    elif not apart and cos >= cfg.event_cos and a.event is not None and not a.event._across_districts(b.event):
+    elif (not apart and cos >= cfg.event_cos and a.event is not None and not a.event._across_districts(b.event)
+          and not a.digest):  # (a roundup's marks of a follow-up may be any of its items')
         # (a day later, "Basra" the city is no longer one place with a town of another of its districts)
         same = a.event.same_event(b.event)
         follows = follows_up(a, b)
         if follows and same and (a.event.same_place(b.event) or (
                 cos >= cfg.event_loose_cos and not (a.event.in_capital() or b.event.in_capital()))):
             return cos  # the morning-after report of last night's event (or a protest called for that day)
-        if same == 2 and _post_day(a.ts) == _post_day(b.ts):
+        if same == 2 and _event_day(a) == _event_day(b):
             return cos  # the evening's wrap-up of the morning's blockade: one day, one place, one kind
         if follows and a.event.continues(b.event) and cos >= cfg.same_lang_cos:
             return cos  # "day two of the sit-in": one named group's, where neither names another place

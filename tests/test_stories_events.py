@@ -24,6 +24,7 @@ from monitor.signatures import (
     near_miss,
     same_story,
     sets_apart,
+    threat_deadline,
 )
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday, noon in Baghdad
@@ -488,6 +489,10 @@ def test_a_threat_retold_without_its_authors_name_joins_across_languages_only() 
     assert named.event is not None and named.event.actor1 == "Kata'ib Hezbollah"
     assert retold.event is not None and not retold.event.actor1 and named.event.unnamed_threat_match(retold.event)
     assert not named.event.same_threat(retold.event)  # the author match has nothing to match
+    # (the two give one deadline, which joins them on its own, at the event-record bar: ``same_deadline``)
+    assert retold.event.deadline == named.event.deadline == "month_end"
+    assert same_story(retold, named, replace(CFG, event_loose_cos=1.01, threat_hours=6.0)) is not None
+    retold = replace(retold, event=replace(retold.event, deadline=""))  # this rule alone, from here on
     cfg = replace(CFG, event_loose_cos=0.86, threat_hours=6.0)
     assert same_story(retold, named, cfg) is not None
     assert same_story(retold, named, replace(cfg, event_loose_cos=0.88)) is None  # the bar holds
@@ -801,3 +806,86 @@ def test_a_near_miss_is_close_to_a_placed_report_with_nothing_saying_two_events(
     assert second_day.event is not None and second_day.event.follow
     assert near_miss(second_day, wire, cfg, 0.82) and not near_miss(
         second_day, wire, replace(cfg, window_hours=12.0), 0.82)
+
+
+def test_threat_deadlines() -> None:
+    def deadline(text: str) -> str:
+        return threat_deadline(normalize_for_match(text))
+
+    assert deadline("الكتائب عطت الأمريكان مهلة لآخر الشهر الجاي") == "month_end"
+    assert deadline("given US forces until the end of the month to leave") == "month_end"
+    assert deadline("مهلة ٧٢ ساعة للاعتذار") == deadline("a 72-hour ultimatum") == "h72"
+    assert deadline("خلال عشرة أيام") == deadline("10 days to hire its young men") == "h240"
+    assert deadline("يا تشغلون ولدنا خلال يومين") == deadline("gave the company two days to") == "h48"
+    assert deadline("gave them a week to leave") == deadline("مهلة اسبوع") == "h168"
+    # a time gone by, or the length of something else, is no deadline
+    assert deadline("two days after the strike") == deadline("منذ ثلاثة أيام") == ""
+    assert deadline("a sit-in for 3 days") == deadline("ceasefire a day ago") == ""
+
+
+def test_one_ultimatum_retold_in_one_language_joins_on_its_deadline() -> None:
+    statement = _sig("عشيرة من عشائر الفكة طلعت بيان ضد الشركة الصينية: اذا ما يتعينون ولدنا خلال عشرة أيام نسد "
+                     "الحقل بالقوة وأي عجلة للشركة تعتبر هدف", "ar", ["threat"])
+    retold = _sig("عشيرة بالفكة هددت الشركة الصينية: عشرة أيام وتشغلون ولدنا لو نسد الحقل", "ar", ["threat"],
+                  hours=1, cos=0.85)
+    assert statement.event is not None and retold.event is not None
+    assert statement.event.deadline == retold.event.deadline == "h240"
+    cfg = replace(CFG, event_cos=0.78, threat_hours=6.0, same_lang_cos_alone=0.96)
+    assert same_story(retold, statement, cfg) is not None
+    # another deadline, or past threat_hours, or under the event-record bar: apart
+    other = replace(retold, event=replace(retold.event, deadline="h48"))
+    assert same_story(other, statement, cfg) is None
+    assert same_story(replace(retold, ts=statement.ts + 7 * 3600), statement, cfg) is None
+    assert same_story(retold, statement, replace(cfg, event_cos=0.9)) is None
+    # two named perpetrators with one deadline are two threats
+    kh = replace(statement, event=replace(statement.event, actor1="Kata'ib Hezbollah"))
+    nujaba = replace(retold, event=replace(retold.event, actor1="Harakat al-Nujaba"))
+    assert same_story(nujaba, kh, cfg) is None
+
+
+def test_a_threat_and_an_attack_are_one_event_only_where_the_threat_answers_it() -> None:
+    ultimatum = _sig("بيان منسوب لسرايا السلام في ذي قار يحذر مكتب حركة امتداد في الناصرية بإزالة الإساءات خلال 24 "
+                     "ساعة، وإلا يتحملون المسؤولية. ولم يصدر تعليق من الحركة حتى الآن", "ar", ["threat"])
+    ied = _sig("انفجار عبوة ناسفة على شاحنة على الطريق الدولي قرب الناصرية", "ar", ["attack_claim"], hours=-2,
+               cos=0.9)
+    assert ultimatum.event is not None and ultimatum.event.sub == "Threat"
+    assert not ultimatum.event.follow  # «لم يصدر تعليق» is "no comment", not a suspended strike
+    assert ultimatum.event.same_event(ied.event) == 0
+    revenge = _sig("فصيل مسلح يتوعد بالثأر لدماء ضحايا التفجير الذي استهدف الشاحنة قرب الناصرية", "ar", ["threat"],
+                   hours=1, cos=0.9)
+    assert revenge.event is not None and revenge.event.follow
+    assert revenge.event.same_event(ied.event) == 1
+
+
+def test_yesterdays_follow_up_and_todays_clash_in_one_district_are_two_events() -> None:
+    follow = _sig("قيادة شرطة ذي قار: تشكيل فريق تحقيقي بشأن انفجار العبوة التي استهدفت شاحنة في ناحية البطحاء "
+                  "صباح أمس", "ar", ["attack_claim"])
+    clash = _sig("عركة عشاير هسه بناحية الإصلاح، يگولون اكو قتيل وجرحى", "ar", ["attack_claim"], hours=8, cos=0.89)
+    assert follow.event is not None and clash.event is not None and follow.event.day
+    assert follow.event.district == clash.event.district == "nasiriyah"
+    assert same_story(clash, follow, replace(CFG, event_loose_cos=0.86, event_cos=0.84)) is None
+
+
+def test_dialect_medium_weapons_arm_a_clash() -> None:
+    for text in ("عركة عشاير بناحية الإصلاح، رمي متوسط وقاذفات من الطرفين",
+                 "Tribal clash in Al-Qurna district, PKM fire reported between two clans"):
+        event = extract_event(text, ["attack_claim"], T0)
+        assert event is not None and event.weapon == "small arms"
+
+
+def test_a_channel_signature_is_no_count() -> None:
+    assert numbers(normalize_for_match("مجهولون يلقون قنبلة يدوية على مقر حركة 📡 أخبار ذي قار 24")) == frozenset()
+    assert numbers(normalize_for_match("سقوط 3 صواريخ 🚀 الضحايا 2")) == frozenset({2, 3})
+
+
+def test_one_governorates_roundup_is_a_digest() -> None:
+    roundup = _sig("📋 حصاد ذي قار ليوم الإثنين\n1️⃣ ارتفاع حصيلة النزاع العشائري في ناحية الإصلاح إلى قتيلين.\n"
+                   "2️⃣ قطع أهالي قرى الغراف طريق الشطرة بالإطارات المحترقة لست ساعات احتجاجاً على انقطاع الكهرباء.\n"
+                   "3️⃣ تظاهر المئات من موظفي العقود في ساحة الحبوبي للمطالبة بالتثبيت على الملاك الدائم.\n"
+                   "4️⃣ مديرية الزراعة توزع البذور على فلاحي سوق الشيوخ ضمن الخطة الشتوية للموسم الحالي.",
+                   "ar", ["attack_claim", "protest"])
+    assert roundup.digest
+    report = _sig("🔹 بيان | انفجرت عبوة ناسفة على شاحنة مدنية على الطريق الدولي ضمن قاطع ناحية البطحاء، ونقل "
+                  "السائق إلى مستشفى الناصرية.\n🔹 القوات الأمنية فرضت طوقاً على المنطقة وباشرت التحقيق في الناصرية.\n"
+                  "🔹 لا إصابات أخرى بحسب المصدر، والطريق أعيد فتحه بعد ساعتين من الانفجار.", "ar", ["attack_claim"])
+    assert not report.digest  # one event's bulletin: its items name no new place
