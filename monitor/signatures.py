@@ -270,6 +270,17 @@ class EventKey:
             return False
         return not (other._fits_any(mine) or self._fits_any(theirs))
 
+    def strikes_back_at(self, other: EventKey) -> bool:
+        """An air strike by a state's forces (the Iraqi air force, the coalition, Turkey), beside an
+        insurgents' ground attack (an ISIS ambush, a clash): the strikes that answer the attack in the same
+        valley hours later are an event of their own (``compare``). Insurgents have no aircraft, so the air
+        strike's first actor is no victim the extraction put first. Not a follow-up ("a sweep for the
+        attack's perpetrators, with army aviation's support"): that refers back to the attack."""
+        kinds = _actor_kinds()
+        return (self.sub == _AIR_STRIKE and not self.follow and kinds.get(self.actor1) in _STATE_KINDS
+                and other.family == "violence" and _SUB_KIND.get(other.sub, other.sub) != _SUB_KIND[_AIR_STRIKE]
+                and kinds.get(other.actor1) == "insurgent")
+
     def _fits_any(self, places: frozenset[str]) -> bool:
         """Does one of ``places`` (gazetteer ids) hold this record's place, or lie inside it?"""
         return any(pid in self._chain() or self.place in _chain_of(pid) for pid in places)
@@ -390,6 +401,9 @@ class EventKey:
 # state forces, civilians, protesters, a claim front, "unidentified gunmen") are as often the reporting
 # side or a victim the extraction put first ("police: a policeman was killed..."), so they never disagree.
 _PERPETRATOR_KINDS = frozenset({"militia", "insurgent", "foreign_state"})
+_STATE_KINDS = frozenset({"state", "foreign_state", "kurdish_state"})
+_AIR_STRIKE = "Air/drone strike"
+_STRIKE_BACK_HOURS = 6.0  # an air strike this long after an insurgents' attack answers it (``strikes_back_at``)
 
 
 @lru_cache(maxsize=1)
@@ -605,9 +619,15 @@ def follows_up(a: Signature, b: Signature) -> bool:
     night before: "yesterday" then names its day too."""
     if a.event is None or b.event is None:
         return False
-    if (a.event.day and a.event.day in _days_of(b)) or (b.event.day and b.event.day in _days_of(a)):
-        return True
     later = a if a.ts > b.ts else b
+    earlier = b if later is a else a
+    assert later.event is not None and earlier.event is not None
+    # (the later post's day moved back: "this evening, Monday" dates nothing back, and the earlier one's
+    # small hours may be of the later one's day only when it names that day itself)
+    if later.event.day and later.event.day != _post_day(later.ts) and later.event.day in _days_of(earlier):
+        return True
+    if earlier.event.day and earlier.event.day in _days_of(later):
+        return True
     return bool(later.event is not None and later.event.follow)
 
 
@@ -788,6 +808,10 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
     if a.event is not None and b.event is not None and (
             a.event.conflicts(b.event, a.anchors.places, b.anchors.places) or _days_apart(a, b)):
         return True, agreement
+    if a.event is not None and b.event is not None and abs(a.ts - b.ts) >= _STRIKE_BACK_HOURS * 3600 and (
+            a.event.strikes_back_at(b.event) or b.event.strikes_back_at(a.event)):
+        return True, agreement  # (within hours, the security cell's statement tells the attack and the air
+        # support that answered it as one)
     fine_a, fine_b = _fine(a.anchors.places), _fine(b.anchors.places)
     if agreement and (fine_a or fine_b) and a.anchors.places and b.anchors.places and not fine_a & fine_b:
         agreement -= 1  # one names a town, the other only its governorate: "Kirkuk" agrees with too much
@@ -814,8 +838,15 @@ def _days_apart(a: Signature, b: Signature) -> bool:
 
 
 def _event_day(sig: Signature) -> str:
-    """The day a post puts its event on: the one its text names, else its own."""
-    return (sig.event.day if sig.event is not None else "") or _post_day(sig.ts)
+    """The day a post puts its event on: the one its text names, else its own; "" for an undated report
+    of an attack in the small hours, which may be of the night before («الليلة السي رام اشتغلت» at 00:18;
+    a call to protest posted then is for the day it begins)."""
+    if sig.event is not None and sig.event.day:
+        return sig.event.day
+    if sig.event is None or sig.event.family != "violence":
+        return _post_day(sig.ts)
+    days = _days_of(sig)
+    return days[0] if len(days) == 1 else ""
 
 
 def _dated_apart(a: Signature, b: Signature) -> bool:
@@ -908,7 +939,7 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         if follows and same and (a.event.same_place(b.event) or (
                 cos >= cfg.event_loose_cos and not (a.event.in_capital() or b.event.in_capital()))):
             return cos  # the morning-after report of last night's event (or a protest called for that day)
-        if same == 2 and _event_day(a) == _event_day(b):
+        if same == 2 and _event_day(a) and _event_day(a) == _event_day(b):
             return cos  # the evening's wrap-up of the morning's blockade: one day, one place, one kind
         if follows and a.event.continues(b.event) and cos >= cfg.same_lang_cos:
             return cos  # "day two of the sit-in": one named group's, where neither names another place

@@ -889,3 +889,29 @@ def test_one_governorates_roundup_is_a_digest() -> None:
                   "السائق إلى مستشفى الناصرية.\n🔹 القوات الأمنية فرضت طوقاً على المنطقة وباشرت التحقيق في الناصرية.\n"
                   "🔹 لا إصابات أخرى بحسب المصدر، والطريق أعيد فتحه بعد ساعتين من الانفجار.", "ar", ["attack_claim"])
     assert not report.digest  # one event's bulletin: its items name no new place
+
+
+def test_the_air_strikes_that_answer_an_isis_attack_hours_later_are_an_event_of_their_own() -> None:
+    ambush = _sig("هجوم لعناصر داعش على نقطة للحشد الشعبي في وادي حوران جنوب غربي الرطبة واشتباكات مع المهاجمين", "ar",
+                  ["attack_claim"])
+    strikes = _sig("خلية الإعلام الأمني: طائرات F-16 العراقية نفذت ضربتين جويتين استهدفتا وكرين لعصابات داعش في وادي "
+                   "حوران", "ar", ["attack_claim"], hours=8, cos=0.95)
+    assert ambush.event is not None and strikes.event is not None
+    assert ambush.event.actor1 == "Islamic State (ISIS)" and strikes.event.sub == "Air/drone strike"
+    assert strikes.event.strikes_back_at(ambush.event)
+    assert same_story(strikes, ambush, CFG) is None
+    # within hours, the security cell's statement tells the attack and the air support as one
+    assert same_story(replace(strikes, ts=ambush.ts + 3600), ambush, CFG) is not None
+    # a sweep for the attackers with air support refers back to the attack
+    sweep = replace(strikes, event=replace(strikes.event, follow="1"))
+    assert not sweep.event.strikes_back_at(ambush.event)
+
+
+def test_a_post_dated_to_its_own_day_dates_nothing_back() -> None:
+    night = _sig("الليلة السي رام اشتغلت بعين الأسد وطاحت المسيرة بالصحرة", "ar", ["attack_claim"], hours=-11.7)
+    evening = _sig("استهداف جديد لقاعدة عين الأسد بطائرة مسيرة مساء اليوم الخميس، وشهود عيان يتحدثون عن انفجار قوي",
+                   "ar", ["attack_claim"], hours=9, cos=0.9)  # 00:18 and 21:00 the same day in Baghdad
+    assert night.event is not None and evening.event is not None
+    assert evening.event.day == "2026-11-26" and not night.event.day
+    assert not follows_up(evening, night)  # "this evening, Thursday" moves nothing back
+    assert same_story(evening, night, CFG) is None  # and the night's undated report may be of Wednesday
