@@ -198,6 +198,7 @@ class EventKey:
     # the place it names ("separate incident from the Sulaiman Bek IED")
     site: str = ""  # a protest's institution (the record's ``target``: "education directorate")
     deadline: str = ""  # a threat's deadline, as ``threat_deadline`` reads it ("h72", "month_end")
+    advisory: str = ""  # "1": a diplomatic mission's security alert (``ADVISORY``), not the threat it warns of
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -266,6 +267,8 @@ class EventKey:
             return True
         if self.site and other.site and self.site != other.site:
             return True  # farmers at the water resources directorate, lecturers at the education directorate
+        if self.sub == other.sub == "Threat" and bool(self.advisory) != bool(other.advisory):
+            return True  # a faction's ultimatum and the embassy's security alert that warns of it: two events
         if self.place_relation(other) >= 0:
             return False
         return not (other._fits_any(mine) or self._fits_any(theirs))
@@ -394,7 +397,7 @@ class EventKey:
 
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
-                self.day, self.follow, self.distinct, self.site, self.deadline]
+                self.day, self.follow, self.distinct, self.site, self.deadline, self.advisory]
 
 
 # First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish
@@ -515,7 +518,9 @@ _NAMED_DAY = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:(?P<yesterday>امس|البار
 # A threat's deadline: a number of hours, days, weeks or months («مهلة ٧٢ ساعة», «خلال عشرة أيام», «يومين»,
 # "a 48-hour ultimatum", "10 days") or the end of the month («حتى نهاية الشهر», «لآخر الشهر», "by the end of
 # the month"), in hours ("h72") or "month_end"
-_COUNT_WORDS = {"واحد": 1, "اثنين": 2, "اثنان": 2, "ثلاث": 3, "ثلاثه": 3, "اربع": 4, "اربعه": 4, "خمس": 5,
+_COUNT_WORDS = {"ثمان واربعين": 48, "ثماني واربعين": 48, "اثنتين وسبعين": 72, "اثنين وسبعين": 72,
+                "اربع وعشرين": 24, "اربعه وعشرين": 24,
+                "واحد": 1, "اثنين": 2, "اثنان": 2, "ثلاث": 3, "ثلاثه": 3, "اربع": 4, "اربعه": 4, "خمس": 5,
                 "خمسه": 5, "ست": 6, "سته": 6, "سبع": 7, "سبعه": 7, "عشر": 10, "عشره": 10, "عشرين": 20,
                 "اربعين": 40, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "ten": 10, "twenty-four": 24, "forty-eight": 48, "seventy-two": 72}
@@ -553,6 +558,37 @@ def threat_deadline(norm: str) -> str:
     n = found.group("n")
     count = int(n) if n.isdigit() else _COUNT_WORDS[n]
     return f"h{count * _UNIT_HOURS[found.group('unit')]}"
+
+
+# A diplomatic mission's security alert («السفارة ... تصدر تنبيهاً أمنياً لرعاياها», "US Embassy Baghdad security
+# alert", "advises US citizens to avoid"): a report of a threat, and an event of its own beside the threat
+ADVISORY = re.compile(r"تنبيه(?:ا)? امني|تحذير(?:ا)? امني|رسال(?:ه|ة) امني|(?:ل)?رعاياها|مواطنيها|(?:ل)?جماعتها|"
+                      r"(?<!\w)(?:security alert|security message|travel advisory|travel warning|"
+                      r"advises (?:us|u\.s\.|american|british|turkish|its) (?:citizens|nationals)|"
+                      r"(?:us|u\.s\.|american|british|turkish) citizens)(?!\w)")
+MISSION = re.compile(r"سفار|قنصلي|(?<!\w)(?:embassy|embassies|consulate|consulates|consul general)(?!\w)")
+# ... and a retelling that has the mission warn («السفارة الامريكية طلعت تحذير», "New US embassy alert", «التحذير
+# الأمني الصادر عن السفارة»)
+MISSION_WARNS = re.compile(
+    r"(?:سفاره|قنصليه)\w*(?:\W+\w+){0,3}?\W+(?:تصدر|اصدرت|طلعت|طالعه|تحذر|حذرت|محذره|تدعو|دعت|نبهت|تنبه|جددت|"
+    r"تجدد)(?!\w)|"
+    r"(?:تحذير|تنبيه)\w*(?:\W+\w+){0,3}?\W+(?:الصادر عن|من|مال) ?(?:ال)?(?:سفاره|قنصليه)|"
+    # (in English the alert or its citizens are named too: "the Embassy ultimatum now warns Turkish troops" is
+    # a faction's)
+    r"(?<!\w)(?:embassy|consulate)(?:\W+\w+){0,3}?\W+(?:alert|alerts|warns|warned|advises|advised|urges|urged|"
+    r"issues|issued|reiterates|reiterated)(?!\w)|"
+    r"(?<!\w)(?:alert|warning|advisory)\W+(?:\w+\W+){0,3}?(?:from|by|of)\W+(?:the\W+)?(?:\w+\W+)?"
+    r"(?:embassy|consulate)(?!\w)")
+_ALERT_WORD = re.compile(r"[\u0600-\u06ff]|(?<!\w)(?:alert|alerts|advisory|citizens|nationals|low profile)(?!\w)")
+
+
+def is_advisory(norm: str) -> bool:
+    """A (normalised) threat's text is a diplomatic mission's security alert, or a report of one (in English,
+    one that names the alert or the citizens: "the Embassy ultimatum now warns Turkish troops" is a
+    faction's)."""
+    if ADVISORY.search(norm) and MISSION.search(norm):
+        return True
+    return bool(MISSION_WARNS.search(norm)) and bool(_ALERT_WORD.search(norm))
 
 
 ELSEWHERE = "at:"  # EventKey.distinct of a post that places the other event
@@ -709,8 +745,9 @@ class Signature:
         event_key = EventKey.of(event)
         if event_key is not None and FOLLOW_UP.search(norm):
             event_key = replace(event_key, follow=TOLL_FOLLOW if TOLL.search(norm) else "1")
-        if event_key is not None and event_key.sub == "Threat" and (deadline := threat_deadline(norm)):
-            event_key = replace(event_key, deadline=deadline)
+        if event_key is not None and event_key.sub == "Threat":
+            event_key = replace(event_key, deadline=threat_deadline(norm),
+                                advisory="1" if is_advisory(norm) else "")
         if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
             event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts))
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate

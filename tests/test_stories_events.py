@@ -20,6 +20,7 @@ from monitor.signatures import (
     Signature,
     fits_story,
     follows_up,
+    is_advisory,
     labels_compatible,
     near_miss,
     same_story,
@@ -915,3 +916,20 @@ def test_a_post_dated_to_its_own_day_dates_nothing_back() -> None:
     assert evening.event.day == "2026-11-26" and not night.event.day
     assert not follows_up(evening, night)  # "this evening, Thursday" moves nothing back
     assert same_story(evening, night, CFG) is None  # and the night's undated report may be of Wednesday
+
+
+def test_an_embassys_security_alert_is_not_the_threat_it_warns_of() -> None:
+    ultimatum = _sig("إلى سفارة الشر الأمريكية في بغداد: نمنحكم مهلة ثمانٍ وأربعين ساعة لإخراج الخبراء، بعدها كل "
+                     "منشآتكم أهداف مشروعة", "ar", ["threat"])
+    alert = _sig("US Embassy Baghdad security alert: militia groups have publicly threatened attacks on US facilities. "
+                 "US citizens should avoid the airport road.", "en", ["threat"], hours=2, cos=0.9)
+    retold = _sig("السفارة الامريكية طالعة تحذير لجماعتها، يگولون الفصائل هددت تضرب منشآتهم", "ar", ["threat"],
+                  hours=3, cos=0.9)
+    assert ultimatum.event is not None and alert.event is not None and retold.event is not None
+    assert ultimatum.event.deadline == "h48" and not ultimatum.event.advisory
+    assert alert.event.advisory == retold.event.advisory == "1"
+    assert ultimatum.event.conflicts(alert.event) and not alert.event.conflicts(retold.event)
+    assert same_story(alert, ultimatum, CFG) is None
+    # a faction that warns the embassy is no mission's alert
+    assert not is_advisory(normalize_for_match("KH warns the US embassy: leave or be targeted"))
+    assert not is_advisory(normalize_for_match("the channel behind the US Embassy ultimatum now warns Turkish troops"))
