@@ -640,3 +640,13 @@ def test_days_named_by_night_and_tomorrow_morning_and_leaflets_signed_by_a_group
     apart = ex.extract("A drone hit a house in Khanasor. Not related to Saturday's Sinun strike (different target).",
                        ["attack_claim"], T)
     assert apart and apart.time_basis == "post" and apart.location and apart.location.place == "khanasor"
+
+
+def test_an_insurgent_claims_province_header_is_not_the_attacks_place() -> None:
+    """«ولاية العراق - شمال بغداد» names the group's "province"; the text says where («طريق الطارمية»).
+    A village named bare after «بقرى» is a place («جماعتنا بقرى العظيم»)."""
+    assert where("بسم الله الرحمن الرحيم\nولاية العراق - شمال بغداد\nفجّر جنود الخلافة عبوة ناسفة على دورية للجيش "
+                 "على طريق الطارمية") == "tarmiyah"
+    assert where("ولاية كركوك\nتمكن جنود الخلافة من تفجير عبوة على آلية للجيش") == "kirkuk"  # nothing finer
+    assert where("جماعتنا بقرى العظيم لگوا ورق مرمي گدام الجوامع يهدد كل من يتعاون مع الجيش",
+                 ("threat",)) == "udhaim"

@@ -1113,7 +1113,8 @@ class Extractor:
                   for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
         named_spans = sorted((start, end) for start, end, _, _ in named)
         road = _road_ends(norm, named_spans)
-        road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])}
+        road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])
+                 or _WILAYA.search(norm[max(0, start - 30) : start])}
         origins = _origins(norm, named_spans)
         origins |= {start for start, _, _, _ in named if _HEARER.search(norm[max(0, start - 25) : start])}
         # a news agency's dateline («وكالة الرافدين - بغداد ...», «بغداد - واع») says where the report was filed
@@ -1223,6 +1224,9 @@ _OBSERVER = re.compile(r"(?:(?<!\w)(?:احنا|نحن|انا|اني|ساكن|س�
                        r"|(?<!\w)(?:we're|we are|i'm|i am|here) in )$")
 # ... and one who heard it from afar («كلش سمعناها بحي الجهاد», "we heard them in Jihad"): where the hearer
 # was, not where it fell (read as an origin: no place)
+# an insurgent claim's header names the group's "province" («ولاية العراق - شمال بغداد»), not where the
+# attack was: ranked like a road's ends, after the place its text names («على طريق الطارمية»)
+_WILAYA = re.compile(r"(?<!\w)ولايه\s+\w+(?:\s+\w+)?\s*[-–—|:]?\s*(?:\w+\s+)?$")
 _HEARER = re.compile(r"(?:(?<!\w)(?:سمعناها|سمعناه|سمعناهم|نسمعها|سمعتها|سمعته)\s*(?:ب|في |من )?"
                      r"|(?<!\w)heard (?:it|them) (?:in|from) )$")
 
