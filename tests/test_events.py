@@ -650,3 +650,14 @@ def test_an_insurgent_claims_province_header_is_not_the_attacks_place() -> None:
     assert where("ولاية كركوك\nتمكن جنود الخلافة من تفجير عبوة على آلية للجيش") == "kirkuk"  # nothing finer
     assert where("جماعتنا بقرى العظيم لگوا ورق مرمي گدام الجوامع يهدد كل من يتعاون مع الجيش",
                  ("threat",)) == "udhaim"
+
+
+def test_a_hit_despite_interception_attempts_is_no_disrupted_attack() -> None:
+    """A claim that its drones hit «رغم محاولات منظومات العدو اعتراضهما» is a drone strike; an interception
+    that brought the drone down is a disrupted one."""
+    claim = _extractor().extract("قام مجاهدو السرايا باستهداف قاعدة الاحتلال في مطار أربيل بطائرتين مسيّرتين، وقد "
+                                 "أصابتا أهدافهما بدقة رغم محاولات منظومات العدو اعتراضهما", ["attack_claim"], T)
+    assert claim is not None and claim.sub_event_type == "Air/drone strike"
+    downed = _extractor().extract("الدفاعات الجوية تعترض طائرة مسيرة قرب مطار أربيل وتسقطها دون أضرار",
+                                  ["attack_claim"], T)
+    assert downed is not None and downed.sub_event_type == "Disrupted weapons use"

@@ -252,6 +252,10 @@ DISRUPTED = _rx(
     "found and destroyed",
 )
 # «تسقط بين المنازل»: a shell that falls, not one shot down («تسقط طائرة مسيرة»)
+# a claim, or a hit "despite the enemy's attempts to intercept" («رغم محاولات منظومات العدو اعتراضهما», «اصابتا
+# اهدافهما»): no disrupted attack
+_HIT_DESPITE = re.compile(r"(?<!\w)(?:claimed|claim)(?!\w)|تبنت|نعلن|تعلن|رغم محاولات|رغم محاوله|"
+                          r"اصابت(?:ا)? (?:ال)?اهداف|(?<!\w)despite (?:\w+ )?attempts?|hit (?:its|their) targets?")
 _FALLS = re.compile(r"(?:تسقط|يسقط|سقطت|سقط|اسقط)\s+(?:بين|في|على|علي|قرب|داخل|بالقرب|فوق|وسط|عند|ب|قبل|دون)(?!\w)")
 ABDUCTION = _rx(
     "ختطف",
@@ -985,8 +989,7 @@ class Extractor:
     def _attack_type(self, norm: str, family: str | None, mentions: list[Mention]) -> tuple[str, str]:
         if REPELLED.search(norm) or (TRIBAL.search(norm) and family not in _SUB_OF_FAMILY):
             return "Battles", "Armed clash"  # an attack fought off, a tribal fight: two armed sides
-        if DISRUPTED.search(_FALLS.sub(" ", norm)) and not re.search(
-                r"(?<!\w)(?:claimed|claim)(?!\w)|تبنت|نعلن|تعلن", norm):
+        if DISRUPTED.search(_FALLS.sub(" ", norm)) and not _HIT_DESPITE.search(norm):
             return "Strategic developments", "Disrupted weapons use"
         if family in _SUB_OF_FAMILY:
             return _SUB_OF_FAMILY[family]
