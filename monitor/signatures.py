@@ -301,8 +301,6 @@ class EventKey:
         relation = self.place_relation(other)
         if relation <= 0 or (self._coarse() and other._coarse()):
             return 0
-        # a governorate named like its capital ("Basra") relates to a town of another district only through
-        # the governorate: compatible, not one place
         wide = self._coarse() or other._coarse()
         if self.sub == other.sub == "Threat" and (wide or self._across_districts(other)):
             return 0  # a threat's place is its target's: "Baghdad" holds a tribe's ultimatum and ISIS's car bomb
@@ -533,9 +531,10 @@ _DEADLINE = re.compile(
     rf"(?<!\w)(?P<n>\d{{1,3}}|{'|'.join(sorted(_COUNT_WORDS, key=len, reverse=True))})[\s-]?"
     rf"(?P<unit>{'|'.join(sorted(_UNIT_HOURS, key=len, reverse=True))})(?!\w)|"
     rf"(?<!\w)(?P<dual>{'|'.join(_DUAL_HOURS)})(?!\w)|"
-    r"(?:مهله|خلال|امامكم|امامهم|within a|within one|gave \w+ a|given \w+ a|a|one) "
-    r"(?P<one>ساعه|يوم|اسبوع|شهر|day|week|month)(?:'s)?(?= (?:deadline|ultimatum|to)(?!\w))|"
-    r"(?:مهله|خلال|امامكم|امامهم|within a|within one) (?P<one2>ساعه|يوم|اسبوع|شهر|day|week|month)(?!\w)")
+    # one unit: after «مهلة», «خلال», "within a", or "a" / "one" that a deadline or "to" follows ("a week to leave")
+    r"(?:مهله|خلال|امامكم|امامهم|within a|within one) (?P<one>ساعه|يوم|اسبوع|شهر|day|week|month)(?!\w)|"
+    r"(?:gave \w+ a|given \w+ a|a|one) "
+    r"(?P<one2>ساعه|يوم|اسبوع|شهر|day|week|month)(?:'s)?(?= (?:deadline|ultimatum|to)(?!\w))")
 # ... not a time gone by or the length of something else («منذ ثلاثة أيام», "two days after the attack",
 # "a sit-in for 3 days")
 _NO_DEADLINE_BEFORE = re.compile(r"(?:منذ|قبل|بعد|since|for|after|before|last|past)\W*$")
@@ -573,8 +572,6 @@ MISSION_WARNS = re.compile(
     r"(?:سفاره|قنصليه)\w*(?:\W+\w+){0,3}?\W+(?:تصدر|اصدرت|طلعت|طالعه|تحذر|حذرت|محذره|تدعو|دعت|نبهت|تنبه|جددت|"
     r"تجدد)(?!\w)|"
     r"(?:تحذير|تنبيه)\w*(?:\W+\w+){0,3}?\W+(?:الصادر عن|من|مال) ?(?:ال)?(?:سفاره|قنصليه)|"
-    # (in English the alert or its citizens are named too: "the Embassy ultimatum now warns Turkish troops" is
-    # a faction's)
     r"(?<!\w)(?:embassy|consulate)(?:\W+\w+){0,3}?\W+(?:alert|alerts|warns|warned|advises|advised|urges|urged|"
     r"issues|issued|reiterates|reiterated)(?!\w)|"
     r"(?<!\w)(?:alert|warning|advisory)\W+(?:\w+\W+){0,3}?(?:from|by|of)\W+(?:the\W+)?(?:\w+\W+)?"
@@ -655,8 +652,7 @@ def follows_up(a: Signature, b: Signature) -> bool:
     night before: "yesterday" then names its day too."""
     if a.event is None or b.event is None:
         return False
-    later = a if a.ts > b.ts else b
-    earlier = b if later is a else a
+    later, earlier = (a, b) if a.ts > b.ts else (b, a)
     assert later.event is not None and earlier.event is not None
     # (the later post's day moved back: "this evening, Monday" dates nothing back, and the earlier one's
     # small hours may be of the later one's day only when it names that day itself)
@@ -664,7 +660,7 @@ def follows_up(a: Signature, b: Signature) -> bool:
         return True
     if earlier.event.day and earlier.event.day in _days_of(later):
         return True
-    return bool(later.event is not None and later.event.follow)
+    return bool(later.event.follow)
 
 
 _SMALL_HOURS = 6

@@ -251,11 +251,11 @@ DISRUPTED = _rx(
     "seized",
     "found and destroyed",
 )
-# «تسقط بين المنازل»: a shell that falls, not one shot down («تسقط طائرة مسيرة»)
 # a claim, or a hit "despite the enemy's attempts to intercept" («رغم محاولات منظومات العدو اعتراضهما», «اصابتا
 # اهدافهما»): no disrupted attack
 _HIT_DESPITE = re.compile(r"(?<!\w)(?:claimed|claim)(?!\w)|تبنت|نعلن|تعلن|رغم محاولات|رغم محاوله|"
                           r"اصابت(?:ا)? (?:ال)?اهداف|(?<!\w)despite (?:\w+ )?attempts?|hit (?:its|their) targets?")
+# «تسقط بين المنازل»: a shell that falls, not one shot down («تسقط طائرة مسيرة»)
 _FALLS = re.compile(r"(?:تسقط|يسقط|سقطت|سقط|اسقط)\s+(?:بين|في|على|علي|قرب|داخل|بالقرب|فوق|وسط|عند|ب|قبل|دون)(?!\w)")
 ABDUCTION = _rx(
     "ختطف",
@@ -1227,11 +1227,11 @@ _OBSERVER = re.compile(r"(?:(?<!\w)(?:احنا|نحن|انا|اني|ساكن|س�
                        r"|(?<!\w)(?:we're|we are|i'm|i am|here) in )$")
 # ... and one who heard it from afar («كلش سمعناها بحي الجهاد», "we heard them in Jihad"): where the hearer
 # was, not where it fell (read as an origin: no place)
+_HEARER = re.compile(r"(?:(?<!\w)(?:سمعناها|سمعناه|سمعناهم|نسمعها|سمعتها|سمعته)\s*(?:ب|في |من )?"
+                     r"|(?<!\w)heard (?:it|them) (?:in|from) )$")
 # an insurgent claim's header names the group's "province" («ولاية العراق - شمال بغداد»), not where the
 # attack was: ranked like a road's ends, after the place its text names («على طريق الطارمية»)
 _WILAYA = re.compile(r"(?<!\w)ولايه\s+\w+(?:\s+\w+)?\s*[-–—|:]?\s*(?:\w+\s+)?$")
-_HEARER = re.compile(r"(?:(?<!\w)(?:سمعناها|سمعناه|سمعناهم|نسمعها|سمعتها|سمعته)\s*(?:ب|في |من )?"
-                     r"|(?<!\w)heard (?:it|them) (?:in|from) )$")
 
 
 _OTHER_EVENT = re.compile(r"(?:(?<!\w)(?:separate|distinct|different) (?:\w+ )?from|unrelated to|not linked to|"
