@@ -475,12 +475,14 @@ FOLLOW_UP = re.compile(
     r"المستهدف|ارتقوا|ثارا ل|ثارا لدماء|(?:بال|ال)ثار ل|"
     # what a statement or an ultimatum brought about («أوقفت أعمالها ... بعد بيان العشيرة»)
     r"بعد بيان|اثر بيان|عقب بيان|بعد البيان|اثر البيان|"
+    # a news header that says so («🔶 متابعة | ...», "FOLLOW-UP:")
+    r"(?<!\w)متابعه\s*[|:]|"
     rf"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|{_TOLL_EN}|funeral|"
     r"day two|day three|day four|second day|third day|fourth day|fifth day|(?:2nd|3rd|4th|5th) day|day [2-9]|"
     r"suspends?|suspended|"
     r"still there|continues|continuing|continued|overnight|winding down|wound down|dispersed|has ended|"
     r"ended|called off|end (?:their|the|its) (?:sit-in|strike|protest)|"
-    r"update|revenge for|avenge|in retaliation for|whose office was|"
+    r"update|revenge for|avenge|in retaliation for|whose office was|follow-up(?=\s*[|:])|"
     r"after (?:the|its|their|a|an) (?:\w+ )?(?:statement|ultimatum|warning|deadline))(?!\w)")
 
 
@@ -576,7 +578,8 @@ MISSION_WARNS = re.compile(
     r"issues|issued|reiterates|reiterated)(?!\w)|"
     r"(?<!\w)(?:alert|warning|advisory)\W+(?:\w+\W+){0,3}?(?:from|by|of)\W+(?:the\W+)?(?:\w+\W+)?"
     r"(?:embassy|consulate)(?!\w)")
-_ALERT_WORD = re.compile(r"[\u0600-\u06ff]|(?<!\w)(?:alert|alerts|advisory|citizens|nationals|low profile)(?!\w)")
+_ALERT_WORD = re.compile(r"[\u0600-\u06ff]|(?<!\w)(?:alert|alerts|advisory|citizens|nationals|pilgrims|travell?ers|"
+                         r"low profile)(?!\w)")
 
 
 def is_advisory(norm: str) -> bool:
@@ -958,9 +961,10 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
                 and abs(a.ts - b.ts) <= cfg.threat_hours * 3600 and a.event is not None
                 and a.event.unnamed_threat_match(b.event)):
             return cos  # a threat's translation or report that lost its author's name
-        if (not apart and cos >= cfg.event_cos and abs(a.ts - b.ts) <= cfg.threat_hours * 3600
-                and a.event is not None and a.event.same_deadline(b.event)):
-            return cos  # one ultimatum, retold: the same deadline
+        if (not apart and a.event is not None and a.event.same_deadline(b.event) and (
+                (cos >= cfg.event_cos and abs(a.ts - b.ts) <= cfg.threat_hours * 3600)
+                or cos >= cfg.event_loose_cos)):
+            return cos  # one ultimatum, retold: the same deadline (within the event window, a close retelling)
         if (cfg.pair_weights and not apart and cos >= cfg.event_cos and pair_askable(a, b)
                 and pair_probability(a, b, cos, agreement, same, cfg) >= cfg.pair_bar):
             return cos

@@ -661,3 +661,15 @@ def test_a_hit_despite_interception_attempts_is_no_disrupted_attack() -> None:
     downed = _extractor().extract("الدفاعات الجوية تعترض طائرة مسيرة قرب مطار أربيل وتسقطها دون أضرار",
                                   ["attack_claim"], T)
     assert downed is not None and downed.sub_event_type == "Disrupted weapons use"
+
+
+def test_a_claim_this_morning_of_an_attack_on_a_weekday_dates_the_attack() -> None:
+    ex = Extractor()  # T: Friday 20 November
+    claim = ex.extract("ISIS has claimed Wednesday night's attack on the army post near Hawija in a flash this "
+                       "morning", ["attack_claim"], T)
+    assert claim and claim.event_time.startswith("2026-11-18") and claim.time_basis == "wednesday night's"
+    today = ex.extract("Rockets hit the base this morning, the second time since Wednesday", ["attack_claim"], T)
+    assert today and today.time_basis == "this morning"  # the weekday comes after: today's attack
+    called = ex.extract("تدعو التنسيقية الى وقفة يوم الاربعاء المقبل، وانطلقت صباح اليوم حملة توزيع المنشورات",
+                        ["protest"], T)
+    assert called and called.time_basis != "post"

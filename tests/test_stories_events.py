@@ -933,3 +933,57 @@ def test_an_embassys_security_alert_is_not_the_threat_it_warns_of() -> None:
     # a faction that warns the embassy is no mission's alert
     assert not is_advisory(normalize_for_match("KH warns the US embassy: leave or be targeted"))
     assert not is_advisory(normalize_for_match("the channel behind the US Embassy ultimatum now warns Turkish troops"))
+
+
+def test_a_grenade_and_an_ied_are_two_weapons() -> None:
+    ied = _sig("عاجل | انفجار عبوة ناسفة استهدف رتلاً للدعم اللوجستي على الطريق السريع في الديوانية", "ar",
+               ["attack_claim"])
+    grenade = _sig("عاجل | انفجار رمانة يدوية على محل لبيع المشروبات الكحولية وسط الديوانية", "ar", ["attack_claim"],
+                   hours=3, cos=0.95)
+    assert ied.anchors.weapons == {"ied"} and grenade.anchors.weapons == {"grenade"}
+    assert anchors("hand grenade thrown at a liquor store").weapons == {"grenade"}
+    assert same_story(ied, grenade, CFG) is None
+    again = _sig("الديوانية: مجهولون يلقون قنبلة يدوية على محل لبيع الخمور", "ar", ["attack_claim"], hours=3.5,
+                 cos=0.95)
+    assert same_story(grenade, again, CFG) is not None
+
+
+def test_a_follow_up_header_and_a_junction_name_a_follow_up_and_a_district() -> None:
+    statement = _sig("بيان عشائري: عشيرة آل فرهود في النعمانية تمهل البو جاسم ٤٨ ساعة لتسليم القاتل", "ar", ["threat"])
+    mediation = _sig("🔶 متابعة | تدخل شيوخ واسط في نزاع آل فرهود والبو جاسم بالنعمانية ونجاح الوساطة بهدنة اسبوع",
+                     "ar", ["threat"], hours=21, cos=0.95)
+    assert mediation.event is not None and mediation.event.follow == "1"
+    assert statement.event is not None and not statement.event.follow
+    assert same_story(statement, mediation, CFG) is not None
+    assert "afak" in bare_districts(normalize_for_match("عبوة ناسفة قرب تقاطع عفك – البدير شرق الديوانية"))
+
+
+def test_an_embassy_urging_its_pilgrims_is_a_missions_alert() -> None:
+    assert is_advisory(normalize_for_match(
+        "Pakistan's embassy in Baghdad urges Pakistani pilgrims to travel only in organised convoys after "
+        "'credible information' about a possible attack on pilgrim buses"))
+    assert not is_advisory(normalize_for_match("ISIS leaflets threaten pilgrims on the Kut road"))
+
+
+def test_one_ultimatum_retold_hours_later_joins_on_its_deadline_at_the_loose_bar() -> None:
+    statement = _sig("فصيل يطلق على نفسه كتائب درع الجنوب يمهل الشركة الأمريكية في حقل الأحدب عشرة أيام للمغادرة",
+                     "ar", ["threat"])
+    later = _sig("A little-known faction has given a US oilfield services firm at al-Ahdab 10 days to leave",
+                 "en", ["threat"], hours=9.5, cos=0.92)
+    assert statement.event is not None and later.event is not None
+    assert statement.event.deadline == later.event.deadline == "h240"
+    cfg = replace(CFG, event_cos=0.78, event_loose_cos=0.86, threat_hours=6.0)
+    assert same_story(statement, later, cfg) is not None
+    assert same_story(statement, replace(later, embedding=_emb(0.84)), cfg) is None  # under the loose bar
+    assert same_story(statement, replace(later, ts=statement.ts + 13 * 3600), cfg) is None  # past the window
+
+
+def test_contract_workers_and_teachers_protests_are_two_events() -> None:
+    sit_in = _sig("الكوت | بدء اعتصام العشرات من العاملين بصفة عقود وأجور يومية أمام مديرية الكهرباء", "ar",
+                  ["protest"])
+    strike = _sig("Kut teachers' strike: a teacher's son on the first strike day, his mum stayed home", "en",
+                  ["protest"], hours=5, cos=0.80)
+    assert sit_in.event is not None and strike.event is not None
+    assert sit_in.event.actor1 == "Labour Group (Iraq)" and strike.event.actor1 == "Teachers (Iraq)"
+    assert sit_in.event.same_event(strike.event) == 0  # (one town, one kind: 2 if either were "protesters")
+    assert sit_in.event.same_event(replace(strike.event, actor1="Protesters (Iraq)")) == 2

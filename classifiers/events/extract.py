@@ -1410,6 +1410,9 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
         for m in rx.finditer(norm):
             if label == "protest" and _RELATIVE.search(norm[max(0, m.start() - 30) : m.start()]):
                 continue
+            if not back and label != "protest" and (earlier := _past_weekday(norm[: m.start()], local, posted)):
+                return earlier  # "ISIS claimed Friday night's attack ... in a flash this morning": the claim's
+                # morning, the attack's Friday
             day = local.date() - timedelta(days=back)
             when = _baghdad(day, hour, posted)
             return min(when, posted), basis
@@ -1432,6 +1435,18 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
             day = local.date() - timedelta(days=back)
             return _baghdad(day, 12, posted), m.group(0)
     return posted, "post"
+
+
+def _past_weekday(before: str, local: datetime, posted: datetime) -> tuple[datetime, str] | None:
+    """A weekday named in ``before`` (the text ahead of a same-day phrase) that lies days back, not in a
+    call («يوم الجمعة المقبل»): the day of the event the rest of the text reports on."""
+    m = _WEEKDAY.search(before)
+    if m is None or _CALL.search(before[: m.end() + 12]):
+        return None
+    back = (local.weekday() - _DAY_OF[m.group(1) or m.group(2)]) % 7
+    if not back:
+        return None
+    return _baghdad(local.date() - timedelta(days=back), 12, posted), m.group(0)
 
 
 # Another event named as a contrast: "separate from yesterday's IED near Muqdadiya", "unlike Sunday's
