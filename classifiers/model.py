@@ -105,6 +105,10 @@ class _ChunkedScorer:
 
     labels: tuple[str, ...] = LABELS
     thresholds: dict[str, float]
+    # a post of fewer than ``short_chars`` characters (stripped) is judged by ``short_thresholds`` (0 or None:
+    # every post by ``thresholds``): one line's score and a long post's best piece sit on different scales
+    short_thresholds: dict[str, float] | None = None
+    short_chars: int = 0
     cues: CueLexicon
     by_segment: bool = False
     # attack_claim's score is multiplied by this when every attack cue in the post is negated (a denial: «نفى
@@ -113,6 +117,12 @@ class _ChunkedScorer:
 
     def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
+
+    def thresholds_for(self, text: str) -> dict[str, float]:
+        """The per-label thresholds a post of this text is judged by (its length's band)."""
+        if self.short_thresholds and self.short_chars and len(text.strip()) < self.short_chars:
+            return self.short_thresholds
+        return self.thresholds
 
     def predict(self, texts: list[str]) -> Prediction:
         owners: list[int] = []
@@ -142,8 +152,9 @@ class _ChunkedScorer:
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         if self.denial_factor != 1.0 and "attack_claim" in self.labels:
             j = self.labels.index("attack_claim")  # damping matters only where the label would be given
-            for i in np.flatnonzero(best[:, j] >= self.thresholds.get("attack_claim", 0.5)):
-                if self.cues.only_negated(texts[i] or "", "attack_claim"):
+            for i in np.flatnonzero(seen):
+                if (best[i, j] >= self.thresholds_for(texts[i] or "").get("attack_claim", 0.5)
+                        and self.cues.only_negated(texts[i] or "", "attack_claim")):
                     best[i, j] *= self.denial_factor
         results = []
         zero = dict.fromkeys(self.labels, 0.0)
@@ -156,7 +167,8 @@ class _ChunkedScorer:
                 results.append(Classification(labels=[], scores=dict(zero), error=EMPTY, lang=lang))
                 continue
             scores = {lb: round(float(best[i, j]), 4) for j, lb in enumerate(self.labels)}
-            labels = [lb for lb in self.labels if scores[lb] >= self.thresholds.get(lb, 0.5)]
+            bars = self.thresholds_for(text or "")
+            labels = [lb for lb in self.labels if scores[lb] >= bars.get(lb, 0.5)]
             found = self.cues.match(text) if labels else {}
             results.append(Classification(labels=labels, scores=scores, lang=lang,
                                           cues={lb: found.get(lb, []) for lb in labels}))
@@ -170,8 +182,11 @@ class EmbeddingClassifier(_ChunkedScorer):
     def __init__(self, encoder: Encoder, head: LogisticHead, thresholds: dict[str, float],
                  labels: tuple[str, ...] = LABELS, meta: dict[str, Any] | None = None,
                  lexical: CharNgramModel | None = None, blend: float = 0.0, by_segment: bool = False,
-                 denial_factor: float = 1.0) -> None:
+                 denial_factor: float = 1.0, short_thresholds: dict[str, float] | None = None,
+                 short_chars: int = 0) -> None:
         self.encoder = encoder
+        self.short_thresholds = short_thresholds or None
+        self.short_chars = int(short_chars) if short_thresholds else 0
         self.by_segment = by_segment
         self.denial_factor = denial_factor
         self.head = head
@@ -207,6 +222,8 @@ class EmbeddingClassifier(_ChunkedScorer):
         meta = {**self.meta, **(extra or {}), "kind": "embedding-head", "labels": list(self.labels),
                 "thresholds": self.thresholds, "blend": self.blend, "by_segment": self.by_segment,
                 "denial_factor": self.denial_factor,
+                **({"short_thresholds": self.short_thresholds, "short_chars": self.short_chars}
+                   if self.short_thresholds else {}),
                 "encoder": self.encoder.spec()}  # type: ignore[attr-defined]
         (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
 
@@ -219,7 +236,9 @@ class EmbeddingClassifier(_ChunkedScorer):
         return cls(encoder, head, {k: float(v) for k, v in meta["thresholds"].items()},
                    tuple(meta["labels"]), meta, lexical=lexical, blend=float(meta.get("blend", 0.0)),
                    by_segment=bool(meta.get("by_segment", False)),
-                   denial_factor=float(meta.get("denial_factor", 1.0)))
+                   denial_factor=float(meta.get("denial_factor", 1.0)),
+                   short_thresholds={k: float(v) for k, v in (meta.get("short_thresholds") or {}).items()} or None,
+                   short_chars=int(meta.get("short_chars") or 0))
 
 
 class HFSequenceClassifier(_ChunkedScorer):

@@ -73,6 +73,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
                calibrate: list[tuple[str, tuple[str, ...]]] | None = None,
                feeds: list[list[data.Example]] | None = None,
                l2: float | None = None, blend: float | None = None, denial: float | None = None,
+               short_chars: int | None = None,
                ) -> tuple[EmbeddingClassifier, dict[str, Any]]:
     """Fit the head on train+dev (Arabic and English: ``langid.SUPPORTED``). The regularisation strength,
     the char n-gram blend, segment scoring (``segments=None``: chosen; True/False: forced) and the per-label
@@ -97,7 +98,11 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     ``l2``, ``blend``, ``denial``: pin that setting instead of choosing it (the head and the thresholds are
     still fitted and tuned). For a corpus whose dev split no longer chooses well: a slice written at balanced
     rates (``short_train``) moves the dev split's choice by less than its noise, towards settings the
-    realistic feeds do not bear out (``docs/classifier.md``, Candidates)."""
+    realistic feeds do not bear out (``docs/classifier.md``, Candidates).
+
+    ``short_chars`` (with the feeds' or a calibration feed's threshold tuning): posts of fewer characters get
+    thresholds of their own, tuned on the same pooled posts of that length (``EmbeddingClassifier.
+    short_thresholds``): a one-line post's score and a long post's best piece sit on different scales."""
     if select_on not in ("cv", "dev"):
         raise ValueError(f"select_on must be 'cv' or 'dev', not {select_on!r}")
     given = {"l2": l2, "blend": blend, "denial": denial}
@@ -127,6 +132,9 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
         raise ValueError("select_on='dev' needs posts of both the train and the dev split")
     if calibrate and select_on != "dev":
         raise ValueError("calibrate needs select_on='dev' (the feed is scored by the model fitted on train)")
+    if short_chars is not None and (short_chars <= 0 or select_on != "dev" or not (calibrate or feeds)):
+        raise ValueError("short_chars must be positive and needs select_on='dev' with feeds or a calibration feed "
+                         "(the two bands are tuned at a feed's base rates)")
     t0 = time.perf_counter()
     texts = _texts(fit_set)
     x = _encode(encoder, texts, "train+dev", progress)
@@ -202,6 +210,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
     denial_factor = max(by_factor, key=lambda f: (_cv_macro(y[ev], by_factor[f][ev]), f))
     oof = by_factor[denial_factor]
     thresholds = {lb: tune_threshold(y[ev, j], oof[ev, j]) for j, lb in enumerate(LABELS)}
+    short_thresholds: dict[str, float] | None = None
     calibrated: dict[str, Any] = {}
     held_feeds = select_on == "dev" and bool(group.max(initial=-1) >= 0)
     if calibrate or held_feeds:
@@ -212,18 +221,21 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
                 blend=blend, by_segment=by_segment, denial_factor=denial_factor)
 
         def scored(clf: EmbeddingClassifier, posts: list[tuple[str, tuple[str, ...]]]
-                   ) -> tuple[np.ndarray, np.ndarray]:
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             results = clf.predict([text for text, _ in posts]).results
             keep = [i for i, r in enumerate(results) if not r.unsupported_language and not r.error]
             return (np.array([[results[i].scores[lb] for lb in LABELS] for i in keep]).reshape(-1, len(LABELS)),
                     np.array([[int(lb in posts[i][1]) for lb in LABELS] for i in keep],
-                             dtype=y.dtype).reshape(-1, len(LABELS)))
+                             dtype=y.dtype).reshape(-1, len(LABELS)),
+                    np.array([len(posts[i][0].strip()) for i in keep], dtype=np.int64))
 
         parts_s, parts_y = [oof[ev]], [y[ev]]
+        parts_n = [np.array([len(fit_set[i].text.strip()) for i in np.flatnonzero(ev)], dtype=np.int64)]
         if calibrate:
-            s_feed, y_feed = scored(fitted_on(~is_dev), calibrate)
+            s_feed, y_feed, n_feed = scored(fitted_on(~is_dev), calibrate)
             parts_s.append(s_feed)
             parts_y.append(y_feed)
+            parts_n.append(n_feed)
             calibrated["calibration_posts"] = len(s_feed)
         if held_feeds:  # each training feed, scored by the model fitted on train without it
             n_held = 0
@@ -231,21 +243,36 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
                 rows = np.flatnonzero(group == g)
                 if not len(rows):
                     continue
-                s_g, y_g = scored(fitted_on(~is_dev & (group != g)),
-                                  [(fit_set[i].text, fit_set[i].labels) for i in rows])
+                s_g, y_g, n_g = scored(fitted_on(~is_dev & (group != g)),
+                                       [(fit_set[i].text, fit_set[i].labels) for i in rows])
                 parts_s.append(s_g)
                 parts_y.append(y_g)
+                parts_n.append(n_g)
                 n_held += len(s_g)
                 log.info("feed %d of the train split scored without it (%d posts)", g + 1, len(rows))
             calibrated["held_out_feed_posts"] = n_held
-        pooled_s, pooled_y = np.vstack(parts_s), np.vstack(parts_y)
+        pooled_s, pooled_y, pooled_n = np.vstack(parts_s), np.vstack(parts_y), np.concatenate(parts_n)
         before = dict(thresholds)
         thresholds = {lb: tune_threshold(pooled_y[:, j], pooled_s[:, j]) for j, lb in enumerate(LABELS)}
         calibrated["thresholds_on_dev_alone"] = before
         log.info("thresholds on the dev split and %d feed posts: %s (dev alone: %s)",
                  len(pooled_s) - int(ev.sum()), thresholds, before)
+        if short_chars:
+            short = pooled_n < short_chars
+            if short.all() or not short.any():
+                raise ValueError(f"short_chars={short_chars}: the pooled posts are all on one side of it")
+            short_thresholds = {lb: tune_threshold(pooled_y[short, j], pooled_s[short, j])
+                                for j, lb in enumerate(LABELS)}
+            thresholds = {lb: tune_threshold(pooled_y[~short, j], pooled_s[~short, j])
+                          for j, lb in enumerate(LABELS)}
+            calibrated.update(short_chars=int(short_chars), short_posts=int(short.sum()))
+            log.info("posts under %d characters (%d): %s; the others (%d): %s", short_chars, int(short.sum()),
+                     short_thresholds, int((~short).sum()), thresholds)
     head = LogisticHead.fit(x, y, l2=l2)
-    pred = np.stack([oof[:, j] >= thresholds[lb] for j, lb in enumerate(LABELS)], 1).astype(int)
+    is_short = (np.array([len(ex.text.strip()) < short_chars for ex in fit_set]) if short_chars and short_thresholds
+                else np.zeros(len(fit_set), dtype=bool))
+    pred = np.stack([np.where(is_short, oof[:, j] >= (short_thresholds or thresholds)[lb], oof[:, j] >= thresholds[lb])
+                     for j, lb in enumerate(LABELS)], 1).astype(int)
     by_lang = {}
     for lang in sorted({ex.lang for ex in fit_set}):
         mask = np.array([ex.lang == lang for ex in fit_set]) & ev
@@ -262,7 +289,8 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
             "cv_false_alerts_per_100_quiet": round(100 * float(pred[quiet].any(1).mean()), 2) if quiet.any() else 0,
             **calibrated, "seconds": round(time.perf_counter() - t0, 1)}
     return EmbeddingClassifier(encoder, head, thresholds, LABELS, info, lexical=lexical, blend=blend,
-                               by_segment=by_segment, denial_factor=denial_factor), info
+                               by_segment=by_segment, denial_factor=denial_factor,
+                               short_thresholds=short_thresholds, short_chars=short_chars or 0), info
 
 
 def _cv_macro(y: np.ndarray, oof: np.ndarray) -> float:

@@ -262,6 +262,10 @@ def train(
         "--blend", help="pin the char n-gram channel's weight, 0 to 0.5, instead of choosing it")] = None,
     denial: Annotated[float | None, typer.Option(
         "--denial", help="pin the factor on attack_claim when every attack cue is negated, in (0, 1]")] = None,
+    short_chars: Annotated[int | None, typer.Option(
+        "--short-chars", min=1, help="with --select-on dev and --train-on or --calibrate-on: posts of fewer "
+        "characters get thresholds of their own, tuned on the pooled posts of that length (make train: 160)")]
+    = None,
     feedback: Annotated[str | None, typer.Option(
         help="add the verdicts recorded on this namespace's alerts to training; the candidate is written to "
         "--out (default models/feedback-<time>) and promoted only when the feed figures do not get worse")]
@@ -320,7 +324,7 @@ def train(
     try:
         clf, info = train_head(encoder, examples, seed=seed, limit=limit, use_lexical=lexical, select_on=select_on,
                                calibrate=calibrate, feeds=feeds, segments=segments, l2=l2, blend=blend,
-                               denial=denial)
+                               denial=denial, short_chars=short_chars)
     except ValueError as exc:
         fail(str(exc))
     if train_on and feeds:
@@ -358,7 +362,8 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
     fit_on = (examples[:limit] if limit else examples) + [p.example() for p in collected.posts]
     select_on, feeds, segments, pinned = _baseline_recipe(baseline.meta)
     if limit:
-        feeds = None  # a smoke run: the first N corpus posts, no feeds
+        feeds = None  # a smoke run: the first N corpus posts, no feeds (so no length bands either)
+        pinned.pop("short_chars", None)
     clf, info = train_head(baseline.encoder, fit_on, seed=seed, progress=not as_json, select_on=select_on,
                            feeds=feeds, segments=segments, **pinned)
     clf.meta["feedback"] = {"namespace": namespace, **collected.summary()}
@@ -381,7 +386,7 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
         raise typer.Exit(1)
 
 
-def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None, bool | None, dict[str, float]]:
+def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None, bool | None, dict[str, Any]]:
     """How the baseline's head was fitted (``meta.json``): settings chosen on the dev split or by
     cross-validation, the bundled feeds it was trained on (``--train-on``), segment scoring when it was
     forced (``--segments``) and the settings it pinned (``--l2``, ``--blend``, ``--denial``), so that the
@@ -396,7 +401,10 @@ def _baseline_recipe(meta: dict[str, Any]) -> tuple[str, list[list[Any]] | None,
         fail(f"the baseline was trained on feeds this install lacks ({', '.join(map(str, missing))})")
     feeds = [feed_examples(_read_feeds([path], "the baseline's training feed")) for path in paths]
     segments = bool(meta.get("by_segment")) if meta.get("segments_forced") else None
-    pinned = {PINNABLE[k]: float(meta[k]) for k in meta.get("settings_pinned") or () if k in PINNABLE and k in meta}
+    pinned: dict[str, Any] = {PINNABLE[k]: float(meta[k]) for k in meta.get("settings_pinned") or ()
+                              if k in PINNABLE and k in meta}
+    if meta.get("short_chars") and meta.get("short_thresholds") and feeds:
+        pinned["short_chars"] = int(meta["short_chars"])  # the length bands it was tuned with
     return select_on, feeds or None, segments, pinned
 
 

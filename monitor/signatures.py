@@ -72,6 +72,10 @@ class MatchConfig:
     long_post_chars: float = 400.0
     # the classifier's per-label thresholds (for_classifier fills them; the margin is measured from them)
     label_thresholds: tuple[tuple[str, float], ...] = ()
+    # ... and those of posts of fewer than ``short_post_chars`` characters, where the classifier has a band of
+    # its own (``short_thresholds``)
+    short_label_thresholds: tuple[tuple[str, float], ...] = ()
+    short_post_chars: float = 0.0
     # a logistic model over ``pair_features`` (bias first), fitted on the development feeds' pairs that the
     # rules above turn down (``bench/pair_model.py``); a pair of two event records within the event window at
     # ``event_cos`` or more joins when its probability reaches ``pair_bar``. (): no such model
@@ -101,7 +105,8 @@ class MatchConfig:
         """The thresholds tuned for this classifier's embeddings (its ``meta["story_thresholds"]``), if any,
         with its per-label thresholds; ``window_hours`` and ``open_margin`` (None: the model's) override."""
         tuned = dict(getattr(classifier, "meta", {}).get("story_thresholds", {}))
-        unknown = set(tuned) - {f.name for f in fields(cls)} | ({"window_hours", "label_thresholds"} & set(tuned))
+        unknown = set(tuned) - {f.name for f in fields(cls)} | (
+            {"window_hours", "label_thresholds", "short_label_thresholds", "short_post_chars"} & set(tuned))
         if unknown:
             raise ValueError(f"story_thresholds: unknown keys {sorted(unknown)}")
         if window_hours is not None:
@@ -113,8 +118,11 @@ class MatchConfig:
         if weights and len(weights) != len(PAIR_FEATURES) + 1:
             raise ValueError(f"story_thresholds.pair_weights: {len(weights)} weights for "
                              f"{len(PAIR_FEATURES)} features and a bias")
+        short = getattr(classifier, "short_thresholds", None) or {}
         return cls(**{k: float(v) for k, v in tuned.items()}, pair_weights=weights,
-                   label_thresholds=tuple(sorted((str(k), float(v)) for k, v in thresholds.items())))
+                   label_thresholds=tuple(sorted((str(k), float(v)) for k, v in thresholds.items())),
+                   short_label_thresholds=tuple(sorted((str(k), float(v)) for k, v in short.items())),
+                   short_post_chars=float(getattr(classifier, "short_chars", 0) or 0) if short else 0.0)
 
     def confident(self, scores: dict[str, float], labels: list[str], chars: int = 0) -> bool:
         """Whether a flagged post of ``chars`` characters may open an alert alone: one of its labels at least
@@ -125,7 +133,8 @@ class MatchConfig:
         margin = self.open_margin
         if chars >= self.long_post_chars:
             margin = max(margin, self.long_open_margin)
-        bars = dict(self.label_thresholds)
+        bars = dict(self.short_label_thresholds if self.short_label_thresholds and chars < self.short_post_chars
+                    else self.label_thresholds)
         return any(scores.get(lb, 0.0) >= bars.get(lb, 0.0) + margin for lb in labels)
 
 

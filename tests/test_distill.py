@@ -151,6 +151,18 @@ def test_distill_then_train_makes_a_self_contained_model(tmp_path: Path, monkeyp
                          select_on="dev", feeds=feeds, segments=True)
     assert held["held_out_feed_posts"] == 3 and held["n_train"] == on_dev["n_train"] + 3
     assert held["by_segment"] is True and held["segments_forced"] and not on_dev["segments_forced"]
+    # thresholds of their own for short posts, tuned on the same pooled posts under that length
+    banded, bands = train_head(make_encoder(f"e5-distilled:{out}"), examples, progress=False, use_lexical=False,
+                               select_on="dev", feeds=feeds, segments=True, short_chars=60)
+    assert bands["short_chars"] == 60 and 0 < bands["short_posts"] < on_dev["n_train"]
+    assert banded.short_thresholds is not None and set(banded.short_thresholds) == set(banded.thresholds)
+    assert banded.thresholds_for("x" * 59) is banded.short_thresholds
+    assert banded.thresholds_for("x" * 60) is banded.thresholds
+    banded.save(tmp_path / "banded")
+    again_banded = load_classifier(tmp_path / "banded")
+    assert (again_banded.short_thresholds, again_banded.short_chars) == (banded.short_thresholds, 60)
+    with pytest.raises(ValueError, match="short_chars"):
+        train_head(clf.encoder, examples, select_on="dev", short_chars=60)  # no feed to tune the bands at
     # settings pinned instead of chosen (make train: --l2 100 --blend 0.5 --denial 0.75)
     _, pinned = train_head(make_encoder(f"e5-distilled:{out}"), examples, progress=False, select_on="dev",
                            l2=30.0, blend=0.3, denial=0.5)

@@ -403,6 +403,15 @@ def test_a_long_post_needs_the_larger_margin_to_alert_alone() -> None:
     off = replace(cfg, open_margin=0.0)  # 0 turns holding off, whatever the long margin
     assert off.confident({"threat": 0.71}, ["threat"], chars=2000)
     assert MatchConfig().confident({"threat": 0.5}, ["threat"], chars=2000)  # no thresholds known: never held
+    # a short post's margin is measured from the short band's thresholds, where the classifier has them
+    banded = replace(cfg, short_label_thresholds=(("attack_claim", 0.5), ("threat", 0.6)), short_post_chars=160)
+    assert banded.confident({"threat": 0.72}, ["threat"], chars=100)
+    assert not banded.confident({"threat": 0.72}, ["threat"], chars=200)
+    from types import SimpleNamespace
+
+    clf = SimpleNamespace(meta={}, thresholds={"threat": 0.7}, short_thresholds={"threat": 0.6}, short_chars=160)
+    got = MatchConfig.for_classifier(clf)
+    assert (got.short_label_thresholds, got.short_post_chars) == ((("threat", 0.6),), 160.0)
 
 
 def _unit(cos: float, side: int):  # type: ignore[no-untyped-def]
