@@ -99,6 +99,11 @@ def pieces(text: str, *, by_segment: bool) -> tuple[list[str], list[str]]:
     return chunk_text(cleaned), items
 
 
+def in_short_band(text: str, short_chars: int) -> bool:
+    """Whether a post falls in the short band of length-banded thresholds (``short_chars`` 0: none does)."""
+    return bool(short_chars) and len(text.strip()) < short_chars
+
+
 class _ChunkedScorer:
     """Shared handling of empty, long, multi-item and foreign-language texts for classifiers that score a
     batch of strings. ``by_segment``: also score each item of a multi-item post (``segments``)."""
@@ -120,7 +125,7 @@ class _ChunkedScorer:
 
     def thresholds_for(self, text: str) -> dict[str, float]:
         """The per-label thresholds a post of this text is judged by (its length's band)."""
-        if self.short_thresholds and self.short_chars and len(text.strip()) < self.short_chars:
+        if self.short_thresholds and in_short_band(text, self.short_chars):
             return self.short_thresholds
         return self.thresholds
 
@@ -150,10 +155,11 @@ class _ChunkedScorer:
             seen[i] = True
         if pooled is not None:
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        bars = [self.thresholds_for(text or "") for text in texts]
         if self.denial_factor != 1.0 and "attack_claim" in self.labels:
             j = self.labels.index("attack_claim")  # damping matters only where the label would be given
             for i in np.flatnonzero(seen):
-                if (best[i, j] >= self.thresholds_for(texts[i] or "").get("attack_claim", 0.5)
+                if (best[i, j] >= bars[i].get("attack_claim", 0.5)
                         and self.cues.only_negated(texts[i] or "", "attack_claim")):
                     best[i, j] *= self.denial_factor
         results = []
@@ -167,8 +173,7 @@ class _ChunkedScorer:
                 results.append(Classification(labels=[], scores=dict(zero), error=EMPTY, lang=lang))
                 continue
             scores = {lb: round(float(best[i, j]), 4) for j, lb in enumerate(self.labels)}
-            bars = self.thresholds_for(text or "")
-            labels = [lb for lb in self.labels if scores[lb] >= bars.get(lb, 0.5)]
+            labels = [lb for lb in self.labels if scores[lb] >= bars[i].get(lb, 0.5)]
             found = self.cues.match(text) if labels else {}
             results.append(Classification(labels=labels, scores=scores, lang=lang,
                                           cues={lb: found.get(lb, []) for lb in labels}))

@@ -24,7 +24,7 @@ from classifiers.cues import CueLexicon
 from classifiers.head import LogisticHead
 from classifiers.lexical import CharNgramModel
 from classifiers.metrics import report, tune_threshold
-from classifiers.model import EmbeddingClassifier, HFSequenceClassifier, pieces
+from classifiers.model import EmbeddingClassifier, HFSequenceClassifier, in_short_band, pieces
 from classifiers.normalize import clean_for_model
 
 log = logging.getLogger(__name__)
@@ -227,15 +227,16 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
             return (np.array([[results[i].scores[lb] for lb in LABELS] for i in keep]).reshape(-1, len(LABELS)),
                     np.array([[int(lb in posts[i][1]) for lb in LABELS] for i in keep],
                              dtype=y.dtype).reshape(-1, len(LABELS)),
-                    np.array([len(posts[i][0].strip()) for i in keep], dtype=np.int64))
+                    np.array([in_short_band(posts[i][0], short_chars or 0) for i in keep], dtype=bool))
 
         parts_s, parts_y = [oof[ev]], [y[ev]]
-        parts_n = [np.array([len(fit_set[i].text.strip()) for i in np.flatnonzero(ev)], dtype=np.int64)]
+        parts_short = [np.array([in_short_band(fit_set[i].text, short_chars or 0) for i in np.flatnonzero(ev)],
+                                dtype=bool)]
         if calibrate:
-            s_feed, y_feed, n_feed = scored(fitted_on(~is_dev), calibrate)
+            s_feed, y_feed, short_feed = scored(fitted_on(~is_dev), calibrate)
             parts_s.append(s_feed)
             parts_y.append(y_feed)
-            parts_n.append(n_feed)
+            parts_short.append(short_feed)
             calibrated["calibration_posts"] = len(s_feed)
         if held_feeds:  # each training feed, scored by the model fitted on train without it
             n_held = 0
@@ -243,22 +244,21 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
                 rows = np.flatnonzero(group == g)
                 if not len(rows):
                     continue
-                s_g, y_g, n_g = scored(fitted_on(~is_dev & (group != g)),
-                                       [(fit_set[i].text, fit_set[i].labels) for i in rows])
+                s_g, y_g, short_g = scored(fitted_on(~is_dev & (group != g)),
+                                           [(fit_set[i].text, fit_set[i].labels) for i in rows])
                 parts_s.append(s_g)
                 parts_y.append(y_g)
-                parts_n.append(n_g)
+                parts_short.append(short_g)
                 n_held += len(s_g)
                 log.info("feed %d of the train split scored without it (%d posts)", g + 1, len(rows))
             calibrated["held_out_feed_posts"] = n_held
-        pooled_s, pooled_y, pooled_n = np.vstack(parts_s), np.vstack(parts_y), np.concatenate(parts_n)
+        pooled_s, pooled_y, short = np.vstack(parts_s), np.vstack(parts_y), np.concatenate(parts_short)
         before = dict(thresholds)
         thresholds = {lb: tune_threshold(pooled_y[:, j], pooled_s[:, j]) for j, lb in enumerate(LABELS)}
         calibrated["thresholds_on_dev_alone"] = before
         log.info("thresholds on the dev split and %d feed posts: %s (dev alone: %s)",
                  len(pooled_s) - int(ev.sum()), thresholds, before)
         if short_chars:
-            short = pooled_n < short_chars
             if short.all() or not short.any():
                 raise ValueError(f"short_chars={short_chars}: the pooled posts are all on one side of it")
             short_thresholds = {lb: tune_threshold(pooled_y[short, j], pooled_s[short, j])
@@ -269,10 +269,9 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
             log.info("posts under %d characters (%d): %s; the others (%d): %s", short_chars, int(short.sum()),
                      short_thresholds, int((~short).sum()), thresholds)
     head = LogisticHead.fit(x, y, l2=l2)
-    is_short = (np.array([len(ex.text.strip()) < short_chars for ex in fit_set]) if short_chars and short_thresholds
-                else np.zeros(len(fit_set), dtype=bool))
-    pred = np.stack([np.where(is_short, oof[:, j] >= (short_thresholds or thresholds)[lb], oof[:, j] >= thresholds[lb])
-                     for j, lb in enumerate(LABELS)], 1).astype(int)
+    bars = np.array([[(short_thresholds if short_thresholds and in_short_band(ex.text, short_chars or 0)
+                       else thresholds)[lb] for lb in LABELS] for ex in fit_set]).reshape(-1, len(LABELS))
+    pred = (oof >= bars).astype(int)
     by_lang = {}
     for lang in sorted({ex.lang for ex in fit_set}):
         mask = np.array([ex.lang == lang for ex in fit_set]) & ev

@@ -1430,11 +1430,14 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
                 day = local.date() + timedelta(days=ahead)
                 return _baghdad(day, 12, posted), m.group(0)
             return posted, "post"
-        back = (local.weekday() - wanted) % 7
-        if back:
-            day = local.date() - timedelta(days=back)
-            return _baghdad(day, 12, posted), m.group(0)
+        return _weekday_back(m, local, posted) or (posted, "post")
     return posted, "post"
+
+
+def _weekday_back(m: re.Match[str], local: datetime, posted: datetime) -> tuple[datetime, str] | None:
+    """Noon of the past weekday ``m`` names (a ``_WEEKDAY`` match), with its phrase; None for today's."""
+    back = (local.weekday() - _DAY_OF[m.group(1) or m.group(2)]) % 7
+    return (_baghdad(local.date() - timedelta(days=back), 12, posted), m.group(0)) if back else None
 
 
 def _past_weekday(before: str, local: datetime, posted: datetime) -> tuple[datetime, str] | None:
@@ -1443,10 +1446,7 @@ def _past_weekday(before: str, local: datetime, posted: datetime) -> tuple[datet
     m = _WEEKDAY.search(before)
     if m is None or _CALL.search(before[: m.end() + 12]):
         return None
-    back = (local.weekday() - _DAY_OF[m.group(1) or m.group(2)]) % 7
-    if not back:
-        return None
-    return _baghdad(local.date() - timedelta(days=back), 12, posted), m.group(0)
+    return _weekday_back(m, local, posted)
 
 
 # Another event named as a contrast: "separate from yesterday's IED near Muqdadiya", "unlike Sunday's
