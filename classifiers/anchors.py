@@ -64,7 +64,7 @@ WEAPONS = {
                "missiles"),
     "ied": ("عبوه", "عبوات", "لاصقه", "ied", "ieds", "roadside bomb", "sticky bomb"),
     "mortar": ("هاون", "mortar", "mortars"),
-    "grenade": ("رمانه يدويه", "رمانات يدويه", "قنبله يدويه", "قنابل يدويه", "grenade", "grenades"),
+    "grenade": ("رمانه يدويه", "رمانات يدويه", "رمانه", "قنبله يدويه", "قنابل يدويه", "grenade", "grenades"),
 }
 
 

@@ -64,10 +64,12 @@ class MatchConfig:
     window_hours: float = 48.0
     # a flagged post opens an alert of its own only when one of its labels scores at least this far above
     # the label's threshold; a post under that margin is held (an unconfirmed story, no alert) until a
-    # confident post or an independent report joins it (StoryIndex). 0: every flagged post opens an alert
+    # confident post or an independent report joins it (StoryIndex). 0: every flagged post under
+    # ``long_post_chars`` opens an alert
     open_margin: float = 0.0
     # ... and a post of ``long_post_chars`` characters or more this far: a long post (an analysis, a speech,
-    # a roundup) is scored by its best piece, and the more pieces, the likelier one crosses by chance
+    # a roundup) is scored by its best piece, and the more pieces, the likelier one crosses by chance (0 with
+    # ``open_margin`` 0: every flagged post opens an alert)
     long_open_margin: float = 0.0
     long_post_chars: float = 400.0
     # the classifier's per-label thresholds (for_classifier fills them; the margin is measured from them)
@@ -103,7 +105,8 @@ class MatchConfig:
     def for_classifier(cls, classifier: object, window_hours: float | None = None,
                        open_margin: float | None = None) -> MatchConfig:
         """The thresholds tuned for this classifier's embeddings (its ``meta["story_thresholds"]``), if any,
-        with its per-label thresholds; ``window_hours`` and ``open_margin`` (None: the model's) override."""
+        with its per-label thresholds; ``window_hours`` and ``open_margin`` (None: the model's; 0: no holding
+        at all, long posts' margin too) override."""
         tuned = dict(getattr(classifier, "meta", {}).get("story_thresholds", {}))
         unknown = set(tuned) - {f.name for f in fields(cls)} | (
             {"window_hours", "label_thresholds", "short_label_thresholds", "short_post_chars"} & set(tuned))
@@ -113,6 +116,8 @@ class MatchConfig:
             tuned["window_hours"] = window_hours
         if open_margin is not None:
             tuned["open_margin"] = open_margin
+            if open_margin <= 0:  # an override of 0 turns holding off, long posts' too
+                tuned["long_open_margin"] = 0.0
         thresholds = getattr(classifier, "thresholds", None) or {}
         weights = tuple(float(w) for w in tuned.pop("pair_weights", ()))
         if weights and len(weights) != len(PAIR_FEATURES) + 1:
@@ -126,13 +131,11 @@ class MatchConfig:
 
     def confident(self, scores: dict[str, float], labels: list[str], chars: int = 0) -> bool:
         """Whether a flagged post of ``chars`` characters may open an alert alone: one of its labels at least
-        ``open_margin`` (``long_open_margin`` for a long post, if larger) above its threshold. Always, with
-        ``open_margin`` 0 (holding off) or no thresholds known."""
-        if self.open_margin <= 0 or not self.label_thresholds:
+        ``open_margin`` (``long_open_margin`` for a long post, if larger) above its threshold. Always, where
+        that margin is 0 (holding off) or no thresholds are known."""
+        margin = max(self.open_margin, self.long_open_margin) if chars >= self.long_post_chars else self.open_margin
+        if margin <= 0 or not self.label_thresholds:
             return True
-        margin = self.open_margin
-        if chars >= self.long_post_chars:
-            margin = max(margin, self.long_open_margin)
         bars = dict(self.short_label_thresholds if self.short_label_thresholds and chars < self.short_post_chars
                     else self.label_thresholds)
         return any(scores.get(lb, 0.0) >= bars.get(lb, 0.0) + margin for lb in labels)
@@ -178,6 +181,7 @@ _GENERIC_SUB = "Armed clash"  # what the extraction says of an attack it cannot 
 # one kind with itself, compatible with any other type of violence (as the catch-all "Armed clash" is)
 _VAGUE_BLAST = "Explosion"
 _VAGUE = frozenset({_GENERIC_SUB, _VAGUE_BLAST})  # (a clash whose weapons the text names is not: _NAMED_CLASH)
+_NO_BLAST = frozenset({"Abduction/forced disappearance", "Sexual violence"})  # what a bare "explosion" never is
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +315,8 @@ class EventKey:
         if relation <= 0 or (self._coarse() and other._coarse()):
             return 0
         wide = self._coarse() or other._coarse()
+        if self.family == other.family == "unrest" and self._across_districts(other):
+            return 0  # contract workers at a directorate "in Basra" and residents blocking a road in Zubair
         if self.sub == other.sub == "Threat" and (wide or self._across_districts(other)):
             return 0  # a threat's place is its target's: "Baghdad" holds a tribe's ultimatum and ISIS's car bomb
         place = 1 if wide else 2  # "Maysan" holds "Amarah": compatible, not one
@@ -320,7 +326,8 @@ class EventKey:
         if _SUB_KIND.get(self.sub, self.sub) == _SUB_KIND.get(other.sub, other.sub):
             kind = 2
         elif (not self.family or not other.family or self.sub in _VAGUE or other.sub in _VAGUE) and not (
-                self._across_districts(other)):
+                self._across_districts(other)) and not (
+                _VAGUE_BLAST in (self.sub, other.sub) and {self.sub, other.sub} & _NO_BLAST):
             # a statement or an arrest about the event, the catch-all "clash", a bare "explosion" (not where
             # the places are one only through a governorate named like its capital: "Basra" and al-Deir)
             kind = 1
@@ -756,6 +763,10 @@ class Signature:
         if event_key is not None and event_key.sub == "Threat":
             event_key = replace(event_key, deadline=threat_deadline(norm),
                                 advisory="1" if is_advisory(norm) else "")
+        elif event_key is not None and "threat" in labels and is_advisory(norm):
+            # a mission's alert flagged as an attack too ("possible rocket, drone or IED attacks"): still the
+            # alert, not the threat it warns of (``compare``)
+            event_key = replace(event_key, advisory="1")
         if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
             event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts))
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
@@ -850,6 +861,9 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
     conflict, agreement = a.anchors.compare(b.anchors, update=risen, counts=counts)
     if conflict:
         return True, agreement
+    if (a.event is not None and b.event is not None and "threat" in a.labels and "threat" in b.labels
+            and bool(a.event.advisory) != bool(b.event.advisory)):
+        return True, agreement  # a faction's threat and the mission's alert that warns of it, whatever the types
     if a.event is not None and b.event is not None and (
             a.event.conflicts(b.event, a.anchors.places, b.anchors.places) or _days_apart(a, b)):
         return True, agreement
@@ -1037,11 +1051,16 @@ def pair_features(a: Signature, b: Signature, cos: float, agreement: int, same: 
 
 
 def pair_askable(a: Signature, b: Signature) -> bool:
-    """Whether the pair model is asked of two posts: both carry an event record, neither a threat. A
-    threat names no place, weapon or kind to agree on, only its author (``same_threat``); two factions'
-    threats on one morning look alike to every other feature (and chained on the development feeds)."""
+    """Whether the pair model is asked of two posts: both carry an event record, neither a threat, one at
+    least placed and the two places not apart (``place_relation``). A threat names no place, weapon or kind
+    to agree on, only its author (``same_threat``); two factions' threats on one morning look alike to every
+    other feature (and chained on the development feeds). Two placeless dialect posts (a lawyers' strike
+    called for tomorrow, a grenade on a sit-in tent that night) or two places a text reconciles only by
+    naming the other town (teachers in Sulaymaniyah "like Erbil's", journalists in Erbil) gave it its false
+    merges on the dense feeds (``feed_dev10a``/``10b``)."""
     return (a.event is not None and b.event is not None and a.event.sub not in ("", "Threat")
-            and b.event.sub not in ("", "Threat"))
+            and b.event.sub not in ("", "Threat") and (bool(a.event.place) or bool(b.event.place))
+            and a.event.place_relation(b.event) >= 0)
 
 
 def pair_probability(a: Signature, b: Signature, cos: float, agreement: int, same: int,
@@ -1075,14 +1094,14 @@ def near_miss(a: Signature, b: Signature, cfg: MatchConfig, cos: float) -> bool:
     more report of ``b``'s event, as likely as not, within ``hold_near_hours`` (a follow-up that refers
     back to an event: the story window; a threat alone: within ``threat_hours``, at
     ``hold_near_threat_cos``) and with nothing saying two events (``b`` placed, a label in common, no
-    conflict, not set apart)."""
+    conflict, not set apart, not dated to days the other's event cannot be on)."""
     threat_alone = a.labels == {"threat"}
     # a follow-up («لليوم الثاني», "toll rises") may be of an event the story holds from its first day
     hours = cfg.threat_hours if threat_alone else cfg.window_hours if refers_back(a) else cfg.hold_near_hours
     bar = max(cfg.hold_near_cos, cfg.hold_near_threat_cos) if threat_alone else cfg.hold_near_cos
     return (cos >= bar and 0 <= a.ts - b.ts <= hours * 3600
             and bool(b.anchors.places) and bool(a.labels & b.labels)
-            and not (sets_apart(a, b) or sets_apart(b, a)) and not a.conflicts(b))
+            and not (sets_apart(a, b) or sets_apart(b, a)) and not a.conflicts(b) and not _dated_apart(a, b))
 
 
 def near_copy(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:

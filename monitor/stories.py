@@ -374,7 +374,10 @@ class StoryIndex:
                 self.batch_confirmed += 1
                 if self.not_alerted["unconfirmed"] > 0:  # held by this index (a replay), now confirmed
                     self.not_alerted["unconfirmed"] -= 1
-        elif result.labels and not post.is_repost:
+        elif result.labels:
+            # (a repost too: a Telegram forward of a statement from a channel the analyst does not follow, a
+            # retweet of an account nobody collects, is the first sighting of it; a repost of a held post
+            # joins that post's story above and, like it, waits: ``_confirms``)
             alert = new_alert(post, result)
             if near_alerted or not self.config.confident(result.scores, result.labels, len(post.text)):
                 # one post, none of its labels clearly above threshold, or close to an alert already raised
@@ -384,11 +387,7 @@ class StoryIndex:
                 self.not_alerted["unconfirmed"] += 1
                 self.batch_held += 1
         else:
-            if result.labels:  # counted: a flagged retweet read before (or without) the tweet it passes on
-                self.not_alerted["repost_without_story"] += 1
-            # a quiet post that matches no story raises nothing; nor does a retweet: it is the sharer
-            # passing on someone else's statement (it joins that statement's story when one is open)
-            return None
+            return None  # a quiet post that matches no story raises nothing
         self._write(pipe, post, alert, sig, digest)
         return None if alert.event == HELD else alert  # a held story's state is written, never emitted
 

@@ -673,3 +673,17 @@ def test_a_claim_this_morning_of_an_attack_on_a_weekday_dates_the_attack() -> No
     called = ex.extract("تدعو التنسيقية الى وقفة يوم الاربعاء المقبل، وانطلقت صباح اليوم حملة توزيع المنشورات",
                         ["protest"], T)
     assert called and called.time_basis != "post"
+
+
+def test_where_the_attackers_fled_is_not_where_they_attacked() -> None:
+    when = datetime(2027, 2, 15, tzinfo=UTC)
+
+    def place(text: str) -> str | None:
+        event = extract_event(text, ["attack_claim"], when)
+        return event.location.place if event is not None and event.location is not None else None
+
+    assert place("ISIS cell attacked an Iraqi Army post in the Mutaibija pocket late Sunday; the attackers "
+                 "withdrew toward the Udhaim river valley.") == "mutaibijah"
+    assert place("مسلحون يهاجمون نقطة للجيش في مطيبيجة ثم انسحبوا باتجاه وادي العظيم") == "mutaibijah"
+    assert place("هجوم على سيطرة للجيش في ناحية العظيم والمهاجمون لاذوا بالفرار باتجاه بساتين الخالص") == "udhaim"
+    assert place("Rockets fired toward Ain al-Asad air base from the desert") == "ain_al_asad"  # a target

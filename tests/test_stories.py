@@ -69,7 +69,9 @@ def test_claim_repost_and_crosspost_make_one_alert(redis_url: str, classifier, t
     assert not any(p["message_id"] == "5002" for p in harir[0]["related"])
 
 
-def test_a_retweet_joins_a_story_but_never_opens_one(redis_url: str, classifier, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_retweet_joins_its_story_and_opens_one_only_alone(redis_url: str, classifier, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A repost (an X retweet, a Telegram forward) of a post the feed holds joins that post's story; one
+    whose original nobody collected is the analyst's first sighting of it and alerts like any post."""
     def retweet(mid: str, minute: int, text: str) -> str:
         row = json.loads(_line("x", "RetweeterAcct", mid, minute, text))
         return json.dumps({**row, "is_repost": True, "forwarded_from": "x:IraqWireEN"}, ensure_ascii=False)
@@ -81,8 +83,9 @@ def test_a_retweet_joins_a_story_but_never_opens_one(redis_url: str, classifier,
         retweet("1861000000000000010", 12, CROSS_X),  # a retweet of the cross-post: a source of that story
     ]) + "\n", encoding="utf-8")
     alerts = _replay(redis_url, classifier, [dump])
-    assert [a["post"]["message_id"] for a in alerts] == ["5001"]
-    assert [p["message_id"] for p in alerts[0]["related"]] == ["1861000000000000010"]
+    assert [a["post"]["message_id"] for a in alerts] == ["1861000000000000009", "5001"]
+    assert alerts[0]["related"] == []
+    assert [p["message_id"] for p in alerts[1]["related"]] == ["1861000000000000010"]
 
 
 def test_demo_drone_claim_is_one_story(redis_url: str, classifier) -> None:  # type: ignore[no-untyped-def]
@@ -400,7 +403,11 @@ def test_a_long_post_needs_the_larger_margin_to_alert_alone() -> None:
     assert not cfg.confident(scores, ["threat"], chars=400)  # not for a long one (0.3)
     assert cfg.confident({"threat": 1.0}, ["threat"], chars=2000)
     assert not cfg.confident({"threat": 0.75}, ["threat"], chars=10)
-    off = replace(cfg, open_margin=0.0)  # 0 turns holding off, whatever the long margin
+    short_only = replace(cfg, open_margin=0.0)  # no margin for short posts; a long one keeps its own
+    assert short_only.confident({"threat": 0.71}, ["threat"], chars=399)
+    assert not short_only.confident({"threat": 0.71}, ["threat"], chars=2000)
+    assert short_only.confident({"threat": 1.0}, ["threat"], chars=2000)
+    off = replace(cfg, open_margin=0.0, long_open_margin=0.0)  # both 0: holding off
     assert off.confident({"threat": 0.71}, ["threat"], chars=2000)
     assert MatchConfig().confident({"threat": 0.5}, ["threat"], chars=2000)  # no thresholds known: never held
     # a short post's margin is measured from the short band's thresholds, where the classifier has them

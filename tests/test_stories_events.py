@@ -987,3 +987,74 @@ def test_contract_workers_and_teachers_protests_are_two_events() -> None:
     assert sit_in.event.actor1 == "Labour Group (Iraq)" and strike.event.actor1 == "Teachers (Iraq)"
     assert sit_in.event.same_event(strike.event) == 0  # (one town, one kind: 2 if either were "protesters")
     assert sit_in.event.same_event(replace(strike.event, actor1="Protesters (Iraq)")) == 2
+
+
+def test_a_missions_alert_flagged_as_an_attack_is_still_not_the_factions_threat() -> None:
+    """The embassy's alert lists the attacks it warns of ("rocket, drone or IED attacks") and the classifier
+    flags it as a claim too, so its record is an attack's; the faction's statement also claims a past strike.
+    Two posts flagged as threats, one a mission's alert and the other not, are two events whatever the
+    records' types."""
+    statement = _sig("كتائب حزب الله: نفذنا ضربة بالطائرات المسيرة على قاعدة عين الأسد، والقادم أعظم إن لم "
+                     "يخرج المحتل", "ar", ["threat", "attack_claim"])
+    alert = _sig("Security Alert - U.S. Embassy Baghdad: militia groups have threatened rocket, drone and IED "
+                 "attacks on Ain al-Asad and US facilities. US citizens should avoid the area.", "en",
+                 ["threat", "attack_claim"], hours=5, cos=0.9)
+    assert statement.event is not None and alert.event is not None
+    assert alert.event.sub != "Threat" and alert.event.advisory == "1" and not statement.event.advisory
+    assert same_story(alert, statement, CFG) is None
+    retold = _sig("السفارة الأمريكية تصدر تحذيراً أمنياً لرعاياها بعد تهديدات الفصائل بضرب عين الأسد", "ar",
+                  ["threat"], hours=5.5, cos=0.9)
+    assert not alert.conflicts(retold)
+
+
+def test_a_bare_explosion_is_no_abduction() -> None:
+    towers = _sig("عناصر داعش يفجرون برجين لنقل الطاقة قرب ناحية العظيم", "ar", ["attack_claim"])
+    shepherd = _sig("عناصر داعش يختطفون راعي أغنام في ناحية العظيم ويقتلونه", "ar", ["attack_claim"], hours=4,
+                    cos=0.92)
+    assert towers.event is not None and shepherd.event is not None
+    if towers.event.sub == "Explosion" and shepherd.event.sub == "Abduction/forced disappearance":
+        assert towers.event.same_event(shepherd.event) == 0
+    key = EventKey("violence", "Explosion", "udhaim", "khalis", "diyala", "iraq")
+    assert key.same_event(replace(key, sub="Abduction/forced disappearance")) == 0
+    assert key.same_event(replace(key, sub="Remote explosive/landmine/IED")) == 1  # a bare blast may be the IED
+
+
+def test_two_protests_related_only_through_a_governorate_named_like_its_city_are_not_one_event() -> None:
+    city = EventKey("unrest", "Peaceful protest", "basra", "basra_district", "basra", "iraq")
+    town = EventKey("unrest", "Violent demonstration", "khor_al_zubair", "zubair", "basra", "iraq")
+    assert city.place_relation(town) == 1 and city.same_event(town) == 0
+    # attacks keep the reading: «شمالي البصرة» may be the governorate's north
+    assert replace(city, family="violence", sub="Attack").same_event(replace(town, family="violence", sub="Attack"))
+
+
+def test_the_pair_model_is_not_asked_of_two_placeless_posts_or_of_places_apart() -> None:
+    from monitor.signatures import pair_askable
+
+    strike = _sig("المحامين باچر مضربين يكولون، المحاكم راح تعطل", "ar", ["protest"])
+    tent = _sig("رمانة انرمت على خيمة الاعتصام بعد نص الليل، اثنين من المعتصمين انصابوا", "ar",
+                ["protest", "attack_claim"], hours=3, cos=0.86)
+    assert strike.event is not None and tent.event is not None and not strike.event.place and not tent.event.place
+    assert not pair_askable(tent, strike)
+    here = _sig("عبوة ناسفة تستهدف رتلاً قرب ناحية البطحاء في ذي قار", "ar", ["attack_claim"])
+    there = _sig("عبوة ناسفة تستهدف رتلاً في قضاء الزبير غرب البصرة", "ar", ["attack_claim"], hours=1, cos=0.9)
+    assert here.event is not None and there.event is not None and here.event.place_relation(there.event) < 0
+    assert not pair_askable(there, here)
+    unplaced = _sig("عبوة ضربت الرتل الصبح وحرگت شاحنة", "ar", ["attack_claim"], hours=1, cos=0.9)
+    assert pair_askable(unplaced, here)  # one placed: the model may still join the eyewitness
+
+
+def test_a_post_dated_to_another_day_is_no_near_miss() -> None:
+    cfg = replace(CFG, hold_near_cos=0.80, hold_near_threat_cos=0.90, hold_near_hours=12.0)
+    wire = _sig(WIRE_IED, "ar", ["attack_claim"])
+    witness = _sig(EYEWITNESS, "ar", ["attack_claim"], hours=0.5, cos=0.82)
+    assert near_miss(witness, wire, cfg, 0.82)
+    before = _sig("الله يستر، سمعنا صوت انفجار كلش قوي مساء امس", "ar", ["attack_claim"], hours=0.5,
+                  cos=0.82)
+    assert before.event is not None and before.event.day == "2026-11-25"  # yesterday, not today
+    assert not near_miss(before, wire, cfg, 0.82)
+
+
+def test_a_dialect_grenade_is_a_grenade() -> None:
+    assert anchors("واحد راكب ماطور ذب رمانة على محل مشروبات").weapons == {"grenade"}
+    assert anchors("انفجار عبوة صوتية امام مقر الحزب").weapons == {"ied"}
+

@@ -1117,7 +1117,7 @@ class Extractor:
         named_spans = sorted((start, end) for start, end, _, _ in named)
         road = _road_ends(norm, named_spans)
         road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])
-                 or _WILAYA.search(norm[max(0, start - 30) : start])}
+                 or _WILAYA.search(norm[max(0, start - 30) : start]) or _FLED.search(norm[max(0, start - 45) : start])}
         origins = _origins(norm, named_spans)
         origins |= {start for start, _, _, _ in named if _HEARER.search(norm[max(0, start - 25) : start])}
         # a news agency's dateline («وكالة الرافدين - بغداد ...», «بغداد - واع») says where the report was filed
@@ -1232,6 +1232,12 @@ _HEARER = re.compile(r"(?:(?<!\w)(?:سمعناها|سمعناه|سمعناهم|�
 # an insurgent claim's header names the group's "province" («ولاية العراق - شمال بغداد»), not where the
 # attack was: ranked like a road's ends, after the place its text names («على طريق الطارمية»)
 _WILAYA = re.compile(r"(?<!\w)ولايه\s+\w+(?:\s+\w+)?\s*[-–—|:]?\s*(?:\w+\s+)?$")
+# ... and where the attackers withdrew or fled to ("withdrew toward the Udhaim river valley», «لاذوا بالفرار
+# باتجاه البساتين»): where they went, not where the attack was (a rocket fired "toward" a base is not: the
+# base is its target)
+_FLED = re.compile(r"(?:(?<!\w)(?:withdrew|withdrawing|retreated|fled|escaped|pulled back)\s+(?:\w+\s+)?(?:to|toward|"
+                   r"towards|into)|(?<!\w)(?:انسحبوا|انسحب|انسحبت|فروا|فر|هربوا|هرب|بالفرار|لاذوا|لاذ)\s+(?:\w+\s+)?"
+                   r"(?:باتجاه|نحو|الى|صوب))\s+(?:the\s+)?(?:\w+\s+)?$")
 
 
 _OTHER_EVENT = re.compile(r"(?:(?<!\w)(?:separate|distinct|different) (?:\w+ )?from|unrelated to|not linked to|"
