@@ -687,3 +687,11 @@ def test_where_the_attackers_fled_is_not_where_they_attacked() -> None:
     assert place("مسلحون يهاجمون نقطة للجيش في مطيبيجة ثم انسحبوا باتجاه وادي العظيم") == "mutaibijah"
     assert place("هجوم على سيطرة للجيش في ناحية العظيم والمهاجمون لاذوا بالفرار باتجاه بساتين الخالص") == "udhaim"
     assert place("Rockets fired toward Ain al-Asad air base from the desert") == "ain_al_asad"  # a target
+
+
+def test_dialect_city_names_without_the_article() -> None:
+    assert {"nasiriyah", "shatra"} <= anchors("طريق ناصرية شطرة مكطوع من الفجر، الشباب حارگين تايرات").places
+    assert anchors("اهل موصل يعرفون").places == {"mosul"}
+    event = extract_event("طريق ناصرية شطرة مكطوع من الفجر 🔥 الشباب حارگين تايرات يطالبون بتعيينات", ["protest"],
+                          datetime(2027, 2, 20, tzinfo=UTC))
+    assert event is not None and event.location is not None and event.location.governorate == "Dhi Qar"
