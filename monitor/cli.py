@@ -264,7 +264,8 @@ def train(
         "--denial", help="pin the factor on attack_claim when every attack cue is negated, in (0, 1]")] = None,
     short_chars: Annotated[int | None, typer.Option(
         "--short-chars", min=1, help="with --select-on dev and --train-on or --calibrate-on: posts of fewer "
-        "characters get thresholds of their own, tuned on the pooled posts of that length (make train: 160)")]
+        "characters get thresholds of their own, tuned on the pooled posts of that length (off by default; make "
+        "train does not use it)")]
     = None,
     feedback: Annotated[str | None, typer.Option(
         help="add the verdicts recorded on this namespace's alerts to training; the candidate is written to "
