@@ -56,8 +56,12 @@ eval: $(BASE)
 # without it; feed_dev3b stays out (the development set choices and the feedback gate are made on); each item
 # of a roundup or a numbered thread is scored too (chosen by leaving one development feed out: bench/feed_cv.py)
 TRAIN_FEEDS = $(foreach f,feed_dev story_feed_v2 feed_dev2a feed_dev2b feed_dev3a feed_dev3c feed_dev3d,--train-on classifiers/data/$(f).jsonl)
+# then the item bars (an item alone gives threat or attack_claim only at a higher score than the threshold) are
+# chosen on the other 21 development feeds and written into meta.json (bench/item_bars.py)
+ITEM_FEEDS = $(foreach f,3b 4a 4b 4c 4d 5a 5b 5c 5d 6a 6b 6c 6d 7a 7b 8a 8b 9a 9b 10a 10b,--feed classifiers/data/feed_dev$(f).jsonl)
 train: $(BASE)
 	$(BIN)/monitor train --select-on dev --segments --l2 100 --blend 0.5 --denial 0.75 $(TRAIN_FEEDS)
+	$(BIN)/python -m bench.item_bars $(ITEM_FEEDS) --write
 
 # the shipped encoder's recipe (torch; ~1.5 h on 2 cores): stage 1 follows the teacher's embeddings,
 # stages 2 and 3 (new seeded variants each) add the pairwise-cosine and label losses; a head is fitted on

@@ -116,6 +116,11 @@ class _ChunkedScorer:
     short_chars: int = 0
     cues: CueLexicon
     by_segment: bool = False
+    # of a multi-item post: a label that one item carries, and the whole text does not, counts only where that
+    # item scores at least this (per label; a label not named: its threshold, as for the whole text). An item
+    # is a short piece read without the post around it: the line of an analyst's thread that quotes a threat,
+    # a lost child's appeal, an anniversary's eulogy. Chosen on the development feeds (``bench/item_bars.py``).
+    item_bars: dict[str, float] | None = None
     # attack_claim's score is multiplied by this when every attack cue in the post is negated (a denial: «نفى
     # مصدر أمني سقوط أي صاروخ», "no rockets hit the base"); chosen by cross-validation in monitor train
     denial_factor: float = 1.0
@@ -148,8 +153,11 @@ class _ChunkedScorer:
         seen = np.zeros(n, dtype=bool)
         dim = emb.shape[1] if emb is not None and emb.ndim == 2 else 0
         pooled = np.zeros((n, dim), dtype=np.float32) if dim else None
+        # an item's score counts where it reaches its label's item bar (none set: always)
+        floor = np.array([(self.item_bars or {}).get(lb, 0.0) for lb in self.labels], dtype=np.float64)
         for row, i in enumerate(owners):
-            best[i] = np.maximum(best[i], probs[row]) if seen[i] else probs[row]
+            piece = probs[row] if whole[row] else np.where(probs[row] >= floor, probs[row], 0.0)
+            best[i] = np.maximum(best[i], piece) if seen[i] else piece
             if pooled is not None and emb is not None and whole[row]:
                 pooled[i] += emb[row]
             seen[i] = True
@@ -188,8 +196,9 @@ class EmbeddingClassifier(_ChunkedScorer):
                  labels: tuple[str, ...] = LABELS, meta: dict[str, Any] | None = None,
                  lexical: CharNgramModel | None = None, blend: float = 0.0, by_segment: bool = False,
                  denial_factor: float = 1.0, short_thresholds: dict[str, float] | None = None,
-                 short_chars: int = 0) -> None:
+                 short_chars: int = 0, item_bars: dict[str, float] | None = None) -> None:
         self.encoder = encoder
+        self.item_bars = dict(item_bars) if item_bars else None
         self.short_thresholds = short_thresholds or None
         self.short_chars = int(short_chars) if short_thresholds else 0
         self.by_segment = by_segment
@@ -224,11 +233,13 @@ class EmbeddingClassifier(_ChunkedScorer):
         self.head.save(directory / "head.npz")
         if self.lexical is not None:
             self.lexical.save(directory / "lexical.npz")
-        meta = {**self.meta, **(extra or {}), "kind": "embedding-head", "labels": list(self.labels),
+        kept = {k: v for k, v in self.meta.items() if k != "item_bars"}  # (the attribute says whether they apply)
+        meta = {**kept, **(extra or {}), "kind": "embedding-head", "labels": list(self.labels),
                 "thresholds": self.thresholds, "blend": self.blend, "by_segment": self.by_segment,
                 "denial_factor": self.denial_factor,
                 **({"short_thresholds": self.short_thresholds, "short_chars": self.short_chars}
                    if self.short_thresholds else {}),
+                **({"item_bars": self.item_bars} if self.item_bars else {}),
                 "encoder": self.encoder.spec()}  # type: ignore[attr-defined]
         (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
 
@@ -243,7 +254,8 @@ class EmbeddingClassifier(_ChunkedScorer):
                    by_segment=bool(meta.get("by_segment", False)),
                    denial_factor=float(meta.get("denial_factor", 1.0)),
                    short_thresholds={k: float(v) for k, v in (meta.get("short_thresholds") or {}).items()} or None,
-                   short_chars=int(meta.get("short_chars") or 0))
+                   short_chars=int(meta.get("short_chars") or 0),
+                   item_bars={k: float(v) for k, v in (meta.get("item_bars") or {}).items()} or None)
 
 
 class HFSequenceClassifier(_ChunkedScorer):

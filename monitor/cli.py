@@ -370,6 +370,9 @@ def _train_feedback(namespace: str, examples: list[Any], *, feed: list[Path] | N
     clf.meta["feedback"] = {"namespace": namespace, **collected.summary()}
     if "story_thresholds" in baseline.meta:  # same encoder, same geometry
         clf.meta["story_thresholds"] = baseline.meta["story_thresholds"]
+    if getattr(baseline, "item_bars", None):  # the baseline's recipe; the gate below judges the result
+        clf.item_bars = dict(baseline.item_bars)
+        clf.meta["item_bars_chosen_on"] = baseline.meta.get("item_bars_chosen_on", [])
     clf.save(target)
     before, after = fb.gate_figures(per_post(baseline, items)), fb.gate_figures(per_post(clf, items))
     passed, lines = fb.decide(before, after, tolerance=tolerance)

@@ -91,3 +91,105 @@ def test_chunking_covers_long_text() -> None:
     assert all(len(c) <= 300 for c in chunks)
     assert sum(len(c.split()) for c in chunks) == 1000
     assert len(chunk_text(text, size=300, limit=3)) == 3
+
+
+class _Scripted:
+    """Scores each piece by the first of its phrases found in it (the rule under test combines the pieces'
+    scores; the network is not under test)."""
+
+    def __init__(self, by_phrase: list[tuple[str, tuple[float, float, float]]]) -> None:
+        self.by_phrase = by_phrase
+
+    def __call__(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        # ("a|b": a piece holding both phrases: the whole text, not one of its items)
+        rows = [next((v for k, v in self.by_phrase if all(p in t for p in k.split("|"))), (0.05, 0.05, 0.05))
+                for t in texts]
+        return np.array(rows, dtype=np.float64), None
+
+
+def _scripted(by_phrase: list[tuple[str, tuple[float, float, float]]], item_bars: dict[str, float] | None,
+              text: str):  # type: ignore[no-untyped-def]
+    """The result for ``text`` of a segment-scoring classifier that scores pieces by ``by_phrase``."""
+    from classifiers.model import _ChunkedScorer
+
+    clf = _ChunkedScorer()
+    clf.thresholds = {"threat": 0.74, "attack_claim": 0.68, "protest": 0.67}
+    clf.cues = CueLexicon.default()
+    clf.by_segment = True
+    clf.item_bars = item_bars
+    clf._score = _Scripted(by_phrase)  # type: ignore[method-assign]
+    return clf.predict([text]).results[0]
+
+
+def test_an_item_alone_gives_a_label_only_at_its_item_bar() -> None:
+    thread = ("Notes on this week, for those asking:\n1/ Most statements were addressed to their own base.\n"
+              "2/ The quoted line about a heavy price is recycled from 2020.\n3/ My bet: a quiet week, no rallies.")
+    whole = ("Most statements|heavy price", (0.30, 0.01, 0.01))  # the whole text
+    item = ("heavy price", (0.84, 0.02, 0.01))
+    plain = _scripted([whole, item], None, thread)
+    assert plain.labels == ["threat"] and plain.scores["threat"] == 0.84  # the item's score, as before
+    barred = _scripted([whole, item], {"threat": 0.89}, thread)
+    assert barred.labels == [] and barred.scores["threat"] == 0.30  # the whole text's
+    # an item over its bar still gives the label: a roundup's one violent item among quiet ones
+    assert _scripted([whole, ("heavy price", (0.97, 0.02, 0.01))], {"threat": 0.89}, thread).labels == ["threat"]
+    # the whole text is judged by the threshold alone
+    assert _scripted([("Most statements|heavy price", (0.80, 0.01, 0.01)), item],
+                     {"threat": 0.89}, thread).labels == ["threat"]
+    # a label without a bar takes its best item's score, as before
+    rally = ("no rallies", (0.05, 0.05, 0.70))
+    assert _scripted([whole, item, rally], {"threat": 0.89}, thread).labels == ["protest"]
+
+
+def test_the_shipped_item_bars_keep_an_analysts_quote_quiet_and_a_roundups_item_flagged(classifier) -> None:  # type: ignore[no-untyped-def]
+    assert classifier.item_bars == {"threat": 0.89, "attack_claim": 0.81}
+    thread = ("A few notes on this week's faction messaging, for those asking 🧵\n"
+              "1/ Most statements this week were addressed to their own base, not to Washington.\n"
+              "2/ The one line people keep quoting — \"the occupiers will pay a heavy price, and soon\" — is "
+              "recycled from 2020.\n3/ No deadline, no named target, no operational detail: read it as "
+              "positioning.\n4/ My bet: a quiet week. Happy to be wrong.")
+    roundup = ("📰 حصاد اليوم الأربعاء من قناتنا:\n"
+               "1- البنك المركزي يعلن مزاد بيع العملة بمبيعات بلغت 250 مليون دولار.\n"
+               "2- الأرصاد: أجواء غائمة جزئياً وأمطار خفيفة في المناطق الشمالية والغربية.\n"
+               "3- وزارة التربية تعلن موعد امتحانات نصف السنة للمراحل المنتهية.\n"
+               "4- افتتاح معرض الكتاب في أربيل بمشاركة 300 دار نشر عربية وأجنبية.\n"
+               "5- ملصقات باسم داعش في أحياء بالموصل تتوعد من يحضر الاحتفالات بالاستهداف.\n"
+               "6- نادي الزوراء يتعاقد مع مدرب جديد للموسم المقبل.\n"
+               "7- أمانة بغداد تبدأ حملة لتأهيل شوارع حي الجامعة.\n"
+               "8- ارتفاع أسعار الطماطة في الأسواق المحلية بسبب قلة المعروض.")
+    quoted, listed = classifier.predict([thread, roundup]).results
+    assert quoted.labels == [] and listed.labels == ["threat"]
+    bars, classifier.item_bars = classifier.item_bars, None
+    try:  # without the bars, the quoted line alone flags the thread
+        assert classifier.predict([thread]).results[0].labels == ["threat"]
+    finally:
+        classifier.item_bars = bars
+
+
+def test_item_bars_are_chosen_where_they_gain_and_kept_through_save_and_load(tmp_path, classifier) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import numpy as np
+
+    from bench.item_bars import choose
+    from classifiers.model import EmbeddingClassifier
+
+    # threat: four items alone at 0.80 are wrong, two at 0.95 right; attack_claim's items alone are all right
+    y = np.array([[0, 0, 0]] * 4 + [[1, 0, 0]] * 2 + [[0, 1, 0]] * 3 + [[1, 1, 1]] * 5, dtype=bool)
+    whole = np.array([[0.2, 0.1, 0.1]] * 9 + [[0.9, 0.9, 0.9]] * 5)
+    item = np.array([[0.80, 0, 0]] * 4 + [[0.95, 0, 0]] * 2 + [[0, 0.8, 0]] * 3 + [[0, 0, 0]] * 5)
+    bars, rows = choose(y, whole, item, np.zeros_like(y), {"threat": 0.74, "attack_claim": 0.68, "protest": 0.67},
+                        1.0)
+    assert bars == {"threat": 0.81}  # the lowest bar that drops the wrong items and keeps the right ones
+    assert any(r["label"] == "threat" and r["chosen"] and r["fp"] == 0 and r["tp"] == 7 for r in rows)
+    # the shipped model carries its bars and where they were chosen (never the test set); a saved copy keeps them
+    meta = classifier.meta
+    assert meta["item_bars"] == classifier.item_bars and meta["item_bars_chosen_on"]
+    assert not any("feed_a" in f or "feed_b" in f for f in meta["item_bars_chosen_on"])
+    classifier.save(tmp_path / "copy")
+    again = EmbeddingClassifier.load(tmp_path / "copy")
+    assert again.item_bars == classifier.item_bars
+    again.item_bars = None
+    again.save(tmp_path / "plain")
+    assert "item_bars" not in json.loads((tmp_path / "plain" / "meta.json").read_text())
