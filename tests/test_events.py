@@ -695,3 +695,24 @@ def test_dialect_city_names_without_the_article() -> None:
     event = extract_event("طريق ناصرية شطرة مكطوع من الفجر 🔥 الشباب حارگين تايرات يطالبون بتعيينات", ["protest"],
                           datetime(2027, 2, 20, tzinfo=UTC))
     assert event is not None and event.location is not None and event.location.governorate == "Dhi Qar"
+
+
+def test_ambiguous_district_names_placed_by_a_people_an_office_or_a_dateline() -> None:
+    from classifiers.events.gazetteer import bare_districts
+    from classifiers.normalize import normalize_for_match
+
+    # «الشامية» is also "Levantine": a district only after its people, farmers, police or office, or as a dateline
+    assert where("📣 يا فلاحين الشامية، باچر الساعة ٩ الصبح تجمّع گدام مديرية الموارد المائية", ("protest",)) == (
+        "shamiya")
+    assert where("الشامية | وقفة احتجاجية لعشرات الفلاحين أمام مديرية الموارد المائية في القضاء", ("protest",)) == (
+        "shamiya")
+    assert bare_districts(normalize_for_match("طبخة الكبة الشامية على أصولها")) == []
+    assert bare_districts(normalize_for_match("مطعم بالشامية الجديدة")) == []
+    # «الحي» (the neighbourhood) and «المدينة» (the city) are never placed bare, even after «اهالي»
+    assert bare_districts(normalize_for_match("اهالي الحي طلعوا بالشارع")) == []
+    assert bare_districts(normalize_for_match("اهالي المدينة غاضبون")) == []
+    # a town known by a tribe's adjective, after its people; a base; an English district name without "district"
+    assert where("اهالي الزبيدية گاطعين طريق الكوت – بغداد بالتايرات المحروگة", ("protest",)) == "zubaidiya"
+    assert where("سقوط صاروخ كاتيوشا قرب سياج قاعدة الكوت الجوية دون خسائر") == "kut_air_base"
+    assert where("Drone strike tonight on a warehouse on the outskirts of Aziziyah, by the Kut–Baghdad road.") == (
+        "aziziyah")  # not Baghdad, one end of the road it lies by

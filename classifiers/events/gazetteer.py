@@ -160,6 +160,12 @@ _BARE_BEFORE = (r"(?:(?<=\s)|^)(?:ب|في |قرب |گرب |وسط |اطراف |�
                 # «على» (folded to «علي», as the name Ali is: «علي الرفاعي») only after a strike or a fall
                 r"(?:ضرب|ضربوا|ضربت|هجوم|هجوما|قصف|قصفت|سقط|سقطت|سقوط|اطلاق|اطلقوا|استهداف)\s(?:\S+\s){0,2}علي )")
 _BARE_DATELINE = r"^[^\w]*"
+# Of those, the ones a people, a tribe, a police force or a district office still place («اهالي الشامية»,
+# «فلاحين الشامية», «شرطة حديثة», «ناحية الخضر»), or a dateline with a separator after it («الشامية | ...»);
+# not «الحي», «المدينة», «بلد», «الدور», which such words complete as often as not ("the neighbourhood's people").
+_STRICT_BARE = frozenset({"anah", "khidhir", "faris", "hamza", "shamiya", "haditha", "salman", "hatra"})
+_STRICT_BEFORE = (r"(?:(?<=\s)|^)(?:اهالي|اهل|فلاحي|فلاحين|فلاحو|مزارعي|عشائر|شرطه|مدخل|مفرق|قضاء|ناحيه|"
+                  r"مركز|قائممقاميه|مستشفي) ")
 
 
 @lru_cache(maxsize=1)
@@ -169,8 +175,13 @@ def _bare_district_regex() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, 
     («حرير طبيعي»: silk), only with a separator after it («حرير | ...»)."""
     index = PlaceIndex.default()
     names: dict[str, str] = {}
+    strict: dict[str, str] = {}
     for did, entry in index.districts.items():
-        if did in _AMBIGUOUS_BARE or not entry.get("ar"):
+        if not entry.get("ar"):
+            continue
+        if did in _AMBIGUOUS_BARE:
+            if did in _STRICT_BARE:
+                strict.setdefault(normalize_for_match(str(entry["ar"])), did)
             continue
         names.setdefault(normalize_for_match(str(entry["ar"])), did)
     words: dict[str, str] = {}
@@ -184,10 +195,11 @@ def _bare_district_regex() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, 
         return "|".join(re.escape(n) for n in sorted(table, key=len, reverse=True)) or r"(?!x)x"
 
     rx = re.compile(rf"(?:{_BARE_BEFORE}|{_BARE_DATELINE})({alts(names)})(?!\w)"
-                    rf"|{_BARE_BEFORE}({alts(words)})(?!\w)|{_BARE_DATELINE}({alts(words)})(?=\s*[|:\-–—.،])")
+                    rf"|{_BARE_BEFORE}({alts(words)})(?!\w)|{_BARE_DATELINE}({alts(words)})(?=\s*[|:\-–—.،])"
+                    rf"|{_STRICT_BEFORE}({alts(strict)})(?!\w)|{_BARE_DATELINE}({alts(strict)})(?=\s*[|:\-–—.،])")
     # the other end of a road or a pair after a district found bare («طريق هيت - الرمادي», «بين هيت والرمادي»)
     rx_then = re.compile(rf"\s*(?:و|[-–]\s*)({alts(names)})(?!\w)")
-    return rx, rx_then, {**words, **names}
+    return rx, rx_then, {**words, **strict, **names}
 
 
 def bare_spans(norm: str) -> list[tuple[int, int, str]]:
@@ -199,7 +211,7 @@ def bare_spans(norm: str) -> list[tuple[int, int, str]]:
     rx, rx_then, names = found
     out = []
     for m in rx.finditer(norm):
-        group = next(g for g in (1, 2, 3) if m.group(g) is not None)
+        group = next(g for g in (1, 2, 3, 4, 5) if m.group(g) is not None)
         out.append((m.start(group), m.end(group), names[m.group(group)]))
         then = rx_then.match(norm, m.end(group)) if group == 1 else None
         if then is not None:
