@@ -951,8 +951,10 @@ def _answers(sig: Signature) -> bool:
 def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
     """The match strength (cosine) when ``a`` and ``b`` report the same event, else None. ``cos``: their
     cosine when the caller computed it already (in bulk)."""
-    if abs(a.ts - b.ts) > cfg.window_hours * 3600 or b.digest:
-        return None  # a post never joins through a roundup: it names every event of the day
+    if abs(a.ts - b.ts) > cfg.window_hours * 3600:
+        return None
+    if b.digest:  # a post never joins through a roundup (it names every event of the day), but its repost does
+        return near_copy(a, b, cfg, cos) if labels_compatible(a.labels, b.labels) else None
     conflict, agreement = compare(a, b)
     if conflict:
         return None

@@ -716,3 +716,10 @@ def test_ambiguous_district_names_placed_by_a_people_an_office_or_a_dateline() -
     assert where("سقوط صاروخ كاتيوشا قرب سياج قاعدة الكوت الجوية دون خسائر") == "kut_air_base"
     assert where("Drone strike tonight on a warehouse on the outskirts of Aziziyah, by the Kut–Baghdad road.") == (
         "aziziyah")  # not Baghdad, one end of the road it lies by
+
+
+def test_a_place_named_for_an_unlinked_event_is_not_the_place() -> None:
+    text = ("Wadi al-Shay (SW Kirkuk): Iraqi F-16 strikes on ISIS hideouts early afternoon, 3 hideouts destroyed, 5 "
+            "killed per security sources. Not linked by officials to the Qarachogh attack.")
+    assert where(text) == "kirkuk"
+    assert where(text.replace("Not linked by officials to", "Officials link it to")) == "qarachogh"

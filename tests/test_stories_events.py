@@ -431,6 +431,13 @@ def test_no_post_joins_a_story_through_a_roundup() -> None:
     assert same_story(ied, roundup, CFG) is None  # not through the roundup
     assert same_story(roundup, ied, CFG) is not None  # the roundup itself may join the IED's story
     assert Signature.from_wire(roundup.to_wire()).digest
+    # its repost does join it (a retweet with the handle in front, a forward): the same post, not another event
+    text = ("ملخص اليوم: • رشقة صواريخ قرب قاعدة فكتوريا دون إصابات • عبوة ناسفة على رتل قرب ناحية سليمان بيك "
+            "• اعتصام الخريجين في ساحة التحرير مستمر • ضربة مسيرة قرب القائم تقتل ثلاثة")
+    repost = _sig("RT @baghdad_now: " + text, "ar", ["attack_claim", "protest"], hours=2, cos=0.99)
+    assert same_story(repost, roundup, CFG) is not None
+    assert same_story(_sig("RT @baghdad_now: " + text, "ar", ["attack_claim", "protest"], hours=2, cos=0.80),
+                      roundup, CFG) is None  # (a copy's words, but not its embedding: no repost)
 
 
 def test_a_report_that_sets_its_event_apart_joins_only_its_own_event() -> None:

@@ -1240,8 +1240,8 @@ _FLED = re.compile(r"(?:(?<!\w)(?:withdrew|withdrawing|retreated|fled|escaped|pu
                    r"(?:باتجاه|نحو|الى|صوب))\s+(?:the\s+)?(?:\w+\s+)?$")
 
 
-_OTHER_EVENT = re.compile(r"(?:(?<!\w)(?:separate|distinct|different) (?:\w+ )?from|unrelated to|not linked to|"
-                          r"not connected to|(?<!\w)unlike|منفصل عن|منفصله عن|غير مرتبط ب|غير مرتبطه ب|لا علاقه له ب|"
+_OTHER_EVENT = re.compile(r"(?:(?<!\w)(?:separate|distinct|different) (?:\w+ )?from|unrelated to|"
+                          r"not (?:\w+ )?(?:linked|connected|related)(?: by [\w ]{1,20}?)? to|(?<!\w)unlike|منفصل عن|منفصله عن|غير مرتبط ب|غير مرتبطه ب|لا علاقه له ب|"
                           r"لا علاقه لها ب|بخلاف)[^.:\n]{0,35}$")
 
 
