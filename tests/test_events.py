@@ -723,3 +723,17 @@ def test_a_place_named_for_an_unlinked_event_is_not_the_place() -> None:
             "killed per security sources. Not linked by officials to the Qarachogh attack.")
     assert where(text) == "kirkuk"
     assert where(text.replace("Not linked by officials to", "Officials link it to")) == "qarachogh"
+
+
+def test_journalists_and_truck_drivers_protest_as_groups_and_are_civilians_when_threatened() -> None:
+    ex = _extractor()
+    drivers = ex.extract("سائقو الشاحنات يعلنون الإضراب ويركنون مركباتهم عند منفذ سفوان احتجاجاً على رسوم جديدة",
+                         ["protest"], T)
+    assert drivers is not None and drivers.assoc_actor_1 == "Truck Drivers (Iraq)"
+    assert drivers.actor1 == "Protesters (Iraq)" and drivers.location and drivers.location.district == "Zubair"
+    press = ex.extract("Around 40 journalists staged a protest outside the Kurdistan Parliament in Erbil this morning",
+                       ["protest"], T)
+    assert press is not None and press.assoc_actor_1 == "Journalists (Iraq)"
+    threatened = ex.extract("تهديدات بالقتل تصل إلى صحفيين في بغداد بعد تغطيتهم للتظاهرات", ["threat"], T)
+    assert threatened is not None and threatened.actor2 == "Civilians (Iraq)"
+    assert threatened.assoc_actor_2 == "Journalists (Iraq)"

@@ -862,7 +862,10 @@ _CIVILIAN_HINT = _rx(
     "shepherds",
     "body of",
 )
-_PROTEST_GROUPS = {"teachers", "graduates", "workers", "farmers", "retirees", "students", "sadrist_movement"}
+_PROTEST_GROUPS = {"teachers", "graduates", "workers", "farmers", "retirees", "students", "journalists",
+                   "truck_drivers", "sadrist_movement"}
+# groups that protest, and that are civilians where violence or a threat befalls them
+_CIVILIAN_GROUPS = frozenset({"journalists", "truck_drivers"})
 _SECURITY = {
     "isf",
     "cts",
@@ -1077,6 +1080,9 @@ class Extractor:
         assoc2 = None
         if actor2 and len(rest) > 1 and reg[rest[1]].kind == reg[actor2].kind:
             assoc2 = name[rest[1]]
+        if actor2 in _CIVILIAN_GROUPS:  # (ACLED: threatened journalists are civilians, the group associated)
+            assoc2, actor2 = name[actor2], "civilians"
+            name.setdefault("civilians", reg["civilians"].name)
         return (name[actor1] if actor1 else None, assoc1, name[actor2] if actor2 else None, assoc2, seen)
 
     # --- target -----------------------------------------------------------------------------------------
@@ -1241,7 +1247,8 @@ _FLED = re.compile(r"(?:(?<!\w)(?:withdrew|withdrawing|retreated|fled|escaped|pu
 
 
 _OTHER_EVENT = re.compile(r"(?:(?<!\w)(?:separate|distinct|different) (?:\w+ )?from|unrelated to|"
-                          r"not (?:\w+ )?(?:linked|connected|related)(?: by [\w ]{1,20}?)? to|(?<!\w)unlike|منفصل عن|منفصله عن|غير مرتبط ب|غير مرتبطه ب|لا علاقه له ب|"
+                          r"not (?:\w+ )?(?:linked|connected|related)(?: by [\w ]{1,20}?)? to|(?<!\w)unlike|"
+                          r"منفصل عن|منفصله عن|غير مرتبط ب|غير مرتبطه ب|لا علاقه له ب|"
                           r"لا علاقه لها ب|بخلاف)[^.:\n]{0,35}$")
 
 
