@@ -376,7 +376,8 @@ class EventKey:
         actors that may be one (``_actors_agree``): a statement and its retellings keep its deadline when
         they lose its author's name («الكتائب عطت الأمريكان مهلة لآخر الشهر») or the extraction puts
         another side first. Two groups' threats of one morning rarely give the same one. ``same_story``
-        asks it within ``threat_hours``, at the event-record bar, in one language or two."""
+        asks it within ``threat_hours``, at the event-record bar, in one language or two, and after that, the
+        next day too (a forward that reminds of the deadline), at the loose bar."""
         return (other is not None and self.sub == other.sub == "Threat" and bool(self.deadline)
                 and self.deadline == other.deadline and _actors_agree(self.actor1, other.actor1))
 
@@ -1005,6 +1006,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
             return cos  # the evening's wrap-up of the morning's blockade: one day, one place, one kind
         if follows and a.event.continues(b.event) and cos >= cfg.same_lang_cos:
             return cos  # "day two of the sit-in": one named group's, where neither names another place
+        if a.event.same_deadline(b.event) and cos >= cfg.event_loose_cos:
+            return cos  # an ultimatum retold the next day («نذكّر: المهلة تنتهي آخر الشهر»), as within the window
     if a.lang and b.lang and a.lang != b.lang:
         if cos < cfg.cross_lang_cos or late:
             return None

@@ -845,6 +845,11 @@ def test_one_ultimatum_retold_in_one_language_joins_on_its_deadline() -> None:
     assert same_story(other, statement, cfg) is None
     assert same_story(replace(retold, ts=statement.ts + 7 * 3600), statement, cfg) is None
     assert same_story(retold, statement, replace(cfg, event_cos=0.9)) is None
+    # retold the next day (a forward «نذكّر: المهلة تنتهي ...»): past the event window, at the close bar
+    assert same_story(replace(retold, ts=statement.ts + 23 * 3600), statement, cfg) is None  # 0.85
+    assert same_story(replace(retold, ts=statement.ts + 23 * 3600), statement, replace(cfg, event_loose_cos=0.84))
+    assert same_story(replace(other, ts=statement.ts + 23 * 3600), statement,
+                      replace(cfg, event_loose_cos=0.84)) is None
     # two named perpetrators with one deadline are two threats
     kh = replace(statement, event=replace(statement.event, actor1="Kata'ib Hezbollah"))
     nujaba = replace(retold, event=replace(retold.event, actor1="Harakat al-Nujaba"))
@@ -982,7 +987,9 @@ def test_one_ultimatum_retold_hours_later_joins_on_its_deadline_at_the_loose_bar
     cfg = replace(CFG, event_cos=0.78, event_loose_cos=0.86, threat_hours=6.0)
     assert same_story(statement, later, cfg) is not None
     assert same_story(statement, replace(later, embedding=_emb(0.84)), cfg) is None  # under the loose bar
-    assert same_story(statement, replace(later, ts=statement.ts + 13 * 3600), cfg) is None  # past the window
+    # past the event window, still at the loose bar (a retelling the next day); past the story window, apart
+    assert same_story(statement, replace(later, ts=statement.ts + 13 * 3600), cfg) is not None
+    assert same_story(statement, replace(later, ts=statement.ts + 49 * 3600), cfg) is None
 
 
 def test_contract_workers_and_teachers_protests_are_two_events() -> None:
