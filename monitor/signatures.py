@@ -1099,14 +1099,26 @@ def near_miss(a: Signature, b: Signature, cfg: MatchConfig, cos: float) -> bool:
     more report of ``b``'s event, as likely as not, within ``hold_near_hours`` (a follow-up that refers
     back to an event: the story window; a threat alone: within ``threat_hours``, at
     ``hold_near_threat_cos``) and with nothing saying two events (``b`` placed, a label in common, no
-    conflict, not set apart, not dated to days the other's event cannot be on)."""
+    conflict, not set apart, not dated to days the other's event cannot be on, not two protests by two
+    named groups)."""
     threat_alone = a.labels == {"threat"}
     # a follow-up («لليوم الثاني», "toll rises") may be of an event the story holds from its first day
     hours = cfg.threat_hours if threat_alone else cfg.window_hours if refers_back(a) else cfg.hold_near_hours
     bar = max(cfg.hold_near_cos, cfg.hold_near_threat_cos) if threat_alone else cfg.hold_near_cos
     return (cos >= bar and 0 <= a.ts - b.ts <= hours * 3600
             and bool(b.anchors.places) and bool(a.labels & b.labels)
-            and not (sets_apart(a, b) or sets_apart(b, a)) and not a.conflicts(b) and not _dated_apart(a, b))
+            and not (sets_apart(a, b) or sets_apart(b, a)) and not a.conflicts(b) and not _dated_apart(a, b)
+            and not _two_groups(a, b))
+
+
+_GENERIC_CROWDS = frozenset({"", "Protesters (Iraq)", "Rioters (Iraq)"})
+
+
+def _two_groups(a: Signature, b: Signature) -> bool:
+    """Two protests by two named groups (journalists outside parliament, teachers at the governorate)."""
+    ea, eb = a.event, b.event
+    return (ea is not None and eb is not None and ea.family == eb.family == "unrest"
+            and ea.actor1 not in _GENERIC_CROWDS and eb.actor1 not in _GENERIC_CROWDS and ea.actor1 != eb.actor1)
 
 
 def near_copy(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:

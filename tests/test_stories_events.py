@@ -1072,3 +1072,19 @@ def test_a_dialect_grenade_is_a_grenade() -> None:
     assert anchors("واحد راكب ماطور ذب رمانة على محل مشروبات").weapons == {"grenade"}
     assert anchors("انفجار عبوة صوتية امام مقر الحزب").weapons == {"ied"}
 
+
+
+def test_two_named_groups_protesting_are_no_near_miss_of_each_other() -> None:
+    cfg = replace(CFG, hold_near_cos=0.80, hold_near_threat_cos=0.90, hold_near_hours=6.0)
+    teachers = _sig("Hundreds of teachers rallied outside the Basra education directorate over unpaid salaries",
+                    "en", ["protest"])
+    drivers = _sig("Truck drivers parked their lorries in central Basra this morning in protest at new fees",
+                   "en", ["protest"], hours=1, cos=0.85)
+    assert teachers.event is not None and teachers.event.actor1 == "Teachers (Iraq)"
+    assert drivers.event is not None and drivers.event.actor1 == "Truck Drivers (Iraq)"
+    # (``near_miss`` is asked of what ``same_story`` turned down; actors never veto a match, so here it is
+    # asked directly)
+    assert not near_miss(drivers, teachers, cfg, 0.85)  # truck drivers are not teachers: their own alert
+    # the same report with no group named may be one more of the teachers': held
+    unnamed = replace(drivers, event=replace(drivers.event, actor1="Protesters (Iraq)"))
+    assert near_miss(unnamed, teachers, cfg, 0.85)
