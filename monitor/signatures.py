@@ -280,8 +280,6 @@ class EventKey:
             return True
         if self.site and other.site and self.site != other.site:
             return True  # farmers at the water resources directorate, lecturers at the education directorate
-        if self.sub == other.sub == "Threat" and bool(self.advisory) != bool(other.advisory):
-            return True  # a faction's ultimatum and the embassy's security alert that warns of it: two events
         if self.place_relation(other) >= 0:
             return False
         return not (other._fits_any(mine) or self._fits_any(theirs))
@@ -865,6 +863,7 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
     if (a.event is not None and b.event is not None and "threat" in a.labels and "threat" in b.labels
             and bool(a.event.advisory) != bool(b.event.advisory)):
         return True, agreement  # a faction's threat and the mission's alert that warns of it, whatever the types
+        # (the one place of this rule: a record typed Threat is a post labelled threat)
     if a.event is not None and b.event is not None and (
             a.event.conflicts(b.event, a.anchors.places, b.anchors.places) or _days_apart(a, b)):
         return True, agreement

@@ -940,7 +940,7 @@ def test_an_embassys_security_alert_is_not_the_threat_it_warns_of() -> None:
     assert ultimatum.event is not None and alert.event is not None and retold.event is not None
     assert ultimatum.event.deadline == "h48" and not ultimatum.event.advisory
     assert alert.event.advisory == retold.event.advisory == "1"
-    assert ultimatum.event.conflicts(alert.event) and not alert.event.conflicts(retold.event)
+    assert ultimatum.conflicts(alert) and not alert.conflicts(retold)  # (``compare``)
     assert same_story(alert, ultimatum, CFG) is None
     # a faction that warns the embassy is no mission's alert
     assert not is_advisory(normalize_for_match("KH warns the US embassy: leave or be targeted"))
