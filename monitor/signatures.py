@@ -130,7 +130,8 @@ class MatchConfig:
                    short_post_chars=float(getattr(classifier, "short_chars", 0) or 0) if short else 0.0)
 
     def confident(self, scores: dict[str, float], labels: list[str], chars: int = 0) -> bool:
-        """Whether a flagged post of ``chars`` characters may open an alert alone: one of its labels at least
+        """Whether a flagged post of ``chars`` characters (stripped, as the classifier's length bands count
+        them: ``classifiers.model.in_short_band``) may open an alert alone: one of its labels at least
         ``open_margin`` (``long_open_margin`` for a long post, if larger) above its threshold. Always, where
         that margin is 0 (holding off) or no thresholds are known."""
         margin = max(self.open_margin, self.long_open_margin) if chars >= self.long_post_chars else self.open_margin
