@@ -432,14 +432,14 @@ def _actor_kinds() -> dict[str, str]:
 
 # The groups a protest is of (registry ids): graduates in Tahrir Square on Sunday and retirees there on
 # Tuesday are two protests; "protesters" alone says nothing of which.
-_PROTEST_GROUPS = frozenset({"teachers", "graduates", "workers", "farmers", "retirees", "students"})
 
 
 @lru_cache(maxsize=1)
 def _protest_groups() -> frozenset[str]:
     from classifiers.events.actors import ActorRegistry
+    from classifiers.events.extract import PROTEST_GROUPS
 
-    return frozenset(a.name for aid, a in ActorRegistry.default().actors.items() if aid in _PROTEST_GROUPS)
+    return frozenset(a.name for aid, a in ActorRegistry.default().actors.items() if aid in PROTEST_GROUPS)
 
 
 def _actors_agree(a: str, b: str) -> bool:
@@ -1111,14 +1111,11 @@ def near_miss(a: Signature, b: Signature, cfg: MatchConfig, cos: float) -> bool:
             and not _two_groups(a, b))
 
 
-_GENERIC_CROWDS = frozenset({"", "Protesters (Iraq)", "Rioters (Iraq)"})
-
-
 def _two_groups(a: Signature, b: Signature) -> bool:
     """Two protests by two named groups (journalists outside parliament, teachers at the governorate)."""
     ea, eb = a.event, b.event
     return (ea is not None and eb is not None and ea.family == eb.family == "unrest"
-            and ea.actor1 not in _GENERIC_CROWDS and eb.actor1 not in _GENERIC_CROWDS and ea.actor1 != eb.actor1)
+            and not _actors_agree(ea.actor1, eb.actor1))
 
 
 def near_copy(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:

@@ -862,8 +862,9 @@ _CIVILIAN_HINT = _rx(
     "shepherds",
     "body of",
 )
-_PROTEST_GROUPS = {"teachers", "graduates", "workers", "farmers", "retirees", "students", "journalists",
-                   "truck_drivers", "sadrist_movement"}
+# the registry's groups that protest as themselves (a protest's assoc_actor_1; the story stage reads them too)
+PROTEST_GROUPS = frozenset({"teachers", "graduates", "workers", "farmers", "retirees", "students", "journalists",
+                            "truck_drivers", "sadrist_movement"})
 # groups that protest, and that are civilians where violence or a threat befalls them
 _CIVILIAN_GROUPS = frozenset({"journalists", "truck_drivers"})
 _SECURITY = {
@@ -1044,7 +1045,7 @@ class Extractor:
                 seen[m.actor] = role
         name = {aid: reg[aid].name for aid in seen}
         if label == "protest":
-            groups = [a for a in seen if a in _PROTEST_GROUPS]
+            groups = [a for a in seen if a in PROTEST_GROUPS]
             forces = [a for a in seen if a in _SECURITY and a != "saraya_al_salam"]
             actor1 = reg["protesters"].name
             if (etype == "Riots" and sub == "Mob violence") or etype == "Riots":
