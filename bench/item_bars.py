@@ -30,20 +30,12 @@ import numpy as np
 
 from classifiers import langid
 from classifiers.base import LABELS
-from classifiers.model import EmbeddingClassifier, default_model_dir, load_classifier, pieces
+from classifiers.model import EmbeddingClassifier, default_model_dir, load_classifier, plan_pieces
 
 
 def piece_scores(clf: EmbeddingClassifier, texts: list[str], batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Per text and label: the best score of its whole text's chunks, and of its items (0 without items)."""
-    owners: list[int] = []
-    whole: list[bool] = []
-    todo: list[str] = []
-    for i, text in enumerate(texts):
-        chunks, items = pieces(text, by_segment=True)
-        for k, piece in enumerate([*chunks, *items]):
-            todo.append(piece)
-            owners.append(i)
-            whole.append(k < len(chunks))
+    todo, owners, whole = plan_pieces(texts, by_segment=True)
     probs = np.concatenate([clf._score(todo[s : s + batch])[0] for s in range(0, len(todo), batch)]) if todo else (
         np.zeros((0, len(clf.labels))))
     best_whole = np.zeros((len(texts), len(clf.labels)))

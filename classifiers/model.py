@@ -99,6 +99,24 @@ def pieces(text: str, *, by_segment: bool) -> tuple[list[str], list[str]]:
     return chunk_text(cleaned), items
 
 
+def plan_pieces(texts: list[str], *, by_segment: bool,
+                keep: list[bool] | None = None) -> tuple[list[str], list[int], list[bool]]:
+    """What a batch is scored as: every piece (``pieces``) of each text ``keep`` keeps (all by default), the
+    index of the text each belongs to, and whether it is a chunk of the whole text (else one of its items)."""
+    todo: list[str] = []
+    owners: list[int] = []
+    whole: list[bool] = []  # the whole text's chunks make the embedding; segments only vote on labels
+    for i, text in enumerate(texts):
+        if keep is not None and not keep[i]:
+            continue
+        chunks, items = pieces(text, by_segment=by_segment)
+        for k, piece in enumerate([*chunks, *items]):
+            todo.append(piece)
+            owners.append(i)
+            whole.append(k < len(chunks))
+    return todo, owners, whole
+
+
 def in_short_band(text: str, short_chars: int) -> bool:
     """Whether a post falls in the short band of length-banded thresholds (``short_chars`` 0: none does)."""
     return bool(short_chars) and len(text.strip()) < short_chars
@@ -135,18 +153,9 @@ class _ChunkedScorer:
         return self.thresholds
 
     def predict(self, texts: list[str]) -> Prediction:
-        owners: list[int] = []
-        todo: list[str] = []
-        whole: list[bool] = []  # the whole text's chunks make the embedding; segments only vote on labels
         langs = [langid.detect(text or "") for text in texts]
-        for i, text in enumerate(texts):
-            if not langid.is_supported(langs[i]):
-                continue
-            chunks, items = pieces(text, by_segment=self.by_segment)
-            for k, piece in enumerate([*chunks, *items]):
-                todo.append(piece)
-                owners.append(i)
-                whole.append(k < len(chunks))
+        todo, owners, whole = plan_pieces(texts, by_segment=self.by_segment,
+                                          keep=[langid.is_supported(lang) for lang in langs])
         probs, emb = self._score(todo) if todo else (np.zeros((0, len(self.labels))), None)
         n = len(texts)
         best = np.zeros((n, len(self.labels)), dtype=np.float64)
@@ -233,7 +242,9 @@ class EmbeddingClassifier(_ChunkedScorer):
         self.head.save(directory / "head.npz")
         if self.lexical is not None:
             self.lexical.save(directory / "lexical.npz")
-        kept = {k: v for k, v in self.meta.items() if k != "item_bars"}  # (the attribute says whether they apply)
+        # (the attribute says whether item bars apply, and so whether where they were chosen still means anything)
+        kept = {k: v for k, v in self.meta.items()
+                if k != "item_bars" and (k != "item_bars_chosen_on" or self.item_bars)}
         meta = {**kept, **(extra or {}), "kind": "embedding-head", "labels": list(self.labels),
                 "thresholds": self.thresholds, "blend": self.blend, "by_segment": self.by_segment,
                 "denial_factor": self.denial_factor,

@@ -192,4 +192,5 @@ def test_item_bars_are_chosen_where_they_gain_and_kept_through_save_and_load(tmp
     assert again.item_bars == classifier.item_bars
     again.item_bars = None
     again.save(tmp_path / "plain")
-    assert "item_bars" not in json.loads((tmp_path / "plain" / "meta.json").read_text())
+    plain = json.loads((tmp_path / "plain" / "meta.json").read_text())
+    assert "item_bars" not in plain and "item_bars_chosen_on" not in plain
