@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = [it.post.text for it in items]
     y = np.array([[lb in it.labels for lb in LABELS] for it in items], dtype=bool)
     best_whole, best_item = piece_scores(clf, texts)
-    negated = np.array([[clf.cues.only_negated(t, lb) if lb == "attack_claim" else False for lb in LABELS]
+    negated = np.array([[clf.cues.not_an_attack(t) if lb == "attack_claim" else False for lb in LABELS]
                         for t in texts], dtype=bool)
     bars, rows = choose(y, best_whole, best_item, negated, clf.thresholds, clf.denial_factor,
                         tolerance=args.tolerance, min_gain=args.min_gain)

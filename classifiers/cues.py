@@ -81,6 +81,12 @@ class CueLexicon:
                 seen = True
         return seen
 
+    def not_an_attack(self, text: str) -> bool:
+        """Whether ``text`` has the shape of a post that tells no attack though it may sound like one: every
+        attack cue negated (``only_negated``), or an accident told without any sign of violence
+        (``tells_accident``). ``attack_claim`` is damped there (``denial_factor``)."""
+        return self.only_negated(text, "attack_claim") or tells_accident(text)
+
     def match(self, text: str) -> dict[str, list[str]]:
         """``{label: [phrase, ...]}`` for every label with at least one phrase present and not negated;
         longer phrases that contain a shorter match win (``drone strike`` rather than also ``strike``)."""
@@ -94,3 +100,17 @@ class CueLexicon:
             found[label] = [p for p, n in zip(phrases, norms, strict=True)
                             if not any(n != other and n in other for other in norms)]
         return found
+
+
+@lru_cache(maxsize=1)
+def _accident_screen() -> CueLexicon:
+    text = resources.files("classifiers").joinpath("cues/accidents.yaml").read_text("utf-8")
+    return CueLexicon(yaml.safe_load(text))
+
+
+def tells_accident(text: str) -> bool:
+    """Whether ``text`` names a mishap (a crash, a gas cylinder, a transformer, a short circuit, a fire) and
+    nothing of violence (no weapon, attacker or claim): ``cues/accidents.yaml``. Mentions under a negator
+    count for neither side ("no sign of an attack" does not keep a crash report a claim)."""
+    found = _accident_screen().match(text)
+    return "accident" in found and "violence" not in found

@@ -139,8 +139,9 @@ class _ChunkedScorer:
     # is a short piece read without the post around it: the line of an analyst's thread that quotes a threat,
     # a lost child's appeal, an anniversary's eulogy. Chosen on the development feeds (``bench/item_bars.py``).
     item_bars: dict[str, float] | None = None
-    # attack_claim's score is multiplied by this when every attack cue in the post is negated (a denial: «نفى
-    # مصدر أمني سقوط أي صاروخ», "no rockets hit the base"); chosen by cross-validation in monitor train
+    # attack_claim's score is multiplied by this when the post tells no attack though it may sound like one:
+    # every attack cue negated (a denial: «نفى مصدر أمني سقوط أي صاروخ», "no rockets hit the base"), or an
+    # accident told without any sign of violence (cues/accidents.yaml); pinned or cross-validated in train
     denial_factor: float = 1.0
 
     def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -177,7 +178,7 @@ class _ChunkedScorer:
             j = self.labels.index("attack_claim")  # damping matters only where the label would be given
             for i in np.flatnonzero(seen):
                 if (best[i, j] >= bars[i].get("attack_claim", 0.5)
-                        and self.cues.only_negated(texts[i] or "", "attack_claim")):
+                        and self.cues.not_an_attack(texts[i] or "")):
                     best[i, j] *= self.denial_factor
         results = []
         zero = dict.fromkeys(self.labels, 0.0)

@@ -198,8 +198,9 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
         blend = max(scored, key=lambda w: (_cv_macro(y[ev], scored[w][ev]), -w))
         oof = scored[blend]
         lexical = CharNgramModel.fit(texts, y) if blend else None
-    # denials: attack_claim damped where every attack cue is negated, if cross-validation says it helps
-    negated = np.array([CueLexicon.default().only_negated(ex.text, "attack_claim") for ex in fit_set])
+    # denials and accidents: attack_claim damped where the post tells no attack (every attack cue negated, or
+    # an accident without violence), if cross-validation says it helps
+    negated = np.array([CueLexicon.default().not_an_attack(ex.text) for ex in fit_set])
     by_factor = {}
     for factor in denial_grid:
         damped = oof.copy()

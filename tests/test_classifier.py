@@ -110,7 +110,7 @@ class _Scripted:
 
 
 def _scripted(by_phrase: list[tuple[str, tuple[float, float, float]]], item_bars: dict[str, float] | None,
-              text: str):  # type: ignore[no-untyped-def]
+              text: str, denial_factor: float = 1.0):  # type: ignore[no-untyped-def]
     """The result for ``text`` of a segment-scoring classifier that scores pieces by ``by_phrase``."""
     from classifiers.model import _ChunkedScorer
 
@@ -119,6 +119,7 @@ def _scripted(by_phrase: list[tuple[str, tuple[float, float, float]]], item_bars
     clf.cues = CueLexicon.default()
     clf.by_segment = True
     clf.item_bars = item_bars
+    clf.denial_factor = denial_factor
     clf._score = _Scripted(by_phrase)  # type: ignore[method-assign]
     return clf.predict([text]).results[0]
 
@@ -194,3 +195,33 @@ def test_item_bars_are_chosen_where_they_gain_and_kept_through_save_and_load(tmp
     again.save(tmp_path / "plain")
     plain = json.loads((tmp_path / "plain" / "meta.json").read_text())
     assert "item_bars" not in plain and "item_bars_chosen_on" not in plain
+
+
+def test_an_accident_without_violence_is_screened_and_an_attack_with_a_fire_is_not() -> None:
+    from classifiers.cues import tells_accident
+
+    assert tells_accident("انفجار قوي هسه بمطعم بالمنصور 😳 طلعت قنينة غاز بالمطبخ، الدفاع المدني وصل")
+    assert tells_accident("Four dead as a minibus and a lorry collided in fog on the Kut road, traffic police say")
+    assert tells_accident("صوت انفجار بحي الجهاد طلع تاير شاحنة انفجر بالسيطرة، لا تخافون")
+    assert tells_accident("حريق كبير بسوق الشورجة بسبب تماس كهربائي والدفاع المدني يسيطر عليه")
+    # a weapon, an attacker or a claim beside the fire keeps the post as it scored
+    assert not tells_accident("طائرة مسيّرة تستهدف مخزناً في جرف النصر واندلاع حريق والدفاع المدني في المكان")
+    assert not tells_accident("Gunmen torched a liquor store in Diwaniyah; firefighters put out the blaze")
+    assert not tells_accident("درون ضربت حقل غاز بالليل والحريق واضح من بعيد")
+    assert not tells_accident("Transformers and IED: a lorry hit a roadside bomb near the power station")
+    assert not tells_accident("The dinar closed at 1,480 to the dollar")  # no accident named either
+    # the damping rule reads both shapes: a denial and an accident
+    lex = CueLexicon.default()
+    assert lex.not_an_attack("نفى مصدر أمني سقوط أي صاروخ على قاعدة عين الأسد")
+    assert lex.not_an_attack("A pickup overturned after a tyre blowout near Mahmudiya, killing the driver")
+    assert not lex.not_an_attack("An IED struck an army patrol near Tarmiyah, killing two soldiers")
+
+
+def test_an_accident_is_damped_like_a_denial() -> None:
+    crash = "Three killed in a pile-up of five vehicles on the Basra–Nasiriyah highway, traffic police said"
+    ied = "Three killed as an IED hit a minibus on the Basra–Nasiriyah highway, police said"
+    scored = [("pile-up", (0.02, 0.84, 0.01)), ("IED", (0.02, 0.84, 0.01))]
+    assert _scripted(scored, None, crash).labels == ["attack_claim"]  # the network alone
+    damped = _scripted(scored, None, crash, denial_factor=0.75)
+    assert damped.labels == [] and damped.scores["attack_claim"] == 0.63
+    assert _scripted(scored, None, ied, denial_factor=0.75).labels == ["attack_claim"]
