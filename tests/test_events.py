@@ -725,6 +725,16 @@ def test_a_place_named_for_an_unlinked_event_is_not_the_place() -> None:
     assert where(text.replace("Not linked by officials to", "Officials link it to")) == "qarachogh"
 
 
+def test_a_place_of_what_the_event_came_after_is_not_its_place() -> None:
+    strike = ("A U.S. drone strike hit a pickup near the border town of al-Qaim on Wednesday night, killing two "
+              "brigade members, security sources said. The strike came hours after a drone attack claimed by "
+              "the Islamic Resistance in Iraq on Ain al-Asad air base.")
+    assert where(strike) == "qaim"
+    assert where("ضربة جوية تستهدف عجلة قرب القائم، وتأتي الضربة بعد ساعات من استهداف قاعدة عين الأسد") == "qaim"
+    # the base the strike hit is its place still
+    assert where("A drone attack hit Ain al-Asad air base tonight, hours after the Qaim strike") == "ain_al_asad"
+
+
 def test_journalists_and_truck_drivers_protest_as_groups_and_are_civilians_when_threatened() -> None:
     ex = _extractor()
     drivers = ex.extract("سائقو الشاحنات يعلنون الإضراب ويركنون مركباتهم عند منفذ سفوان احتجاجاً على رسوم جديدة",

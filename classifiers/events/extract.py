@@ -1134,7 +1134,8 @@ class Extractor:
         # IED: a roadside bomb hit ... on the Abu Ghraib expressway", «غير مرتبط بتفجير العمارة»)
         # or as what the event answers ("strikes near al-Qaim in response to the attack on Ain al-Asad")
         other = {start for start, _, _, _ in named if _OTHER_EVENT.search(norm[max(0, start - 45) : start])
-                 or _REASON_BEFORE.search(norm[max(0, start - 45) : start])}
+                 or _REASON_BEFORE.search(norm[max(0, start - 45) : start])
+                 or _CAME_AFTER.search(norm[max(0, start - 90) : start])}
         for start, end, pid, form in named:
             if any(s <= start and end <= e for s, e in spans) or start in origins:
                 continue  # a place inside an actor's name, or where the people came from
@@ -1251,6 +1252,12 @@ _OTHER_EVENT = re.compile(r"(?:(?<!\w)(?:separate|distinct|different) (?:\w+ )?f
                           r"not (?:\w+ )?(?:linked|connected|related)(?: by [\w ]{1,20}?)? to|(?<!\w)unlike|"
                           r"منفصل عن|منفصله عن|غير مرتبط ب|غير مرتبطه ب|لا علاقه له ب|"
                           r"لا علاقه لها ب|بخلاف)[^.:\n]{0,35}$")
+
+
+# ... or as what came before it ("the strike came hours after a drone attack claimed by the Islamic Resistance
+# on Ain al-Asad", «وتأتي الضربة بعد ساعات من استهداف قاعدة عين الأسد»): that other event's place
+_CAME_AFTER = re.compile(r"(?:(?<!\w)(?:came|comes|follows|followed) (?:\w+ ){0,2}after|(?:جاء|جاءت|ياتي|تاتي) "
+                         r"(?:\w+ ){0,2}بعد)[^.!?؟\n]{0,80}$")
 
 
 _DATELINE = re.compile(r"[\w ]{2,40}?\s*[:|\-–—]")
