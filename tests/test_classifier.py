@@ -144,7 +144,7 @@ def test_an_item_alone_gives_a_label_only_at_its_item_bar() -> None:
 
 
 def test_the_shipped_item_bars_keep_an_analysts_quote_quiet_and_a_roundups_item_flagged(classifier) -> None:  # type: ignore[no-untyped-def]
-    assert classifier.item_bars == {"threat": 0.89, "attack_claim": 0.81}
+    assert classifier.item_bars == {"threat": 0.89, "attack_claim": 0.76}
     thread = ("A few notes on this week's faction messaging, for those asking 🧵\n"
               "1/ Most statements this week were addressed to their own base, not to Washington.\n"
               "2/ The one line people keep quoting — \"the occupiers will pay a heavy price, and soon\" — is "
