@@ -463,6 +463,18 @@ def test_a_call_for_tomorrow_is_dated_tomorrow_and_a_report_of_today_stays_today
         assert ahead and ahead.event_time.startswith("2026-11-21"), text
     going_on = ex.extract("الاعتصام مستمر وباچر راح نسد الطريق", ["protest"], T)
     assert going_on and going_on.time_basis == "post"
+    # a strike announced for tomorrow, or for a weekday, is that day's: the coming one, not the past one
+    for text in ("الى كافة الزملاء المعلمين / نعلن الإضراب العام عن الدوام باجر في كل مدارس الحلة",
+                 "نعلن الإضراب العام عن الدوام يوم السبت في كل مدارس الحلة احتجاجاً على تأخير الرواتب",
+                 "Hillah teachers call a strike tomorrow over late salaries"):
+        strike = ex.extract(text, ["protest"], T)
+        assert strike and strike.event_time.startswith("2026-11-21"), text
+    today = ex.extract("تعلن نقابة المعلمين بدء الإضراب اليوم في مدارس الحلة", ["protest"], T)
+    assert today and today.time_basis == "post"
+    # «اليوم السبت» is today, Saturday (even when the writer's weekday is off): no weekday to move it to
+    named_today = ex.extract("تنسيقية المعلمين تعلن الإضراب عن الدوام اليوم الاحد والتجمع في ساحة التحرير",
+                             ["protest"], T)
+    assert named_today and named_today.time_basis == "post"
 
 
 def test_the_group_whose_plan_a_warning_reports_is_the_threats_author() -> None:

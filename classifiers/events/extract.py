@@ -805,10 +805,11 @@ WEEKDAY_NAMES = {
     6: ("الاحد", "sunday"),
 }
 # "on Tuesday", «يوم الثلاثاء», «ليلة الثلاثاء», "Tuesday night's attack"
-_WEEKDAY = re.compile(r"(?:يوم |ليله |(?<!\w)on )("
+_WEEKDAY = re.compile(r"(?:(?<!ال)يوم |ليله |(?<!\w)on )("
                       + "|".join(n for pair in WEEKDAY_NAMES.values() for n in pair) + r")|"
                       r"(?<!\w)(" + "|".join(en for _, en in WEEKDAY_NAMES.values()) + r")(?: night's| morning's| "
                       r"evening's| afternoon's)(?!\w)")  # ("Friday's protest" is as often the coming one)
+# («اليوم السبت» is "today, Saturday": no weekday to move the event to)
 _DAY_OF = {n: d for d, pair in WEEKDAY_NAMES.items() for n in pair}
 
 _STATE_KINDS = {"state", "kurdish_state"}
@@ -1388,7 +1389,14 @@ _CALL = _rx(
     "سيتم",
     "سوف",
     "يعلنون",
+    "نعلن",
+    "تعلن",
     "calls for",
+    "call a strike",
+    "calls a strike",
+    "called a strike",
+    "announce a strike",
+    "announces a strike",
     "call for",
     "urge",
     "urges",
