@@ -743,6 +743,14 @@ def test_a_place_of_what_the_event_came_after_is_not_its_place() -> None:
               "the Islamic Resistance in Iraq on Ain al-Asad air base.")
     assert where(strike) == "qaim"
     assert where("ضربة جوية تستهدف عجلة قرب القائم، وتأتي الضربة بعد ساعات من استهداف قاعدة عين الأسد") == "qaim"
+    # the command that reported it and the hospital the wounded went to are offices, not the place; a site
+    # without a district is finer than its governorate; the army aviation that supported the sweep is no weapon
+    ex = _extractor()
+    post = ex.extract("أخبار صلاح الدين | استشهاد جندي بهجوم لداعش في المطيبيجة\nأفاد مصدر أمني في قيادة عمليات "
+                      "سامراء بأن عناصر داعش هاجموا نقطة للجيش في المطيبيجة بالأسلحة الخفيفة والقناصات، ونقل الجريح "
+                      "إلى مستشفى سامراء العام، والقطعات باشرت بعملية تعقب بإسناد من طيران الجيش", ["attack_claim"], T)
+    assert post is not None and post.location is not None and post.location.place == "mutaibijah"
+    assert post.sub_event_type == "Armed clash" and post.weapon != "airstrike"
     # the base the strike hit is its place still
     assert where("A drone attack hit Ain al-Asad air base tonight, hours after the Qaim strike") == "ain_al_asad"
 

@@ -1125,7 +1125,8 @@ class Extractor:
         named_spans = sorted((start, end) for start, end, _, _ in named)
         road = _road_ends(norm, named_spans)
         road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])
-                 or _WILAYA.search(norm[max(0, start - 30) : start]) or _FLED.search(norm[max(0, start - 45) : start])}
+                 or _WILAYA.search(norm[max(0, start - 30) : start]) or _FLED.search(norm[max(0, start - 45) : start])
+                 or _OFFICE.search(norm[max(0, start - 30) : start])}
         origins = _origins(norm, named_spans)
         origins |= {start for start, _, _, _ in named if _HEARER.search(norm[max(0, start - 25) : start])}
         # a news agency's dateline («وكالة الرافدين - بغداد ...», «بغداد - واع») says where the report was filed
@@ -1158,9 +1159,10 @@ class Extractor:
         def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int, int]:
             pos, r, _ = item
             level = rank[r.level]
+            city = 0
             if r.level == "place" and not r.district:
                 level = 2  # "the Anbar desert", "the Hamrin mountains": a governorate's, coarser than a district
-            city = 0
+                city = -1  # (but finer than the governorate itself: «صلاح الدين ... المطيبيجة»: Mutaibija)
             if r.level == "governorate" and r.precision == "town":
                 level = 1  # "Basra": the city, unless the post names a town or district of its governorate
                 city = int(r.place in finer_in)  # («كركوك: ... في الحويجة»: Hawija)
@@ -1244,6 +1246,10 @@ _WILAYA = re.compile(r"(?<!\w)ولايه\s+\w+(?:\s+\w+)?\s*[-–—|:]?\s*(?:\w
 # ... and where the attackers withdrew or fled to ("withdrew toward the Udhaim river valley», «لاذوا بالفرار
 # باتجاه البساتين»): where they went, not where the attack was (a rocket fired "toward" a base is not: the
 # base is its target)
+# ... and the command that reported it or the hospital the wounded were taken to («مصدر في قيادة عمليات سامراء»,
+# «نقل الى مستشفى سامراء العام», "Samarra Operations Command said"): whose office, not where it happened
+# (ranked after the other places, as a road's ends are; alone, it still says where)
+_OFFICE = re.compile(r"(?<!\w)(?:قياده عمليات|عمليات|مستشفي|مستشفى|مشفي)\s+(?:ال\w+\s+)?$")
 _FLED = re.compile(r"(?:(?<!\w)(?:withdrew|withdrawing|retreated|fled|escaped|pulled back)\s+(?:\w+\s+)?(?:to|toward|"
                    r"towards|into)|(?<!\w)(?:انسحبوا|انسحب|انسحبت|فروا|فر|هربوا|هرب|بالفرار|لاذوا|لاذ)\s+(?:\w+\s+)?"
                    r"(?:باتجاه|نحو|الى|صوب))\s+(?:the\s+)?(?:\w+\s+)?$")
@@ -1294,8 +1300,9 @@ def _any_state_object(norm: str, mentions: list[Mention], ex: Extractor) -> bool
 
 
 def _weapon(norm: str) -> tuple[str | None, str | None]:
+    # (not a weapon named as the support the forces had: «بإسناد من طيران الجيش», "backed by army aviation")
     for name, family, rx in WEAPONS:
-        if rx.search(norm):
+        if any(not _SUPPORT_BEFORE.search(norm[max(0, m.start() - 30) : m.start()]) for m in rx.finditer(norm)):
             return name, family
     return None, None
 
