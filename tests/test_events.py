@@ -767,3 +767,7 @@ def test_journalists_and_truck_drivers_protest_as_groups_and_are_civilians_when_
     threatened = ex.extract("تهديدات بالقتل تصل إلى صحفيين في بغداد بعد تغطيتهم للتظاهرات", ["threat"], T)
     assert threatened is not None and threatened.actor2 == "Civilians (Iraq)"
     assert threatened.assoc_actor_2 == "Journalists (Iraq)"
+    # Turkmen rallying for their share of posts are a group of their own, not the teachers sitting in nearby
+    rally = ex.extract("تجمع كبير للتركمان بدعوة من الجبهة التركمانية أمام مبنى محافظة كركوك للمطالبة بحصتهم من "
+                       "المناصب", ["protest"], T)
+    assert rally is not None and rally.assoc_actor_1 == "Turkmen Ethnic Group (Iraq)"

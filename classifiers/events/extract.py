@@ -865,9 +865,9 @@ _CIVILIAN_HINT = _rx(
 )
 # the registry's groups that protest as themselves (a protest's assoc_actor_1; the story stage reads them too)
 PROTEST_GROUPS = frozenset({"teachers", "graduates", "workers", "farmers", "retirees", "students", "journalists",
-                            "truck_drivers", "sadrist_movement"})
+                            "truck_drivers", "turkmen", "sadrist_movement"})
 # groups that protest, and that are civilians where violence or a threat befalls them
-_CIVILIAN_GROUPS = frozenset({"journalists", "truck_drivers"})
+_CIVILIAN_GROUPS = frozenset({"journalists", "truck_drivers", "turkmen"})
 _SECURITY = {
     "isf",
     "cts",
