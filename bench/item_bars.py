@@ -30,7 +30,14 @@ import numpy as np
 
 from classifiers import langid
 from classifiers.base import LABELS
-from classifiers.model import EmbeddingClassifier, default_model_dir, load_classifier, plan_pieces
+from classifiers.model import (
+    EmbeddingClassifier,
+    best_by_piece,
+    default_model_dir,
+    load_classifier,
+    plan_pieces,
+    with_item_bars,
+)
 
 
 def piece_scores(clf: EmbeddingClassifier, texts: list[str], batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -38,12 +45,7 @@ def piece_scores(clf: EmbeddingClassifier, texts: list[str], batch: int = 256) -
     todo, owners, whole = plan_pieces(texts, by_segment=True)
     probs = np.concatenate([clf._score(todo[s : s + batch])[0] for s in range(0, len(todo), batch)]) if todo else (
         np.zeros((0, len(clf.labels))))
-    best_whole = np.zeros((len(texts), len(clf.labels)))
-    best_item = np.zeros((len(texts), len(clf.labels)))
-    for row, i in enumerate(owners):
-        target = best_whole if whole[row] else best_item
-        target[i] = np.maximum(target[i], probs[row])
-    return best_whole, best_item
+    return best_by_piece(probs, owners, whole, len(texts))
 
 
 def _f1(y: np.ndarray, pred: np.ndarray) -> float:
@@ -62,7 +64,7 @@ def choose(y: np.ndarray, best_whole: np.ndarray, best_item: np.ndarray, negated
         th = thresholds[lb]
         tried: list[tuple[float, float, int, int]] = []
         for bar in np.round(np.arange(th, 1.0, 0.01), 2):
-            score = np.maximum(best_whole[:, j], np.where(best_item[:, j] >= bar, best_item[:, j], 0.0))
+            score = with_item_bars(best_whole[:, j], best_item[:, j], bar)
             if denial_factor != 1.0:
                 score = np.where((score >= th) & negated[:, j], score * denial_factor, score)
             pred = score >= th

@@ -117,6 +117,23 @@ def plan_pieces(texts: list[str], *, by_segment: bool,
     return todo, owners, whole
 
 
+def best_by_piece(probs: np.ndarray, owners: list[int], whole: list[bool], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per text (``n``) and label, of the pieces ``plan_pieces`` planned and ``probs`` scored: the best score of
+    its whole text's chunks, and the best of its items (0 where it has none)."""
+    best_whole = np.zeros((n, probs.shape[1]), dtype=np.float64)
+    best_item = np.zeros((n, probs.shape[1]), dtype=np.float64)
+    for row, i in enumerate(owners):
+        target = best_whole if whole[row] else best_item
+        target[i] = np.maximum(target[i], probs[row])
+    return best_whole, best_item
+
+
+def with_item_bars(best_whole: np.ndarray, best_item: np.ndarray, floor: np.ndarray | float) -> np.ndarray:
+    """A label's score: its whole text's, or its best item's where that reaches the label's item bar
+    (``floor``; 0: an item always counts)."""
+    return np.maximum(best_whole, np.where(best_item >= floor, best_item, 0.0))
+
+
 def in_short_band(text: str, short_chars: int) -> bool:
     """Whether a post falls in the short band of length-banded thresholds (``short_chars`` 0: none does)."""
     return bool(short_chars) and len(text.strip()) < short_chars
@@ -159,18 +176,17 @@ class _ChunkedScorer:
                                           keep=[langid.is_supported(lang) for lang in langs])
         probs, emb = self._score(todo) if todo else (np.zeros((0, len(self.labels))), None)
         n = len(texts)
-        best = np.zeros((n, len(self.labels)), dtype=np.float64)
-        seen = np.zeros(n, dtype=bool)
-        dim = emb.shape[1] if emb is not None and emb.ndim == 2 else 0
-        pooled = np.zeros((n, dim), dtype=np.float32) if dim else None
         # an item's score counts where it reaches its label's item bar (none set: always)
         floor = np.array([(self.item_bars or {}).get(lb, 0.0) for lb in self.labels], dtype=np.float64)
-        for row, i in enumerate(owners):
-            piece = probs[row] if whole[row] else np.where(probs[row] >= floor, probs[row], 0.0)
-            best[i] = np.maximum(best[i], piece) if seen[i] else piece
-            if pooled is not None and emb is not None and whole[row]:
-                pooled[i] += emb[row]
-            seen[i] = True
+        best = with_item_bars(*best_by_piece(probs, owners, whole, n), floor)
+        seen = np.zeros(n, dtype=bool)
+        seen[owners] = True
+        dim = emb.shape[1] if emb is not None and emb.ndim == 2 else 0
+        pooled = np.zeros((n, dim), dtype=np.float32) if dim else None
+        if pooled is not None and emb is not None:
+            for row, i in enumerate(owners):
+                if whole[row]:
+                    pooled[i] += emb[row]
         if pooled is not None:
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         bars = [self.thresholds_for(text or "") for text in texts]
