@@ -1124,9 +1124,7 @@ class Extractor:
                   for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
         named_spans = sorted((start, end) for start, end, _, _ in named)
         road = _road_ends(norm, named_spans)
-        road |= {start for start, _, _, _ in named if _OBSERVER.search(norm[max(0, start - 25) : start])
-                 or _WILAYA.search(norm[max(0, start - 30) : start]) or _FLED.search(norm[max(0, start - 45) : start])
-                 or _OFFICE.search(norm[max(0, start - 30) : start])}
+        road |= {start for start, _, _, _ in named if _said_before(norm, start, _NOT_WHERE_IT_HAPPENED)}
         origins = _origins(norm, named_spans)
         origins |= {start for start, _, _, _ in named if _HEARER.search(norm[max(0, start - 25) : start])}
         # a news agency's dateline («وكالة الرافدين - بغداد ...», «بغداد - واع») says where the report was filed
@@ -1135,9 +1133,7 @@ class Extractor:
         # a place named for another event the post sets its own apart from ("separate from the Sulaiman Bek
         # IED: a roadside bomb hit ... on the Abu Ghraib expressway", «غير مرتبط بتفجير العمارة»)
         # or as what the event answers ("strikes near al-Qaim in response to the attack on Ain al-Asad")
-        other = {start for start, _, _, _ in named if _OTHER_EVENT.search(norm[max(0, start - 45) : start])
-                 or _REASON_BEFORE.search(norm[max(0, start - 45) : start])
-                 or _CAME_AFTER.search(norm[max(0, start - 90) : start])}
+        other = {start for start, _, _, _ in named if _said_before(norm, start, _ANOTHER_EVENTS)}
         for start, end, pid, form in named:
             if any(s <= start and end <= e for s, e in spans) or start in origins:
                 continue  # a place inside an actor's name, or where the people came from
@@ -1265,6 +1261,16 @@ _OTHER_EVENT = re.compile(r"(?:(?<!\w)(?:separate|distinct|different) (?:\w+ )?f
 # on Ain al-Asad", «وتأتي الضربة بعد ساعات من استهداف قاعدة عين الأسد»): that other event's place
 _CAME_AFTER = re.compile(r"(?:(?<!\w)(?:came|comes|follows|followed) (?:\w+ ){0,2}after|(?:جاء|جاءت|ياتي|تاتي) "
                          r"(?:\w+ ){0,2}بعد)[^.!?؟\n]{0,80}$")
+
+# What the words just before a place (each rule: a pattern ending at the place, and how far back it reads) say
+# of it: a witness's, a "province" header's, where the attackers fled, an office's (ranked as a road's ends)
+_NOT_WHERE_IT_HAPPENED = ((_OBSERVER, 25), (_WILAYA, 30), (_FLED, 45), (_OFFICE, 30))
+# ... another event's: one set apart, one the event answers, one it came after (ranked last)
+_ANOTHER_EVENTS = ((_OTHER_EVENT, 45), (_REASON_BEFORE, 45), (_CAME_AFTER, 90))
+
+
+def _said_before(norm: str, start: int, rules: tuple[tuple[re.Pattern[str], int], ...]) -> bool:
+    return any(rx.search(norm[max(0, start - back) : start]) for rx, back in rules)
 
 
 _DATELINE = re.compile(r"[\w ]{2,40}?\s*[:|\-–—]")
