@@ -57,7 +57,7 @@ def choose(y: np.ndarray, best_whole: np.ndarray, best_item: np.ndarray, negated
            thresholds: dict[str, float], denial_factor: float, *, tolerance: float = 0.001,
            min_gain: float = 0.002) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """The bars (labels that gain from one) and a row per label and bar tried. ``negated``: per post and label,
-    whether every cue of the label in the post is negated (the model's denial damping applies there)."""
+    whether the model's damping applies there (``CueLexicon.damped_labels``: a denial, an accident, analysis)."""
     bars: dict[str, float] = {}
     rows: list[dict[str, Any]] = []
     for j, lb in enumerate(LABELS):
@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     texts = [it.post.text for it in items]
     y = np.array([[lb in it.labels for lb in LABELS] for it in items], dtype=bool)
     best_whole, best_item = piece_scores(clf, texts)
-    negated = np.array([[clf.cues.not_an_attack(t) if lb == "attack_claim" else False for lb in LABELS]
-                        for t in texts], dtype=bool)
+    negated = np.array([[lb in damped for lb in LABELS] for damped in (clf.cues.damped_labels(t, LABELS)
+                                                                       for t in texts)], dtype=bool)
     bars, rows = choose(y, best_whole, best_item, negated, clf.thresholds, clf.denial_factor,
                         tolerance=args.tolerance, min_gain=args.min_gain)
     print(f"{len(items)} Arabic and English posts of {len(args.feed)} feeds; thresholds {clf.thresholds}")

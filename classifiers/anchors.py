@@ -257,6 +257,9 @@ def numbers(norm: str) -> frozenset[int]:
 
 
 _CAMEL_TAG = re.compile(r"#((?:[A-Z][a-z]+){2,})")
+# "Tuesday's Eilat claim", "after Monday's clash": a weekday in the possessive names another event's day, not
+# the post's own (a claim of Thursday's attack that recalls Tuesday's is no conflict with Thursday's report)
+_POSSESSIVE_DAY = re.compile(r"(?<!\w)(?:mon|tues|wednes|thurs|fri|satur|sun)day['’]s(?!\w)")
 
 
 def _split_camel(m: re.Match[str]) -> str:
@@ -269,5 +272,5 @@ def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
     norm = normalize_for_match(clean_for_model(text))
     # a hashtag's digits name a channel or a campaign («#ديالى_24»), not a count
     counted = normalize_for_match(clean_for_model(_HASHTAG.sub(" ", text)))
-    return Anchors((gazetteer or Gazetteer.default()).places(norm), numbers(counted), _terms(norm, WEEKDAYS),
-                   _terms(norm, WEAPONS))
+    return Anchors((gazetteer or Gazetteer.default()).places(norm), numbers(counted),
+                   _terms(_POSSESSIVE_DAY.sub(" ", norm), WEEKDAYS), _terms(norm, WEAPONS))

@@ -81,6 +81,15 @@ class CueLexicon:
                 seen = True
         return seen
 
+    def damped_labels(self, text: str, labels: tuple[str, ...] | list[str]) -> frozenset[str]:
+        """The labels whose scores ``denial_factor`` damps in ``text``: every label of a post framed as
+        analysis or background (``framed_as_analysis``: an explainer, a primer, an outlook speaks of violence
+        in general and reports none), else ``attack_claim`` where the post tells no attack
+        (``not_an_attack``). One rule for the classifier, its training and ``bench/item_bars.py``."""
+        if framed_as_analysis(text):
+            return frozenset(labels)
+        return frozenset({"attack_claim"} & set(labels)) if self.not_an_attack(text) else frozenset()
+
     def not_an_attack(self, text: str) -> bool:
         """Whether ``text`` has the shape of a post that tells no attack though it may sound like one: every
         attack cue negated (``only_negated``), or an accident told without any sign of violence
@@ -106,6 +115,29 @@ class CueLexicon:
 def _accident_screen() -> CueLexicon:
     text = resources.files("classifiers").joinpath("cues/accidents.yaml").read_text("utf-8")
     return CueLexicon(yaml.safe_load(text))
+
+
+# A post that opens by calling itself analysis or background ("EXPLAINER —", "A note on ...", "Quick primer",
+# "Weekly outlook", «تحليل |»): analysts' explainers and outlooks name attacks, threats and protests as patterns,
+# not as news (GUIDELINES.md: analysis is quiet unless it reports an event). Only the opening is read: a
+# roundup that mentions "analysis" further down is still a roundup. Written from the development feeds'
+# false alerts (rounds 5-12), where 14 such posts were flagged and 1 was labelled.
+_ANALYSIS_OPENING = re.compile(
+    r"^\W*(?:[\w\s—–-]{0,25}?\W+)?(?:(?:quick |short |a |an |background |brief )?(?:explainer|primer|analysis"
+    r"|backgrounder|outlook|commentary|op-ed|opinion)\b|a note on\b|some thoughts\b|what to watch\b"
+    r"|weekly (?:outlook|context)\b|background\b|(?:تحليل|قراءه تحليليه|قراءه في|مقال رأي|وجهه نظر)(?!\w))",
+    re.IGNORECASE)
+
+_ROUNDUP_WORDS = re.compile(r"(?i)\b(?:daily|brief|briefing|wrap|digest|roundup|bulletin|sitrep)\b|ملخص|حصاد|موجز|نشره")
+
+
+def framed_as_analysis(text: str) -> bool:
+    """Whether ``text`` opens by calling itself analysis, an explainer, a primer, background or an outlook
+    (within its first line's first words)."""
+    head = normalize_for_match(text[:160]).split("\n", 1)[0]
+    found = _ANALYSIS_OPENING.search(head)
+    # "Daily brief: analysis of the day's incidents" is a roundup, whatever it calls itself
+    return found is not None and _ROUNDUP_WORDS.search(head[:found.end()]) is None
 
 
 def tells_accident(text: str) -> bool:

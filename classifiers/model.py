@@ -158,7 +158,8 @@ class _ChunkedScorer:
     item_bars: dict[str, float] | None = None
     # attack_claim's score is multiplied by this when the post tells no attack though it may sound like one:
     # every attack cue negated (a denial: «نفى مصدر أمني سقوط أي صاروخ», "no rockets hit the base"), or an
-    # accident told without any sign of violence (cues/accidents.yaml); pinned or cross-validated in train
+    # accident told without any sign of violence (cues/accidents.yaml); every label's, when the post opens
+    # as analysis or background (``CueLexicon.damped_labels``); pinned or cross-validated in train
     denial_factor: float = 1.0
 
     def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -190,12 +191,13 @@ class _ChunkedScorer:
         if pooled is not None:
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         bars = [self.thresholds_for(text or "") for text in texts]
-        if self.denial_factor != 1.0 and "attack_claim" in self.labels:
-            j = self.labels.index("attack_claim")  # damping matters only where the label would be given
-            for i in np.flatnonzero(seen):
-                if (best[i, j] >= bars[i].get("attack_claim", 0.5)
-                        and self.cues.not_an_attack(texts[i] or "")):
-                    best[i, j] *= self.denial_factor
+        if self.denial_factor != 1.0:
+            for i in np.flatnonzero(seen):  # damping matters only where a label would be given
+                given = [j for j, lb in enumerate(self.labels) if best[i, j] >= bars[i].get(lb, 0.5)]
+                if given and (damped := self.cues.damped_labels(texts[i] or "", self.labels)):
+                    for j in given:
+                        if self.labels[j] in damped:
+                            best[i, j] *= self.denial_factor
         results = []
         zero = dict.fromkeys(self.labels, 0.0)
         for i, text in enumerate(texts):

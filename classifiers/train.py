@@ -200,7 +200,7 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
         lexical = CharNgramModel.fit(texts, y) if blend else None
     # denials and accidents: attack_claim damped where the post tells no attack (every attack cue negated, or
     # an accident without violence), if cross-validation says it helps
-    negated = np.array([CueLexicon.default().not_an_attack(ex.text) for ex in fit_set])
+    negated = np.array(["attack_claim" in CueLexicon.default().damped_labels(ex.text, LABELS) for ex in fit_set])
     by_factor = {}
     for factor in denial_grid:
         damped = oof.copy()

@@ -998,7 +998,9 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
           and not a.digest):  # (a roundup's marks of a follow-up may be any of its items')
         # (a day later, "Basra" the city is no longer one place with a town of another of its districts)
         same = a.event.same_event(b.event)
-        follows = follows_up(a, b)
+        # a threat issued a day later (a tribe's ultimatum after the clash, a faction's vow after the strike
+        # on it) is an event of its own, of another type, not the morning-after report of the attack
+        follows = follows_up(a, b) and (a.event.sub == "Threat") == (b.event.sub == "Threat")
         if follows and same and (a.event.same_place(b.event) or (
                 cos >= cfg.event_loose_cos and not (a.event.in_capital() or b.event.in_capital()))):
             return cos  # the morning-after report of last night's event (or a protest called for that day)

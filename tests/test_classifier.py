@@ -225,3 +225,27 @@ def test_an_accident_is_damped_like_a_denial() -> None:
     damped = _scripted(scored, None, crash, denial_factor=0.75)
     assert damped.labels == [] and damped.scores["attack_claim"] == 0.63
     assert _scripted(scored, None, ied, denial_factor=0.75).labels == ["attack_claim"]
+
+
+def test_a_post_framed_as_analysis_is_damped_on_every_label() -> None:
+    from classifiers.cues import framed_as_analysis
+
+    assert framed_as_analysis("EXPLAINER — Who are the oil sector \"contract workers\"?\nIraq's state oil companies")
+    assert framed_as_analysis("Quick primer, since a few people asked about shelling on the border: not about any "
+                              "specific incident")
+    assert framed_as_analysis("📌 تحليل | مسار الحوار بين أنقرة والعمال الكردستاني وانعكاساته على العراق")
+    assert framed_as_analysis("On the Bashiqa warning: some thoughts.\nFor: the faction has a presence there")
+    # a roundup calling itself analysis is still a roundup; a word met further on is no framing
+    assert not framed_as_analysis("Daily brief: analysis of the day's incidents\n1. Rockets hit Victory base")
+    assert not framed_as_analysis("قيادة شرطة النجف: القبض على متهم بعد تحليل كاميرات المراقبة")
+    assert not framed_as_analysis("BREAKING: TWO ROCKETS HIT VICTORY BASE NEAR BAGHDAD AIRPORT")
+    outlook = ("Weekly outlook, northern Iraq:\n1) ISIS: expect small-team night attacks on isolated posts.\n"
+               "2) Protests: contract teachers may strike again.")
+    scored = [("expect small-team", (0.80, 0.85, 0.95))]
+    assert _scripted(scored, None, outlook).labels == ["threat", "attack_claim", "protest"]
+    damped = _scripted(scored, None, outlook, denial_factor=0.75)
+    assert damped.labels == ["protest"] and damped.scores["threat"] == 0.6 and damped.scores["protest"] == 0.7125
+    lex = CueLexicon.default()
+    assert lex.damped_labels(outlook, ("threat", "attack_claim", "protest")) == {"threat", "attack_claim", "protest"}
+    assert lex.damped_labels("نفى مصدر أمني سقوط أي صاروخ على قاعدة عين الأسد",
+                             ("threat", "attack_claim", "protest")) == {"attack_claim"}

@@ -769,3 +769,15 @@ def test_journalists_and_truck_drivers_protest_as_groups_and_are_civilians_when_
     rally = ex.extract("تجمع كبير للتركمان بدعوة من الجبهة التركمانية أمام مبنى محافظة كركوك للمطالبة بحصتهم من "
                        "المناصب", ["protest"], T)
     assert rally is not None and rally.assoc_actor_1 == "Turkmen Ethnic Group (Iraq)"
+
+
+def test_a_nations_pilgrims_are_not_its_forces() -> None:
+    reg = ActorRegistry.default()
+
+    def actors(text: str) -> list[str]:
+        norm = normalize_for_match(text)
+        return [m.actor for m in reg.find(norm, text)]
+
+    assert actors("الإيرانيين ضربوا مخيم اللاجئين بكويه") == ["iranian_forces"]
+    assert actors("تنبيه للزوار، خصوصاً الاخوة الإيرانيين: السفارة حذرت من استهداف داعش للباصات") == ["isis"]
+    assert actors("وصول آلاف الزوار الإيرانيين الى كربلاء") == []

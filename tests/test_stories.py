@@ -500,3 +500,9 @@ def test_a_post_that_matches_a_member_but_not_the_story_is_held(redis_url: str, 
     assert out[2] is None and held == 1
     out, held = _assign_each(redis_url, keys, MatchConfig(), posts, embeddings, [0.9, 0.9, 0.9])
     assert out[2] is not None and out[2].alert_id != out[0].alert_id and held == 0  # off: its own alert
+
+
+def test_a_weekday_in_the_possessive_is_another_events_day() -> None:
+    text = "New IRI claim: drone attack on a target in the Golan this evening, after Tuesday’s Eilat claim."
+    assert anchors(text).days == frozenset()
+    assert anchors("Drone attack on Thursday evening, the second after Tuesday's claim").days == {"thu"}

@@ -1088,3 +1088,18 @@ def test_two_named_groups_protesting_are_no_near_miss_of_each_other() -> None:
     # the same report with no group named may be one more of the teachers': held
     unnamed = replace(drivers, event=replace(drivers.event, actor1="Protesters (Iraq)"))
     assert near_miss(unnamed, teachers, cfg, 0.85)
+
+
+def test_a_tribes_ultimatum_the_day_after_the_clash_is_an_event_of_its_own() -> None:
+    clash = _sig("نزاع عشائري مسلح بين عشيرتين في ناحية الدير شمالي البصرة بالاسلحة المتوسطة واصابة اثنين", "ar",
+                 ["attack_claim"])
+    ultimatum = _sig("بيان عشائري: تمهل عشيرة في ناحية الدير خصومها مدة ٧٢ ساعة لتسليم المتهمين باطلاق النار الذي "
+                     "اصيب فيه اثنان من ابنائها مساء امس، وكل ما يترتب بعد انتهاء المهلة يتحمله الطرف الاخر", "ar",
+                     ["threat"], hours=16, cos=0.90)
+    assert ultimatum.event is not None and ultimatum.event.sub == "Threat"
+    assert ultimatum.event.same_event(clash.event)  # one place, one tribe: the records alone would join them
+    assert same_story(ultimatum, clash, CFG) is None
+    # the morning-after report of the clash itself still joins
+    follow = _sig("ارتفاع حصيلة النزاع العشائري في ناحية الدير مساء امس الى قتيل وثلاثة جرحى", "ar", ["attack_claim"],
+                  hours=16, cos=0.90)
+    assert same_story(follow, clash, CFG) is not None

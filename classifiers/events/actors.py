@@ -17,6 +17,11 @@ from classifiers.normalize import normalize_for_match
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 UNKNOWN_GUNMEN = "unknown_gunmen"
 _ACRONYM = re.compile(r"^[A-Z][A-Z.\-]{1,5}$|^[A-Z]\.[A-Z]\.$")
+# A nation's people named bare («الإيرانيين ضربوا ...» is Iran's forces) after a noun of civilians is those
+# civilians' nationality: «الزوار الإيرانيين», «الاخوة الإيرانيين» are pilgrims, not the IRGC
+_BARE_NATIONALS = frozenset({"الايرانيين", "الايرانيون"})
+_CIVILIANS_BEFORE = re.compile(r"(?<!\w)(?:[لب]?ال)?(?:زوار|زائرين|حجاج|سياح|مسافرين|اخوه|اخوان|طلاب|طلبه|تجار|عمال"
+                               r"|مواطنين|رعايا|زائرات|ضيوف|لاجئين)\W{0,3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,8 @@ class ActorRegistry:
         arabic, latin, acronyms = self._maps
         out: list[Mention] = []
         for m in self._arabic.finditer(norm):
+            if m.group(0) in _BARE_NATIONALS and _CIVILIANS_BEFORE.search(norm, max(0, m.start() - 16), m.start()):
+                continue
             aid, person = arabic[m.group(0)]
             out.append(Mention(m.start(), m.end(), aid, m.group(0), person))
         for m in self._latin.finditer(norm):
