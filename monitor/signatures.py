@@ -493,7 +493,8 @@ FOLLOW_UP = re.compile(
     r"بعد بيان|اثر بيان|عقب بيان|بعد البيان|اثر البيان|"
     # a news header that says so («🔶 متابعة | ...», "FOLLOW-UP:")
     r"(?<!\w)متابعه\s*[|:]|"
-    rf"(?<!\w)(?:perpetrators|behind the attack|suspects in|involved in the|{_TOLL_EN}|funeral|"
+    # ("open-ended sit-in" begins one: a hyphen before the word is no boundary)
+    rf"(?<![\w-])(?:perpetrators|behind the attack|suspects in|involved in the|{_TOLL_EN}|funeral|"
     r"day two|day three|day four|second day|third day|fourth day|fifth day|(?:2nd|3rd|4th|5th) day|day [2-9]|"
     r"suspends?|suspended|"
     r"still there|continues|continuing|continued|overnight|winding down|wound down|dispersed|has ended|"

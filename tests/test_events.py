@@ -781,3 +781,15 @@ def test_a_nations_pilgrims_are_not_its_forces() -> None:
     assert actors("الإيرانيين ضربوا مخيم اللاجئين بكويه") == ["iranian_forces"]
     assert actors("تنبيه للزوار، خصوصاً الاخوة الإيرانيين: السفارة حذرت من استهداف داعش للباصات") == ["isis"]
     assert actors("وصول آلاف الزوار الإيرانيين الى كربلاء") == []
+
+
+def test_dialect_rioters_and_a_shop_hit_by_a_masked_gunman() -> None:
+    posted = datetime(2027, 4, 2, 12, 0, tzinfo=UTC)
+    riot = extract_event("المتظاهرين اقتحمو مقر حزب بالكوت وحرگوه كله، والقوات الأمنية ماكو يم المكان",
+                         ["attack_claim"], posted)
+    assert riot is not None and riot.actor1 == "Protesters (Iraq)"
+    shop = extract_event("واحد مسلح ملثم نزل من سيارة ورمى رمانة يدوية على محل مشروبات بالمسبح وهرب",
+                         ["attack_claim"], posted)
+    assert shop is not None and shop.actor1 == "Unidentified Armed Group (Iraq)" and shop.actor2 == "Civilians (Iraq)"
+    kss = extract_event("جماعة سيد الشهداء نزلو بيان هسه يگولون ضربو قاعدة حرير بمسيرتين", ["attack_claim"], posted)
+    assert kss is not None and kss.actor1 == "Kata'ib Sayyid al-Shuhada" and kss.actor2 == "US Forces"

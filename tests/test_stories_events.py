@@ -1103,3 +1103,12 @@ def test_a_tribes_ultimatum_the_day_after_the_clash_is_an_event_of_its_own() -> 
     follow = _sig("ارتفاع حصيلة النزاع العشائري في ناحية الدير مساء امس الى قتيل وثلاثة جرحى", "ar", ["attack_claim"],
                   hours=16, cos=0.90)
     assert same_story(follow, clash, CFG) is not None
+
+
+def test_an_open_ended_sit_in_that_begins_is_no_follow_up() -> None:
+    begins = _sig("Contract staff began an open-ended sit-in outside the Maysan Oil Company HQ in Amarah this morning",
+                  "en", ["protest"])
+    assert begins.event is not None and not begins.event.follow
+    ended = _sig("The sit-in outside the Maysan Oil Company HQ in Amarah ended this evening after a meeting", "en",
+                 ["protest"])
+    assert ended.event is not None and ended.event.follow

@@ -513,6 +513,8 @@ _CONDEMN_AFTER = re.compile(r"(?:'s)?\s+(?:\S+\s+)?(?:تدين|يدين|ادان
                             r"denounces|denounced)(?!\w)")
 # ... and protesters who strike, storm or burn («المتظاهرين ضربوا الشرطة», "protesters stormed the office")
 _RIOT_AFTER = re.compile(r"\s+(?:\S+\s+)?(?:ضربوا|رشقوا|يرشقون|اقتحموا|يقتحمون|هاجموا|يهاجمون|احرقوا|حرقوا|يحرقون|"
+                         # (dialect plurals drop the alif: «المتظاهرين اقتحمو مقر الحزب وحرگوه»)
+                         r"ضربو|رشقو|اقتحمو|هاجمو|حرقو|حرگو|حركو|اضرمو|كسرو|"
                          r"يضرمون|اضرموا|stormed|storm|torched|set fire|attacked|threw|pelted|burned|burnt)(?!\w)")
 _RIOTER_KINDS = frozenset({"civilian", "party"})
 # ... and one whose forces did it ("U.S. Central Command forces conducted strikes", "Badr fighters launched a
@@ -862,6 +864,20 @@ _CIVILIAN_HINT = _rx(
     "cleric",
     "shepherds",
     "body of",
+    # a shop, its owner, an employee's car, a shepherd: whom a grenade or a sticky bomb befalls
+    "محل صياغه",
+    "محل موبايلات",
+    "محل مشروبات",
+    "محلات",
+    "صاحب المحل",
+    "سياره موظف",
+    "راعي اغنام",
+    "shepherd",
+    "shop",
+    "shops",
+    "store",
+    "stores",
+    "shopkeeper",
 )
 # the registry's groups that protest as themselves (a protest's assoc_actor_1; the story stage reads them too)
 PROTEST_GROUPS = frozenset({"teachers", "graduates", "workers", "farmers", "retirees", "students", "journalists",
