@@ -123,7 +123,7 @@ def _accident_screen() -> CueLexicon:
 # roundup that mentions "analysis" further down is still a roundup. Written from the development feeds'
 # false alerts (rounds 5-12), where 14 such posts were flagged and 1 was labelled.
 _ANALYSIS_OPENING = re.compile(
-    r"^\W*(?:[\w\s—–-]{0,25}?\W+)?(?:(?:quick |short |a |an |background |brief )?(?:explainer|primer|analysis"
+    r"^\W*(?:[\w\s]{0,25}?\s*[—–|:-]\s*)?(?:(?:quick |short |a |an |background |brief )?(?:explainer|primer|analysis"
     r"|backgrounder|outlook|commentary|op-ed|opinion)\b|a note on\b|some thoughts\b|what to watch\b"
     r"|weekly (?:outlook|context)\b|background\b|(?:تحليل|قراءه تحليليه|قراءه في|مقال رأي|وجهه نظر)(?!\w))",
     re.IGNORECASE)

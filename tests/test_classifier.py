@@ -239,6 +239,7 @@ def test_a_post_framed_as_analysis_is_damped_on_every_label() -> None:
     assert not framed_as_analysis("Daily brief: analysis of the day's incidents\n1. Rockets hit Victory base")
     assert not framed_as_analysis("قيادة شرطة النجف: القبض على متهم بعد تحليل كاميرات المراقبة")
     assert not framed_as_analysis("BREAKING: TWO ROCKETS HIT VICTORY BASE NEAR BAGHDAD AIRPORT")
+    assert not framed_as_analysis("Gunmen left a bullet and a note on the windshield of a judge's car: 'Next one'")
     outlook = ("Weekly outlook, northern Iraq:\n1) ISIS: expect small-team night attacks on isolated posts.\n"
                "2) Protests: contract teachers may strike again.")
     scored = [("expect small-team", (0.80, 0.85, 0.95))]

@@ -793,3 +793,12 @@ def test_dialect_rioters_and_a_shop_hit_by_a_masked_gunman() -> None:
     assert shop is not None and shop.actor1 == "Unidentified Armed Group (Iraq)" and shop.actor2 == "Civilians (Iraq)"
     kss = extract_event("جماعة سيد الشهداء نزلو بيان هسه يگولون ضربو قاعدة حرير بمسيرتين", ["attack_claim"], posted)
     assert kss is not None and kss.actor1 == "Kata'ib Sayyid al-Shuhada" and kss.actor2 == "US Forces"
+
+
+def test_a_district_named_bare_after_a_direction_or_an_area() -> None:
+    from classifiers.events.gazetteer import bare_spans
+
+    norm = normalize_for_match("طائرة مسيرة تستهدف عجلة قرب منطقة العبيدي شرقي القائم قرب الحدود السورية")
+    assert [pid for _, _, pid in bare_spans(norm)] == ["ubaidi_anbar", "qaim"]
+    assert bare_spans(normalize_for_match("وزير الدفاع الاسبق خالد العبيدي")) == []  # a surname
+    assert bare_spans(normalize_for_match("جنوب المدينة")) == []  # «المدينة» is never a district bare

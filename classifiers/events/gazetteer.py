@@ -155,6 +155,8 @@ _AMBIGUOUS_BARE = frozenset({"midaina", "balad", "hai", "anah", "daur", "khidhir
 # of attack it is the object of («تقصف مخمور»), a hashtag, or a dateline at the start of the post («الخالص
 # مجددا..», «مخمور | ...»).
 _BARE_BEFORE = (r"(?:(?<=\s)|^)(?:ب|في |قرب |گرب |وسط |اطراف |يم |صوب |بين |#|"
+                # a direction from it, an area of it («شرقي القائم», «جنوب الحويجة», «منطقة العبيدي»)
+                r"(?:شرقي|غربي|شمالي|جنوبي|شرق|غرب|شمال|جنوب|منطقه) |"
                 r"(?:سوق|مدينه|اهالي|اهل|قري|بقري|شرطه|طريق|تقاطع|مفرق|مدخل|ضربه|هجوم|قصف|تفجير|انفجار|سيطره|"
                 r"تقصف|يقصف|استهدف|استهدفت|تستهدف|يستهدف) |"
                 # «على» (folded to «علي», as the name Ali is: «علي الرفاعي») only after a strike or a fall
