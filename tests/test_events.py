@@ -802,3 +802,12 @@ def test_a_district_named_bare_after_a_direction_or_an_area() -> None:
     assert [pid for _, _, pid in bare_spans(norm)] == ["ubaidi_anbar", "qaim"]
     assert bare_spans(normalize_for_match("وزير الدفاع الاسبق خالد العبيدي")) == []  # a surname
     assert bare_spans(normalize_for_match("جنوب المدينة")) == []  # «المدينة» is never a district bare
+
+
+def test_a_word_ending_like_intention_is_no_plotter_before_a_name() -> None:
+    posted = datetime(2027, 4, 2, 12, 0, tzinfo=UTC)
+    beaten = extract_event("القوات الأمنية ضربت المعلمين المتظاهرين بالهراوات يم مبنى المحافظة بالديوانية",
+                           ["attack_claim"], posted)
+    assert beaten is not None and (beaten.actor1, beaten.actor2) == ("Iraqi Security Forces", "Teachers (Iraq)")
+    plot = extract_event("كشفت مصادر امنية عن نية داعش استهداف الزوار في سامراء", ["threat"], posted)
+    assert plot is not None and plot.actor1 == "Islamic State (ISIS)"

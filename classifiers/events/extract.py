@@ -542,7 +542,8 @@ _WEAPON_FORM = re.compile(r"(?:ال)?(?:طائره|طائرات|طياره|طي�
                           r"مقاتلات|مدفعيه|عدوان|اعتداء)(?!\w)")
 # the group whose plan or cells a warning reports is its author ("warns of an ISIS plan", «مخطط لخلايا داعش»)
 _PLOTTER_AFTER = re.compile(r"(?:\S+\s+){1,2}?(?:plan|plans|plot|plots)(?!\w)")
-_PLOTTER_BEFORE = r"مخطط ل|مخططا ل|مخططات ل|نيه|نوايا|"
+# («نيه» on a word edge: «القوات الامنيه ضربت المعلمين» states no intention of the teachers)
+_PLOTTER_BEFORE = r"مخطط ل|مخططا ل|مخططات ل|(?<!\w)[وب]?نيه|(?<!\w)[وب]?نوايا|"
 _SUBJECT_BEFORE = re.compile(
     rf"(?:{_PLOTTER_BEFORE}توقيع|بتوقيع|هجوم ل|هجوما ل|هجمات ل|بهجوم ل|كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|"
     r"هجوم شنه|"
