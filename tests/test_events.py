@@ -811,3 +811,11 @@ def test_a_word_ending_like_intention_is_no_plotter_before_a_name() -> None:
     assert beaten is not None and (beaten.actor1, beaten.actor2) == ("Iraqi Security Forces", "Teachers (Iraq)")
     plot = extract_event("كشفت مصادر امنية عن نية داعش استهداف الزوار في سامراء", ["threat"], posted)
     assert plot is not None and plot.actor1 == "Islamic State (ISIS)"
+
+
+def test_a_subjects_word_is_read_on_a_word_edge() -> None:
+    from classifiers.events.extract import _SUBJECT_BEFORE
+
+    assert _SUBJECT_BEFORE.search("وقال ") and _SUBJECT_BEFORE.search("ببيان ل")
+    assert _SUBJECT_BEFORE.search("بعد انتقال ") is None  # «قال» ends «انتقال»
+    assert _SUBJECT_BEFORE.search("القوات الامنيه ضربت ") is None  # «نيه» ends «الامنيه»

@@ -545,6 +545,8 @@ _PLOTTER_AFTER = re.compile(r"(?:\S+\s+){1,2}?(?:plan|plans|plot|plots)(?!\w)")
 # («نيه» on a word edge: «القوات الامنيه ضربت المعلمين» states no intention of the teachers)
 _PLOTTER_BEFORE = r"مخطط ل|مخططا ل|مخططات ل|(?<!\w)[وب]?نيه|(?<!\w)[وب]?نوايا|"
 _SUBJECT_BEFORE = re.compile(
+    # (on a word edge, a «و», «ف» or «ب» allowed: «قال» is not the end of «انتقال», nor «اكد» of «تاكد»)
+    r"(?:(?<!\w)|(?<=\s[وفب])|(?<=^[وفب]))"
     rf"(?:{_PLOTTER_BEFORE}توقيع|بتوقيع|هجوم ل|هجوما ل|هجمات ل|بهجوم ل|كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|"
     r"هجوم شنه|"
     r"من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
