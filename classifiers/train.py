@@ -199,7 +199,8 @@ def train_head(encoder: E5Encoder | HFEncoder, examples: list[data.Example], *, 
         oof = scored[blend]
         lexical = CharNgramModel.fit(texts, y) if blend else None
     # denials and accidents: attack_claim damped where the post tells no attack (every attack cue negated, or
-    # an accident without violence), if cross-validation says it helps
+    # an accident without violence), if cross-validation says it helps. (A post framed as analysis has its
+    # attack_claim damped here too; predict damps its other labels as well, which this choice does not see.)
     negated = np.array(["attack_claim" in CueLexicon.default().damped_labels(ex.text, LABELS) for ex in fit_set])
     by_factor = {}
     for factor in denial_grid:
