@@ -316,14 +316,15 @@ class StoryIndex:
             strength = rule(sig, member, self.config, cos)
             if strength is not None and strength > strengths.get(sid, -1.0):
                 strengths[sid] = strength
-            elif strength is None and near:
+            if near:
                 missed.append((sid, member, cos))
         best = self._best_compatible(sig, strengths)
         if best is not None or not near:
             return best, False
-        # stories the post came close to, or one of whose members it matched without fitting the story as
-        # a whole (it conflicts with another member): kept out of them, as close as a near miss
-        close = set(strengths) | {sid for sid, member, cos in missed if near_miss(sig, member, self.config, cos)}
+        # stories the post came close to (a member it matched too, where the story as a whole did not fit it:
+        # it conflicts with another member), under the near miss's conditions: a post that matched only an
+        # unplaced member, or one it conflicts with, is no more one of them than any other post
+        close = {sid for sid, member, cos in missed if near_miss(sig, member, self.config, cos)}
         return None, bool(close) and await self._any_emitted(sorted(close))
 
     async def _any_emitted(self, story_ids: list[str]) -> bool:

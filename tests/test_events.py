@@ -819,3 +819,53 @@ def test_a_subjects_word_is_read_on_a_word_edge() -> None:
     assert _SUBJECT_BEFORE.search("وقال ") and _SUBJECT_BEFORE.search("ببيان ل")
     assert _SUBJECT_BEFORE.search("بعد انتقال ") is None  # «قال» ends «انتقال»
     assert _SUBJECT_BEFORE.search("القوات الامنيه ضربت ") is None  # «نيه» ends «الامنيه»
+
+
+def test_a_state_body_that_only_reports_is_neither_side() -> None:
+    posted = datetime(2027, 5, 2, 12, 0, tzinfo=UTC)
+    masthead = extract_event("مديرية أسايش دهوك: قصفت طائرة مسيرة تابعة للجيش التركي عجلة قرب ناحية باطوفة صباح اليوم",
+                             ["attack_claim"], posted)
+    assert masthead is not None and masthead.actor1 == "Turkish Forces"  # the drone's owner, not the masthead
+    police = extract_event("A rocket hit a parking lot near Baghdad's Dora refinery, police said. No casualties.",
+                           ["attack_claim"], posted)
+    assert police is not None and police.actor1 is None and police.actor2 != "Police Forces of Iraq"
+    source = extract_event("مصدر أمني في قيادة شرطة بابل: مسلحون مجهولون أطلقوا النار على عجلة مختار قرية في المسيب",
+                           ["attack_claim"], posted)
+    assert source is not None and source.actor1 == "Unidentified Armed Group (Iraq)"
+    # ... unless it reports its own side's operation against insurgents
+    own = extract_event("خلية الإعلام الأمني: ضربة جوية دقيقة على أوكار لعصابات داعش في وادي الشاي أسفرت عن "
+                        "قتل خمسة إرهابيين", ["attack_claim"], posted)
+    assert own is not None and (own.actor1, own.actor2) == ("Iraqi Security Forces", "Islamic State (ISIS)")
+    says = extract_event("Turkish forces say an operation in Zap killed four PKK militants", ["attack_claim"], posted)
+    assert says is not None and says.actor1 == "Turkish Forces"
+
+
+def test_forces_firing_on_a_protest_told_as_an_attack_act_first() -> None:
+    posted = datetime(2027, 5, 2, 12, 0, tzinfo=UTC)
+    fired = extract_event("Security forces opened fire on protesters blocking a bridge in Kut, wounding six",
+                          ["attack_claim", "protest"], posted)
+    assert fired is not None and fired.sub_event_type == "Excessive force against protesters"
+    assert (fired.actor1, fired.actor2) == ("Iraqi Security Forces", "Protesters (Iraq)")
+    # a protest reported as a protest keeps the protesters first
+    dispersed = extract_event("Security forces opened fire on protesters blocking a bridge in Kut, wounding six",
+                              ["protest"], posted)
+    assert dispersed is not None and dispersed.actor1 == "Protesters (Iraq)"
+
+
+def test_who_attacked_planted_or_struck_with_an_owned_weapon() -> None:
+    posted = datetime(2027, 5, 2, 12, 0, tzinfo=UTC)
+    wire = extract_event("Islamic State fighters attacked an army checkpoint near Tarmiyah, the ministry of defence "
+                         "said, in the latest Islamic State raid on the area", ["attack_claim"], posted)
+    assert wire is not None and wire.actor1 == "Islamic State (ISIS)"
+    said = extract_event("Students say armed men stormed a dormitory at the university", ["attack_claim"], posted)
+    assert said is not None and said.actor1 == "Unidentified Armed Group (Iraq)"  # not the students who say it
+    planted = extract_event("انفجار عبوة ناسفة زرعتها عصابات داعش على طريق دورية للشرطة الاتحادية قرب بيجي",
+                            ["attack_claim"], posted)
+    assert planted is not None and planted.actor1 == "Islamic State (ISIS)"
+    repelled = extract_event("قوات الحشد تصد تعرضا لفلول داعش قرب جلولاء", ["attack_claim"], posted)
+    assert repelled is not None and repelled.actor1 == "Islamic State (ISIS)"
+    artillery = extract_event("قصف مدفعي تركي يطال قرى في ناحية كاني ماسي", ["attack_claim"], posted)
+    assert artillery is not None and artillery.actor1 == "Turkish Forces"
+    shot = extract_event("مسلحون يطلقون النار على عجلة أحد المحامين في الشعلة", ["attack_claim"], posted)
+    assert shot is not None and shot.weapon == "small arms" and shot.location is not None
+    assert shot.location.place == "shula"

@@ -502,6 +502,18 @@ def test_a_post_that_matches_a_member_but_not_the_story_is_held(redis_url: str, 
     assert out[2] is not None and out[2].alert_id != out[0].alert_id and held == 0  # off: its own alert
 
 
+def test_a_post_that_matches_only_an_unplaced_member_is_not_held(redis_url: str, keys) -> None:  # type: ignore[no-untyped-def]
+    """A story of an unplaced first report and its placed retelling: a report of a killing in another
+    governorate matches the unplaced member (nothing to conflict with) but not the story. That is no near
+    miss (a placeless report is close to everything): it opens its own alert."""
+    shot = "مسلحون يغتالون صاحب محل صيرفة بإطلاق نار"
+    posts, embeddings = _arabic_posts_at([f"{shot} قبل قليل", f"{shot} في حي الشعلة ببغداد", f"{shot} في قضاء الزبير"],
+                                         [1.0, 0.99, 0.99])
+    out, held = _assign_each(redis_url, keys, MatchConfig(**NEAR_BARS), posts, embeddings, [0.9, 0.9, 0.9])
+    assert out[1] is not None and out[1].alert_id == out[0].alert_id  # the retelling joined
+    assert out[2] is not None and out[2].alert_id != out[0].alert_id and held == 0
+
+
 def test_a_weekday_in_the_possessive_is_another_events_day() -> None:
     text = "New IRI claim: drone attack on a target in the Golan this evening, after Tuesday’s Eilat claim."
     assert anchors(text).days == frozenset()

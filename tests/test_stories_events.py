@@ -1112,3 +1112,25 @@ def test_an_open_ended_sit_in_that_begins_is_no_follow_up() -> None:
     ended = _sig("The sit-in outside the Maysan Oil Company HQ in Amarah ended this evening after a meeting", "en",
                  ["protest"])
     assert ended.event is not None and ended.event.follow
+
+
+def test_two_kinds_of_attack_are_no_near_miss_of_each_other() -> None:
+    """A tribal gunfight that names no place comes close to the morning's IED report (both attacks, a high
+    cosine), but a shooting is not a blast: it is no near miss, and opens its own alert."""
+    cfg = replace(CFG, hold_near_cos=0.80, hold_near_threat_cos=0.90, hold_near_hours=12.0)
+    ied = _sig(WIRE_IED, "ar", ["attack_claim"])
+    gunfight = _sig("Heavy gunfire between two tribes over farmland this afternoon, medium weapons and RPGs used",
+                    "en", ["attack_claim"], hours=3, cos=0.84)
+    assert gunfight.event is not None and gunfight.event.sub == "Attack"  # gunfire, not the catch-all
+    assert same_story(gunfight, ied, cfg) is None and not near_miss(gunfight, ied, cfg, 0.84)
+    witness = _sig(EYEWITNESS, "ar", ["attack_claim"], hours=0.5, cos=0.82)  # a bare blast stays close
+    assert near_miss(witness, ied, cfg, 0.82)
+
+
+def test_two_sites_of_one_district_struck_with_two_weapons_are_two_events() -> None:
+    rockets = EventKey("violence", "Shelling/artillery/missile attack", "erbil_airport", "erbil_district", "erbil",
+                       "iraq")
+    drone = EventKey("violence", "Air/drone strike", "khurmala", "erbil_district", "erbil", "iraq")
+    assert rockets.same_event(drone) == 0
+    assert rockets.same_event(replace(drone, sub=rockets.sub)) == 2  # one weapon: one district's event
+    assert rockets.same_event(replace(drone, place="erbil_district")) == 2  # the district holds the airport

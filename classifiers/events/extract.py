@@ -99,6 +99,8 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "غارات",
             "قصف جوي",
             "ضربه جويه",
+            "ضربتين جويتين",
+            "ضربتان جويتان",
             "ضربات جويه",
             "اعتداء جوي",
             "الاعتداء الجوي",
@@ -187,7 +189,16 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
         _rx(
             "اطلاق نار",
             "اطلاق النار",
-            "اطلاقات ناريه",
+            "اطلاقات",
+            "اطلق النار",
+            "اطلقوا النار",
+            "اطلقو النار",
+            "اطلقت النار",
+            "يطلق النار",
+            "يطلقون النار",
+            "تطلق النار",
+            "اطلقوا عليه",
+            "اطلقو عليه",
             "اسلحه خفيفه",
             "الاسلحه الخفيفه",
             "اسلحه متوسطه",
@@ -202,6 +213,8 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "رشقات",
             "gunfire",
             "opened fire",
+            "opened fire on",
+            "fired on",
             "shot dead",
             "small arms",
             "medium weapons",
@@ -468,7 +481,8 @@ _OBJECT_WORDS_AR = (
     r"ستهدف|ستهداف|ضد|على|علي|قصف|ضرب|مواقع|قاعده|قواعد|رتل|ارتال|لرتل|مقر|مقرات|تجمعات|دوريه|عجله|"
     r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|حذرت|تحذير|تهدد|يهدد|هدد|هددت|هددوا|نتوعد|توعد|توعدت|"
     r"نمهل|يمهل|تمهل|مهله|امهل|انذر|انذرت|اصابه|استشهاد|جرح|تتمركز|يتمركز|كتلوا|يكتلون|قتلوا|يقتلون|"
-    r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|ينقل معدات|معدات|السفاره|سفاره|القنصليه|المصالح|مصالح|"
+    r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|يتواجد فيه|تتواجد فيه|ينقل معدات|معدات|"
+    r"السفاره|سفاره|القنصليه|المصالح|مصالح|"
     r"شركه|شركات|تفريق|لتفريق|يفرق|تفرق|عطت|عطوا|اعطت|منح|تؤوي|يؤوي|ايواء|تاوي|ياوي"
 )
 _OBJECT_BEFORE_EN = (
@@ -502,6 +516,22 @@ _BYSTANDER_AFTER = re.compile(r"\W*(?:\S+\W+)?(?:تفتح تحقيقا|فتحت 
 _SPEAKER_AFTER = re.compile(r"(?:'s)?\s*(?::|(?:statement|says|said|warns|warned|vows|vowed|threatens|threatened|"
                             r"announces|announced|claims|claimed|تتبنى|يتبنى|تبنت|تعلن|يعلن|اعلنت)(?!\w))")
 _SPEAKER_KINDS = frozenset({"militia", "front", "insurgent"})  # (the police or an army that "says" is the source)
+# ... and a state's body that is only the source of the report: a masthead («مديرية أسايش السليمانية: قصفت طائرة
+# تركية ...», "IDF: a UAV launched from Iraq was intercepted"), a source inside it («مصدر أمني في قيادة شرطة
+# الديوانية»), "police say". It reports what others did; it acts only where the text says it did
+# (``_OUR_FORCES_AFTER``, an operation of its own)
+_MASTHEAD_AFTER = re.compile(r"(?:'s)?(?:\s+[^\s:|]+){0,3}?\s*(?:[:|]|\s[-–]\s*بيان(?!\w))")
+_SAYS_AFTER = re.compile(r"(?:\s+(?:spokesman|spokesperson|officials?|sources?))?\s+(?:says|said|say|told|reported|"
+                         r"reports|stated)(?!\w)(?!\s+(?:that\s+)?(?:it|its|they|their|our)(?!\w))|"
+                         r"\s+(?:تؤكد|يؤكد|اكدت|تقول|يقول|قالت|افادت|ذكرت|صرحت)(?!\w)"
+                         r"(?!\s+(?:ان )?(?:قواتها|قطعاتها|طائراتها))")
+_SOURCE_BEFORE = re.compile(r"(?:(?<!\w)(?:مصدر|مصادر|مسؤول|متحدث)(?: امني| امنيه| مطلع| رفيع)? (?:في|من|ب)|"
+                            r"(?<!\w)(?:بحسب|حسب|وفقا ل|نقلا عن)|according to|sources? (?:in|from|at|within)|"
+                            r"(?:a |an )?(?:official|spokesman|spokesperson) (?:in|from|for|with))\s*(?:\S+\s+){0,2}$")
+_SOURCE_KINDS = frozenset({"state", "kurdish_state", "foreign_state"})
+_LI_BEFORE = re.compile(r"(?:^|\s)[وف]?ل$")
+_OWNED_WEAPON_BEFORE = re.compile(r"(?:طائره|طائرات|طياره|مسيره|مسيرات|درون|مدفعيه|راجمه|صواريخ|مروحيه|مقاتله)"
+                                  r"(?: \S+)? (?:تابعه|التابعه|تابع|التابع|تعود)\s*$")
 # ... but any side that speaks of "our forces" acting is the one acting («وزارة الدفاع التركية: قواتنا حيدت»,
 # "Federal Police: our units ambushed")
 _OUR_FORCES_AFTER = re.compile(r"(?:'s)?\s*(?::|(?:statement|says|said|announced|تعلن|يعلن|اعلنت)\W)\W*(?:\S+\s+){0,2}?"
@@ -521,7 +551,11 @@ _RIOTER_KINDS = frozenset({"civilian", "party"})
 # sweep"; not "a US convoy struck by an IED")
 _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0,3}?\s+"
                           r"(?:conducted|carried out|launched(?! (?:a |an )?(?:search|investigation|probe|manhunt))|"
-                          r"bombed|shelled|raided|ambushed|struck(?! by))(?!\w)")
+                          r"bombed|shelled|raided|ambushed|struck(?! by))(?!\w)|"
+                          # ... or attacked it, right after its name ("Islamic State militants attacked a position")
+                          r"(?:'s)?(?:\s+(?!was|were|been|being|is|are|say|says|said)[\w']+)?\s+"
+                          r"(?:attacked(?! by)|targeted(?! by)|stormed|assassinated|"
+                          r"fired (?:on|at|rockets|mortars?|shells))(?!\w)")
 _SENTENCE_END = re.compile(r"[.!?؟](?=\s)")
 _SUPPORT_BEFORE = re.compile(r"(?:باسناد|واسناد|بدعم|بمسانده|بمشاركه|with (?:the )?support (?:of|from)|backed by|"
                              r"supported by|with air support from)\s*(?:من\s+)?(?:\S+\s+){0,1}$|"
@@ -547,9 +581,11 @@ _PLOTTER_BEFORE = r"مخطط ل|مخططا ل|مخططات ل|(?<!\w)[وب]?ني
 _SUBJECT_BEFORE = re.compile(
     # (on a word edge, a «و», «ف» or «ب» allowed: «قال» is not the end of «انتقال», nor «اكد» of «تاكد»)
     r"(?:(?<!\w)|(?<=\s[وفب])|(?<=^[وفب]))"
-    rf"(?:{_PLOTTER_BEFORE}توقيع|بتوقيع|هجوم ل|هجوما ل|هجمات ل|بهجوم ل|كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|"
+    rf"(?:{_PLOTTER_BEFORE}توقيع|بتوقيع|تعرضا ل|تعرض ل|تعرضات ل|هجوم ل|هجوما ل|هجمات ل|بهجوم ل|"
+    r"كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|"
     r"هجوم شنه|"
-    r"من قبل|بواسطه|نفذه|نفذها|نفذته|اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
+    r"من قبل|بواسطه|نفذه|نفذها|نفذته|زرعها|زرعتها|زرعوها|وضعها|وضعتها|"
+    r"اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
     r"انضربت من|انضرب من|انضربوا من|انقصفت من|انقصف من|"
     r"بيان|بيان ل|قال|قالت|صرح|اكد|اكدت|المتحدث باسم|الناطق باسم)\s*(?:\S+\s+){0,1}$|"
     r"(?<!\w)(?<!contracted )(?<!owned )(?<!operated )(?<!hired )(?<!used )"
@@ -884,9 +920,9 @@ _CIVILIAN_HINT = _rx(
 )
 # the registry's groups that protest as themselves (a protest's assoc_actor_1; the story stage reads them too)
 PROTEST_GROUPS = frozenset({"teachers", "graduates", "workers", "farmers", "retirees", "students", "journalists",
-                            "truck_drivers", "turkmen", "sadrist_movement"})
+                            "truck_drivers", "turkmen", "sadrist_movement", "health_workers"})
 # groups that protest, and that are civilians where violence or a threat befalls them
-_CIVILIAN_GROUPS = frozenset({"journalists", "truck_drivers", "turkmen"})
+_CIVILIAN_GROUPS = frozenset({"journalists", "truck_drivers", "turkmen", "health_workers"})
 _SECURITY = {
     "isf",
     "cts",
@@ -924,6 +960,10 @@ class Extractor:
             etype, sub = "Threat", "Threat"
         location = self._location(norm, mentions)
         actor1, assoc1, actor2, assoc2, roles = self._roles(norm, mentions, label, etype, sub)
+        if sub == "Excessive force against protesters" and "attack_claim" in labels and actor2 is not None:
+            # live fire on a sit-in told as an attack: the forces that fired act, the protesters are hit (every
+            # claims writer's reading; the record's ``assoc_actor_2`` keeps which group protested)
+            actor1, assoc1, actor2, assoc2 = actor2, None, actor1, assoc1
         if label != "protest":
             actor1, actor2 = self._defaults(norm, mentions, etype, actor1, actor2, location, roles)
         fatalities, injured = casualties(norm)
@@ -1036,6 +1076,7 @@ class Extractor:
     ) -> tuple[str | None, str | None, str | None, str | None, dict[str, str]]:
         reg = self.actors.actors
         seen: dict[str, str] = {}  # actor id -> role ("subject" | "object" | "")
+        source: set[str] = set()  # state bodies only reporting (``_SOURCE_AFTER``, ``_SOURCE_BEFORE``)
         for m in mentions:
             # (the words before it in its own sentence: "... of the crossing. Israel has not commented")
             before = _SENTENCE_END.split(norm[max(0, m.start - 40) : m.start])[-1]
@@ -1043,11 +1084,15 @@ class Extractor:
                 continue  # «باسناد من طيران الجيش», "backed by coalition aircraft": it helped, the others acted
             # «للامريكان» (li- + al-: "to the Americans") is the one addressed or acted on, unless a subject's
             # word comes before the li- («هجوم للحشد»: the PMF's attack)
-            lam = m.form.startswith("لل")
+            # (or a li- the form did not include: «أوكار لعصابات داعش», «رتل لقوات التحالف»; not al-)
+            li = m.form.startswith("لل")
+            lam = li or _LI_BEFORE.search(before) is not None
             armed = _WEAPON_FORM.match(m.form) is not None  # «طيارة تركية», «الطيران الأمريكي»: the one striking
+            # ... or the weapon's owner («بغارة لطائرة مسيرة تابعة للتحالف الدولي», «مدفعية تابعة للجيش التركي»)
+            armed = armed or (lam and _OWNED_WEAPON_BEFORE.search(before) is not None)
             role = (
                 "subject"
-                if m.person or armed or _SUBJECT_BEFORE.search(before + ("ل" if lam else ""))
+                if m.person or armed or _SUBJECT_BEFORE.search(before + ("ل" if li else ""))
                 or _PLOTTER_AFTER.match(norm, m.start)
                 or (not lam and reg[m.actor].kind in _SPEAKER_KINDS and _SPEAKER_AFTER.match(norm, m.end))
                 or _WEAPON_AFTER.match(norm, m.end) or _OUR_FORCES_AFTER.match(norm, m.end)
@@ -1061,6 +1106,10 @@ class Extractor:
                 continue
             if m.start < 3 and role == "object" and not _PASSIVE_AFTER.match(norm, m.end):
                 role = ""  # (a headline's first name acts, unless an attack befell it: «رتل التحالف انضرب»)
+            if not role and reg[m.actor].kind in _SOURCE_KINDS and (
+                    (m.start < 40 and _MASTHEAD_AFTER.match(norm, m.end)) or _SOURCE_BEFORE.search(before)
+                    or _SAYS_AFTER.match(norm, m.end)):
+                source.add(m.actor)
             if m.actor not in seen or (seen[m.actor] == "" and role) or (m.person and role == "subject"):
                 seen[m.actor] = role
         name = {aid: reg[aid].name for aid in seen}
@@ -1080,6 +1129,13 @@ class Extractor:
         subjects = [a for a in order if seen[a] == "subject" and a not in ("civilians",)]
         plain = [a for a in order if seen[a] == "" and a not in ("civilians", "protesters")]
         objects = [a for a in order if seen[a] == "object"]
+        # a state body that only reports is neither side ("police say a grenade was thrown at the shop"), unless
+        # it reports its own side's operation: an insurgent named, and no one else said to act («خلية الإعلام
+        # الأمني: طيران القوة الجوية يوجه ضربة لأوكار داعش», "Turkish forces say operations killed PKK militants")
+        own_operation = OPERATION.search(norm) or (not subjects and any(
+            reg[a].kind == "insurgent" for a in seen if a not in source))
+        if etype not in ("Battles", "Strategic developments") and not own_operation:
+            plain = [a for a in plain if a not in source]
         # a faction beats its front ("the Islamic Resistance in Iraq / Kata'ib Hezbollah"): the front is assoc;
         # anyone else named after the front is not its faction ("the Islamic Resistance says US bases ...")
         first = subjects + plain
