@@ -7,6 +7,7 @@ day, another weapon": the statements militias and security-media cells publish d
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -272,5 +273,29 @@ def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
     norm = normalize_for_match(clean_for_model(text))
     # a hashtag's digits name a channel or a campaign («#ديالى_24»), not a count
     counted = normalize_for_match(clean_for_model(_HASHTAG.sub(" ", text)))
-    return Anchors((gazetteer or Gazetteer.default()).places(norm), numbers(counted),
+    gaz = gazetteer or Gazetteer.default()
+    places = gaz.places(norm) - references(norm, gaz)
+    return Anchors(places, numbers(counted),
                    _terms(_POSSESSIVE_DAY.sub(" ", norm), WEEKDAYS), _terms(norm, WEAPONS))
+
+
+# a place named only to say where another lies («قضاء الرفاعي شمال الناصرية», "Adhaim, north of Baqubah")
+_DIRECTION_AFTER_PLACE = re.compile(r"^(?:\s+(?:district|province|governorate|town|city|area|village))?[\s,،]*"
+                                    r"(?:(?:ال)?(?:شمال|جنوب|شرق|غرب)ي?(?: (?:غرب|شرق)ي?)?|"
+                                    r"(?:north|south|east|west|northeast|northwest|southeast|southwest) of)"
+                                    r"\s+(?:(?:مدينه|محافظه|قضاء|مركز) )?$")
+
+
+def references(norm: str, gazetteer: Gazetteer) -> frozenset[str]:
+    """Places a text names only as the point another place it names lies from: the town after «شمال» /
+    "north of" that follows a place. Named elsewhere in the text on its own, a place is no reference."""
+    norm = norm.replace("-", " ")
+    found = gazetteer.find(norm)
+    refs = set()
+    for (start0, _, form0), (start, pid, form) in itertools.pairwise(found):
+        end0 = start0 + len(normalize_for_match(form0))
+        if 0 <= start - end0 <= 25 and _DIRECTION_AFTER_PLACE.match(norm[end0:start]):
+            nform = normalize_for_match(form).replace("-", " ")
+            if norm.count(nform) == 1:
+                refs.add(pid)
+    return frozenset(refs)

@@ -41,6 +41,9 @@ _STOP = frozenset({"عاجل", "breaking", "urgent", "the", "and", "of", "in", "
                    "الى", "عن", "و", "ان"})
 
 
+MARGIN_CAP = 0.99  # the highest bar ``open_margin`` / ``long_open_margin`` may set (threat 0.74 + 0.3 is 1.04)
+
+
 @dataclass(frozen=True, slots=True)
 class MatchConfig:
     """Thresholds of the rule. The cosine ones belong to an embedding space: a model directory's
@@ -139,7 +142,9 @@ class MatchConfig:
             return True
         bars = dict(self.short_label_thresholds if self.short_label_thresholds and chars < self.short_post_chars
                     else self.label_thresholds)
-        return any(scores.get(lb, 0.0) >= bars.get(lb, 0.0) + margin for lb in labels)
+        # (a bar the score cannot reach is capped: a militia's long statement at 0.995 threat opens its alert)
+        return any(scores.get(lb, 0.0) >= max(bars.get(lb, 0.0), min(bars.get(lb, 0.0) + margin, MARGIN_CAP))
+                   for lb in labels)
 
 
 def words(text: str) -> set[str]:

@@ -367,7 +367,9 @@ def test_a_doubtful_post_is_held_until_an_independent_report_confirms_it(redis_u
     pred = classifier.predict([p.text for p in posts])
     assert all(res.labels for res in pred.results)
     batch = [(p, res, pred.embeddings[i]) for i, (p, res) in enumerate(zip(posts, pred.results, strict=True))]
-    cfg = replace(MatchConfig.for_classifier(classifier), open_margin=1.0)  # above every threshold + 1: none clears
+    cfg = MatchConfig.for_classifier(classifier)
+    # thresholds above every score (a margin alone is capped below 1): none clears
+    cfg = replace(cfg, open_margin=1.0, label_thresholds=tuple((lb, 1.01) for lb, _ in cfg.label_thresholds))
     assert cfg.label_thresholds and not cfg.confident(pred.results[0].scores, pred.results[0].labels)
 
     async def go() -> tuple[list, dict, str]:  # type: ignore[type-arg]

@@ -1134,3 +1134,26 @@ def test_two_sites_of_one_district_struck_with_two_weapons_are_two_events() -> N
     assert rockets.same_event(drone) == 0
     assert rockets.same_event(replace(drone, sub=rockets.sub)) == 2  # one weapon: one district's event
     assert rockets.same_event(replace(drone, place="erbil_district")) == 2  # the district holds the airport
+
+
+def test_a_place_named_only_as_a_reference_point_is_not_where_the_event_is() -> None:
+    """«قضاء الرفاعي شمال الناصرية»: Nasiriyah says where al-Rifai lies. A blockade there conflicts with a
+    rally in Nasiriyah's square (two districts), where the reference had made it fit."""
+    assert anchors("اهالي قضاء الرفاعي شمال الناصرية قطعوا الشارع العام").places == {"rifai"}
+    assert anchors("Residents blocked the road in Rifai district, north of Nasiriyah").places >= {"rifai"}
+    assert "nasiriyah" not in anchors("Residents blocked the road in Rifai district, north of Nasiriyah").places
+    # named on its own elsewhere in the text, or alone, it is a place of the post
+    assert "nasiriyah" in anchors("قضاء الرفاعي شمال الناصرية، ومحتجون في الناصرية ايضا").places
+    assert anchors("تظاهرة شمال الناصرية").places == {"nasiriyah"}
+    blockade = _sig("اهالي قضاء الرفاعي شمال الناصرية قطعوا الشارع العام وحرقوا اطارات احتجاجا على قطع الماء",
+                    "ar", ["protest"])
+    rally = _sig("تظاهر العشرات من خريجي الهندسة في ساحة الحبوبي وسط الناصرية للمطالبة بالتعيين", "ar", ["protest"],
+                 hours=2, cos=0.92)
+    assert blockade.event is not None and rally.event is not None and blockade.conflicts(rally)
+
+
+def test_a_long_posts_margin_never_sets_a_bar_the_score_cannot_reach() -> None:
+    cfg = MatchConfig(open_margin=0.05, long_open_margin=0.3, label_thresholds=(("threat", 0.74),))
+    assert cfg.confident({"threat": 0.995}, ["threat"], 800)  # 0.74 + 0.3 would be 1.04: capped at 0.99
+    assert not cfg.confident({"threat": 0.98}, ["threat"], 800)
+    assert cfg.confident({"threat": 0.80}, ["threat"], 120) and not cfg.confident({"threat": 0.77}, ["threat"], 120)
