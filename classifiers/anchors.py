@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -213,6 +214,18 @@ class Gazetteer:
     def at_level(self, places: frozenset[str], level: int) -> frozenset[str]:
         return frozenset(p for p in places if self.level.get(p, 2) == level)
 
+    def spans(self, norm: str) -> list[tuple[int, int, str]]:
+        """``(start, end, id)`` of every place ``places`` finds in a text already through
+        ``normalize_for_match``, in text order."""
+        norm = norm.replace("-", " ")
+        if self._arabic_rx is None:
+            self.places("")
+        found = [(m.start(), m.end(), self._arabic_map[m.group(0)]) for m in self._arabic_rx.finditer(norm)]
+        if self._latin is not None:
+            blanked = self._arabic_rx.sub(lambda m: " " * len(m.group(0)), norm)
+            found += [(m.start(1), m.end(1), self._latin_map[m.group(1)]) for m in self._latin.finditer(blanked)]
+        return sorted(found)
+
     def places(self, text: str) -> frozenset[str]:
         """The places a text names: Arabic forms leftmost-longest in one pass (as the extraction reads them:
         «معسكر التاجي شمالي بغداد» is Camp Taji, not «التاجي شمالي بغداد», the town), Latin forms on word
@@ -286,16 +299,17 @@ _DIRECTION_AFTER_PLACE = re.compile(r"^(?:\s+(?:district|province|governorate|to
                                     r"\s+(?:(?:مدينه|محافظه|قضاء|مركز) )?$")
 
 
+_DIRECTION = re.compile(r"شمال|جنوب|شرق|غرب|(?:north|south|east|west) of")
+
+
 def references(norm: str, gazetteer: Gazetteer) -> frozenset[str]:
     """Places a text names only as the point another place it names lies from: the town after «شمال» /
     "north of" that follows a place. Named elsewhere in the text on its own, a place is no reference."""
+    if not _DIRECTION.search(norm):
+        return frozenset()
     norm = norm.replace("-", " ")
-    found = gazetteer.find(norm)
-    refs = set()
-    for (start0, _, form0), (start, pid, form) in itertools.pairwise(found):
-        end0 = start0 + len(normalize_for_match(form0))
-        if 0 <= start - end0 <= 25 and _DIRECTION_AFTER_PLACE.match(norm[end0:start]):
-            nform = normalize_for_match(form).replace("-", " ")
-            if norm.count(nform) == 1:
-                refs.add(pid)
-    return frozenset(refs)
+    found = gazetteer.spans(norm)
+    named = Counter(pid for _, _, pid in found)
+    return frozenset(pid for (_, end0, _), (start, _, pid) in itertools.pairwise(found)
+                     if 0 <= start - end0 <= 25 and named[pid] == 1
+                     and _DIRECTION_AFTER_PLACE.match(norm[end0:start]))
