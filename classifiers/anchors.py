@@ -214,35 +214,30 @@ class Gazetteer:
     def at_level(self, places: frozenset[str], level: int) -> frozenset[str]:
         return frozenset(p for p in places if self.level.get(p, 2) == level)
 
-    def spans(self, norm: str) -> list[tuple[int, int, str]]:
-        """``(start, end, id)`` of every place ``places`` finds in a text already through
-        ``normalize_for_match``, in text order."""
-        norm = norm.replace("-", " ")
-        if self._arabic_rx is None:
-            self.places("")
-        found = [(m.start(), m.end(), self._arabic_map[m.group(0)]) for m in self._arabic_rx.finditer(norm)]
-        if self._latin is not None:
-            blanked = self._arabic_rx.sub(lambda m: " " * len(m.group(0)), norm)
-            found += [(m.start(1), m.end(1), self._latin_map[m.group(1)]) for m in self._latin.finditer(blanked)]
-        return sorted(found)
-
-    def places(self, text: str) -> frozenset[str]:
-        """The places a text names: Arabic forms leftmost-longest in one pass (as the extraction reads them:
-        «معسكر التاجي شمالي بغداد» is Camp Taji, not «التاجي شمالي بغداد», the town), Latin forms on word
-        boundaries."""
-        norm = normalize_for_match(text).replace("-", " ")
-        found: set[str] = set()
+    def _arabic_regex(self) -> re.Pattern[str]:
+        """The Arabic forms as one leftmost-longest pattern (compiled on first use)."""
         if self._arabic_rx is None:
             self._arabic_rx = re.compile(trie_regex(f for f, _ in self._arabic))
             for form, canon in self._arabic:
                 self._arabic_map.setdefault(form, canon)
-        for match in self._arabic_rx.finditer(norm):
-            found.add(self._arabic_map[match.group(0)])
-        norm = self._arabic_rx.sub(" ", norm)
+        return self._arabic_rx
+
+    def spans(self, norm: str) -> list[tuple[int, int, str]]:
+        """``(start, end, id)`` of every place a text already through ``normalize_for_match`` names, in text
+        order: Arabic forms leftmost-longest in one pass (as the extraction reads them: «معسكر التاجي شمالي
+        بغداد» is Camp Taji, not «التاجي شمالي بغداد», the town), then Latin forms on word boundaries in what
+        the Arabic ones left (blanked to the same length, so positions stay true)."""
+        norm = norm.replace("-", " ")
+        arabic = self._arabic_regex()
+        found = [(m.start(), m.end(), self._arabic_map[m.group(0)]) for m in arabic.finditer(norm)]
         if self._latin is not None:
-            for match in self._latin.finditer(norm):
-                found.add(self._latin_map[match.group(1)])
-        return frozenset(found)
+            blanked = arabic.sub(lambda m: " " * len(m.group(0)), norm)
+            found += [(m.start(1), m.end(1), self._latin_map[m.group(1)]) for m in self._latin.finditer(blanked)]
+        return sorted(found)
+
+    def places(self, text: str) -> frozenset[str]:
+        """The places a text names (``spans``)."""
+        return frozenset(pid for _, _, pid in self.spans(normalize_for_match(text)))
 
 
 def _terms(norm: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
@@ -286,8 +281,8 @@ def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
     norm = normalize_for_match(clean_for_model(text))
     # a hashtag's digits name a channel or a campaign («#ديالى_24»), not a count
     counted = normalize_for_match(clean_for_model(_HASHTAG.sub(" ", text)))
-    gaz = gazetteer or Gazetteer.default()
-    places = gaz.places(norm) - references(norm, gaz)
+    spans = (gazetteer or Gazetteer.default()).spans(norm)
+    places = frozenset(pid for _, _, pid in spans) - references(norm, spans)
     return Anchors(places, numbers(counted),
                    _terms(_POSSESSIVE_DAY.sub(" ", norm), WEEKDAYS), _terms(norm, WEAPONS))
 
@@ -299,17 +294,12 @@ _DIRECTION_AFTER_PLACE = re.compile(r"^(?:\s+(?:district|province|governorate|to
                                     r"\s+(?:(?:مدينه|محافظه|قضاء|مركز) )?$")
 
 
-_DIRECTION = re.compile(r"شمال|جنوب|شرق|غرب|(?:north|south|east|west) of")
-
-
-def references(norm: str, gazetteer: Gazetteer) -> frozenset[str]:
+def references(norm: str, spans: list[tuple[int, int, str]]) -> frozenset[str]:
     """Places a text names only as the point another place it names lies from: the town after «شمال» /
-    "north of" that follows a place. Named elsewhere in the text on its own, a place is no reference."""
-    if not _DIRECTION.search(norm):
-        return frozenset()
+    "north of" that follows a place (``spans``: the text's, from ``Gazetteer.spans``). Named elsewhere in the
+    text on its own, a place is no reference."""
     norm = norm.replace("-", " ")
-    found = gazetteer.spans(norm)
-    named = Counter(pid for _, _, pid in found)
-    return frozenset(pid for (_, end0, _), (start, _, pid) in itertools.pairwise(found)
+    named = Counter(pid for _, _, pid in spans)
+    return frozenset(pid for (_, end0, _), (start, _, pid) in itertools.pairwise(spans)
                      if 0 <= start - end0 <= 25 and named[pid] == 1
                      and _DIRECTION_AFTER_PLACE.match(norm[end0:start]))

@@ -307,7 +307,7 @@ class StoryIndex:
             return None if sig.embedding is None else self._match_all(sig, rule), False
         strengths: dict[str, float] = {}
         near = self.config.near_bar <= 1.0 and bool(sig.labels)
-        missed: list[tuple[str, Signature, float]] = []  # members the rule turned down: near misses, maybe
+        near_members: list[tuple[str, Signature, float]] = []  # every candidate member: near misses, maybe
         # one matrix product against every candidate member; the full rule runs only on the members it may
         # accept (the same result as running it on every member, far cheaper)
         for sid, member, cos in self._pool.near(sig, self.config):
@@ -317,14 +317,14 @@ class StoryIndex:
             if strength is not None and strength > strengths.get(sid, -1.0):
                 strengths[sid] = strength
             if near:
-                missed.append((sid, member, cos))
+                near_members.append((sid, member, cos))
         best = self._best_compatible(sig, strengths)
         if best is not None or not near:
             return best, False
         # stories the post came close to (a member it matched too, where the story as a whole did not fit it:
         # it conflicts with another member), under the near miss's conditions: a post that matched only an
         # unplaced member, or one it conflicts with, is no more one of them than any other post
-        close = {sid for sid, member, cos in missed if near_miss(sig, member, self.config, cos)}
+        close = {sid for sid, member, cos in near_members if near_miss(sig, member, self.config, cos)}
         return None, bool(close) and await self._any_emitted(sorted(close))
 
     async def _any_emitted(self, story_ids: list[str]) -> bool:

@@ -528,7 +528,6 @@ _SAYS_AFTER = re.compile(r"(?:\s+(?:spokesman|spokesperson|officials?|sources?))
 _SOURCE_BEFORE = re.compile(r"(?:(?<!\w)(?:مصدر|مصادر|مسؤول|متحدث)(?: امني| امنيه| مطلع| رفيع)? (?:في|من|ب)|"
                             r"(?<!\w)(?:بحسب|حسب|وفقا ل|نقلا عن)|according to|sources? (?:in|from|at|within)|"
                             r"(?:a |an )?(?:official|spokesman|spokesperson) (?:in|from|for|with))\s*(?:\S+\s+){0,2}$")
-_SOURCE_KINDS = frozenset({"state", "kurdish_state", "foreign_state"})
 _LI_BEFORE = re.compile(r"(?:^|\s)[وف]?ل$")
 _OWNED_WEAPON_BEFORE = re.compile(r"(?:طائره|طائرات|طياره|مسيره|مسيرات|درون|مدفعيه|راجمه|صواريخ|مروحيه|مقاتله)"
                                   r"(?: \S+)? (?:تابعه|التابعه|تابع|التابع|تعود)\s*$")
@@ -854,6 +853,7 @@ _WEEKDAY = re.compile(r"(?:(?<!ال)يوم |ليله |(?<!\w)on )("
 _DAY_OF = {n: d for d, pair in WEEKDAY_NAMES.items() for n in pair}
 
 _STATE_KINDS = {"state", "kurdish_state"}
+_FORCE_KINDS = frozenset(_STATE_KINDS | {"foreign_state"})  # any state's forces (a source, when it only reports)
 # bases and missions that host US forces: an attack or threat on them is on US Forces when no one else is named
 US_HOSTED = {
     "ain_al_asad",
@@ -1013,7 +1013,7 @@ class Extractor:
             forces = [
                 a
                 for a in ids
-                if reg[a].kind in ("state", "kurdish_state", "foreign_state")
+                if reg[a].kind in _FORCE_KINDS
                 or (reg[a].kind == "militia" and a not in irregular)
             ]
             acting = [a for a in forces if roles.get(a) != "object"]
@@ -1076,7 +1076,7 @@ class Extractor:
     ) -> tuple[str | None, str | None, str | None, str | None, dict[str, str]]:
         reg = self.actors.actors
         seen: dict[str, str] = {}  # actor id -> role ("subject" | "object" | "")
-        source: set[str] = set()  # state bodies only reporting (``_SOURCE_AFTER``, ``_SOURCE_BEFORE``)
+        source: set[str] = set()  # state bodies only reporting (``_MASTHEAD_AFTER``, ``_SAYS_AFTER``, ...)
         for m in mentions:
             # (the words before it in its own sentence: "... of the crossing. Israel has not commented")
             before = _SENTENCE_END.split(norm[max(0, m.start - 40) : m.start])[-1]
@@ -1106,7 +1106,7 @@ class Extractor:
                 continue
             if m.start < 3 and role == "object" and not _PASSIVE_AFTER.match(norm, m.end):
                 role = ""  # (a headline's first name acts, unless an attack befell it: «رتل التحالف انضرب»)
-            if not role and reg[m.actor].kind in _SOURCE_KINDS and (
+            if not role and reg[m.actor].kind in _FORCE_KINDS and (
                     (m.start < 40 and _MASTHEAD_AFTER.match(norm, m.end)) or _SOURCE_BEFORE.search(before)
                     or _SAYS_AFTER.match(norm, m.end)):
                 source.add(m.actor)
