@@ -15,6 +15,8 @@ _LETTERS = str.maketrans({
     "ک": "ك",  # Persian kaf
     "ة": "ه",  # ta marbuta -> ha
     "ٱ": "ا",  # alef wasla
+    # the diacritics: what pyarabic's strip_tashkeel removes (it checks for one first, a loop in Python)
+    **{mark: None for mark in araby.TASHKEEL},
 })
 _URL = re.compile(r"(?:https?://|www\.)\S+|\bt\.me/\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -25,9 +27,8 @@ _REPEAT = re.compile(r"(.)\1{3,}")
 def normalize_arabic(text: str) -> str:
     """Fold the spelling variants Arabic posts use interchangeably: diacritics and tatweel removed,
     alef forms (أ إ آ ٱ) to ا, ى to ي, ة to ه, Arabic-Indic and Persian digits to 0-9 (pyarabic for the
-    diacritics, tatweel and alef; the rest here)."""
+    tatweel and alef; the rest here)."""
     text = text.translate(_LETTERS)  # first: pyarabic's alef folding would turn ى into ا
-    text = araby.strip_tashkeel(text)
     text = araby.strip_tatweel(text)
     text = araby.normalize_alef(text)
     return text.translate(_DIGITS)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyarabic import araby
+
 from classifiers.base import LABELS
 from classifiers.cues import CueLexicon
 from classifiers.model import EMPTY, chunk_text
@@ -15,6 +19,16 @@ def test_arabic_normalisation_folds_variants() -> None:
     assert normalize_arabic("مستشفى") == "مستشفي"
     assert normalize_arabic("٣ صواريخ و۴") == "3 صواريخ و4"
     assert normalize_for_match("#المقاومة_الإسلامية") == "#المقاومه الاسلاميه"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ابتةىیکأإآٱـ ًٌٍَُِّْٰ٣۴x. "), max_size=40))
+def test_arabic_folding_is_pyarabics_with_the_diacritics_dropped_in_one_pass(text: str) -> None:
+    """The diacritics go in the letters' translate table; the result is what pyarabic's strip_tashkeel
+    (which looks for a mark first, a loop in Python) gives, on any mix of letters, marks and tatweel."""
+    reference = text.translate(str.maketrans({"ى": "ي", "ی": "ي", "ک": "ك", "ة": "ه", "ٱ": "ا"}))
+    reference = araby.normalize_alef(araby.strip_tatweel(araby.strip_tashkeel(reference)))
+    assert normalize_arabic(text) == reference.translate(str.maketrans("٣۴", "34"))
 
 
 def test_clean_for_model_drops_links_and_handles() -> None:
