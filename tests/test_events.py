@@ -549,6 +549,39 @@ def test_roles_from_the_words_after_a_mention_and_the_li_clitic() -> None:
     assert actors("Kata'ib Sayyid al-Shuhada says US bases will pay", "threat")[0] == "Kata'ib Sayyid al-Shuhada"
 
 
+def test_who_acted_when_gunmen_belong_to_a_group_a_speaker_reports_another_and_a_protest_is_attacked() -> None:
+    """"Gunmen from X" are X's; one named with the act comes before one that only speaks of it; by the
+    bullets of («برصاص») names the shooter; a fight between tribes is tribesmen on both sides even where the
+    police are named standing by; a protest attacked, told as an attack, has the attackers first and the
+    protesters second (state forces: excessive force; gunmen: violence against civilians)."""
+    assert actors("مسلحون من حزب العمال الكردستاني هاجموا ربيئة للبيشمركة قرب سيدكان ليلة امس") == (
+        "PKK", "Peshmerga")
+    assert actors("سرايا السلام تعلن اصابة اثنين من عناصرها بهجوم شنه مسلحون من عصائب أهل الحق في البصرة") == (
+        "Asa'ib Ahl al-Haq", "Saraya al-Salam")
+    assert actors("Saraya al-Salam says gunmen from Asa'ib Ahl al-Haq attacked its office in Amarah") == (
+        "Asa'ib Ahl al-Haq", "Saraya al-Salam")
+    assert actors("اغتيال عضو في التيار الصدري برصاص مسلحين مجهولين قرب داره في العمارة")[0] == (
+        "Unidentified Armed Group (Iraq)")
+    assert actors("عركة بين عشيرتين بالقرنة من الصبح والرصاص واصل للبيوت، الشرطة واكفة ما تتدخل") == (
+        "Tribesmen (Iraq)", "Tribesmen (Iraq)")
+    # (a threat keeps its speaker first: "any US strike" is no act)
+    assert actors("KH statement: any US strike on Iraqi soil will be met with attacks on US bases", "threat") == (
+        "Kata'ib Hezbollah", "US Forces")
+    ex = _extractor()
+    fired = ex.extract("الاسايش ضربوا رصاص على المعتصمين بكلار، ثلاثة انصابوا", ["attack_claim", "protest"], T)
+    assert fired is not None
+    assert (fired.event_type, fired.sub_event_type, fired.actor1, fired.actor2) == (
+        "Protests", "Excessive force against protesters", "Asayish", "Protesters (Iraq)")
+    thrown = ex.extract("مجهولون يلقون قنبلة صوتية على خيمة الخريجين المعتصمين في الكوت فجر اليوم",
+                        ["attack_claim", "protest"], T)
+    assert thrown is not None
+    assert (thrown.event_type, thrown.actor1, thrown.actor2, thrown.assoc_actor_2) == (
+        "Violence against civilians", "Unidentified Armed Group (Iraq)", "Protesters (Iraq)", "Graduates (Iraq)")
+    # (a protest alone keeps the protesters first)
+    rally = ex.extract("الخريجون يعتصمون امام مبنى المحافظة في الكوت للمطالبة بالتعيين", ["protest"], T)
+    assert rally is not None and rally.actor1 == "Protesters (Iraq)"
+
+
 def test_who_acted_from_weapons_passives_accusations_and_bystanders() -> None:
     """A state named by the weapon it struck with is the one acting («طيارة تركية ضربت», «الطيارات العراقية»);
     forces an attack befell ("came under", «تعرضت») or that only investigate after it are not; "X accuses

@@ -22,6 +22,9 @@ _ACRONYM = re.compile(r"^[A-Z][A-Z.\-]{1,5}$|^[A-Z]\.[A-Z]\.$")
 _BARE_NATIONALS = frozenset({"الايرانيين", "الايرانيون"})
 _CIVILIANS_BEFORE = re.compile(r"(?<!\w)(?:[لب]?ال)?(?:زوار|زائرين|حجاج|سياح|مسافرين|اخوه|اخوان|طلاب|طلبه|تجار|عمال"
                                r"|مواطنين|رعايا|زائرات|ضيوف|لاجئين)\W{0,3}$")
+# ... "gunmen from", «مسلحون من», «مسلحين تابعين ل»: the words between the gunmen and the group they belong to
+_GUNMEN_OF = re.compile(r"\s+(?:(?:from|of)(?: (?:the )?(?:remnants|a cell|cells) of)?|belonging to|linked to|loyal to|"
+                        r"من(?: بقايا| فلول| خلايا| خليه)?|تابعين ل|ينتمون ل|ينتمون الي|ينتمون الى)\s*(?:the\s+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,8 @@ class ActorRegistry:
                 out.append(Mention(pos, pos + len(m.group(0)), aid, m.group(0), person))
         out.sort(key=lambda x: (x.start, -x.end))
         # "Asa'ib Ahl al-Haq gunmen", «مسلحون من العصائب»: a named group's gunmen are that group's, not unknown ones
+        # (the group named just before the gunmen, or just after them with "from": "gunmen from the PKK")
         return [m for i, m in enumerate(out) if not (
-            m.actor == UNKNOWN_GUNMEN and any(o.actor != UNKNOWN_GUNMEN and 0 <= m.start - o.end <= 2
-                                               and not norm[o.end:m.start].strip() for o in out[:i]))]
+            m.actor == UNKNOWN_GUNMEN and any(o.actor != UNKNOWN_GUNMEN and (
+                (0 <= m.start - o.end <= 2 and not norm[o.end:m.start].strip())
+                or (o.start > m.end and _GUNMEN_OF.fullmatch(norm, m.end, o.start))) for o in out))]

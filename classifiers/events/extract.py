@@ -358,6 +358,10 @@ REPELLED = _rx(
 OPERATION = _rx("داهم", "مداهمه", "نصبت كمين", "نصب كمين", "ينصب كمين", "عمليه", "انزال", "تفتيش", "ملاحقه", "تعقب",
                 "raid", "raided", "raids", "ambushed", "sweep", "operation", "airdrop", "clearance")
 TRIBAL = _rx(
+    "بين عشيرتين",
+    "بين العشيرتين",
+    "between two tribes",
+    "rival tribes",
     "نزاع عشائري",
     "نزاع عشائري مسلح",
     "اشتباك عشائري",
@@ -555,9 +559,24 @@ _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0
                           # ... or attacked it, right after its name ("Islamic State militants attacked a position")
                           r"(?:'s)?(?:\s+(?!was|were|been|being|is|are|say|says|said)[\w']+)?\s+"
                           r"(?:attacked(?! by)|targeted(?! by)|stormed|assassinated|"
-                          r"fired (?:on|at|rockets|mortars?|shells))(?!\w)")
+                          r"fired (?:\w+ ){0,2}?(?:on|at|rockets|mortars?|shells|missiles|drones|live rounds))(?!\w)|"
+                          # ... in Arabic, the verb after the name, a word between at most, not a phrase with bi- or li-
+                          # («الاسايش ضربوا رصاص على المتظاهرين», «مجهولون يلقون قنبله»; «حزب الله بغارة ... استهدفت»
+                          # is not Hezbollah's strike)
+                          r"(?:\s+(?![بل])[^\s.،,:!?؟]+)?\s+(?:هاجموا|هاجمت|هاجم|اقتحموا|اقتحمت|"
+                          r"ضربوا رصاص|ضرب رصاص|ضربت رصاص|"
+                          r"رموا رصاص|رمو رصاص|فتحوا النار|فتحت النار|فتح النار|اطلقوا النار|اطلقت النار|اطلق النار|"
+                          r"اطلقوا الرصاص|اطلقت الرصاص|اطلق الرصاص|يطلقون النار|يطلقون الرصاص|يلقون|القوا|القي|القى|"
+                          r"رمى|رموا|اغتالوا|اغتالت|استهدفوا|استهدفت|قصفت|قصفوا)(?!\w)")
+# ... and one that claims it (the claim is the act's own record, not a report of another's act)
+_CLAIMED_AFTER = re.compile(r"(?:'s)?\s+(?:claimed|claims|claiming|تتبنى|يتبنى|تبنت|تبنى)(?!\w)")
+# the words before a name that make it a speaker only (``_SUBJECT_BEFORE`` takes them as the subject's too)
+_SAID_BEFORE = re.compile(r"(?:(?<!\w)|(?<=\s[وفب])|(?<=^[وفب]))(?:اعلنت|اعلن|تعلن|يعلن|بيان|بيان ل|قال|قالت|صرح|اكد|"
+                          r"اكدت|المتحدث باسم|الناطق باسم|spokesman for|statement by|statement from)"
+                          r"\s*(?:\S+\s+){0,1}$")
 _SENTENCE_END = re.compile(r"[.!?؟](?=\s)")
-_SUPPORT_BEFORE = re.compile(r"(?:باسناد|واسناد|بدعم|بمسانده|بمشاركه|with (?:the )?support (?:of|from)|backed by|"
+_SUPPORT_BEFORE = re.compile(r"(?:باسناد|واسناد|بدعم|بمسانده|بمشاركه|بالتنسيق مع(?!\w)|in coordination with|"
+                             r"with (?:the )?support (?:of|from)|backed by|"
                              r"supported by|with air support from)\s*(?:من\s+)?(?:\S+\s+){0,1}$|"
                              r"دعما\s*(?:ل|لل)?$|in support of (?:the )?$")
 # ... and one named as what the attack answers («رداً على جريمة اغتيال قادة الحشد», "in retaliation for the
@@ -573,7 +592,8 @@ _WEAPON_AFTER = re.compile(r"(?:'s)?\s+(?:(?:armed|military|attack)\s+)?"
                            r"gunmen)(?!\w)")
 # a form that names a state by the weapon it struck with («طيارة تركية», «الطيران الأمريكي», «قصف إيراني»)
 _WEAPON_FORM = re.compile(r"(?:ال)?(?:طائره|طائرات|طياره|طيارات|مسيره|مسيرات|غاره|غارات|ضربه|ضربات|قصف|صواريخ|طيران|"
-                          r"مقاتلات|مدفعيه|عدوان|اعتداء)(?!\w)")
+                          r"مقاتلات|مدفعيه|عدوان|اعتداء)(?!\w)|"
+                          r"[a-z]+ (?:air ?strikes?|strikes?|drones?|jets|warplanes|artillery|shelling|missiles?)$")
 # the group whose plan or cells a warning reports is its author ("warns of an ISIS plan", «مخطط لخلايا داعش»)
 _PLOTTER_AFTER = re.compile(r"(?:\S+\s+){1,2}?(?:plan|plans|plot|plots)(?!\w)")
 # («نيه» on a word edge: «القوات الامنيه ضربت المعلمين» states no intention of the teachers)
@@ -587,7 +607,12 @@ _SUBJECT_BEFORE = re.compile(
     r"من قبل|بواسطه|نفذه|نفذها|نفذته|زرعها|زرعتها|زرعوها|وضعها|وضعتها|"
     r"اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
     r"انضربت من|انضرب من|انضربوا من|انقصفت من|انقصف من|"
-    r"بيان|بيان ل|قال|قالت|صرح|اكد|اكدت|المتحدث باسم|الناطق باسم)\s*(?:\S+\s+){0,1}$|"
+    r"بيان|بيان ل|قال|قالت|صرح|اكد|اكدت|المتحدث باسم|الناطق باسم|"
+    # (by the bullets, the fire of: «اغتيال مسؤول ... برصاص مسلحين مجهولين»; the shooter after the verb:
+    # «اطلقت القوات الامنيه الرصاص», «فتح مسلحون النار»)
+    r"برصاص|بنيران|اطلقت|اطلق|فتحت|فتح)\s*(?:\S+\s+){0,1}"
+    # (the group's gunmen: «بهجوم شنه مسلحون من عصائب اهل الحق»)
+    r"(?:(?:مسلحون|مسلحين|عناصر|gunmen|militants|fighters|members)\s+(?:من|from|of)\s+(?:the\s+)?)?$|"
     r"(?<!\w)(?<!contracted )(?<!owned )(?<!operated )(?<!hired )(?<!used )"
     r"(?:by|claimed by|carried out by|spokesman for|statement by|statement from|accuses|accused|blames|blamed)"
     r"\s+(?:the\s+)?(?:\S+\s+){0,1}$"
@@ -854,6 +879,7 @@ _WEEKDAY = re.compile(r"(?:(?<!ال)يوم |ليله |(?<!\w)on )("
 _DAY_OF = {n: d for d, pair in WEEKDAY_NAMES.items() for n in pair}
 
 _STATE_KINDS = {"state", "kurdish_state"}
+_FRONTS_AND_PARTIES = frozenset({"saraya_al_salam"})  # (Saraya al-Salam guards the Sadrists' own sit-ins)
 _FORCE_KINDS = frozenset(_STATE_KINDS | {"foreign_state"})  # any state's forces (a source, when it only reports)
 # bases and missions that host US forces: an attack or threat on them is on US Forces when no one else is named
 US_HOSTED = {
@@ -961,9 +987,20 @@ class Extractor:
             etype, sub = "Threat", "Threat"
         location = self._location(norm, mentions)
         actor1, assoc1, actor2, assoc2, roles = self._roles(norm, mentions, label, etype, sub)
-        if sub == "Excessive force against protesters" and "attack_claim" in labels and actor2 is not None:
-            # live fire on a sit-in told as an attack: the forces that fired act, the protesters are hit (every
-            # claims writer's reading; the record's ``assoc_actor_2`` keeps which group protested)
+        attacker = self._protest_attacker(roles) if label == "protest" and "attack_claim" in labels else None
+        if attacker is not None:
+            # a protest attacked, told as an attack («مجهولون يلقون قنبلة على خيمة اعتصام», "Federal Police
+            # fired live rounds to disperse protesters"): the attackers act, the protesters are hit (every claims
+            # writer's reading; ``assoc_actor_2`` keeps which group protested). State forces: excessive force;
+            # gunmen or a faction: violence against civilians
+            reg = self.actors.actors
+            if reg[attacker].kind in _FORCE_KINDS:
+                etype, sub = "Protests", "Excessive force against protesters"
+            else:
+                etype, sub = "Violence against civilians", "Attack"
+            actor1, assoc1, actor2, assoc2 = reg[attacker].name, None, reg["protesters"].name, assoc1
+        elif sub == "Excessive force against protesters" and "attack_claim" in labels and actor2 is not None:
+            # live fire on a sit-in told as an attack: the forces that fired act, the protesters are hit
             actor1, assoc1, actor2, assoc2 = actor2, None, actor1, assoc1
         if label != "protest":
             actor1, actor2 = self._defaults(norm, mentions, etype, actor1, actor2, location, roles)
@@ -987,6 +1024,14 @@ class Extractor:
             injured=injured,
             location=location,
         )
+
+    def _protest_attacker(self, roles: dict[str, str]) -> str | None:
+        """Who attacked a protest, in a post flagged both ``protest`` and ``attack_claim``: the first force,
+        faction or insurgent named as acting, or gunmen named at all (protesters are never "gunmen")."""
+        reg = self.actors.actors
+        acting = [a for a, role in roles.items() if role == "subject"
+                  and reg[a].kind in _FORCE_KINDS | {"militia", "insurgent"} and a not in _FRONTS_AND_PARTIES]
+        return acting[0] if acting else (UNKNOWN_GUNMEN if UNKNOWN_GUNMEN in roles else None)
 
     def _defaults(
         self,
@@ -1026,7 +1071,10 @@ class Extractor:
                 return actor1, reg[irregular[0]].name
             if irregular and forces:
                 return reg[irregular[0]].name, reg[forces[0]].name
-            if actor1 == reg["tribes"].name and actor2 is None:
+            # (a fight between tribes: police or the army named as arriving, or as a bystander, are not its side;
+            # one the tribesmen are said to have fired on is)
+            if actor1 == reg["tribes"].name and (actor2 is None or (TRIBAL.search(norm) and not any(
+                    roles.get(a) == "object" for a in ids if reg[a].name == actor2))):
                 return actor1, actor1
         if actor2 is None and location is not None and etype != "Strategic developments":
             if location.place in US_HOSTED and actor1 != reg["us_forces"].name:
@@ -1078,6 +1126,7 @@ class Extractor:
         reg = self.actors.actors
         seen: dict[str, str] = {}  # actor id -> role ("subject" | "object" | "")
         source: set[str] = set()  # state bodies only reporting (``_MASTHEAD_AFTER``, ``_SAYS_AFTER``, ...)
+        acted: set[str] = set()  # named with the act itself ("gunmen from AAH attacked"), not only as a speaker
         for m in mentions:
             # (the words before it in its own sentence: "... of the crossing. Israel has not commented")
             before = _SENTENCE_END.split(norm[max(0, m.start - 40) : m.start])[-1]
@@ -1091,17 +1140,21 @@ class Extractor:
             armed = _WEAPON_FORM.match(m.form) is not None  # «طيارة تركية», «الطيران الأمريكي»: the one striking
             # ... or the weapon's owner («بغارة لطائرة مسيرة تابعة للتحالف الدولي», «مدفعية تابعة للجيش التركي»)
             armed = armed or (lam and _OWNED_WEAPON_BEFORE.search(before) is not None)
+            acts = bool(armed or _WEAPON_AFTER.match(norm, m.end) or _ACTED_AFTER.match(norm, m.end)
+                        or _CLAIMED_AFTER.match(norm, m.end))
+            said = bool(_SAID_BEFORE.search(before) or _SPEAKER_AFTER.match(norm, m.end))
             role = (
                 "subject"
-                if m.person or armed or _SUBJECT_BEFORE.search(before + ("ل" if li else ""))
+                if m.person or acts or _SUBJECT_BEFORE.search(before + ("ل" if li else ""))
                 or _PLOTTER_AFTER.match(norm, m.start)
                 or (not lam and reg[m.actor].kind in _SPEAKER_KINDS and _SPEAKER_AFTER.match(norm, m.end))
-                or _WEAPON_AFTER.match(norm, m.end) or _OUR_FORCES_AFTER.match(norm, m.end)
-                or _ACTED_AFTER.match(norm, m.end)
+                or _OUR_FORCES_AFTER.match(norm, m.end)
                 or (reg[m.actor].kind in _RIOTER_KINDS and _RIOT_AFTER.match(norm, m.end))
                 else ("object" if lam or _CONDEMN_AFTER.match(norm, m.end) or _OBJECT_BEFORE.search(before)
                       or _TARGET_AFTER.match(norm, m.end) or _PASSIVE_AFTER.match(norm, m.end) else "")
             )
+            if role == "subject" and (acts or not said):
+                acted.add(m.actor)
             if (role != "subject" and reg[m.actor].kind in _STATE_KINDS
                     and _BYSTANDER_AFTER.match(norm, m.end)):
                 continue
@@ -1128,6 +1181,10 @@ class Extractor:
         umbrella = [a for a in seen if reg[a].kind == "front"]
         order = list(seen)
         subjects = [a for a in order if seen[a] == "subject" and a not in ("civilians",)]
+        # (one named with the act before one that only speaks of it: «سرايا السلام تعلن مقتل احد عناصرها بهجوم
+        # شنه مسلحون من عصائب اهل الحق»)
+        if label != "threat":  # (of a threat, the one who speaks is its author: "KH: any US strike ...")
+            subjects = [a for a in subjects if a in acted] + [a for a in subjects if a not in acted]
         plain = [a for a in order if seen[a] == "" and a not in ("civilians", "protesters")]
         objects = [a for a in order if seen[a] == "object"]
         # a state body that only reports is neither side ("police say a grenade was thrown at the shop"), unless
