@@ -13,9 +13,11 @@ import yaml
 
 from bench.events import evaluate, load
 from classifiers.anchors import Gazetteer, anchors
+from classifiers.cues import CueLexicon
 from classifiers.events import Extractor, extract_event
 from classifiers.events.actors import ActorRegistry
 from classifiers.events.extract import without_contrast
+from classifiers.events.focus import focus, roundup_items
 from classifiers.events.gazetteer import PlaceIndex
 from classifiers.normalize import normalize_for_match
 from monitor.cli_export import ACLED_COLUMNS, acled_row, feature
@@ -580,6 +582,28 @@ def test_who_acted_when_gunmen_belong_to_a_group_a_speaker_reports_another_and_a
     # (a protest alone keeps the protesters first)
     rally = ex.extract("الخريجون يعتصمون امام مبنى المحافظة في الكوت للمطالبة بالتعيين", ["protest"], T)
     assert rally is not None and rally.actor1 == "Protesters (Iraq)"
+
+
+def test_a_roundups_event_is_read_from_its_item_with_the_heading() -> None:
+    """A numbered digest tells one event among quiet items: its place, actors and time are the item's (the
+    heading kept: it names the province), not a mix of the governor's visit, an exam timetable's weekday and
+    a football match. A statement's list of demands and an analyst's numbered thread are read whole."""
+    digest = ("📰 موجز مساء ديالى\n1- المحافظ يفتتح جسرا جديدا في بعقوبة.\n2- تربية ديالى: الامتحانات الوزارية "
+              "تبدأ يوم الاحد المقبل.\n3- استشهاد منتسبين اثنين في الحشد بهجوم لداعش على نقطة قرب المقدادية.\n"
+              "4- نادي ديالى يفوز على ضيفه بهدفين.")
+    e = _extractor().extract(digest, ["attack_claim"], T)
+    assert e is not None
+    assert (e.actor1, e.actor2, e.location.district if e.location else None) == (
+        "Islamic State (ISIS)", "Popular Mobilization Forces", "Muqdadiyah")
+    assert e.time_basis == "post"  # (the exams' Sunday is another item's)
+    assert focus(digest, "attack_claim", CueLexicon.default()) == (
+        "📰 موجز مساء ديالى\nاستشهاد منتسبين اثنين في الحشد بهجوم لداعش على نقطة قرب المقدادية.")
+    thread = ("Thread on last night (1/4)\n1. KH says its drones hit a base.\n2. No confirmation yet.\n"
+              "3. The language is the story: a warning to widen targets.\n4. Watch Anbar.")
+    assert roundup_items(thread) is None
+    statement = ("بيان صادر عن وجهاء العشيرة " + "بعد الاعتداء الغادر على ابنائنا في السوق، نعلن ما يلي " * 4
+                 + "\n1- نمهل الجناة ثلاثة ايام.\n2- نحمل الحكومة المسؤولية.\n3- لا صلح قبل التسليم.")
+    assert roundup_items(statement) is None
 
 
 def test_who_acted_from_weapons_passives_accusations_and_bystanders() -> None:

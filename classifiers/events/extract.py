@@ -25,7 +25,9 @@ from datetime import date, datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
 
+from classifiers.cues import CueLexicon
 from classifiers.events.actors import UNKNOWN_GUNMEN, ActorRegistry, Mention
+from classifiers.events.focus import focus
 from classifiers.events.gazetteer import PlaceIndex, Resolved, bare_spans
 from classifiers.normalize import clean_for_model, normalize_for_match
 from monitor.models import EVENT_TYPES, Event, Location, iso, utc
@@ -968,13 +970,15 @@ class Extractor:
     def __init__(self, places: PlaceIndex | None = None, actors: ActorRegistry | None = None) -> None:
         self.places = places or PlaceIndex.default()
         self.actors = actors or ActorRegistry.default()
+        self.cues = CueLexicon.default()
 
     # --- the record ------------------------------------------------------------------------------------
     def extract(self, text: str, labels: list[str] | tuple[str, ...], posted: datetime) -> Event | None:
         label = next((lb for lb in ("attack_claim", "protest", "threat") if lb in labels), None)
         if label is None:
             return None
-        raw = clean_for_model(text)
+        # (a roundup's event is its item that tells the label, read with the roundup's heading)
+        raw = clean_for_model(focus(text, label, self.cues) or text)
         norm = without_contrast(normalize_for_match(raw).replace("-", " "))
         mentions = self.actors.find(norm, raw)
         weapon, family = _weapon(norm)
