@@ -53,6 +53,9 @@ class CueLexicon:
             for phrases in by_lang.values():
                 for phrase in phrases:
                     self.cues.append(_Cue(label, phrase, _compile(normalize_for_match(phrase))))
+        self.by_label: dict[str, list[_Cue]] = {}
+        for cue in self.cues:
+            self.by_label.setdefault(cue.label, []).append(cue)
         self._negators = {normalize_for_match(n) for n in NEGATORS}
         self._denials = {normalize_for_match(n) for n in DENIALS}
 
@@ -96,12 +99,14 @@ class CueLexicon:
         (``tells_accident``). ``attack_claim`` is damped there (``denial_factor``)."""
         return self.only_negated(text, "attack_claim") or tells_accident(text)
 
-    def match(self, text: str) -> dict[str, list[str]]:
-        """``{label: [phrase, ...]}`` for every label with at least one phrase present and not negated;
-        longer phrases that contain a shorter match win (``drone strike`` rather than also ``strike``)."""
+    def match(self, text: str, labels: tuple[str, ...] | None = None) -> dict[str, list[str]]:
+        """``{label: [phrase, ...]}`` for every label (of ``labels``; None: all) with at least one phrase
+        present and not negated; longer phrases that contain a shorter match win (``drone strike`` rather
+        than also ``strike``)."""
         norm = normalize_for_match(text)
         found: dict[str, list[str]] = {}
-        for cue in self.cues:
+        cues = self.cues if labels is None else [cue for label in labels for cue in self.by_label.get(label, ())]
+        for cue in cues:
             if any(not self._negated(norm, m.start()) for m in cue.pattern.finditer(norm)):
                 found.setdefault(cue.label, []).append(cue.phrase)
         for label, phrases in found.items():

@@ -1442,9 +1442,28 @@ def _any_state_object(norm: str, mentions: list[Mention], ex: Extractor) -> bool
     ) and not re.search(r"ناشط|صحفي|activist|journalist|مدني|civilian", norm)
 
 
+def _literal_cores(rx: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The plain strings one of whose presence a ``_rx`` pattern's match needs (its alternatives without
+    their lookbehinds and word edges), or None where an alternative is more than a string."""
+    body = re.sub(r"\(\?<!.*?\)", "", rx.pattern.replace(r"(?!\w)", ""))
+    cores = []
+    for alt in re.split(r"\||\(\?:|\)", body):
+        if any(ch in alt for ch in "\\.^$*+?{}[]"):
+            return None
+        if alt:
+            cores.append(alt)
+    return tuple(cores)
+
+
+# (each weapon's strings: a text without any of them is not read with its pattern, a long post's ~20 scans)
+_WEAPON_CORES = [_literal_cores(rx) for _, _, rx in WEAPONS]
+
+
 def _weapon(norm: str) -> tuple[str | None, str | None]:
     # (not a weapon named as the support the forces had: «بإسناد من طيران الجيش», "backed by army aviation")
-    for name, family, rx in WEAPONS:
+    for (name, family, rx), cores in zip(WEAPONS, _WEAPON_CORES, strict=True):
+        if cores is not None and not any(core in norm for core in cores):
+            continue
         if any(not _SUPPORT_BEFORE.search(norm[max(0, m.start() - 30) : m.start()]) for m in rx.finditer(norm)):
             return name, family
     return None, None

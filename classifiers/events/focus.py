@@ -65,8 +65,8 @@ def focus(text: str, label: str, cues: CueLexicon) -> str | None:
         return None
     heading, items = parts
     stems = _STEMS.get(label)
-    counts = [len(cues.match(item).get(label, [])) + (len(stems.findall(normalize_for_match(item))) if stems else 0)
-              for item in items]
+    counts = [len(cues.match(item, (label,)).get(label, []))
+              + (len(stems.findall(normalize_for_match(item))) if stems else 0) for item in items]
     best = max(range(len(items)), key=lambda i: (counts[i], -i)) if items else None
     if best is None or counts[best] == 0:
         return None
