@@ -1121,7 +1121,8 @@ def test_two_kinds_of_attack_are_no_near_miss_of_each_other() -> None:
     ied = _sig(WIRE_IED, "ar", ["attack_claim"])
     gunfight = _sig("Heavy gunfire between two tribes over farmland this afternoon, medium weapons and RPGs used",
                     "en", ["attack_claim"], hours=3, cos=0.84)
-    assert gunfight.event is not None and gunfight.event.sub == "Attack"  # gunfire, not the catch-all
+    # (a fight between two tribes: an armed clash with both sides armed, not the catch-all)
+    assert gunfight.event is not None and gunfight.event.sub == "Armed clash, armed"
     assert same_story(gunfight, ied, cfg) is None and not near_miss(gunfight, ied, cfg, 0.84)
     witness = _sig(EYEWITNESS, "ar", ["attack_claim"], hours=0.5, cos=0.82)  # a bare blast stays close
     assert near_miss(witness, ied, cfg, 0.82)

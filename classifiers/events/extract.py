@@ -1595,7 +1595,8 @@ def _baghdad(day: date, hour: int, posted: datetime) -> datetime:
 
 def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[datetime, str]:
     """When the text puts its event, and the phrase that says so ("post": the post's time). ``label``
-    "protest": a time inside a relative clause about another event does not move the protest."""
+    "protest": a time inside a relative clause about another event does not move the protest, and a call
+    moves it ahead (tomorrow, a weekday to come); any other label's time is never after the post's."""
     posted = utc(posted)
     local = posted.astimezone(BAGHDAD)
     if label == "protest" and (ahead := _TOMORROW.search(norm)) and (
@@ -1622,7 +1623,9 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
         wanted = _DAY_OF[m.group(1) or m.group(2)]
         # the call comes before the weekday or just after it ("calls for a rally on Saturday", «يوم الجمعة
         # المقبل»), not in a later clause ("shot dead on Sunday evening; UNAMI urges the authorities ...")
-        if _CALL.search(norm[: m.end() + 12]):
+        # (only a protest is called ahead: an attack told is past, and a threat's time is its statement's,
+        # «تعلن ... مساء يوم الاثنين», "the deadline ends on Sunday")
+        if label == "protest" and _CALL.search(norm[: m.end() + 12]):
             ahead = (wanted - local.weekday()) % 7
             if ahead:
                 day = local.date() + timedelta(days=ahead)
