@@ -612,10 +612,20 @@ _ALERT_WORD = re.compile(r"[\u0600-\u06ff]|(?<!\w)(?:alert|alerts|advisory|citiz
                          r"low profile)(?!\w)")
 
 
+# ... and a statement that answers the alert («بيان ... رداً على ما يسمى التنبيه الأمني للسفارة», "a faction
+# responded to the embassy's security alert"): the faction's own threat, not the alert
+_ANSWERS = re.compile(r"(?:(?:ردا|رد|ردها|ردنا)\s+(?:علي|على)|(?<!\w)(?:in response to|responding to|responds to|"
+                      r"responded to|in reply to|replies to|replied to|hits back at|dismisses|dismissed))"
+                      r"(?:\W+\w+){0,3}?\W+(?:ال)?(?:تنبيه|تحذير|سفار|(?:the |its )?(?:us |u\.s\. |american )?"
+                      r"(?:embassy|alert|advisory|warning))")
+
+
 def is_advisory(norm: str) -> bool:
     """A (normalised) threat's text is a diplomatic mission's security alert, or a report of one (in English,
     one that names the alert or the citizens: "the Embassy ultimatum now warns Turkish troops" is a
-    faction's)."""
+    faction's). A statement answering the alert is not one."""
+    if _ANSWERS.search(norm):
+        return False
     if ADVISORY.search(norm) and MISSION.search(norm):
         return True
     return bool(MISSION_WARNS.search(norm)) and bool(_ALERT_WORD.search(norm))

@@ -945,6 +945,12 @@ def test_an_embassys_security_alert_is_not_the_threat_it_warns_of() -> None:
     # a faction that warns the embassy is no mission's alert
     assert not is_advisory(normalize_for_match("KH warns the US embassy: leave or be targeted"))
     assert not is_advisory(normalize_for_match("the channel behind the US Embassy ultimatum now warns Turkish troops"))
+    # a faction's statement answering the alert is the faction's threat, not the alert
+    assert not is_advisory(normalize_for_match(
+        "بيان صادر عن فصيل الحق: رداً على ما يسمى «التنبيه الأمني» للسفارة الأمريكية لرعاياها، نقول إن السفارة هدف"))
+    assert not is_advisory(normalize_for_match(
+        "A faction responded to the US embassy's security alert for citizens, calling the embassy a target"))
+    assert is_advisory(normalize_for_match("السفارة الأمريكية تصدر تنبيهاً أمنياً لرعاياها في بغداد"))
 
 
 def test_a_grenade_and_an_ied_are_two_weapons() -> None:
