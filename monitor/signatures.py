@@ -525,10 +525,13 @@ _INCIDENT_AR = r"(?:هجوم|تفجير|انفجار|عبوه|اعتداء|اس�
 _INCIDENT_EN = (r"(?:attacks?|ieds?|blasts?|explosions?|bombings?|strikes?|grenades?|protests?|demonstrations?|"
                 r"rally|rallies|sit-ins?|incidents?|crowds?|devices?)")
 DISTINCT = re.compile(
-    rf"{_INCIDENT_AR} (?:ثان|ثاني|ثانيه|ثالث|ثالثه|اخر|اخري|منفصل|منفصله)(?!\w)|"
+    rf"{_INCIDENT_AR}(?: \S+)? (?:ثان|ثاني|ثانيه|ثالث|ثالثه|اخر|اخري|منفصل|منفصله)(?!\w)|"
     rf"(?<!\w)(?:ثاني|ثالث) {_INCIDENT_AR}|(?:غير مرتبط|غير مرتبطه|لا علاقه له|لا علاقه لها) ب(?:ال)?{_INCIDENT_AR}|"
     r"منفصل عن|منفصله عن|"
-    rf"(?<!\w)(?:(?:second|third|another|separate|different)(?: \w+)? {_INCIDENT_EN}|{CONTRAST_FROM_EN})(?!\w)")
+    rf"(?<!\w)(?:(?:second|third|another|separate|different)(?: \w+)? {_INCIDENT_EN}|{CONTRAST_FROM_EN}|"
+    # ("a second liquor shop hit with a grenade", "another checkpoint attacked")
+    r"(?:second|third|another) (?:\w+ ){0,2}(?:shop|store|office|house|home|convoy|patrol|checkpoint|post|base) "
+    r"(?:hit|attacked|targeted|struck|bombed))(?!\w)")
 
 
 # what follows a DISTINCT phrase when the event set apart is of an earlier day: "separate from yesterday's
@@ -973,6 +976,14 @@ def _answers(sig: Signature) -> bool:
     return sig.labels == {"threat"} and refers_back(sig)
 
 
+def _two_sites(a: EventKey, b: EventKey) -> bool:
+    """Two records placed at two named sites finer than a district, neither inside the other (a street in
+    Zayouna and Karrada, both of Rusafa)."""
+    return bool(a.place and b.place and a.place not in (a.district, a.governorate, a.country)
+                and b.place not in (b.district, b.governorate, b.country)
+                and a.place not in b._chain() and b.place not in a._chain())
+
+
 def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
     """The match strength (cosine) when ``a`` and ``b`` report the same event, else None. ``cos``: their
     cosine when the caller computed it already (in bulk)."""
@@ -995,6 +1006,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
     # "a second IED, in another area" names the first one's place and weapon, and is no follow-up of it: only
     # its own event's reports join it on the low bars, where the records say one event (same kind, same place)
     apart = sets_apart(a, b) or sets_apart(b, a)
+    if apart and a.event is not None and b.event is not None and _two_sites(a.event, b.event):
+        return None  # «قنبلة يدوية ثانية ... في شارع الربيعي»: set apart from the Karrada one, at another site
     if not late:
         if not apart and cos >= cfg.corroborated_cos and agreement >= 2:
             return cos

@@ -1134,6 +1134,22 @@ def test_two_kinds_of_attack_are_no_near_miss_of_each_other() -> None:
     assert near_miss(witness, ied, cfg, 0.82)
 
 
+def test_a_second_attack_at_another_site_of_the_district_is_another_event() -> None:
+    """«قنبلة يدوية ثانية» ("a second hand grenade", a word between the incident and its ordinal) and "a second
+    liquor shop hit" set a post apart; set apart and placed at another named site of the same district (a
+    street in Zayouna, Karrada), it is another event however alike the words."""
+    first = _sig("عاجل | مجهولون يلقون قنبلة يدوية على محل لبيع المشروبات الكحولية في منطقة الكرادة", "ar",
+                 ["attack_claim"])
+    second = _sig("عاجل | بعد أقل من ساعة على حادثة الكرادة، قنبلة يدوية ثانية تستهدف محلاً لبيع المشروبات "
+                  "الكحولية في شارع الربيعي بمنطقة زيونة", "ar", ["attack_claim"], hours=0.7, cos=0.97)
+    assert second.event is not None and second.event.distinct and second.event.place == "rubaie_street"
+    assert same_story(second, first, CFG) is None
+    english = _sig("Just in: a second liquor shop hit with a grenade tonight, this time on al-Rubaie Street in "
+                   "Zayouna, 40 minutes after the Karrada attack", "en", ["attack_claim"], hours=0.8, cos=0.92)
+    assert english.event is not None and english.event.distinct
+    assert same_story(english, first, CFG) is None and same_story(english, second, CFG) is not None
+
+
 def test_two_sites_of_one_district_struck_with_two_weapons_are_two_events() -> None:
     rockets = EventKey("violence", "Shelling/artillery/missile attack", "erbil_airport", "erbil_district", "erbil",
                        "iraq")

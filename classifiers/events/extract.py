@@ -1398,12 +1398,18 @@ _OTHER_EVENT = re.compile(r"(?:(?<!\w)(?:separate|distinct|different) (?:\w+ )?f
 # on Ain al-Asad", «وتأتي الضربة بعد ساعات من استهداف قاعدة عين الأسد»): that other event's place
 _CAME_AFTER = re.compile(r"(?:(?<!\w)(?:came|comes|follows|followed) (?:\w+ ){0,2}after|(?:جاء|جاءت|ياتي|تاتي) "
                          r"(?:\w+ ){0,2}بعد)[^.!?؟\n]{0,80}$")
+# ... and the incident a while before which this one came («بعد اقل من ساعه على حادثه الكراده», "40 minutes
+# after the Karrada attack"): the place just after it is that incident's
+_AFTER_INCIDENT = re.compile(r"(?:(?<!\w)(?:minutes|hours|an hour|a day|days) after (?:the |a |an )?|"
+                             r"(?<!\w)بعد (?:اقل من |اكثر من |نحو |حوالي |قرابه )?(?:\S+ )?(?:ساعه|ساعتين|ساعات|دقائق|"
+                             r"دقيقه|يوم|يومين|ايام) (?:علي|على|من) (?:ال)?(?:حادثه|هجوم|انفجار|استهداف|تفجير|اعتداء)"
+                             r"(?: \S+)? )$")
 
 # What the words just before a place (each rule: a pattern ending at the place, and how far back it reads) say
 # of it: a witness's, a "province" header's, where the attackers fled, an office's (ranked as a road's ends)
 _NOT_WHERE_IT_HAPPENED = ((_OBSERVER, 25), (_WILAYA, 30), (_FLED, 45), (_OFFICE, 30))
 # ... another event's: one set apart, one the event answers, one it came after (ranked last)
-_ANOTHER_EVENTS = ((_OTHER_EVENT, 45), (_REASON_BEFORE, 45), (_CAME_AFTER, 90))
+_ANOTHER_EVENTS = ((_OTHER_EVENT, 45), (_REASON_BEFORE, 45), (_CAME_AFTER, 90), (_AFTER_INCIDENT, 60))
 
 
 def _said_before(norm: str, start: int, rules: tuple[tuple[re.Pattern[str], int], ...]) -> bool:
