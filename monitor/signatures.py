@@ -1006,8 +1006,10 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
     # "a second IED, in another area" names the first one's place and weapon, and is no follow-up of it: only
     # its own event's reports join it on the low bars, where the records say one event (same kind, same place)
     apart = sets_apart(a, b) or sets_apart(b, a)
-    if apart and a.event is not None and b.event is not None and _two_sites(a.event, b.event):
-        return None  # «قنبلة يدوية ثانية ... في شارع الربيعي»: set apart from the Karrada one, at another site
+    if a.event is not None and b.event is not None and _two_sites(a.event, b.event) and (
+            apart or a.event.sub == b.event.sub == "Threat"):
+        return None  # «قنبلة يدوية ثانية ... في شارع الربيعي»: set apart from the Karrada one, at another site;
+        # a threat's place is its target's: threats to Victory base and to the US embassy are two
     if not late:
         if not apart and cos >= cfg.corroborated_cos and agreement >= 2:
             return cos

@@ -1150,6 +1150,17 @@ def test_a_second_attack_at_another_site_of_the_district_is_another_event() -> N
     assert same_story(english, first, CFG) is None and same_story(english, second, CFG) is not None
 
 
+def test_two_threats_to_two_sites_of_one_district_are_two_threats() -> None:
+    """A threat's place is its target's: one faction's threat to Victory base and another's to the US
+    embassy (both in Karkh) on one day are two threats, however alike their words."""
+    base = _sig("فصيل مجهول يتوعد قاعدة فكتوريا قرب مطار بغداد بمزيد من الضربات", "ar", ["threat"])
+    embassy = _sig("فصيل يتوعد السفارة الأمريكية في بغداد ويعتبرها هدفاً مشروعاً", "ar", ["threat"], hours=3,
+                   cos=0.95)
+    assert base.event is not None and embassy.event is not None
+    assert base.event.place != embassy.event.place and base.event.district == embassy.event.district
+    assert same_story(embassy, base, CFG) is None
+
+
 def test_two_sites_of_one_district_struck_with_two_weapons_are_two_events() -> None:
     rockets = EventKey("violence", "Shelling/artillery/missile attack", "erbil_airport", "erbil_district", "erbil",
                        "iraq")
