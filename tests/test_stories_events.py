@@ -1153,12 +1153,15 @@ def test_a_second_attack_at_another_site_of_the_district_is_another_event() -> N
 def test_two_threats_to_two_sites_of_one_district_are_two_threats() -> None:
     """A threat's place is its target's: one faction's threat to Victory base and another's to the US
     embassy (both in Karkh) on one day are two threats, however alike their words."""
-    base = _sig("فصيل مجهول يتوعد قاعدة فكتوريا قرب مطار بغداد بمزيد من الضربات", "ar", ["threat"])
-    embassy = _sig("فصيل يتوعد السفارة الأمريكية في بغداد ويعتبرها هدفاً مشروعاً", "ar", ["threat"], hours=3,
-                   cos=0.95)
+    base = _sig("فصيل مجهول يتوعد قاعدة فكتوريا في بغداد ويعتبرها هدفاً مشروعاً لمجاهديه", "ar", ["threat"])
+    embassy = _sig("فصيل مجهول يتوعد السفارة الأمريكية في بغداد ويعتبرها هدفاً مشروعاً لمجاهديه", "ar", ["threat"],
+                   hours=3, cos=0.97)
     assert base.event is not None and embassy.event is not None
     assert base.event.place != embassy.event.place and base.event.district == embassy.event.district
     assert same_story(embassy, base, CFG) is None
+    # (the records decide even where the texts' places do not conflict: a reply that names the alert's
+    # sites «المنطقة الخضراء» and «مطار بغداد» beside the embassy)
+    assert same_story(replace(embassy, anchors=base.anchors), base, CFG) is None
 
 
 def test_two_sites_of_one_district_struck_with_two_weapons_are_two_events() -> None:
