@@ -584,6 +584,24 @@ def test_who_acted_when_gunmen_belong_to_a_group_a_speaker_reports_another_and_a
     assert rally is not None and rally.actor1 == "Protesters (Iraq)"
 
 
+def test_a_states_own_statement_a_fronts_formation_and_militias_aligned_with_iran() -> None:
+    """A state's statement under its masthead that tells its own units' act («استهدفت وحداتنا») makes the state
+    the actor, unless its forces were the ones attacked or only returned fire; a claim label that calls
+    itself one of the Islamic Resistance's formations is the front's; "Iran-aligned militia groups" are an
+    unidentified armed group."""
+    assert actors("بيان للقوات البرية في الحرس الثوري: استهدفت وحداتنا الصاروخية مقرات جماعات انفصالية قرب "
+                  "كويسنجق")[0] == "Iranian Forces (IRGC)"
+    assert actors("القيادة المركزية الأمريكية: قواتنا في قاعدة حرير تعرضت لهجوم بطائرة مسيرة دون إصابات") == (
+        None, "US Forces")
+    assert actors("وزارة البيشمركة: تعرضت مواقعنا في كفري لقصف بالهاون من قبل إرهابيي داعش، وقد ردت قواتنا على "
+                  "مصادر النيران")[0] == "Islamic State (ISIS)"
+    assert actors('The "Revenge Brigade", which described itself as one of the formations of the Islamic '
+                  "Resistance in Iraq, said it had targeted Harir base with two drones") == (
+        "Islamic Resistance in Iraq", "US Forces")
+    assert actors("CENTCOM: Iran-aligned militia groups launched a one-way attack drone at US forces at Harir "
+                  "Air Base; no injuries")[0] == "Unidentified Armed Group (Iraq)"
+
+
 def test_a_roundups_event_is_read_from_its_item_with_the_heading() -> None:
     """A numbered digest tells one event among quiet items: its place, actors and time are the item's (the
     heading kept: it names the province), not a mix of the governor's visit, an exam timetable's weekday and

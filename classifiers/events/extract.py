@@ -541,8 +541,19 @@ _OWNED_WEAPON_BEFORE = re.compile(r"(?:طائره|طائرات|طياره|مسي
 # ... but any side that speaks of "our forces" acting is the one acting («وزارة الدفاع التركية: قواتنا حيدت»,
 # "Federal Police: our units ambushed")
 _OUR_FORCES_AFTER = re.compile(r"(?:'s)?\s*(?::|(?:statement|says|said|announced|تعلن|يعلن|اعلنت)\W)\W*(?:\S+\s+){0,2}?"
-                               r"(?:قواتنا|قطعاتنا|ابطالنا|مقاتلونا|مقاتلينا|مجاهدونا|مجاهدينا|طائراتنا|"
+                               r"(?:قواتنا|قطعاتنا|ابطالنا|مقاتلونا|مقاتلينا|مجاهدونا|مجاهدينا|طائراتنا|وحداتنا|"
                                r"our (?:forces|troops|units|fighters|aircraft|jets))(?!\w)")
+# ... and a state's statement, under its masthead, that tells its own forces' act anywhere in it («وزارة الدفاع
+# التركية: تم تحييد 4 ارهابيين ... بعمليات نفذتها قواتنا البطله»): the state acted
+_OUR_FORCES = re.compile(r"(?<!\w)(?:قواتنا|قطعاتنا|وحداتنا|طائراتنا)(?!\w)|"
+                         r"(?<!\w)our (?:heroic |brave )?(?:forces|troops|units|commandos|soldiers|aircraft|"
+                         r"jets)(?!\w)")
+_RETURNED_FIRE = re.compile(r"(?:ردت|رد|وردت)\s*$|\s+(?:ردت|ترد|ردوا|returned fire|responded|repelled)(?!\w)")
+# a front named as the one a claim's label belongs to («لواء الثار للقاده – احد تشكيلات المقاومه الاسلاميه في
+# العراق», "described itself as one of the formations of the Islamic Resistance in Iraq"): the claimant's
+_MEMBER_OF_BEFORE = re.compile(r"(?:احد|احدي|من) (?:تشكيلات|فصائل|الوية|الويه|كتائب)\s*$|"
+                               r"(?:one of the |part of the |a |an )(?:formations?|factions?|groups?|members?|"
+                               r"brigades?) (?:of|in|within) (?:the )?$")
 # ... and one that condemns what was done («كتائب حزب الله تدين العدوان ...», "KH condemns the US strike"): the
 # one it was done to, if anyone
 _CONDEMN_AFTER = re.compile(r"(?:'s)?\s+(?:\S+\s+)?(?:تدين|يدين|ادانت|تستنكر|يستنكر|استنكرت|condemns|condemned|"
@@ -1131,6 +1142,12 @@ class Extractor:
         seen: dict[str, str] = {}  # actor id -> role ("subject" | "object" | "")
         source: set[str] = set()  # state bodies only reporting (``_MASTHEAD_AFTER``, ``_SAYS_AFTER``, ...)
         acted: set[str] = set()  # named with the act itself ("gunmen from AAH attacked"), not only as a speaker
+        # (a state's own forces told in the first person: the only state named is the one that acted)
+        states = {m.actor for m in mentions if reg[m.actor].kind in _FORCE_KINDS}
+        # (not forces that were attacked, «قواتنا ... تعرضت لهجوم», nor that only returned fire, «ردت قواتنا»)
+        ours = len(states) == 1 and any(
+            not _PASSIVE_AFTER.match(norm, o.end()) and not _RETURNED_FIRE.match(norm, o.end())
+            and not _RETURNED_FIRE.search(norm, max(0, o.start() - 12), o.start()) for o in _OUR_FORCES.finditer(norm))
         for m in mentions:
             # (the words before it in its own sentence: "... of the crossing. Israel has not commented")
             before = _SENTENCE_END.split(norm[max(0, m.start - 40) : m.start])[-1]
@@ -1147,12 +1164,18 @@ class Extractor:
             acts = bool(armed or _WEAPON_AFTER.match(norm, m.end) or _ACTED_AFTER.match(norm, m.end)
                         or _CLAIMED_AFTER.match(norm, m.end))
             said = bool(_SAID_BEFORE.search(before) or _SPEAKER_AFTER.match(norm, m.end))
+            if reg[m.actor].kind == "front" and _MEMBER_OF_BEFORE.search(norm[max(0, m.start - 40) : m.start]):
+                acts = True
+            if (reg[m.actor].kind in _FORCE_KINDS and ours and not lam and m.start < 40
+                    and _MASTHEAD_AFTER.match(norm, m.end)):
+                acts = True  # (the masthead's: a faction's statement says «ابطالنا» of its own)
             role = (
                 "subject"
                 if m.person or acts or _SUBJECT_BEFORE.search(before + ("ل" if li else ""))
                 or _PLOTTER_AFTER.match(norm, m.start)
                 or (not lam and reg[m.actor].kind in _SPEAKER_KINDS and _SPEAKER_AFTER.match(norm, m.end))
-                or _OUR_FORCES_AFTER.match(norm, m.end)
+                or ((of := _OUR_FORCES_AFTER.match(norm, m.end)) is not None
+                    and not _PASSIVE_AFTER.match(norm, of.end()))  # («قواتنا ... تعرضت لهجوم»: attacked)
                 or (reg[m.actor].kind in _RIOTER_KINDS and _RIOT_AFTER.match(norm, m.end))
                 else ("object" if lam or _CONDEMN_AFTER.match(norm, m.end) or _OBJECT_BEFORE.search(before)
                       or _TARGET_AFTER.match(norm, m.end) or _PASSIVE_AFTER.match(norm, m.end) else "")
