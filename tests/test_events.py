@@ -947,3 +947,12 @@ def test_who_attacked_planted_or_struck_with_an_owned_weapon() -> None:
     shot = extract_event("مسلحون يطلقون النار على عجلة أحد المحامين في الشعلة", ["attack_claim"], posted)
     assert shot is not None and shot.weapon == "small arms" and shot.location is not None
     assert shot.location.place == "shula"
+
+
+def test_hit_the_town_only_where_a_word_makes_it_one() -> None:
+    """"Hit" is Anbar's town and an English verb: a dateline with its province, "in Hit" or "near Hit" place
+    the event there; "a roadside bomb hit an army vehicle" does not."""
+    dateline = extract_event("Hit (Anbar): tribal gunfight over farmland this afternoon, 1 killed", ["attack_claim"], T)
+    assert dateline is not None and dateline.location is not None and dateline.location.district == "Hit"
+    verb = extract_event("Rockets hit the base in Anbar overnight, no casualties", ["attack_claim"], T)
+    assert verb is not None and verb.location is not None and verb.location.district is None
