@@ -956,3 +956,17 @@ def test_hit_the_town_only_where_a_word_makes_it_one() -> None:
     assert dateline is not None and dateline.location is not None and dateline.location.district == "Hit"
     verb = extract_event("Rockets hit the base in Anbar overnight, no casualties", ["attack_claim"], T)
     assert verb is not None and verb.location is not None and verb.location.district is None
+
+
+def test_residents_protest_as_a_group_and_are_never_the_attacker() -> None:
+    """«أهالي» who block a road are the protest's group (two groups' protests in one town are two); residents
+    who only tell what they heard are no side of an attack, and residents attacked are civilians."""
+    ex = _extractor()
+    blockade = ex.extract("أهالي حي الواسطي في كركوك يقطعون الطريق بالإطارات المحترقة احتجاجاً على انقطاع الكهرباء",
+                          ["protest"], T)
+    assert blockade is not None and (blockade.actor1, blockade.assoc_actor_1) == ("Protesters (Iraq)",
+                                                                                  "Residents (Iraq)")
+    assert "Residents (Iraq)" not in actors("Local residents said a roadside bomb went off near an army patrol "
+                                            "outside Tarmiyah")
+    assert actors("مسلحون مجهولون يطلقون النار على أهالي قرية في المقدادية") == (
+        "Unidentified Armed Group (Iraq)", "Civilians (Iraq)")

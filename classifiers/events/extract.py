@@ -960,9 +960,9 @@ _CIVILIAN_HINT = _rx(
 )
 # the registry's groups that protest as themselves (a protest's assoc_actor_1; the story stage reads them too)
 PROTEST_GROUPS = frozenset({"teachers", "graduates", "workers", "farmers", "retirees", "students", "journalists",
-                            "truck_drivers", "turkmen", "sadrist_movement", "health_workers"})
+                            "truck_drivers", "turkmen", "sadrist_movement", "health_workers", "residents"})
 # groups that protest, and that are civilians where violence or a threat befalls them
-_CIVILIAN_GROUPS = frozenset({"journalists", "truck_drivers", "turkmen", "health_workers"})
+_CIVILIAN_GROUPS = frozenset({"journalists", "truck_drivers", "turkmen", "health_workers", "residents"})
 _SECURITY = {
     "isf",
     "cts",
@@ -1212,7 +1212,7 @@ class Extractor:
         # شنه مسلحون من عصائب اهل الحق»)
         if label != "threat":  # (of a threat, the one who speaks is its author: "KH: any US strike ...")
             subjects = [a for a in subjects if a in acted] + [a for a in subjects if a not in acted]
-        plain = [a for a in order if seen[a] == "" and a not in ("civilians", "protesters")]
+        plain = [a for a in order if seen[a] == "" and a not in ("civilians", "protesters", "residents")]
         objects = [a for a in order if seen[a] == "object"]
         # a state body that only reports is neither side ("police say a grenade was thrown at the shop"), unless
         # it reports its own side's operation: an insurgent named, and no one else said to act («خلية الإعلام
