@@ -36,6 +36,12 @@ BAGHDAD = timezone(timedelta(hours=3))
 _AR = "\u0600-\u06ff"
 
 
+# each ``_rx`` pattern's plain strings, one of which a match needs (its alternatives without a leading
+# lookbehind), or None where an alternative is more than a string: a text without any is not scanned
+_LITERALS: dict[re.Pattern[str], tuple[str, ...] | None] = {}
+_LOOKBEHINDS = re.compile(r"^(?:\(\?<!.*?\))+")
+
+
 def _rx(*alts: str) -> re.Pattern[str]:
     """Alternatives on the normalised text: Arabic ones as substrings (clitics attach), Latin ones on word
     boundaries."""
@@ -46,7 +52,10 @@ def _rx(*alts: str) -> re.Pattern[str]:
         parts.append("(?:" + "|".join(ar) + ")")
     if la:
         parts.append(r"(?<!\w)(?:" + "|".join(la) + r")(?!\w)")
-    return re.compile("|".join(parts))
+    rx = re.compile("|".join(parts))
+    cores = tuple(_LOOKBEHINDS.sub("", a) for a in alts)
+    _LITERALS[rx] = None if any(ch in core for core in cores for ch in "\\.^$*+?{}[]()|") else cores
+    return rx
 
 
 # --- weapons: (English name, family, pattern); first match in this order wins ------------------------------
@@ -540,12 +549,13 @@ _OWNED_WEAPON_BEFORE = re.compile(r"(?:طائره|طائرات|طياره|مسي
                                   r"(?: \S+)? (?:تابعه|التابعه|تابع|التابع|تعود)\s*$")
 # ... but any side that speaks of "our forces" acting is the one acting («وزارة الدفاع التركية: قواتنا حيدت»,
 # "Federal Police: our units ambushed")
+_OUR_UNITS_AR = r"قواتنا|قطعاتنا|وحداتنا|طائراتنا"  # (a state's or a faction's own units, in the first person)
 _OUR_FORCES_AFTER = re.compile(r"(?:'s)?\s*(?::|(?:statement|says|said|announced|تعلن|يعلن|اعلنت)\W)\W*(?:\S+\s+){0,2}?"
-                               r"(?:قواتنا|قطعاتنا|ابطالنا|مقاتلونا|مقاتلينا|مجاهدونا|مجاهدينا|طائراتنا|وحداتنا|"
+                               rf"(?:{_OUR_UNITS_AR}|ابطالنا|مقاتلونا|مقاتلينا|مجاهدونا|مجاهدينا|"
                                r"our (?:forces|troops|units|fighters|aircraft|jets))(?!\w)")
 # ... and a state's statement, under its masthead, that tells its own forces' act anywhere in it («وزارة الدفاع
 # التركية: تم تحييد 4 ارهابيين ... بعمليات نفذتها قواتنا البطله»): the state acted
-_OUR_FORCES = re.compile(r"(?<!\w)(?:قواتنا|قطعاتنا|وحداتنا|طائراتنا)(?!\w)|"
+_OUR_FORCES = re.compile(rf"(?<!\w)(?:{_OUR_UNITS_AR})(?!\w)|"
                          r"(?<!\w)our (?:heroic |brave )?(?:forces|troops|units|commandos|soldiers|aircraft|"
                          r"jets)(?!\w)")
 _RETURNED_FIRE = re.compile(r"(?:ردت|رد|وردت)\s*$|\s+(?:ردت|ترد|ردوا|returned fire|responded|repelled)(?!\w)")
@@ -583,9 +593,12 @@ _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0
                           r"رمى|رموا|اغتالوا|اغتالت|استهدفوا|استهدفت|قصفت|قصفوا)(?!\w)")
 # ... and one that claims it (the claim is the act's own record, not a report of another's act)
 _CLAIMED_AFTER = re.compile(r"(?:'s)?\s+(?:claimed|claims|claiming|تتبنى|يتبنى|تبنت|تبنى)(?!\w)")
+# (on a word edge, a «و», «ف» or «ب» allowed: «قال» is not the end of «انتقال», nor «اكد» of «تاكد»)
+_WORD_EDGE = r"(?:(?<!\w)|(?<=\s[وفب])|(?<=^[وفب]))"
+# the words of one who announces or speaks («تعلن», «بيان», «قال», «المتحدث باسم»)
+_SPEECH_AR = r"اعلنت|اعلن|تعلن|يعلن|بيان|بيان ل|قال|قالت|صرح|اكد|اكدت|المتحدث باسم|الناطق باسم"
 # the words before a name that make it a speaker only (``_SUBJECT_BEFORE`` takes them as the subject's too)
-_SAID_BEFORE = re.compile(r"(?:(?<!\w)|(?<=\s[وفب])|(?<=^[وفب]))(?:اعلنت|اعلن|تعلن|يعلن|بيان|بيان ل|قال|قالت|صرح|اكد|"
-                          r"اكدت|المتحدث باسم|الناطق باسم|spokesman for|statement by|statement from)"
+_SAID_BEFORE = re.compile(rf"{_WORD_EDGE}(?:{_SPEECH_AR}|spokesman for|statement by|statement from)"
                           r"\s*(?:\S+\s+){0,1}$")
 _SENTENCE_END = re.compile(r"[.!?؟](?=\s)")
 _SUPPORT_BEFORE = re.compile(r"(?:باسناد|واسناد|بدعم|بمسانده|بمشاركه|بالتنسيق مع(?!\w)|in coordination with|"
@@ -612,15 +625,14 @@ _PLOTTER_AFTER = re.compile(r"(?:\S+\s+){1,2}?(?:plan|plans|plot|plots)(?!\w)")
 # («نيه» on a word edge: «القوات الامنيه ضربت المعلمين» states no intention of the teachers)
 _PLOTTER_BEFORE = r"مخطط ل|مخططا ل|مخططات ل|(?<!\w)[وب]?نيه|(?<!\w)[وب]?نوايا|"
 _SUBJECT_BEFORE = re.compile(
-    # (on a word edge, a «و», «ف» or «ب» allowed: «قال» is not the end of «انتقال», nor «اكد» of «تاكد»)
-    r"(?:(?<!\w)|(?<=\s[وفب])|(?<=^[وفب]))"
+    _WORD_EDGE +
     rf"(?:{_PLOTTER_BEFORE}توقيع|بتوقيع|تعرضا ل|تعرض ل|تعرضات ل|هجوم ل|هجوما ل|هجمات ل|بهجوم ل|"
     r"كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|"
     r"هجوم شنه|"
     r"من قبل|بواسطه|نفذه|نفذها|نفذته|زرعها|زرعتها|زرعوها|وضعها|وضعتها|"
-    r"اعلنت|اعلن|تعلن|يعلن|تبنت|تبنى|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
+    r"تبنت|تبنى|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
     r"انضربت من|انضرب من|انضربوا من|انقصفت من|انقصف من|"
-    r"بيان|بيان ل|قال|قالت|صرح|اكد|اكدت|المتحدث باسم|الناطق باسم|"
+    rf"{_SPEECH_AR}|"
     # (by the bullets, the fire of: «اغتيال مسؤول ... برصاص مسلحين مجهولين»; the shooter after the verb:
     # «اطلقت القوات الامنيه الرصاص», «فتح مسلحون النار»)
     r"برصاص|بنيران|اطلقت|اطلق|فتحت|فتح)\s*(?:\S+\s+){0,1}"
@@ -1163,7 +1175,8 @@ class Extractor:
             armed = armed or (lam and _OWNED_WEAPON_BEFORE.search(before) is not None)
             acts = bool(armed or _WEAPON_AFTER.match(norm, m.end) or _ACTED_AFTER.match(norm, m.end)
                         or _CLAIMED_AFTER.match(norm, m.end))
-            said = bool(_SAID_BEFORE.search(before) or _SPEAKER_AFTER.match(norm, m.end))
+            speaks = _SPEAKER_AFTER.match(norm, m.end) is not None
+            said = speaks or _SAID_BEFORE.search(before) is not None
             if reg[m.actor].kind == "front" and _MEMBER_OF_BEFORE.search(norm[max(0, m.start - 40) : m.start]):
                 acts = True
             if (reg[m.actor].kind in _FORCE_KINDS and ours and not lam and m.start < 40
@@ -1173,7 +1186,7 @@ class Extractor:
                 "subject"
                 if m.person or acts or _SUBJECT_BEFORE.search(before + ("ل" if li else ""))
                 or _PLOTTER_AFTER.match(norm, m.start)
-                or (not lam and reg[m.actor].kind in _SPEAKER_KINDS and _SPEAKER_AFTER.match(norm, m.end))
+                or (not lam and reg[m.actor].kind in _SPEAKER_KINDS and speaks)
                 or ((of := _OUR_FORCES_AFTER.match(norm, m.end)) is not None
                     and not _PASSIVE_AFTER.match(norm, of.end()))  # («قواتنا ... تعرضت لهجوم»: attacked)
                 or (reg[m.actor].kind in _RIOTER_KINDS and _RIOT_AFTER.match(norm, m.end))
@@ -1471,27 +1484,11 @@ def _any_state_object(norm: str, mentions: list[Mention], ex: Extractor) -> bool
     ) and not re.search(r"ناشط|صحفي|activist|journalist|مدني|civilian", norm)
 
 
-def _literal_cores(rx: re.Pattern[str]) -> tuple[str, ...] | None:
-    """The plain strings one of whose presence a ``_rx`` pattern's match needs (its alternatives without
-    their lookbehinds and word edges), or None where an alternative is more than a string."""
-    body = re.sub(r"\(\?<!.*?\)", "", rx.pattern.replace(r"(?!\w)", ""))
-    cores = []
-    for alt in re.split(r"\||\(\?:|\)", body):
-        if any(ch in alt for ch in "\\.^$*+?{}[]"):
-            return None
-        if alt:
-            cores.append(alt)
-    return tuple(cores)
-
-
-# (each weapon's strings: a text without any of them is not read with its pattern, a long post's ~20 scans)
-_WEAPON_CORES = [_literal_cores(rx) for _, _, rx in WEAPONS]
-
-
 def _weapon(norm: str) -> tuple[str | None, str | None]:
     # (not a weapon named as the support the forces had: «بإسناد من طيران الجيش», "backed by army aviation")
-    for (name, family, rx), cores in zip(WEAPONS, _WEAPON_CORES, strict=True):
-        if cores is not None and not any(core in norm for core in cores):
+    # (a weapon none of whose strings the text holds is not scanned for: a long post's ~20 scans)
+    for name, family, rx in WEAPONS:
+        if (cores := _LITERALS.get(rx)) is not None and not any(core in norm for core in cores):
             continue
         if any(not _SUPPORT_BEFORE.search(norm[max(0, m.start() - 30) : m.start()]) for m in rx.finditer(norm)):
             return name, family
