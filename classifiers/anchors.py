@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from classifiers.events.trie import dialect_variants, trie_regex
+from classifiers.events.trie import dialect_variants, is_nisba, trie_regex
 from classifiers.normalize import clean_for_model, normalize_for_match
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
@@ -188,23 +188,6 @@ class Gazetteer:
         levels = yaml.safe_load(root.joinpath("events", "gazetteer.yaml").read_text("utf-8")) or {}
         return cls(places, levels)
 
-    def find(self, norm: str) -> list[tuple[int, str, str]]:
-        """Every place named in a text already through ``normalize_for_match``: ``(position, id, form as
-        the gazetteer writes it)`` in text order; the same matching as ``places``."""
-        norm = norm.replace("-", " ")
-        found: list[tuple[int, str, str]] = []
-        for form, canon in self._arabic:
-            start = norm.find(form)
-            if start < 0:
-                continue
-            found.append((start, canon, self.form_of[form]))
-            norm = norm.replace(form, " " * len(form))  # same length: later positions stay true
-        if self._latin is not None:
-            for match in self._latin.finditer(norm):
-                found.append((match.start(), self._latin_map[match.group(1)], self.form_of[match.group(1)]))
-        found.sort()
-        return found
-
     def nested(self, mine: frozenset[str], theirs: frozenset[str]) -> bool:
         """Does a fine place of one set lie inside one of the other's (a camp in the district named, a site
         within the town named)?"""
@@ -229,7 +212,8 @@ class Gazetteer:
         the Arabic ones left (blanked to the same length, so positions stay true)."""
         norm = norm.replace("-", " ")
         arabic = self._arabic_regex()
-        found = [(m.start(), m.end(), self._arabic_map[m.group(0)]) for m in arabic.finditer(norm)]
+        found = [(m.start(), m.end(), self._arabic_map[m.group(0)]) for m in arabic.finditer(norm)
+                 if not is_nisba(norm, m.start(), m.end())]
         if self._latin is not None:
             blanked = arabic.sub(lambda m: " " * len(m.group(0)), norm)
             found += [(m.start(1), m.end(1), self._latin_map[m.group(1)]) for m in self._latin.finditer(blanked)]

@@ -33,6 +33,7 @@ from datasketch import MinHash
 from classifiers.anchors import Anchors, Gazetteer, anchors
 from classifiers.events.extract import CONTRAST_FROM_EN, WEEKDAY_NAMES
 from classifiers.events.gazetteer import bare_districts
+from classifiers.events.labels import claim_labels, labels_differ
 from classifiers.normalize import clean_for_model, normalize_for_match
 
 NUM_PERM = 64
@@ -219,6 +220,8 @@ class EventKey:
     site: str = ""  # a protest's institution (the record's ``target``: "education directorate")
     deadline: str = ""  # a threat's deadline, as ``threat_deadline`` reads it ("h72", "month_end")
     advisory: str = ""  # "1": a diplomatic mission's security alert (``ADVISORY``), not the threat it warns of
+    groups: str = ""  # the faction labels the registry does not know («سرايا أولياء الفجر»), ``claim_labels``
+    # keys joined by "|": two threats or claims signed by two of them are two events (``compare``)
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -424,7 +427,12 @@ class EventKey:
 
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
-                self.day, self.follow, self.distinct, self.site, self.deadline, self.advisory]
+                self.day, self.follow, self.distinct, self.site, self.deadline, self.advisory, self.groups]
+
+    def signed_apart(self, other: EventKey) -> bool:
+        """Signed by two faction labels the registry does not know (``labels_differ``)."""
+        return bool(self.groups and other.groups) and labels_differ(frozenset(self.groups.split("|")),
+                                                                     frozenset(other.groups.split("|")))
 
 
 # First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish
@@ -794,6 +802,9 @@ class Signature:
             # a mission's alert flagged as an attack too ("possible rocket, drone or IED attacks"): still the
             # alert, not the threat it warns of (``compare``)
             event_key = replace(event_key, advisory="1")
+        if event_key is not None and {"threat", "attack_claim"} & set(labels) and (
+                groups := claim_labels(norm, text)):
+            event_key = replace(event_key, groups="|".join(sorted(groups)))
         if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
             event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts))
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
@@ -893,7 +904,8 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
         return True, agreement  # a faction's threat and the mission's alert that warns of it, whatever the types
         # (the one place of this rule: a record typed Threat is a post labelled threat)
     if a.event is not None and b.event is not None and (
-            a.event.conflicts(b.event, a.anchors.places, b.anchors.places) or _days_apart(a, b)):
+            a.event.conflicts(b.event, a.anchors.places, b.anchors.places) or _days_apart(a, b)
+            or a.event.signed_apart(b.event)):
         return True, agreement
     if a.event is not None and b.event is not None and abs(a.ts - b.ts) >= _STRIKE_BACK_HOURS * 3600 and (
             a.event.strikes_back_at(b.event) or b.event.strikes_back_at(a.event)):

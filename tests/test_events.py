@@ -7,7 +7,7 @@ import csv
 import functools
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import yaml
 
@@ -970,3 +970,25 @@ def test_residents_protest_as_a_group_and_are_never_the_attacker() -> None:
                                             "outside Tarmiyah")
     assert actors("مسلحون مجهولون يطلقون النار على أهالي قرية في المقدادية") == (
         "Unidentified Armed Group (Iraq)", "Civilians (Iraq)")
+
+
+def test_a_nisba_adjective_names_no_place_but_a_kurdish_case_ending_does() -> None:
+    # «البغدادي» (a surname, the town of al-Baghdadi), «الإيرانية», «بغداديين»: not Baghdad or Iran
+    assert anchors("قال أبو بكر البغدادي في تسجيل صوتي").places == frozenset()
+    assert anchors("قصفت المدفعية الإيرانية قرى حدودية في سيدكان").places == frozenset({"sidakan"})
+    assert anchors("شباب بغداديين يتطوعون لتوزيع الماء").places == frozenset()
+    e = extract_event("يا ناس اطلاق نار بالبغدادي عركة عشائرية بين عشيرتين على قطعة ارض", ["attack_claim"], T)
+    assert e is not None and e.location is None
+    # in Sorani and Persian a bare ی after a name is the ezafe or a case ending: still the place
+    assert "erbil" in anchors("درۆنێک کێڵگەی نەوتی خورمەڵە لە باشووری ڕۆژئاوای هەولێری پێکا").places
+    assert "baghdad" in anchors("انفجار في بغداد اليوم").places  # the name itself, and a dialect spelling
+    e = extract_event("عناصر من داعش تنصب كمينا لمفرزة من الحشد الشعبي في صحراء حديثة الشمالية", ["attack_claim"], T)
+    assert e is not None and e.location is not None and e.location.place == "haditha"
+
+
+def test_a_call_for_tomorrow_in_dialect_dates_the_protest_ahead_but_a_threat_to_escalate_does_not() -> None:
+    call = extract_event("يا شباب اذا ما رجعت الكهرباء الليلة باچر الساعة ٩ الصبح نطلع نسد تقاطع البهو", ["protest"], T)
+    assert call is not None and call.event_time.startswith((T + timedelta(days=1)).date().isoformat())
+    vow = extract_event('المتظاهرين طلعوا من الكهرباء، بس بيانهم واضح: "اذا باچر ما تتحسن الساعات نسد كل الدوائر"',
+                        ["protest", "threat"], T)
+    assert vow is not None and vow.event_time.startswith(T.date().isoformat())

@@ -1194,3 +1194,21 @@ def test_a_long_posts_margin_never_sets_a_bar_the_score_cannot_reach() -> None:
     assert cfg.confident({"threat": 0.995}, ["threat"], 800)  # 0.74 + 0.3 would be 1.04: capped at 0.99
     assert not cfg.confident({"threat": 0.98}, ["threat"], 800)
     assert cfg.confident({"threat": 0.80}, ["threat"], 120) and not cfg.confident({"threat": 0.77}, ["threat"], 120)
+
+
+def test_two_threats_signed_by_two_unregistered_labels_are_two_events() -> None:
+    from classifiers.events.labels import claim_labels
+
+    norm = normalize_for_match("إن المقاومة الإسلامية – سرايا درع الولاية تؤكد، وكتائب حزب الله")
+    assert claim_labels(norm, "") == {"ar:درع"}  # the registry's groups are no labels
+    assert claim_labels("", "a group calling itself Alwiyat al-Fajr al-Thair, unlike Saraya Awliya al-Dam") == {
+        "en:fajr"}
+    one = "بيان إنذار: تعلن سرايا درع الولاية أن الشركات العاملة في مطار البصرة أهداف مشروعة للمقاومة"
+    other = "بيان: تعلن كتائب نداء الفرات أن الشركات العاملة في مطار البصرة أهداف مشروعة للمقاومة"
+    a = _sig(one, "ar", ["threat"])
+    b = _sig(other, "ar", ["threat"], hours=3, cos=0.97)
+    again = _sig("🔁 منقول: " + one, "ar", ["threat"], hours=3, cos=0.97)
+    assert a.event is not None and a.event.groups == "ar:درع"
+    assert same_story(a, again, CFG) is not None
+    assert same_story(a, b, CFG) is None
+    assert same_story(a, replace(b, event=replace(b.event, groups="")), CFG) is not None  # the labels part them

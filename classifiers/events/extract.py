@@ -873,9 +873,11 @@ TIMES: list[tuple[str, int, int, re.Pattern[str]]] = [  # (basis, days back, Bag
 # a protest called for the next day (dialect «باچر», «باكر»; «غدا», "tomorrow")
 _TOMORROW = re.compile(rf"{_B}(?:باچر|باجر|باكر|بكره|غدا|يوم غد|صباح الغد|ظهر الغد|عصر الغد|مساء الغد|"
                        rf"عصر غد|ظهر غد|صباح غد|مساء غد|ليله غد|فجر غد){_E}|(?<!\w)tomorrow(?!\w)")
-# a gathering named right after "tomorrow" («باچر وقفة المهندسين بالتحرير», "tomorrow's rally"): the day it is
-# held, as a call's
-_GATHERING = re.compile(r"(?:'s)? *(?:ال)?(?:وقفه|تظاهره|مظاهره|اعتصام|اضراب|مسيره|rally|protest|march|strike|sit in|"
+# a gathering named right after "tomorrow" («باچر وقفة المهندسين بالتحرير», "tomorrow's rally"), or the going
+# out to it in the first person or the dialect («باچر الساعة ٩ الصبح نطلع للتقاطع», «باچر طالعين»; not what
+# protesters threaten to do: «اذا باچر ما تتحسن نسد الدوائر»): the day it is held, as a call's
+_GATHERING = re.compile(r"(?:'s)? *(?:(?:ال)?(?:وقفه|تظاهره|مظاهره|اعتصام|اضراب|مسيره)|نطلع|نتجمع|نتظاهر|نعتصم|"
+                        r"يتجمعون|يتظاهرون|يعتصمون|طالعين|rally|protest|march|strike|sit in|"
                         r"demonstration)(?![\u0621-\u064a\w])")
 
 

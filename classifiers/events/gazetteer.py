@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from classifiers.events.trie import clitic_variants, dialect_variants, trie_regex
+from classifiers.events.trie import clitic_variants, dialect_variants, is_nisba, trie_regex
 from classifiers.normalize import normalize_for_match
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
@@ -79,7 +79,7 @@ class PlaceIndex:
         text through ``normalize_for_match``), in text order, leftmost-longest and non-overlapping."""
         norm = norm.replace("-", " ")
         out = [(m.start(), m.end(), self._arabic_map[m.group(0)], self.written[m.group(0)])
-               for m in self._arabic.finditer(norm)]
+               for m in self._arabic.finditer(norm) if not is_nisba(norm, m.start(), m.end())]
         if _LATIN.search(norm):
             out += [(m.start(), m.end(), self._latin_map[m.group(0)], self.written[m.group(0)])
                     for m in self._latin.finditer(norm)]

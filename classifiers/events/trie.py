@@ -37,6 +37,27 @@ def trie_regex(words: Iterable[str]) -> str:
     return _pattern(trie) if trie else r"(?!x)x"
 
 
+# After an Arabic place name, the nisba suffix makes it another word: «البغدادي» (a surname, a dialect, or
+# the town of al-Baghdadi), «الموصلي», «الإيرانية», «بغداديين»: not Baghdad, Mosul or Iran. Only where the word
+# takes the article (or an Arabic plural ending): in Kurdish and Persian a bare ی after a name is the
+# ezafe or a case ending («باشووری هەولێری», «کربلای معلی»), which normalisation spells the same.
+_NISBA = re.compile(r"ي(ين|ون|ه|)(?!\w)")
+_ARTICLE = re.compile(r"[وفبكل]?(?:ال|لل)")  # at a word's start
+
+
+def is_nisba(norm: str, start: int, end: int) -> bool:
+    """Is the place name matched at ``norm[start:end]`` the stem of a nisba adjective (see ``_NISBA``)?"""
+    m = _NISBA.match(norm, end)
+    if m is None:
+        return False
+    if m.group(1) in ("ين", "ون"):
+        return True
+    word = start
+    while word > 0 and norm[word - 1].isalpha():
+        word -= 1
+    return _ARTICLE.match(norm, word) is not None
+
+
 def clitic_variants(norm: str) -> list[str]:
     """An Arabic form and the spelling it takes after the preposition li- (ل + ال -> لل: "الجيش" ->
     "للجيش"), which a substring match would otherwise miss; بال/وال/فال contain the form already."""

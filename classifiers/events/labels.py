@@ -1,0 +1,84 @@
+"""Claim labels the actor registry does not know: «سرايا أولياء الفجر», "Alwiyat al-Fajr al-Thair", "the
+Tigris Guardians Brigades". New factions sign their statements with such names every month; the registry
+cannot hold them, and the extraction reads them as no actor (or as the front they call themselves part
+of). Story matching needs them all the same: two threats of one evening in one city, signed by two labels,
+are two threats (``monitor.signatures``).
+
+``claim_labels`` gives each label a key: its script and its first name word without the article
+(«الويه الفجر الثائر» -> ``ar:فجر``), so that «ألوية الفجر الثائر» and «الوية الفجر الثائر» agree, and a
+one-word name followed by a verb («سرايا حسم تعلن») keeps its key. Two labels that share a first word
+(«سرايا الفجر الموعود», «ألوية الفجر الثائر») are not told apart. An Arabic label and its transliteration
+get different keys: they are never compared."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from classifiers.events.actors import ActorRegistry
+from classifiers.normalize import normalize_for_match
+
+# the words that open a faction's name (not «لواء»: «اللواء الركن» is a rank, «اللواء 13» a PMF brigade;
+# not «تشكيل»: «تشكيل لجنة» is forming a committee)
+_AR = re.compile(r"(?<![\u0621-\u064a])(?:كتائب|سرايا|الويه|عصبه|فصيل)\s+([\u0621-\u064a]+)")
+# English on the raw text, the name capitalised: "Saraya Awliya al-Fajr", "Alwiyat al-Fajr al-Thair"
+_EN = re.compile(r"(?<!\w)(?:Saraya|Kataib|Kata'ib|Alwiya|Alwiyat|Alwiyah|Usbat|Ashab|Faylaq)\s+"
+                 r"(?:(?:al|el|ad|an|ar|as|ash|at|az)-)?([A-Z][\w']+)")
+# "the Tigris Guardians Brigades", "Brigades of the Free Dawn"
+_EN_BRIGADES = re.compile(r"(?<!\w)([A-Z][\w']+)\s+[A-Z][\w']+\s+(?:Brigades|Battalions|Faction)(?!\w)|"
+                          r"(?<!\w)(?:Brigades|Battalions)\s+of\s+(?:the\s+)?([A-Z][\w']+)")
+# first words that make the phrase no name: «فصيل مسلح», «سرايا الحشد», "Brigades of the army", ...
+_NOT_NAME = frozenset({
+    "مسلح", "مسلحه", "المسلحه", "مجهول", "مجهوله", "اخري", "اخر", "التابعه", "تابعه", "الحشد", "الجيش", "الشرطه",
+    "الامن", "الاحتلال", "العدو", "المقاومه", "مقاومه", "من", "في", "على", "عن", "ان", "التي", "الذي", "و", "او",
+    "عسكريه", "ارهابيه", "الارهاب", "جديده", "جديد", "صغيره", "قتاليه", "المشاه", "الدفاع", "الهندسه", "الطوارئ",
+    "the", "a", "an", "of", "and", "or", "in", "on", "at", "to", "armed", "army", "police", "security", "new",
+    "several", "other", "these", "those", "its", "their", "his", "iraqi", "militia", "pmf", "is", "are", "was", "were",
+    "has",
+    "have", "said", "says", "which", "that", "who", "two", "three", "some", "many", "popular", "mobilization",
+    "resistance", "islamic", "حزب", "يطلق", "تطلق", "يسمي", "تسمي", "يدعي", "بطائره", "اثناء", "الي", "عمل",
+    "iraq", "iraq's",
+})
+
+
+def _key(script: str, word: str) -> str | None:
+    if script == "en":
+        word = word.lower()
+    elif word.startswith("ال") and len(word) > 3:
+        word = word[2:]
+    if word in _NOT_NAME or len(word) < 2:
+        return None
+    return f"{script}:{word}"
+
+
+@lru_cache(maxsize=1)
+def _registry() -> ActorRegistry:
+    return ActorRegistry.default()
+
+
+def claim_labels(norm: str, raw: str) -> frozenset[str]:
+    """Keys of the faction names the registry does not know, in a text (``raw``) and its form through
+    ``normalize_for_match`` (``norm``): Arabic names are read in ``norm`` after the registry's groups are
+    blanked («كتائب حزب الله» is Kata'ib Hezbollah, no label); English ones in ``raw`` (capitalised), unless
+    the registry knows the name the phrase opens."""
+    registry = _registry()
+    for mention in registry.find(norm, raw):
+        norm = norm[: mention.start] + " " * (mention.end - mention.start) + norm[mention.end :]
+    found = {key for m in _AR.finditer(norm) if (key := _key("ar", m.group(1))) is not None}
+    for m in (*_EN.finditer(raw), *_EN_BRIGADES.finditer(raw)):
+        word = next(g for g in m.groups() if g)
+        window = raw[m.start() : m.start() + 60]
+        if not any(k.start <= 2 for k in registry.find(normalize_for_match(window), window)) and (
+                key := _key("en", word)):
+            found.add(key)
+    return frozenset(found)
+
+
+def labels_differ(mine: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Two posts signed by two different labels: in some script both name one, and none in common."""
+    for script in ("ar:", "en:"):
+        a = {k for k in mine if k.startswith(script)}
+        b = {k for k in theirs if k.startswith(script)}
+        if a and b and not a & b:
+            return True
+    return False
