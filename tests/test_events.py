@@ -9,6 +9,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import yaml
 
 from bench.events import evaluate, load
@@ -992,3 +993,36 @@ def test_a_call_for_tomorrow_in_dialect_dates_the_protest_ahead_but_a_threat_to_
     vow = extract_event('المتظاهرين طلعوا من الكهرباء، بس بيانهم واضح: "اذا باچر ما تتحسن الساعات نسد كل الدوائر"',
                         ["protest", "threat"], T)
     assert vow is not None and vow.event_time.startswith(T.date().isoformat())
+
+
+@pytest.mark.parametrize("text, labels, actor1, actor2", [
+    ("The Israeli military said on Thursday its aircraft had struck a weapons depot belonging to Iraq's Popular "
+     "Mobilization Forces near Amerli.", ["attack_claim"], "Israeli Forces", "Popular Mobilization Forces"),
+    ("Iran's Revolutionary Guards said on Monday they had fired ballistic missiles at what they called espionage "
+     "centers in Erbil.", ["attack_claim"], "Iranian Forces (IRGC)", None),
+    ("أعلن تنظيم داعش، في بيان نشرته وكالة أعماق، مسؤوليته عن قتل مختار قرية في الحويجة. وكان مسلحون قد اقتحموا "
+     "منزله ليلاً", ["attack_claim"], "Islamic State (ISIS)", None),
+    ("🔁 منقول عن خلية الإعلام الأمني: قامت عناصر من بقايا عصابات داعش الإرهابية بإطلاق ثلاث قذائف هاون على قرية "
+     "في خانقين", ["attack_claim"], "Islamic State (ISIS)", None),
+    ("أبطال الحشد دكّوا الدواعش بجبال مكحول 🔥", ["attack_claim"], "Popular Mobilization Forces",
+     "Islamic State (ISIS)"),
+    ("بالنجف أصحاب القبعات الزرگ (سرايا السلام) هجموا على خيم المتظاهرين بالعصي والرصاص وحرگوا ثلاث خيم",
+     ["attack_claim", "protest"], "Saraya al-Salam", "Protesters (Iraq)"),
+    ("🇹🇷 Ministry of National Defence: 6 PKK terrorists detected in the Gara region of northern Iraq were "
+     "neutralized by our heroic commandos.", ["attack_claim"], "Turkish Forces", "PKK"),
+    ("Gunmen from a local tribe attacked an army checkpoint near Ali al-Gharbi on Tuesday.", ["attack_claim"],
+     "Tribesmen (Iraq)", "Iraqi Security Forces"),
+    ("طوزخورماتو: سقوط قذيفتي هاون على حي جميلة ذي الغالبية التركمانية، ما أدى إلى إصابة طفلين", ["attack_claim"],
+     None, None),
+    ("والله هسه صار انفجار قوي، العبوة جانت مزروعة بصف الشارع وضربت همر مال الجيش", ["attack_claim"], None,
+     "Iraqi Security Forces"),
+    ("الـ C-RAM مال الأمريكان بالسفارة فجّر مسيّرة فوگ الخضراء قبل شوية", ["attack_claim"], "US Forces", None),
+])
+def test_claims_sixth_writer_shapes(text: str, labels: list[str], actor1: str | None, actor2: str | None) -> None:
+    # the attacker who says it acted, the claim of responsibility, «قامت ... بـ», dialect verbs, a faction that
+    # guards sit-ins attacking one, the Turkish MoD's "neutralized", a tribe's gunmen, a civilian group named as
+    # where it happened, the dialect genitive of a target and of a weapon
+    e = extract_event(text, labels, T)
+    assert e is not None and e.actor1 == actor1
+    if actor2 is not None:
+        assert e.actor2 == actor2

@@ -23,8 +23,10 @@ _BARE_NATIONALS = frozenset({"الايرانيين", "الايرانيون"})
 _CIVILIANS_BEFORE = re.compile(r"(?<!\w)(?:[لب]?ال)?(?:زوار|زائرين|حجاج|سياح|مسافرين|اخوه|اخوان|طلاب|طلبه|تجار|عمال"
                                r"|مواطنين|رعايا|زائرات|ضيوف|لاجئين)\W{0,3}$")
 # ... "gunmen from", «مسلحون من», «مسلحين تابعين ل»: the words between the gunmen and the group they belong to
-_GUNMEN_OF = re.compile(r"\s+(?:(?:from|of)(?: (?:the )?(?:remnants|a cell|cells) of)?|belonging to|linked to|loyal to|"
-                        r"من(?: بقايا| فلول| خلايا| خليه)?|تابعين ل|ينتمون ل|ينتمون الي|ينتمون الى)\s*(?:the\s+)?")
+_GUNMEN_OF = re.compile(r"\s+(?:(?:from|of)(?: (?:the )?(?:remnants|a cell|cells) of)?(?: (?:a|an|one of the))?"
+                        r"(?: (?:local|rival|armed))?|belonging to|linked to|loyal to|"
+                        r"من(?: بقايا| فلول| خلايا| خليه| احدي| احد)?|تابعين ل|ينتمون ل|ينتمون الي|ينتمون الى)\s*"
+                        r"(?:the\s+)?")
 
 
 @dataclass(frozen=True, slots=True)

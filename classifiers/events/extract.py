@@ -498,7 +498,11 @@ _OBJECT_WORDS_AR = (
     r"نمهل|يمهل|تمهل|مهله|امهل|انذر|انذرت|اصابه|استشهاد|جرح|تتمركز|يتمركز|كتلوا|يكتلون|قتلوا|يقتلون|"
     r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|يتواجد فيه|تتواجد فيه|ينقل معدات|معدات|"
     r"السفاره|سفاره|القنصليه|المصالح|مصالح|"
-    r"شركه|شركات|تفريق|لتفريق|يفرق|تفرق|عطت|عطوا|اعطت|منح|تؤوي|يؤوي|ايواء|تاوي|ياوي"
+    r"شركه|شركات|تفريق|لتفريق|يفرق|تفرق|عطت|عطوا|اعطت|منح|تؤوي|يؤوي|ايواء|تاوي|ياوي|"
+    # (the dialect's genitive after a target: «ضربت همر مال الجيش», the army's humvee; not «الـ C-RAM مال
+    # الأمريكان فجّر مسيّرة», the Americans' weapon acting)
+    r"(?:همر|همرات|عجله|عجلات|سياره|سيارات|رتل|ارتال|دوريه|بيت|مقر|سيطره|تريلات|شاحنات|مخزن) (?:مال|مالت|ماله)|"
+    r"دكوا|دكت|دكو"
 )
 _OBJECT_BEFORE_EN = (
     r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
@@ -542,7 +546,8 @@ _SAYS_AFTER = re.compile(r"(?:\s+(?:spokesman|spokesperson|officials?|sources?))
                          r"\s+(?:تؤكد|يؤكد|اكدت|تقول|يقول|قالت|افادت|ذكرت|صرحت)(?!\w)"
                          r"(?!\s+(?:ان )?(?:قواتها|قطعاتها|طائراتها))")
 _SOURCE_BEFORE = re.compile(r"(?:(?<!\w)(?:مصدر|مصادر|مسؤول|متحدث)(?: امني| امنيه| مطلع| رفيع)? (?:في|من|ب)|"
-                            r"(?<!\w)(?:بحسب|حسب|وفقا ل|نقلا عن)|according to|sources? (?:in|from|at|within)|"
+                            r"(?<!\w)(?:بحسب|حسب|وفقا ل|نقلا عن|منقول عن|منقول من)|according to|"
+                            r"sources? (?:in|from|at|within)|"
                             r"(?:a |an )?(?:official|spokesman|spokesperson) (?:in|from|for|with))\s*(?:\S+\s+){0,2}$")
 _LI_BEFORE = re.compile(r"(?:^|\s)[وف]?ل$")
 _OWNED_WEAPON_BEFORE = re.compile(r"(?:طائره|طائرات|طياره|مسيره|مسيرات|درون|مدفعيه|راجمه|صواريخ|مروحيه|مقاتله)"
@@ -580,19 +585,26 @@ _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0
                           r"(?:conducted|carried out|launched(?! (?:a |an )?(?:search|investigation|probe|manhunt))|"
                           r"bombed|shelled|raided|ambushed|struck(?! by))(?!\w)|"
                           # ... or attacked it, right after its name ("Islamic State militants attacked a position")
+                          # ... or says it did ("the Israeli military said on Thursday its aircraft had struck")
+                          r"(?:'s)?\s+(?:said|says|announced|claimed)(?:\s+(?:on|late|early|in)\s+(?:\S+\s+){1,2}?)?"
+                          r"\s*(?:that\s+)?(?:it|they|its \w+|their \w+)\s+(?:had\s+|have\s+|has\s+)?"
+                          r"(?:struck|hit|targeted|fired|launched|shelled|bombed|attacked|conducted|carried out)(?!\w)|"
                           r"(?:'s)?(?:\s+(?!was|were|been|being|is|are|say|says|said)[\w']+)?\s+"
-                          r"(?:attacked(?! by)|targeted(?! by)|stormed|assassinated|"
+                          r"(?:attacked(?! by)|targeted(?! by)|stormed|assassinated|planted|detonated|"
                           r"fired (?:\w+ ){0,2}?(?:on|at|rockets|mortars?|shells|missiles|drones|live rounds))(?!\w)|"
                           # ... in Arabic, the verb after the name, a word between at most, not a phrase with bi- or li-
                           # («الاسايش ضربوا رصاص على المتظاهرين», «مجهولون يلقون قنبله»; «حزب الله بغارة ... استهدفت»
                           # is not Hezbollah's strike)
-                          r"(?:\s+(?![بل])[^\s.،,:!?؟]+)?\s+(?:هاجموا|هاجمت|هاجم|اقتحموا|اقتحمت|"
+                          r"[)\]»\"]?(?:\s+(?![بل])[^\s.،,:!?؟]+)?\s+(?:هاجموا|هاجمت|هاجم|هجموا|هجمت|هجمو|اقتحموا|اقتحمت|"
                           r"ضربوا رصاص|ضرب رصاص|ضربت رصاص|"
                           r"رموا رصاص|رمو رصاص|فتحوا النار|فتحت النار|فتح النار|اطلقوا النار|اطلقت النار|اطلق النار|"
                           r"اطلقوا الرصاص|اطلقت الرصاص|اطلق الرصاص|يطلقون النار|يطلقون الرصاص|يلقون|القوا|القي|القى|"
-                          r"رمى|رموا|اغتالوا|اغتالت|استهدفوا|استهدفت|قصفت|قصفوا)(?!\w)")
+                          r"رمى|رموا|اغتالوا|اغتالت|استهدفوا|استهدفت|قصفت|قصفوا|دكوا|دكت|دكو)(?!\w)")
 # ... and one that claims it (the claim is the act's own record, not a report of another's act)
-_CLAIMED_AFTER = re.compile(r"(?:'s)?\s+(?:claimed|claims|claiming|تتبنى|يتبنى|تبنت|تبنى)(?!\w)")
+_CLAIMED_AFTER = re.compile(r"(?:'s)?\s+(?:claimed|claims|claiming|تتبنى|يتبنى|تبنت|تبنى)(?!\w)|"
+                            # («أعلن تنظيم داعش، في بيان ...، مسؤوليته عن قتل»)
+                            r"(?:[\s،,]+[^\s،,]+){0,9}?[\s،,]+(?:مسؤوليته|مسؤوليتها|مسؤوليتهم|مسووليته|مسووليتها)"
+                            r"\s+(?:عن|على|علي)(?!\w)")
 # (on a word edge, a «و», «ف» or «ب» allowed: «قال» is not the end of «انتقال», nor «اكد» of «تاكد»)
 _WORD_EDGE = r"(?:(?<!\w)|(?<=\s[وفب])|(?<=^[وفب]))"
 # the words of one who announces or speaks («تعلن», «بيان», «قال», «المتحدث باسم»)
@@ -635,9 +647,10 @@ _SUBJECT_BEFORE = re.compile(
     rf"{_SPEECH_AR}|"
     # (by the bullets, the fire of: «اغتيال مسؤول ... برصاص مسلحين مجهولين»; the shooter after the verb:
     # «اطلقت القوات الامنيه الرصاص», «فتح مسلحون النار»)
-    r"برصاص|بنيران|اطلقت|اطلق|فتحت|فتح)\s*(?:\S+\s+){0,1}"
-    # (the group's gunmen: «بهجوم شنه مسلحون من عصائب اهل الحق»)
-    r"(?:(?:مسلحون|مسلحين|عناصر|gunmen|militants|fighters|members)\s+(?:من|from|of)\s+(?:the\s+)?)?$|"
+    r"برصاص|بنيران|اطلقت|اطلق|فتحت|فتح|قامت|قام|قاموا)\s*(?:\S+\s+){0,1}"
+    # (the group's gunmen: «بهجوم شنه مسلحون من عصائب اهل الحق», «قامت عناصر من بقايا عصابات داعش بـ»)
+    r"(?:(?:مسلحون|مسلحين|عناصر|gunmen|militants|fighters|members)\s+(?:من|from|of)\s+(?:the\s+)?"
+    r"(?:بقايا\s+|remnants of\s+)?)?$|"
     r"(?<!\w)(?<!contracted )(?<!owned )(?<!operated )(?<!hired )(?<!used )"
     r"(?:by|claimed by|carried out by|spokesman for|statement by|statement from|accuses|accused|blames|blamed)"
     r"\s+(?:the\s+)?(?:\S+\s+){0,1}$"
@@ -906,6 +919,7 @@ _WEEKDAY = re.compile(r"(?:(?<!ال)يوم |ليله |(?<!\w)on )("
 _DAY_OF = {n: d for d, pair in WEEKDAY_NAMES.items() for n in pair}
 
 _STATE_KINDS = {"state", "kurdish_state"}
+_NEUTRALIZED = re.compile(r"(?<!\w)(?:neutrali[sz]ed|neutrali[sz]ing|تحييد|حيدت|حيدنا)(?!\w)")
 _FRONTS_AND_PARTIES = frozenset({"saraya_al_salam"})  # (Saraya al-Salam guards the Sadrists' own sit-ins)
 _FORCE_KINDS = frozenset(_STATE_KINDS | {"foreign_state"})  # any state's forces (a source, when it only reports)
 # bases and missions that host US forces: an attack or threat on them is on US Forces when no one else is named
@@ -1016,7 +1030,8 @@ class Extractor:
             etype, sub = "Threat", "Threat"
         location = self._location(norm, mentions)
         actor1, assoc1, actor2, assoc2, roles = self._roles(norm, mentions, label, etype, sub)
-        attacker = self._protest_attacker(roles) if label == "protest" and "attack_claim" in labels else None
+        attacker = (self._protest_attacker(roles, norm, mentions) if label == "protest" and "attack_claim" in labels
+                    else None)
         if attacker is not None:
             # a protest attacked, told as an attack («مجهولون يلقون قنبلة على خيمة اعتصام», "Federal Police
             # fired live rounds to disperse protesters"): the attackers act, the protesters are hit (every claims
@@ -1054,12 +1069,16 @@ class Extractor:
             location=location,
         )
 
-    def _protest_attacker(self, roles: dict[str, str]) -> str | None:
+    def _protest_attacker(self, roles: dict[str, str], norm: str, mentions: list[Mention]) -> str | None:
         """Who attacked a protest, in a post flagged both ``protest`` and ``attack_claim``: the first force,
-        faction or insurgent named as acting, or gunmen named at all (protesters are never "gunmen")."""
+        faction or insurgent named as acting, or gunmen named at all (protesters are never "gunmen"). Saraya
+        al-Salam, which guards the Sadrists' own sit-ins, only where an attack's verb follows its name
+        («سرايا السلام هجموا على خيم المتظاهرين»)."""
         reg = self.actors.actors
+        verb = {m.actor for m in mentions if _ACTED_AFTER.match(norm, m.end)}
         acting = [a for a, role in roles.items() if role == "subject"
-                  and reg[a].kind in _FORCE_KINDS | {"militia", "insurgent"} and a not in _FRONTS_AND_PARTIES]
+                  and reg[a].kind in _FORCE_KINDS | {"militia", "insurgent"}
+                  and (a not in _FRONTS_AND_PARTIES or a in verb)]
         return acting[0] if acting else (UNKNOWN_GUNMEN if UNKNOWN_GUNMEN in roles else None)
 
     def _defaults(
@@ -1093,7 +1112,8 @@ class Extractor:
             ]
             acting = [a for a in forces if roles.get(a) != "object"]
             # (or the force, named first, starts it: a raid, an ambush, a sweep, an airdrop)
-            started = bool(acting and ids[0] == acting[0] and OPERATION.search(norm))
+            # (or "neutralized" them: the Turkish MoD's word for the militants its forces killed)
+            started = bool(acting and ids[0] == acting[0] and (OPERATION.search(norm) or _NEUTRALIZED.search(norm)))
             if (irregular and acting and (roles.get(irregular[0]) == "object" or (
                     started and roles.get(irregular[0]) != "subject")) and not REPELLED.search(norm)
                     and actor1 == reg[acting[0]].name):
@@ -1227,7 +1247,9 @@ class Extractor:
         # شنه مسلحون من عصائب اهل الحق»)
         if label != "threat":  # (of a threat, the one who speaks is its author: "KH: any US strike ...")
             subjects = [a for a in subjects if a in acted] + [a for a in subjects if a not in acted]
-        plain = [a for a in order if seen[a] == "" and a not in ("civilians", "protesters", "residents")]
+        # (a group of civilians named without a role is where it happened, «حي ذي الغالبية التركمانية»)
+        bystanders = [a for a in order if seen[a] == "" and reg[a].kind == "civilian" and a != "tribes"]
+        plain = [a for a in order if seen[a] == "" and a not in bystanders]
         objects = [a for a in order if seen[a] == "object"]
         # a state body that only reports is neither side ("police say a grenade was thrown at the shop"), unless
         # it reports its own side's operation: an insurgent named, and no one else said to act («خلية الإعلام
@@ -1244,7 +1266,8 @@ class Extractor:
         actor1 = first[0] if first else None
         if actor1 is None and objects and len(objects) > 1 and label != "threat":
             actor1 = objects.pop(0)  # (of a threat, every side named may be threatened: its author unsaid)
-        rest = [a for a in objects if a != actor1] + [a for a in subjects + plain if a not in (actor1,)]
+        rest = [a for a in objects if a != actor1] + [a for a in subjects + plain if a not in (actor1,)] + [
+            a for a in bystanders if a not in ("civilians", "protesters", "residents")]
         rest = [a for a in rest if a not in umbrella or actor1 is None]
         if etype == "Violence against civilians" and not rest and "civilians" in seen:
             rest = ["civilians"]
