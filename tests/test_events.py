@@ -1026,3 +1026,12 @@ def test_claims_sixth_writer_shapes(text: str, labels: list[str], actor1: str | 
     assert e is not None and e.actor1 == actor1
     if actor2 is not None:
         assert e.actor2 == actor2
+
+
+def test_a_dateline_after_a_basmala_keeps_the_post_in_its_governorate() -> None:
+    text = ("بسم الله الرحمن الرحيم السماوة | مئات الفلاحين يتظاهرون أمام مبنى مديرية الموارد المائية في المثنى "
+            "للمطالبة بحصة مائية من سدة الهندية")
+    e = extract_event(text, ["protest"], T)
+    assert e is not None and e.location is not None and e.location.place == "samawah"  # not Babylon's barrage
+    e = extract_event("واسط | وجهاء عشيرة يمهلون الشركة المشغلة لحقل الأحدب النفطي أسبوعاً", ["threat"], T)
+    assert e is not None and e.location is not None and e.location.governorate == "Wasit"

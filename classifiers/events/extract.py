@@ -1344,13 +1344,16 @@ class Extractor:
         govs = {r.governorate for _, r, _ in found if r.governorate}
         named_govs = {r.place for _, r, _ in found if r.level == "governorate"}
         # a dateline («⭕️ المثنى | ...», "Samawah: ...") names the governorate the post is about, when it names one
-        named_govs |= {r.governorate for pos, r, _ in found if r.governorate and _DATELINE.match(norm, pos)
-                       and not re.search(r"\w", norm[:pos])}
+        # (a statement's basmala may come first: «بسم الله الرحمن الرحيم السماوة | ...»); a place of another
+        # governorate is then where something came from or went to («حصة مائية من سدة الهندية»)
+        datelined = {r.governorate for pos, r, _ in found if r.governorate and _DATELINE.match(norm, pos)
+                     and _OPENING.fullmatch(norm[:pos])}
+        named_govs |= datelined
         iraq_named = any(r.country == "iraq" for _, r, _ in found)
 
         finer_in = {r.governorate for _, r, _ in found if r.level in ("place", "district")}
 
-        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int, int]:
+        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int, int, int]:
             pos, r, _ = item
             level = rank[r.level]
             city = 0
@@ -1364,7 +1367,8 @@ class Extractor:
             foreign = 1 if (r.country != "iraq" and iraq_named and r.level == "country") else 0
             # a road's ends ("the Baghdad-Basra highway near Samawah") say which road, not where on it; a
             # witness's own place («احنا بالكرادة وسمعنا انفجارين من صوب الخضراء») not where the event was
-            return (foreign, int(pos in other), int(pos in road), level, city, consistent, pos)
+            elsewhere = int(bool(datelined) and r.governorate not in datelined)
+            return (foreign, int(pos in other), int(pos in road), elsewhere, level, city, consistent, pos)
 
         _, best, form = min(found, key=key)
         gaz = self.places
@@ -1478,6 +1482,7 @@ def _said_before(norm: str, start: int, rules: tuple[tuple[re.Pattern[str], int]
 
 
 _DATELINE = re.compile(r"[\w ]{2,40}?\s*[:|\-–—]")
+_OPENING = re.compile(r"\W*(?:بسم الله الرحمن الرحيم\W*)?")  # what may come before a dateline
 # (the extraction's text has its hyphens turned to spaces)
 _FILED_BEFORE = re.compile(r"\W*(?:وكاله|agency|news agency)\s+\w+(?:\s+\w+)?\s*[\-–—:|]?\s*"
                            r"|\W*\w+(?:\s+\w+)?\s+(?:news agency|agency)\s*[\-–—:|]?\s*")
