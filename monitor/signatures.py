@@ -33,7 +33,7 @@ from datasketch import MinHash
 from classifiers.anchors import Anchors, Gazetteer, anchors
 from classifiers.events.extract import CONTRAST_FROM_EN, WEEKDAY_NAMES
 from classifiers.events.gazetteer import bare_districts
-from classifiers.events.labels import claim_labels, labels_differ
+from classifiers.events.labels import claim_labels, labels_agree, labels_differ
 from classifiers.normalize import clean_for_model, normalize_for_match
 
 NUM_PERM = 64
@@ -222,6 +222,7 @@ class EventKey:
     advisory: str = ""  # "1": a diplomatic mission's security alert (``ADVISORY``), not the threat it warns of
     groups: str = ""  # the faction labels the registry does not know («سرايا أولياء الفجر»), ``claim_labels``
     # keys joined by "|": two threats or claims signed by two of them are two events (``compare``)
+    claims: str = ""  # "1": the text claims an act («يتبنى إطلاق صاروخ»): a faction's claim is not its threat
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -376,6 +377,12 @@ class EventKey:
         return (other is not None and self.sub == other.sub == "Threat" and bool(self.actor1)
                 and self.actor1 == other.actor1 and _actor_kinds().get(self.actor1) in _PERPETRATOR_KINDS)
 
+    def signed_alike(self, other: EventKey) -> bool:
+        """Signed by one faction label the registry does not know, in one script or two (``labels_agree``:
+        «سرايا الحسم» and "Saraya al-Hasm"), both a claim or neither."""
+        return (bool(self.groups and other.groups) and self.claims == other.claims
+                and labels_agree(frozenset(self.groups.split("|")), frozenset(other.groups.split("|"))))
+
     def unnamed_threat_match(self, other: EventKey | None) -> bool:
         """Two threats, one of them (or both) without an author, or both by the same one that names no
         perpetrator («عشيرة», "a tribe"): a translation or a report of a faction's ultimatum that says only
@@ -427,7 +434,8 @@ class EventKey:
 
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
-                self.day, self.follow, self.distinct, self.site, self.deadline, self.advisory, self.groups]
+                self.day, self.follow, self.distinct, self.site, self.deadline, self.advisory, self.groups,
+                self.claims]
 
     def signed_apart(self, other: EventKey) -> bool:
         """Signed by two faction labels the registry does not know (``labels_differ``)."""
@@ -804,7 +812,8 @@ class Signature:
             event_key = replace(event_key, advisory="1")
         if event_key is not None and {"threat", "attack_claim"} & set(labels) and (
                 groups := claim_labels(norm, text)):
-            event_key = replace(event_key, groups="|".join(sorted(groups)))
+            event_key = replace(event_key, groups="|".join(sorted(groups)),
+                                claims="1" if _CLAIMS.search(norm) else "")
         if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
             event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts))
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
@@ -861,6 +870,11 @@ class Signature:
 _DIGEST_DISTRICTS = 3  # a list of items naming places in this many districts (or twice as many, unlisted)
 
 
+# a faction's claim of an act, in its statement or a report of it
+_CLAIMS = re.compile(r"(?<!\w)(?:يتبني|تتبني|تبنت|تبني|يتبنى|تتبنى|تبنى|claims|claimed|claiming)(?!\w)|"
+                     r"(?:مسؤوليته|مسؤوليتها|المسؤوليه) عن|responsibility for")
+
+
 def is_digest(text: str, places: frozenset[str]) -> bool:
     """A roundup of several events: a list of items (``classifiers.model.segments``: a daily summary, a
     numbered thread) naming places in three districts or more, or a post naming six or more, listed or not
@@ -897,6 +911,11 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
     many events a day. Two posts that both name only the governorate ("western Anbar") keep it."""
     risen = risen or reports_risen_toll(a) or reports_risen_toll(b)
     conflict, agreement = a.anchors.compare(b.anchors, update=risen, counts=counts)
+    if (a.event is not None and b.event is not None and a.event.sub == b.event.sub == "Threat"
+            and a.lang != b.lang and a.event.signed_alike(b.event) and not _days_apart(a, b)):
+        return False, agreement  # one faction's threat told in two languages: its place is its target's, as
+        # each report reads it («الطريق الدولي من الحدود الكويتية», "west of Nasiriyah"), its counts the ones each
+        # picks. (In one language, a faction's threat and its claim that evening look as alike: not there.)
     if conflict:
         return True, agreement
     if (a.event is not None and b.event is not None and "threat" in a.labels and "threat" in b.labels
@@ -1026,8 +1045,10 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         if not apart and cos >= cfg.corroborated_cos and agreement >= 2:
             return cos
         same = a.event.same_event(b.event) if a.event is not None else 0
-        if not same and a.event is not None and a.event.same_threat(b.event):
-            same = 2  # one group's threat, its translation, its retelling: no place to agree on
+        if not same and a.event is not None and b.event is not None and (a.event.same_threat(b.event) or (
+                a.lang != b.lang and a.event.sub == b.event.sub == "Threat" and a.event.signed_alike(b.event))):
+            same = 2  # one group's threat, its translation, its retelling: no place to agree on (a label the
+            # registry does not know: across languages only, as ``compare`` lets it)
         if (same == 2 and cos >= cfg.event_cos) or (not apart and same == 1 and cos >= cfg.event_loose_cos
                                                      and not _dated_apart(a, b)):
             return cos

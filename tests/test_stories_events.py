@@ -1212,3 +1212,20 @@ def test_two_threats_signed_by_two_unregistered_labels_are_two_events() -> None:
     assert same_story(a, again, CFG) is not None
     assert same_story(a, b, CFG) is None
     assert same_story(a, replace(b, event=replace(b.event, groups="")), CFG) is not None  # the labels part them
+
+
+def test_a_label_and_its_transliteration_join_one_threat_across_languages_but_not_its_claim() -> None:
+    from classifiers.events.labels import labels_agree, skeleton
+
+    assert skeleton("ar:حسم") == skeleton("en:hasm") == "hsm" and skeleton("ar:درع") == skeleton("en:dir'")
+    assert labels_agree(frozenset({"ar:حماه"}), frozenset({"en:humat"}))
+    assert not labels_agree(frozenset({"ar:وعد"}), frozenset({"en:waad"}))  # one consonant: too little to tell
+    ar = _sig("تحذير من سرايا الحسم إلى سائقي الشاحنات الذين يعملون مع أرتال المحتل على الطريق الدولي من الحدود "
+              "الكويتية: ستكون شاحناتكم أهدافاً مشروعة", "ar", ["threat"])
+    en = _sig("Saraya al-Hasm has issued a warning to truck drivers working for coalition convoys west of "
+              "Nasiriyah, calling their trucks legitimate targets.", "en", ["threat"], hours=1.5, cos=0.86)
+    assert ar.event is not None and en.event is not None and ar.event.signed_alike(en.event)
+    assert same_story(ar, en, CFG) is not None
+    claim = _sig("Saraya al-Hasm claimed the rocket fired at the Burjesiya camp this evening and warned of more.",
+                 "en", ["threat"], hours=4, cos=0.82)
+    assert claim.event is not None and not ar.event.signed_alike(claim.event)

@@ -82,3 +82,41 @@ def labels_differ(mine: frozenset[str], theirs: frozenset[str]) -> bool:
         if a and b and not a & b:
             return True
     return False
+
+
+# A label's consonants, so that an Arabic name and its transliteration can be compared: «حسم» and "Hasm" are
+# both "hsm", «درع» and "Dir'" both "dr". Vowels, long ones (و ي ا) included, and the glottal stops drop out;
+# letters English spells alike fold together (ث/ت "t", ذ/د "d", ص/س/ش "s", ض/د "d", ط/ت "t", ظ/ز "z", ق/ك "k").
+_AR_CONSONANTS = str.maketrans({
+    "ب": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "h", "خ": "k", "د": "d", "ذ": "d", "ر": "r", "ز": "z", "س": "s",
+    "ش": "s", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m",
+    "ن": "n", "ه": "h", "ة": "", "ا": "", "ى": "", "و": "", "ي": "", "ء": "", "ع": "", "ئ": "", "ؤ": "", "أ": "",
+    "إ": "", "آ": ""})
+_EN_DIGRAPHS = (("th", "t"), ("dh", "d"), ("kh", "k"), ("gh", "g"), ("sh", "s"), ("ph", "f"), ("q", "k"), ("c", "k"))
+
+
+def skeleton(key: str) -> str:
+    """The consonants of a ``claim_labels`` key (its script prefix dropped), doubled letters once."""
+    script, _, word = key.partition(":")
+    if script == "ar":
+        out = word.translate(_AR_CONSONANTS)
+    else:
+        out = word.lower()
+        for pair, one in _EN_DIGRAPHS:
+            out = out.replace(pair, one)
+        out = re.sub(r"[aeiouwy'’`-]", "", out)
+    return re.sub(r"(.)\1+", r"\1", out)
+
+
+def labels_agree(mine: frozenset[str], theirs: frozenset[str]) -> bool:
+    """The same label in both, in either script: the same key, or an Arabic key and a Latin one with one
+    skeleton of at least two consonants («سرايا الحسم» and "Saraya al-Hasm")."""
+    if mine & theirs:
+        return True
+    return any(a[:3] != b[:3] and _same_skeleton(skeleton(a), skeleton(b)) for a in mine for b in theirs)
+
+
+def _same_skeleton(a: str, b: str) -> bool:
+    """Two skeletons of at least two consonants alike, a last h or t aside (the ta marbuta: «حماة» is "humat"
+    in a construct, and normalised to «حماه»)."""
+    return len(a) >= 2 and (a == b or (len(a.rstrip("ht")) >= 2 and a.rstrip("ht") == b.rstrip("ht")))
