@@ -147,20 +147,16 @@ class Gazetteer:
     def __init__(self, places: dict[str, list[str]], levels: dict[str, Any] | None = None) -> None:
         arabic: list[tuple[str, str]] = []
         latin: list[tuple[str, str]] = []
-        self.form_of: dict[str, str] = {}  # normalised form -> the form as the gazetteer writes it
-        spoken: list[tuple[str, str, str]] = []  # dialect spellings (ق as ك or گ) of Arabic forms
+        spoken: list[tuple[str, str]] = []  # dialect spellings (ق as ك or گ) of Arabic forms
         for canon, forms in places.items():
             for form in forms:
                 norm = normalize_for_match(form).replace("-", " ")
-                self.form_of.setdefault(norm, form)
                 if _ARABIC.search(norm):
                     arabic.append((norm, canon))
-                    spoken.extend((variant, canon, form) for variant in dialect_variants(norm)[1:])
+                    spoken.extend((variant, canon) for variant in dialect_variants(norm)[1:])
                 else:
                     latin.append((norm, canon))
-        for variant, canon, form in spoken:  # after every written form, so that one keeps its place
-            arabic.append((variant, canon))
-            self.form_of.setdefault(variant, form)
+        arabic.extend(spoken)  # after every written form, so that one keeps its place
         arabic.sort(key=lambda x: -len(x[0]))  # longest forms first: "مطار اربيل" wins over "اربيل"
         latin.sort(key=lambda x: -len(x[0]))
         self._arabic = arabic

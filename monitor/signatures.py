@@ -381,7 +381,14 @@ class EventKey:
         """Signed by one faction label the registry does not know, in one script or two (``labels_agree``:
         «سرايا الحسم» and "Saraya al-Hasm"), both a claim or neither."""
         return (bool(self.groups and other.groups) and self.claims == other.claims
-                and labels_agree(frozenset(self.groups.split("|")), frozenset(other.groups.split("|"))))
+                and labels_agree(self._labels(), other._labels()))
+
+    def signed_apart(self, other: EventKey) -> bool:
+        """Signed by two faction labels the registry does not know (``labels_differ``)."""
+        return bool(self.groups and other.groups) and labels_differ(self._labels(), other._labels())
+
+    def _labels(self) -> frozenset[str]:
+        return frozenset(self.groups.split("|"))
 
     def unnamed_threat_match(self, other: EventKey | None) -> bool:
         """Two threats, one of them (or both) without an author, or both by the same one that names no
@@ -436,11 +443,6 @@ class EventKey:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
                 self.day, self.follow, self.distinct, self.site, self.deadline, self.advisory, self.groups,
                 self.claims]
-
-    def signed_apart(self, other: EventKey) -> bool:
-        """Signed by two faction labels the registry does not know (``labels_differ``)."""
-        return bool(self.groups and other.groups) and labels_differ(frozenset(self.groups.split("|")),
-                                                                     frozenset(other.groups.split("|")))
 
 
 # First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish
@@ -875,6 +877,13 @@ _CLAIMS = re.compile(r"(?<!\w)(?:يتبني|تتبني|تبنت|تبني|يتب�
                      r"(?:مسؤوليته|مسؤوليتها|المسؤوليه) عن|responsibility for")
 
 
+def _one_threat_in_two_languages(a: Signature, b: Signature) -> bool:
+    """Two threats in two languages signed by one faction label the registry does not know (``signed_alike``).
+    In one language a faction's threat and its claim that evening look as alike: not there."""
+    return (a.event is not None and b.event is not None and a.lang != b.lang
+            and a.event.sub == b.event.sub == "Threat" and a.event.signed_alike(b.event))
+
+
 def is_digest(text: str, places: frozenset[str]) -> bool:
     """A roundup of several events: a list of items (``classifiers.model.segments``: a daily summary, a
     numbered thread) naming places in three districts or more, or a post naming six or more, listed or not
@@ -911,11 +920,9 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
     many events a day. Two posts that both name only the governorate ("western Anbar") keep it."""
     risen = risen or reports_risen_toll(a) or reports_risen_toll(b)
     conflict, agreement = a.anchors.compare(b.anchors, update=risen, counts=counts)
-    if (a.event is not None and b.event is not None and a.event.sub == b.event.sub == "Threat"
-            and a.lang != b.lang and a.event.signed_alike(b.event) and not _days_apart(a, b)):
-        return False, agreement  # one faction's threat told in two languages: its place is its target's, as
-        # each report reads it («الطريق الدولي من الحدود الكويتية», "west of Nasiriyah"), its counts the ones each
-        # picks. (In one language, a faction's threat and its claim that evening look as alike: not there.)
+    if _one_threat_in_two_languages(a, b) and not _days_apart(a, b):
+        return False, agreement  # its place is its target's, as each report reads it («الطريق الدولي من الحدود
+        # الكويتية», "west of Nasiriyah"), its counts the ones each picks
     if conflict:
         return True, agreement
     if (a.event is not None and b.event is not None and "threat" in a.labels and "threat" in b.labels
@@ -1045,10 +1052,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         if not apart and cos >= cfg.corroborated_cos and agreement >= 2:
             return cos
         same = a.event.same_event(b.event) if a.event is not None else 0
-        if not same and a.event is not None and b.event is not None and (a.event.same_threat(b.event) or (
-                a.lang != b.lang and a.event.sub == b.event.sub == "Threat" and a.event.signed_alike(b.event))):
-            same = 2  # one group's threat, its translation, its retelling: no place to agree on (a label the
-            # registry does not know: across languages only, as ``compare`` lets it)
+        if not same and a.event is not None and (a.event.same_threat(b.event) or _one_threat_in_two_languages(a, b)):
+            same = 2  # one group's threat, its translation, its retelling: no place to agree on
         if (same == 2 and cos >= cfg.event_cos) or (not apart and same == 1 and cos >= cfg.event_loose_cos
                                                      and not _dated_apart(a, b)):
             return cos

@@ -8,12 +8,12 @@ are two threats (``monitor.signatures``).
 («الويه الفجر الثائر» -> ``ar:فجر``), so that «ألوية الفجر الثائر» and «الوية الفجر الثائر» agree, and a
 one-word name followed by a verb («سرايا حسم تعلن») keeps its key. Two labels that share a first word
 («سرايا الفجر الموعود», «ألوية الفجر الثائر») are not told apart. An Arabic label and its transliteration
-get different keys: they are never compared."""
+get keys of two scripts: ``labels_differ`` compares keys of one script only, ``labels_agree`` also their
+consonant skeletons across scripts."""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from classifiers.events.actors import ActorRegistry
 from classifiers.normalize import normalize_for_match
@@ -51,17 +51,12 @@ def _key(script: str, word: str) -> str | None:
     return f"{script}:{word}"
 
 
-@lru_cache(maxsize=1)
-def _registry() -> ActorRegistry:
-    return ActorRegistry.default()
-
-
 def claim_labels(norm: str, raw: str) -> frozenset[str]:
     """Keys of the faction names the registry does not know, in a text (``raw``) and its form through
     ``normalize_for_match`` (``norm``): Arabic names are read in ``norm`` after the registry's groups are
     blanked («كتائب حزب الله» is Kata'ib Hezbollah, no label); English ones in ``raw`` (capitalised), unless
     the registry knows the name the phrase opens."""
-    registry = _registry()
+    registry = ActorRegistry.default()
     for mention in registry.find(norm, raw):
         norm = norm[: mention.start] + " " * (mention.end - mention.start) + norm[mention.end :]
     found = {key for m in _AR.finditer(norm) if (key := _key("ar", m.group(1))) is not None}
