@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 BASE := $(VENV)/.installed-base
 FULL := $(VENV)/.installed-full
 
-.PHONY: venv demo test lint chromium eval bench train distill train-full clean container-test compose-check bench-scale
+.PHONY: venv demo test lint chromium eval bench train train-other distill train-full clean container-test compose-check bench-scale
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -62,6 +62,14 @@ ITEM_FEEDS = $(foreach f,3b 4a 4b 4c 4d 5a 5b 5c 5d 6a 6b 6c 6d 7a 7b 8a 8b 9a 9
 train: $(BASE)
 	$(BIN)/monitor train --select-on dev --segments --l2 100 --blend 0.5 --denial 0.75 $(TRAIN_FEEDS)
 	$(BIN)/python -m bench.item_bars $(ITEM_FEEDS) --write
+	$(MAKE) train-other
+
+# the head for Kurdish, Persian and Turkish posts (off by default: MONITOR_OTHER_LANGUAGES=classify turns it on),
+# on classifiers/data/other_languages.jsonl, the corpus's such posts and the development feeds of rounds 1-12
+# (rounds 13-16, the test feed and other_languages_eval.jsonl measure it)
+OTHER_FEEDS = $(foreach f,feed_dev feed_dev2a feed_dev2b $(foreach r,3 4 5 6,$(foreach c,a b c d,feed_dev$(r)$(c))) $(foreach r,7 8 9 10 11 12,$(foreach c,a b,feed_dev$(r)$(c))),--train-on classifiers/data/$(f).jsonl)
+train-other: $(BASE)
+	$(BIN)/python -m classifiers.other_languages $(OTHER_FEEDS)
 
 # the shipped encoder's recipe (torch; ~1.5 h on 2 cores): stage 1 follows the teacher's embeddings,
 # stages 2 and 3 (new seeded variants each) add the pairwise-cosine and label losses; a head is fitted on

@@ -2,9 +2,10 @@
 English, Sorani Kurdish (``ckb``, Arabic script), Kurmanji Kurdish (``kmr``, Latin script), Persian (``fa``)
 and Turkish (``tr``); ``und`` for text with too few letters to tell.
 
-The classifier is trained and measured on Arabic and English only (``SUPPORTED``): a post in another
-language gets no label and says ``unsupported_language`` instead of a guess (the encoder is multilingual,
-so it would score Kurdish or Persian, but nobody has measured how well).
+The classifier's main head is trained and measured on Arabic and English only (``SUPPORTED``): a post in
+another language gets no label and says ``unsupported_language`` instead of a guess, unless the model's
+head for Kurdish, Persian and Turkish is turned on (``classifiers/model.py: OtherLanguages``; off by
+default: it falls short of the bars).
 
 Rules, not a model: the scripts' own letters (Sorani's ە ۆ ێ ڵ ڕ, Turkish ı ğ, Kurmanji ê û) and each
 language's commonest function words decide; Iraqi Arabic's گ چ پ ڤ are not taken as Persian or Kurdish.

@@ -99,17 +99,18 @@ def pieces(text: str, *, by_segment: bool) -> tuple[list[str], list[str]]:
     return chunk_text(cleaned), items
 
 
-def plan_pieces(texts: list[str], *, by_segment: bool,
-                keep: list[bool] | None = None) -> tuple[list[str], list[int], list[bool]]:
-    """What a batch is scored as: every piece (``pieces``) of each text ``keep`` keeps (all by default), the
-    index of the text each belongs to, and whether it is a chunk of the whole text (else one of its items)."""
+def plan_pieces(texts: list[str], *, by_segment: bool, keep: list[bool] | None = None,
+                whole_only: list[bool] | None = None) -> tuple[list[str], list[int], list[bool]]:
+    """What a batch is scored as: every piece (``pieces``) of each text ``keep`` keeps (all by default; of a
+    text ``whole_only`` marks, its whole text alone), the index of the text each belongs to, and whether it is
+    a chunk of the whole text (else one of its items)."""
     todo: list[str] = []
     owners: list[int] = []
     whole: list[bool] = []  # the whole text's chunks make the embedding; segments only vote on labels
     for i, text in enumerate(texts):
         if keep is not None and not keep[i]:
             continue
-        chunks, items = pieces(text, by_segment=by_segment)
+        chunks, items = pieces(text, by_segment=by_segment and not (whole_only and whole_only[i]))
         for k, piece in enumerate([*chunks, *items]):
             todo.append(piece)
             owners.append(i)
@@ -132,6 +133,62 @@ def with_item_bars(best_whole: np.ndarray, best_item: np.ndarray, floor: np.ndar
     """A label's score: its whole text's, or its best item's where that reaches the label's item bar
     (``floor``; 0: an item always counts)."""
     return np.maximum(best_whole, np.where(best_item >= floor, best_item, 0.0))
+
+
+def pool_whole(emb: np.ndarray, owners: list[int], whole: list[bool], n: int) -> np.ndarray:
+    """Per text (``n``): the L2-normalised mean of its whole text's chunk embeddings (zeros for a text not
+    scored); a long post's embedding, which story matching and the other-languages head read."""
+    pooled = np.zeros((n, emb.shape[1]), dtype=np.float32)
+    for row, i in enumerate(owners):
+        if whole[row]:
+            pooled[i] += emb[row]
+    pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    return pooled
+
+
+# MONITOR_OTHER_LANGUAGES's values: on (label such posts) or off (mark them unsupported_language)
+_OTHER_LANGUAGE_FLAGS = {"1": True, "true": True, "yes": True, "on": True, "classify": True,
+                         "0": False, "false": False, "no": False, "off": False, "unsupported": False}
+
+
+class OtherLanguages:
+    """The head that judges posts in languages the main model was not trained on (Sorani and Kurmanji
+    Kurdish, Persian, Turkish: ``langs``): a logistic head on the whole post's embedding alone (the char
+    n-grams and the cue lexicon know Arabic and English only; no item scoring, no denial damping), with its
+    own thresholds. Fitted by ``classifiers/other_languages.py``; a model without one marks those posts
+    ``unsupported_language``."""
+
+    FILE = "head_other.npz"
+
+    def __init__(self, langs: frozenset[str], head: LogisticHead, thresholds: dict[str, float],
+                 meta: dict[str, Any] | None = None) -> None:
+        self.langs = frozenset(langs) - langid.SUPPORTED
+        self.head = head
+        self.thresholds = thresholds
+        self.meta = dict(meta or {})
+
+    @classmethod
+    def flag(cls, value: str | None) -> bool | None:
+        """``MONITOR_OTHER_LANGUAGES``'s value as on/off (None: unset, the model's own setting)."""
+        if value is None or not value.strip():
+            return None
+        try:
+            return _OTHER_LANGUAGE_FLAGS[value.strip().lower()]
+        except KeyError:
+            raise ValueError(f"MONITOR_OTHER_LANGUAGES={value!r}: use classify (1, on) or unsupported (0, off)"
+                             ) from None
+
+    def meta_entry(self) -> dict[str, Any]:
+        return {**self.meta, "langs": sorted(self.langs), "thresholds": self.thresholds, "head": self.FILE}
+
+    @classmethod
+    def load(cls, directory: Path, entry: dict[str, Any]) -> OtherLanguages:
+        path = directory / str(entry.get("head") or cls.FILE)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: meta.json names an other-languages head that is not there")
+        return cls(frozenset(entry["langs"]), LogisticHead.load(path),
+                   {k: float(v) for k, v in entry["thresholds"].items()},
+                   {k: v for k, v in entry.items() if k not in ("langs", "thresholds", "head")})
 
 
 def in_short_band(text: str, short_chars: int) -> bool:
@@ -161,6 +218,12 @@ class _ChunkedScorer:
     # accident told without any sign of violence (cues/accidents.yaml); every label's, when the post opens
     # as analysis or background (``CueLexicon.damped_labels``); pinned or cross-validated in train
     denial_factor: float = 1.0
+    # the head for Kurdish, Persian and Turkish posts (None: they are marked unsupported_language)
+    other: OtherLanguages | None = None
+
+    def judges(self, lang: str) -> bool:
+        """Whether this classifier gives labels to a post in ``lang`` (else: ``unsupported_language``)."""
+        return langid.is_supported(lang) or (self.other is not None and lang in self.other.langs)
 
     def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
@@ -173,8 +236,9 @@ class _ChunkedScorer:
 
     def predict(self, texts: list[str]) -> Prediction:
         langs = [langid.detect(text or "") for text in texts]
+        other = [self.other is not None and lang in self.other.langs for lang in langs]
         todo, owners, whole = plan_pieces(texts, by_segment=self.by_segment,
-                                          keep=[langid.is_supported(lang) for lang in langs])
+                                          keep=[self.judges(lang) for lang in langs], whole_only=other)
         probs, emb = self._score(todo) if todo else (np.zeros((0, len(self.labels))), None)
         n = len(texts)
         # an item's score counts where it reaches its label's item bar (none set: always)
@@ -182,17 +246,17 @@ class _ChunkedScorer:
         best = with_item_bars(*best_by_piece(probs, owners, whole, n), floor)
         seen = np.zeros(n, dtype=bool)
         seen[owners] = True
-        dim = emb.shape[1] if emb is not None and emb.ndim == 2 else 0
-        pooled = np.zeros((n, dim), dtype=np.float32) if dim else None
-        if pooled is not None and emb is not None:
-            for row, i in enumerate(owners):
-                if whole[row]:
-                    pooled[i] += emb[row]
-        if pooled is not None:
-            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        bars = [self.thresholds_for(text or "") for text in texts]
+        pooled = pool_whole(emb, owners, whole, n) if emb is not None and emb.ndim == 2 and emb.shape[1] else None
+        if self.other is not None and pooled is not None:
+            rows = [i for i in range(n) if other[i] and seen[i]]
+            if rows:  # their own head, on the whole post's embedding
+                best[rows] = self.other.head.predict_proba(pooled[rows])
+        bars = [self.other.thresholds if (other[i] and self.other is not None) else self.thresholds_for(text or "")
+                for i, text in enumerate(texts)]
         if self.denial_factor != 1.0:
             for i in np.flatnonzero(seen):  # damping matters only where a label would be given
+                if other[i]:
+                    continue
                 given = [j for j, lb in enumerate(self.labels) if best[i, j] >= bars[i].get(lb, 0.5)]
                 if given and (damped := self.cues.damped_labels(texts[i] or "", self.labels)):
                     for j in given:
@@ -202,7 +266,7 @@ class _ChunkedScorer:
         zero = dict.fromkeys(self.labels, 0.0)
         for i, text in enumerate(texts):
             lang = langs[i] if langs[i] != "und" else None
-            if not langid.is_supported(langs[i]):
+            if not self.judges(langs[i]):
                 results.append(Classification(labels=[], scores=dict(zero), lang=lang, unsupported_language=True))
                 continue
             if not seen[i]:
@@ -224,8 +288,13 @@ class EmbeddingClassifier(_ChunkedScorer):
                  labels: tuple[str, ...] = LABELS, meta: dict[str, Any] | None = None,
                  lexical: CharNgramModel | None = None, blend: float = 0.0, by_segment: bool = False,
                  denial_factor: float = 1.0, short_thresholds: dict[str, float] | None = None,
-                 short_chars: int = 0, item_bars: dict[str, float] | None = None) -> None:
+                 short_chars: int = 0, item_bars: dict[str, float] | None = None,
+                 other: OtherLanguages | None = None) -> None:
         self.encoder = encoder
+        # the head is kept either way; it judges posts only where its meta entry says ``enabled`` (or
+        # ``judge_other_languages`` turns it on)
+        self._other_available = other
+        self.other = other if other is not None and other.meta.get("enabled") else None
         self.item_bars = dict(item_bars) if item_bars else None
         self.short_thresholds = short_thresholds or None
         self.short_chars = int(short_chars) if short_thresholds else 0
@@ -243,6 +312,8 @@ class EmbeddingClassifier(_ChunkedScorer):
             self.name += "+segments"
         if denial_factor != 1.0:
             self.name += "+denials"
+        if self.other is not None:
+            self.name += "+other-languages"
         if getattr(encoder, "engine", None):  # which engine ran the network (reports say what was measured)
             self.name += f" [engine {encoder.engine}]"
 
@@ -261,15 +332,19 @@ class EmbeddingClassifier(_ChunkedScorer):
         self.head.save(directory / "head.npz")
         if self.lexical is not None:
             self.lexical.save(directory / "lexical.npz")
+        if self._other_available is not None:
+            self._other_available.head.save(directory / OtherLanguages.FILE)
         # (the attribute says whether item bars apply, and so whether where they were chosen still means anything)
         kept = {k: v for k, v in self.meta.items()
-                if k != "item_bars" and (k != "item_bars_chosen_on" or self.item_bars)}
+                if k not in ("item_bars", "other_languages") and (k != "item_bars_chosen_on" or self.item_bars)}
         meta = {**kept, **(extra or {}), "kind": "embedding-head", "labels": list(self.labels),
                 "thresholds": self.thresholds, "blend": self.blend, "by_segment": self.by_segment,
                 "denial_factor": self.denial_factor,
                 **({"short_thresholds": self.short_thresholds, "short_chars": self.short_chars}
                    if self.short_thresholds else {}),
                 **({"item_bars": self.item_bars} if self.item_bars else {}),
+                **({"other_languages": self._other_available.meta_entry()} if self._other_available is not None
+                   else {}),
                 "encoder": self.encoder.spec()}  # type: ignore[attr-defined]
         (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
 
@@ -285,7 +360,22 @@ class EmbeddingClassifier(_ChunkedScorer):
                    denial_factor=float(meta.get("denial_factor", 1.0)),
                    short_thresholds={k: float(v) for k, v in (meta.get("short_thresholds") or {}).items()} or None,
                    short_chars=int(meta.get("short_chars") or 0),
-                   item_bars={k: float(v) for k, v in (meta.get("item_bars") or {}).items()} or None)
+                   item_bars={k: float(v) for k, v in (meta.get("item_bars") or {}).items()} or None,
+                   other=OtherLanguages.load(directory, meta["other_languages"]) if meta.get("other_languages")
+                   else None)
+
+    @property
+    def other_available(self) -> OtherLanguages | None:
+        return self._other_available
+
+    def judge_other_languages(self, on: bool) -> None:
+        """Label Kurdish, Persian and Turkish posts with the other-languages head (on), or mark them
+        ``unsupported_language`` (off)."""
+        if on and self._other_available is None:
+            raise ModelNotFound("this model has no head for Kurdish, Persian or Turkish posts "
+                                "(python -m classifiers.other_languages fits one)")
+        self.other = self._other_available if on else None
+        self.name = self.name.replace("+other-languages", "") + ("+other-languages" if on else "")
 
 
 class HFSequenceClassifier(_ChunkedScorer):
@@ -343,11 +433,23 @@ class ModelNotFound(Exception):
     pass
 
 
-def load_classifier(spec: str | Path | None = None, *, threads: int | None = None
-                    ) -> EmbeddingClassifier | HFSequenceClassifier:
+def load_classifier(spec: str | Path | None = None, *, threads: int | None = None,
+                    other_languages: bool | None = None) -> EmbeddingClassifier | HFSequenceClassifier:
     """``None``/``default``: the shipped artifact; ``full``: the shipped 12-layer reference. A directory
     with ``meta.json``: a trained artifact.
-    A directory with a transformers ``config.json``, or ``hf:<hub id or path>``: a fine-tuned checkpoint."""
+    A directory with a transformers ``config.json``, or ``hf:<hub id or path>``: a fine-tuned checkpoint.
+    ``other_languages``: label Kurdish, Persian and Turkish posts with the model's head for them (True; an
+    error if it has none), mark them ``unsupported_language`` (False), or as the model says (None)."""
+    clf = _load(spec, threads)
+    if other_languages is not None:
+        if isinstance(clf, EmbeddingClassifier):
+            clf.judge_other_languages(other_languages)
+        elif other_languages:
+            raise ModelNotFound(f"{spec}: a transformers checkpoint has no head for Kurdish, Persian or Turkish")
+    return clf
+
+
+def _load(spec: str | Path | None, threads: int | None) -> EmbeddingClassifier | HFSequenceClassifier:
     if spec in (None, "", "default", "full"):
         directory = full_model_dir() if spec == "full" else default_model_dir()
         if not (directory / "meta.json").exists():

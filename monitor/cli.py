@@ -63,12 +63,13 @@ def _root(
 
 
 def _load_model(spec: str | None) -> Any:
-    from classifiers.model import ModelNotFound, load_classifier
+    from classifiers.model import ModelNotFound, OtherLanguages, load_classifier
     from monitor.settings import Settings
 
-    spec = spec or Settings.from_env().model
+    settings = Settings.from_env()
+    spec = spec or settings.model
     try:
-        return load_classifier(spec)
+        return load_classifier(spec, other_languages=OtherLanguages.flag(settings.other_languages))
     except ModelNotFound as exc:
         fail(str(exc))
     except (OSError, ValueError, RuntimeError) as exc:

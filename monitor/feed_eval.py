@@ -133,6 +133,10 @@ def per_post(classifier: Classifier, items: list[FeedItem], batch: int = 64) -> 
         "posts": int(other.sum()), "by_lang": dict(Counter(langs[other].tolist())),
         "marked_unsupported": int(sum(1 for r, o in zip(results, other, strict=True) if o and r.unsupported_language)),
         "flagged": int(flagged[other].sum()), "gold_positive": int((~quiet & other).sum())}
+    judged = other & np.array([not r.unsupported_language for r in results], dtype=bool)
+    if judged.any():  # the other-languages head is on (MONITOR_OTHER_LANGUAGES=classify): scored like the rest
+        out["other_languages"]["judged"] = report(y_true[judged], y_pred[judged], LABELS)
+        out["other_languages"]["judged"]["false_alerts_per_100_quiet"] = _per100(flagged[judged & quiet])
     errors = []
     for it, res in zip(items, results, strict=True):
         if set(it.labels) != set(res.labels) and not res.unsupported_language:
@@ -238,6 +242,10 @@ def format_feed_report(result: dict[str, Any], max_errors: int = 30) -> str:
     if other["posts"]:
         lines.append(f"other languages: {other['posts']} posts {other['by_lang']}, marked unsupported "
                      f"{other['marked_unsupported']}, flagged {other['flagged']}")
+        if judged := other.get("judged"):
+            lines.append(f"other languages judged: macro-F1 {judged['macro_f1']:.3f} ("
+                         + ", ".join(f"{lb} {m['f1']:.3f}" for lb, m in judged["per_label"].items())
+                         + f"), false alerts per 100 quiet posts {judged['false_alerts_per_100_quiet']:.1f}")
     alerts = result.get("after_replay")
     if alerts:
         lines += ["", "after replay:",

@@ -174,10 +174,12 @@ class Service:
         from monitor.stories import StoryIndex, lock_timeout_for
 
         if self._classifier is None:
-            from classifiers.model import load_classifier
+            from classifiers.model import OtherLanguages, load_classifier
 
             t0 = time.perf_counter()
-            self._classifier = await asyncio.to_thread(load_classifier, self.config.model or self.settings.model)
+            self._classifier = await asyncio.to_thread(
+                load_classifier, self.config.model or self.settings.model,
+                other_languages=OtherLanguages.flag(self.settings.other_languages))
             log.info("model loaded in %.1fs", time.perf_counter() - t0)
         self.state.model_loaded = True
         match = MatchConfig.for_classifier(self._classifier, self.config.stories.window_hours,

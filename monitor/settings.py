@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, fields
 SECRET_FIELDS = frozenset({"telegram_api_hash", "telegram_session", "x_bearer_token", "slack_webhook_url",
                            "slack_bot_token", "smtp_password", "web_secret"})
 # environment variable name of each field (the upper-cased field name unless listed)
-_ENV_NAMES = {"model": "MONITOR_MODEL", "web_secret": "MONITOR_WEB_SECRET"}
+_ENV_NAMES = {"model": "MONITOR_MODEL", "web_secret": "MONITOR_WEB_SECRET",
+              "other_languages": "MONITOR_OTHER_LANGUAGES"}
 SECRET_ENV = frozenset(_ENV_NAMES.get(f, f.upper()) for f in SECRET_FIELDS)
 
 
@@ -26,6 +27,7 @@ def mask_url(url: str) -> str:
 class Settings:
     redis_url: str | None = None
     model: str | None = None
+    other_languages: str | None = None  # classify|unsupported: Kurdish, Persian, Turkish posts (unset: the model's)
     telegram_api_id: str | None = None
     telegram_api_hash: str | None = None
     telegram_session: str | None = None

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash
 
+from classifiers import langid
 from classifiers.anchors import Anchors, Gazetteer, anchors
 from classifiers.events.extract import CONTRAST_FROM_EN, WEEKDAY_NAMES
 from classifiers.events.gazetteer import bare_districts
@@ -58,6 +59,10 @@ class MatchConfig:
     corroborated_cos: float = 0.76  # either language, when two or more kinds of anchor agree
     event_cos: float = 0.84  # either language, when the event records say one event (EventKey.same_event)
     event_loose_cos: float = 0.90  # ... when they agree on type or place and the other is only compatible
+    # ... the first bar where either post is in a language the encoder aligns less well with the others
+    # (Kurdish, Persian, Turkish: a Sorani report and the English one of one drone strike sit at ~0.75), when
+    # the records say one event at one place (same kind, same district or finer). 1.01: no bar of its own
+    other_lang_event_cos: float = 1.01
     event_window_hours: float = 12.0  # ... and the posts are at most this far apart
     # ... when one record names no place at all and the other one does, the same kind of sub-event by
     # compatible actors (a dialect eyewitness, «صاروخ وگع يم المطار», and the wire report naming the
@@ -76,6 +81,9 @@ class MatchConfig:
     # ``open_margin`` 0: every flagged post opens an alert)
     long_open_margin: float = 0.0
     long_post_chars: float = 400.0
+    # ... and a post in another language than Arabic and English (Kurdish, Persian, Turkish: labelled by a
+    # smaller head, and matched on an embedding that aligns them less well) at least this far (if larger)
+    other_lang_open_margin: float = 0.0
     # the classifier's per-label thresholds (for_classifier fills them; the margin is measured from them)
     label_thresholds: tuple[tuple[str, float], ...] = ()
     # ... and those of posts of fewer than ``short_post_chars`` characters, where the classifier has a band of
@@ -133,12 +141,14 @@ class MatchConfig:
                    short_label_thresholds=tuple(sorted((str(k), float(v)) for k, v in short.items())),
                    short_post_chars=float(getattr(classifier, "short_chars", 0) or 0) if short else 0.0)
 
-    def confident(self, scores: dict[str, float], labels: list[str], chars: int = 0) -> bool:
+    def confident(self, scores: dict[str, float], labels: list[str], chars: int = 0, lang: str | None = None) -> bool:
         """Whether a flagged post of ``chars`` characters (stripped, as the classifier's length bands count
         them: ``classifiers.model.in_short_band``) may open an alert alone: one of its labels at least
         ``open_margin`` (``long_open_margin`` for a long post, if larger) above its threshold. Always, where
         that margin is 0 (holding off) or no thresholds are known."""
         margin = max(self.open_margin, self.long_open_margin) if chars >= self.long_post_chars else self.open_margin
+        if lang and lang not in langid.SUPPORTED and lang != "und":
+            margin = max(margin, self.other_lang_open_margin)
         if margin <= 0 or not self.label_thresholds:
             return True
         bars = dict(self.short_label_thresholds if self.short_label_thresholds and chars < self.short_post_chars
@@ -1022,6 +1032,11 @@ def _two_sites(a: EventKey, b: EventKey) -> bool:
                 and a.place not in b._chain() and b.place not in a._chain())
 
 
+def _other_lang(sig: Signature) -> bool:
+    """A post in a language other than Arabic and English (``MatchConfig.other_lang_event_cos``)."""
+    return bool(sig.lang) and sig.lang not in langid.SUPPORTED and sig.lang != "und"
+
+
 def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
     """The match strength (cosine) when ``a`` and ``b`` report the same event, else None. ``cos``: their
     cosine when the caller computed it already (in bulk)."""
@@ -1054,7 +1069,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         same = a.event.same_event(b.event) if a.event is not None else 0
         if not same and a.event is not None and (a.event.same_threat(b.event) or _one_threat_in_two_languages(a, b)):
             same = 2  # one group's threat, its translation, its retelling: no place to agree on
-        if (same == 2 and cos >= cfg.event_cos) or (not apart and same == 1 and cos >= cfg.event_loose_cos
+        bar = min(cfg.event_cos, cfg.other_lang_event_cos) if _other_lang(a) or _other_lang(b) else cfg.event_cos
+        if (same == 2 and cos >= bar) or (not apart and same == 1 and cos >= cfg.event_loose_cos
                                                      and not _dated_apart(a, b)):
             return cos
         if (not apart and not same and cos >= cfg.event_unplaced_cos and a.event is not None
@@ -1261,7 +1277,8 @@ def cosine_floor(cfg: MatchConfig, corroborable: np.ndarray, cross_lang: np.ndar
     the two same-language bars."""
     lang_bar = np.where(cross_lang, cfg.cross_lang_cos, min(cfg.same_lang_cos, cfg.same_lang_cos_alone))
     floor = np.where(corroborable, np.minimum(cfg.corroborated_cos, lang_bar), lang_bar)
-    return np.where(event_pair, np.minimum(min(cfg.event_cos, cfg.event_loose_cos), floor), floor)
+    return np.where(event_pair, np.minimum(min(cfg.event_cos, cfg.event_loose_cos, cfg.other_lang_event_cos), floor),
+                    floor)
 
 
 class SignaturePool:

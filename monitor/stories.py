@@ -380,7 +380,8 @@ class StoryIndex:
             # retweet of an account nobody collects, is the first sighting of it; a repost of a held post
             # joins that post's story above and, like it, waits: ``_confirms``)
             alert = new_alert(post, result)
-            if near_alerted or not self.config.confident(result.scores, result.labels, len(post.text.strip())):
+            if near_alerted or not self.config.confident(result.scores, result.labels, len(post.text.strip()),
+                                                         result.lang):
                 # one post, none of its labels clearly above threshold, or close to an alert already raised
                 # without matching it (most often one more report of that alert's event that the rules
                 # could not place): held until another report confirms it
@@ -398,7 +399,7 @@ class StoryIndex:
         with half the words shared). A repost of the doubtful post says nothing more than the post did."""
         if not result.labels or post.is_repost:
             return False
-        if self.config.confident(result.scores, result.labels, len(post.text.strip())):
+        if self.config.confident(result.scores, result.labels, len(post.text.strip()), result.lang):
             return True
         return not any(near_copy(sig, m, self.config) is not None for m in self._members.get(story_id or "", []))
 

@@ -241,6 +241,52 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
     # a bare "strike" last: "a 3-rocket strike" is a rocket attack, a drone strike a drone's
     ("airstrike", "air", _rx("strike", "strikes", "struck")),
 ]
+
+# ... and their words in the other languages of Iraqi feeds (Sorani, Kurmanji, Persian, Turkish), which the
+# other-languages head labels (``classifiers/model.py: OtherLanguages``), so a Kurdish report of the drone
+# strike an Arabic one told is the same kind of event. Latin ones as word starts (Turkish and Kurmanji add
+# their endings: «İHA'larla», «dronekê»; "re:" marks a pattern: «ihale», a tender, is no drone), as normalised.
+_FOREIGN_WEAPONS = {
+    "suicide bomb": ("خۆتەقێنەر", "انتحاری", "عملیات انتحاری", "canbombe", "intihar saldır", "canlı bomba"),
+    "car bomb": ("ئۆتۆمبێلی بۆمبڕێژکراو", "خودروی بمب", "bombalı araç", "bombe bi erebe"),
+    "IED": ("بۆمبی چێنراو", "بمب کنار جاده", "بمب دست ساز", "el yapımı patlayıcı", "eyp", "mayın", "mayin",
+            "مین گذاری"),
+    "drone": ("درۆن", "فڕۆکەی بێفڕۆکەوان", "پهپاد", r"re:s?i\u0307?ha(?:'|\b|lar|y)", "insansız hava",
+              r"re:(?<!\w)dron(?:\b|ek|ê|a\b|an|ên|la|u)",
+              "bêmirov", "bêpîlot"),
+    "airstrike": ("فڕۆکەی جەنگی", "فڕۆکە جەنگی", "هێرشی ئاسمانی", "بۆردومان", "حمله هوایی", "حملات هوایی",
+                  "جنگنده", "بمباران", "hava harekât", "hava saldırı", "hava operasyon",
+                  "savaş uçak", "balafirên şer", "balafira şer", "balafirên tirk", "êrîşa asmanî",
+                  "bombebaran"),
+    "rocket": ("مووشەک", "ڕۆکێت", "کاتیۆشا", "موشک", r"re:(?<!\w)راكت(?:\b|ها)", "roket", "füze", "mûşek",
+               "katyuşa"),
+    "mortar": ("هاوەن", "خمپاره", "havan top", "havan mermi"),
+    "artillery": ("تۆپباران", "تۆپخانە", "توپخانه", "گلوله باران", "topçu", "top atış", "obüs", "topbaran"),
+    # (not «بمبلغ», «بمبيعات», «التراكتورات», "bombardment": Arabic and English words that hold them)
+    "bomb": ("تەقینەوە", "تەقاندنەوە", "بۆمب", r"re:(?<!\w)بمب(?:\b|ها|گذار)", "patlama", "patladı",
+             r"re:(?<!\w)bomba(?:\b|l|s|y|n)", "teqîn", "teqandin"),
+    "small arms": ("تەقەکردن", "تەقەی لێکرا", "چەکداران", "تیراندازی", "مسلحانه", "ateş açt", "silahlı saldırı",
+                   "kurşunla", "çekdaran", "gulebaran"),
+}
+
+
+def _with_foreign(name: str, rx: re.Pattern[str]) -> re.Pattern[str]:
+    words = _FOREIGN_WEAPONS.get(name)
+    if not words:
+        return rx
+    forms = [w[3:] if w.startswith("re:") else re.escape(normalize_for_match(w)) for w in words]
+    ar = [f for f in forms if re.search(f"[{_AR}]", f)]
+    la = [f for f in forms if not re.search(f"[{_AR}]", f)]
+    parts = [rx.pattern] + (["(?:" + "|".join(ar) + ")"] if ar else []) + (
+        [r"(?<!\w)(?:" + "|".join(la) + ")"] if la else [])
+    out = re.compile("|".join(parts))
+    cores = _LITERALS.get(rx)
+    plain = all(not w.startswith("re:") for w in words)
+    _LITERALS[out] = (*cores, *(normalize_for_match(w) for w in words)) if cores is not None and plain else None
+    return out
+
+
+WEAPONS = [(name, family, _with_foreign(name, rx)) for name, family, rx in WEAPONS]
 _SUB_OF_FAMILY = {
     "suicide": ("Explosions/Remote violence", "Suicide bomb"),
     "ied": ("Explosions/Remote violence", "Remote explosive/landmine/IED"),
