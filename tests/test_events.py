@@ -1035,3 +1035,34 @@ def test_a_dateline_after_a_basmala_keeps_the_post_in_its_governorate() -> None:
     assert e is not None and e.location is not None and e.location.place == "samawah"  # not Babylon's barrage
     e = extract_event("واسط | وجهاء عشيرة يمهلون الشركة المشغلة لحقل الأحدب النفطي أسبوعاً", ["threat"], T)
     assert e is not None and e.location is not None and e.location.governorate == "Wasit"
+
+
+@pytest.mark.parametrize("text, actor1, actor2", [
+    # the common spelling of a registered faction's name
+    ("قاسم الجبارين تعلن: استهدف أبطالنا رتلاً لوجستياً للقوات الأمريكية بعبوة ناسفة", "Qasim al-Jabbarin",
+     "US Forces"),
+    # a state named by the weapon it struck with, the adjective after it
+    ("دهوك – قُتل ثلاثة مدنيين بقصف جوي تركي استهدف متنزهين قرب كاني ماسي", "Turkish Forces", "Civilians (Iraq)"),
+    # the weapon that struck before the body that accuses it; not the strike a claim answers
+    ("اتهمت هيئة الحشد الشعبي طائرة مسيّرة إسرائيلية بقصف مخزن للعتاد تابع لأحد ألوية الحشد قرب آمرلي",
+     "Israeli Forces", "Popular Mobilization Forces"),
+    ("في ردٍّ أولي على العدوان الأمريكي الغاشم على القائم، نفّذ مجاهدو عصائب أهل الحق عملية استهدفت قاعدة الحرير",
+     "Asa'ib Ahl al-Haq", None),
+    # the killers or claimants after the verb
+    ("النخيب | عُثر صباح اليوم على جثث ستة رعاة أغنام قتلهم عناصر داعش بعد اختطافهم", "Islamic State (ISIS)", None),
+    ("الفلوجة – تبنّى تنظيم داعش اغتيال الشيخ خالد الجميلي أمام منزله", "Islamic State (ISIS)", None),
+    ("للمرة الرابعة خلال أسبوعين، هاجم مجهولون ليلة أمس فرعاً لمطعم في الكرادة", "Unidentified Armed Group (Iraq)",
+     None),
+    # "a group calling itself": unidentified, unless the name it calls itself is a registered faction
+    ('عاجل | جماعة تطلق على نفسها اسم "سرايا أحرار الرافدين" تتبنى تفجير عبوة ناسفة استهدفت رتلاً للتحالف الدولي',
+     "Unidentified Armed Group (Iraq)", "International Coalition"),
+    ('جماعة تطلق على نفسها اسم "عصبة الثائرين" تتبنى قصف قاعدة فكتوريا قرب مطار بغداد بثلاثة صواريخ',
+     "Usbat al-Thaireen", None),
+    ("A little-known group calling itself Saraya Awliya al-Dam has claimed the rocket attack on the US base at "
+     "Erbil airport", "Saraya Awliya al-Dam", None),
+])
+def test_claims_seventh_writer_shapes(text: str, actor1: str, actor2: str | None) -> None:
+    e = extract_event(text, ["attack_claim"], T)
+    assert e is not None and e.actor1 == actor1
+    if actor2 is not None:
+        assert e.actor2 == actor2

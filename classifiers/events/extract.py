@@ -665,7 +665,7 @@ _SUPPORT_BEFORE = re.compile(r"(?:باسناد|واسناد|بدعم|بمسان�
                              r"دعما\s*(?:ل|لل)?$|in support of (?:the )?$")
 # ... and one named as what the attack answers («رداً على جريمة اغتيال قادة الحشد», "in retaliation for the
 # strike on KH"): neither side of this event
-_REASON_BEFORE = re.compile(r"(?:ردا علي|ردا على|رد علي|ثارا ل|انتقاما ل|in response to|in retaliation for|"
+_REASON_BEFORE = re.compile(r"(?:ردا علي|ردا على|رد علي|رد اولي علي|ثارا ل|انتقاما ل|in response to|in retaliation for|"
                             r"retaliation for|revenge for)[^.،,!?؟\n]{0,30}$")
 # ... and one that names the weapon it struck with or its attack ("a US drone struck his car", "Turkish jets", "in
 # an ISIS attack", "came under ISIS mortar fire"): the one acting
@@ -674,8 +674,12 @@ _WEAPON_AFTER = re.compile(r"(?:'s)?\s+(?:(?:armed|military|attack)\s+)?"
                            r"warplane|warplanes|jet|jets|aircraft|helicopter|helicopters|gunship|gunships|artillery|attack|"
                            r"attacks|assault|ambush|raid|mortar|mortars|rocket|rockets|shelling|sniper|gunfire|fire|"
                            r"gunmen)(?!\w)")
+# "in response to the US aggression": the strike a claim answers, not the one it claims
+_ANSWERS_BEFORE = re.compile(r"(?:رد|ردا|الرد|ردها|انتقاما|ثارا)(?: \w+)? (?:علي|علی|ل)|"
+                             r"in (?:response|retaliation) (?:to|for)")
 # a form that names a state by the weapon it struck with («طيارة تركية», «الطيران الأمريكي», «قصف إيراني»)
-_WEAPON_FORM = re.compile(r"(?:ال)?(?:طائره|طائرات|طياره|طيارات|مسيره|مسيرات|غاره|غارات|ضربه|ضربات|قصف|صواريخ|طيران|"
+_WEAPON_FORM = re.compile(r"(?:ال)?(?:طائره|طائرات|طياره|طيارات|مسيره|مسيرات|غاره|غارات|ضربه|ضربات|قصف|صواريخ|"
+                          r"طيران|درون|"
                           r"مقاتلات|مدفعيه|عدوان|اعتداء)(?!\w)|"
                           r"[a-z]+ (?:air ?strikes?|strikes?|drones?|jets|warplanes|artillery|shelling|missiles?)$")
 # the group whose plan or cells a warning reports is its author ("warns of an ISIS plan", «مخطط لخلايا داعش»)
@@ -688,7 +692,11 @@ _SUBJECT_BEFORE = re.compile(
     r"كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|"
     r"هجوم شنه|"
     r"من قبل|بواسطه|نفذه|نفذها|نفذته|زرعها|زرعتها|زرعوها|وضعها|وضعتها|"
-    r"تبنت|تبنى|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
+    r"تبنت|تبنى|تبني|يتبني|تتبني|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
+    # (the killers after the verb and its victims: «جثث ستة رعاة قتلهم عناصر داعش»)
+    r"قتلهم|قتلتهم|قتلته|قتلها|اغتاله|اغتالته|اغتالوه|اختطفهم|اختطفته|خطفهم|خطفته|"
+    # (the attackers after the verb: «هاجم مجهولون ليلة امس فرعا», «استهدف مسلحون دورية»)
+    r"هاجم|هاجمت|استهدف|"
     r"انضربت من|انضرب من|انضربوا من|انقصفت من|انقصف من|"
     rf"{_SPEECH_AR}|"
     # (by the bullets, the fire of: «اغتيال مسؤول ... برصاص مسلحين مجهولين»; the shooter after the verb:
@@ -1065,7 +1073,7 @@ class Extractor:
         # (a roundup's event is its item that tells the label, read with the roundup's heading)
         raw = clean_for_model(focus(text, label, self.cues) or text)
         norm = without_contrast(normalize_for_match(raw).replace("-", " "))
-        mentions = self.actors.find(norm, raw)
+        mentions = _named_after_all(self.actors.find(norm, raw), self.actors.actors)
         weapon, family = _weapon(norm)
         if label == "protest" or (label == "attack_claim" and "protest" in labels and _has(mentions, "protesters")):
             label = "protest"
@@ -1222,6 +1230,7 @@ class Extractor:
         seen: dict[str, str] = {}  # actor id -> role ("subject" | "object" | "")
         source: set[str] = set()  # state bodies only reporting (``_MASTHEAD_AFTER``, ``_SAYS_AFTER``, ...)
         acted: set[str] = set()  # named with the act itself ("gunmen from AAH attacked"), not only as a speaker
+        struck: set[str] = set()  # ... as the weapon that struck («طائرة مسيرة اسرائيلية», "Turkish jets")
         # (a state's own forces told in the first person: the only state named is the one that acted)
         states = {m.actor for m in mentions if reg[m.actor].kind in _FORCE_KINDS}
         # (not forces that were attacked, «قواتنا ... تعرضت لهجوم», nor that only returned fire, «ردت قواتنا»)
@@ -1263,6 +1272,8 @@ class Extractor:
             )
             if role == "subject" and (acts or not said):
                 acted.add(m.actor)
+                if armed and m.start < 150 and not DISRUPTED.search(before) and not _ANSWERS_BEFORE.search(before):
+                    struck.add(m.actor)
             if (role != "subject" and reg[m.actor].kind in _STATE_KINDS
                     and _BYSTANDER_AFTER.match(norm, m.end)):
                 continue
@@ -1292,7 +1303,9 @@ class Extractor:
         # (one named with the act before one that only speaks of it: «سرايا السلام تعلن مقتل احد عناصرها بهجوم
         # شنه مسلحون من عصائب اهل الحق»)
         if label != "threat":  # (of a threat, the one who speaks is its author: "KH: any US strike ...")
-            subjects = [a for a in subjects if a in acted] + [a for a in subjects if a not in acted]
+            # (and the weapon that struck before one that accuses it: «اتهمت هيئة الحشد طائرة مسيرة اسرائيلية بقصف»)
+            subjects = ([a for a in subjects if a in struck] + [a for a in subjects if a in acted and a not in struck]
+                        + [a for a in subjects if a not in acted])
         # (a group of civilians named without a role is where it happened, «حي ذي الغالبية التركمانية»)
         bystanders = [a for a in order if seen[a] == "" and reg[a].kind == "civilian" and a != "tribes"]
         plain = [a for a in order if seen[a] == "" and a not in bystanders]
@@ -1537,6 +1550,23 @@ _FILED_AFTER = re.compile(r"\s*[\-–—(]?\s*(?:واع|\(?ina\)?|وكاله)(?!
 
 _TERRORIST = _rx("ارهابي", "ارهابيين", "ارهابيا", "دواعش", "داعشي", "terrorist", "terrorists", "terror suspect")
 _SOLDIERS = _rx("جندي", "جنديين", "جنود", "soldier", "soldiers", "troops")
+
+
+_CALLING_ITSELF = re.compile(r"(?:تطلق|يطلق) علي (?:نفسها|نفسه)|(?:تسمي|يسمي) (?:نفسها|نفسه)|جماعه اسمها|"
+                             r"calling itself|previously unknown group|little known group|a group (?:named|called)")
+_ARMED_KINDS = frozenset({"militia", "front", "insurgent"})
+
+
+def _named_after_all(mentions: list[Mention], reg: dict[str, Any]) -> list[Mention]:
+    """A "group calling itself" is an unidentified group unless the name it calls itself is one the registry
+    knows («جماعة تطلق على نفسها اسم "عصبة الثائرين"»): then that group alone."""
+    out = []
+    for m in mentions:
+        if m.actor == UNKNOWN_GUNMEN and _CALLING_ITSELF.search(m.form) and any(
+                reg[o.actor].kind in _ARMED_KINDS and m.end <= o.start <= m.end + 40 for o in mentions):
+            continue
+        out.append(m)
+    return out
 
 
 def _has_kind(mentions: list[Mention], reg: dict[str, Any], kinds: set[str]) -> bool:
