@@ -1060,6 +1060,12 @@ def test_a_dateline_after_a_basmala_keeps_the_post_in_its_governorate() -> None:
      "Usbat al-Thaireen", None),
     ("A little-known group calling itself Saraya Awliya al-Dam has claimed the rocket attack on the US base at "
      "Erbil airport", "Saraya Awliya al-Dam", None),
+    # an eighth writer's: a state's aircraft with the article, its air strike, a tribal feud told in dialect
+    ("الطيارة الإيرانية رجعت تضرب يم كويه، ضربت بيت بأطراف قرية وانصابت عايلة كاملة", "Iranian Forces (IRGC)", None),
+    ("نعت كتائب سيد الشهداء اثنين من مقاتليها قالت إنهما سقطا بضربة جوية أمريكية استهدفت عجلتهما قرب القائم",
+     "US Forces", "Kata'ib Sayyid al-Shuhada"),
+    ("نزاع بالهارثة من الصبح، عشيرة ضد عشيرة على قضية قديمة، رموا حتى هاونات وطلع واحد مقتول", "Tribesmen (Iraq)",
+     None),
 ])
 def test_claims_seventh_writer_shapes(text: str, actor1: str, actor2: str | None) -> None:
     e = extract_event(text, ["attack_claim"], T)

@@ -25,7 +25,8 @@ _CIVILIANS_BEFORE = re.compile(r"(?<!\w)(?:[لب]?ال)?(?:زوار|زائرين
 # ... "gunmen from", «مسلحون من», «مسلحين تابعين ل»: the words between the gunmen and the group they belong to
 _GUNMEN_OF = re.compile(r"\s+(?:(?:from|of)(?: (?:the )?(?:remnants|a cell|cells) of)?(?: (?:a|an|one of the))?"
                         r"(?: (?:local|rival|armed))?|belonging to|linked to|loyal to|"
-                        r"من(?: بقايا| فلول| خلايا| خليه| احدي| احد)?|تابعين ل|ينتمون ل|ينتمون الي|ينتمون الى)\s*"
+                        r"من(?: بقايا| فلول| خلايا| خليه| احدي| احد)?|تابعين ل|ينتمون ل|ينتمون الي|ينتمون الى|ينتمون"
+                        r"(?: الي| الى)? احدي|ينتمون لاحدي)\s*"
                         r"(?:the\s+)?")
 
 
