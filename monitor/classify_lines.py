@@ -2,6 +2,7 @@
 
 A line that cannot be classified (blank, not JSON, nested too deep, over the size limit, no string
 ``text``, empty text) is answered with ``"labels": []``, ``"scores": {}`` and an ``"error"`` naming the line;
+a post in a language the model does not label carries ``"unsupported_language": true`` and its ``"lang"``;
 invalid UTF-8 is replaced and classified. A text the classifier fails on costs that line only (the batch is
 retried one text at a time). Warnings are summarised per reason (``repeats``).
 """
@@ -97,6 +98,8 @@ def _emit(classifier: Any, batch: list[Row], out: IO[str], warnings: RepeatedWar
             else:
                 assert row.obj is not None
                 data = {**row.obj, "labels": res.labels, "scores": res.scores, "cues": res.cues}
+                if res.unsupported_language:  # (Kurdish, Persian, Turkish: no label, not a guess)
+                    data["unsupported_language"], data["lang"] = True, res.lang
                 if res.error:
                     data["error"] = f"line {row.line_no}: {res.error}"
                     warnings.warn("model_error", "%s", data["error"])

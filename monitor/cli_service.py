@@ -152,6 +152,8 @@ def config_check(config: ConfigOpt = None) -> None:
     report: dict[str, Any] = {"config": masked(cfg), "environment": settings.masked(),
                               "readiness": readiness(cfg, settings)}
     yaml.safe_dump(report, sys.stdout, allow_unicode=True, sort_keys=False)
+    if str(report["readiness"]["other_languages"]).startswith("error"):
+        raise typer.Exit(2)
 
 
 def readiness(cfg: Any, settings: Any) -> dict[str, Any]:
@@ -168,4 +170,17 @@ def readiness(cfg: Any, settings: Any) -> dict[str, Any]:
         conf = getattr(cfg.sinks, name)
         problem = "disabled in config" if not conf.enabled else sink_problem(name, settings, cfg.sinks)
         sinks[name] = f"disabled: {problem}" if problem else "enabled"
-    return {"sources": sources, "sinks": sinks}
+    return {"sources": sources, "sinks": sinks, "other_languages": other_languages(settings)}
+
+
+def other_languages(settings: Any) -> str:
+    """What Kurdish, Persian and Turkish posts get with this environment (MONITOR_OTHER_LANGUAGES)."""
+    from classifiers.model import OtherLanguages
+
+    try:
+        on = OtherLanguages.flag(settings.other_languages)
+    except ValueError as exc:
+        return f"error: {exc}"
+    if on:
+        return "labelled by the model's head for them (MONITOR_OTHER_LANGUAGES)"
+    return "marked unsupported_language, no label" + ("" if on is False else " (the shipped model's default)")

@@ -88,6 +88,12 @@ def test_config_check_command_masks_secrets_and_says_what_runs(tmp_path: Path) -
     assert "x_abu_ali_al_askari: enabled" in out.stdout and "archive_drop: enabled" in out.stdout
     assert "tg_sabereen: 'disabled: missing TELEGRAM_API_ID" in out.stdout
     assert "email: 'disabled: email sink: SMTP_HOST is not set'" in out.stdout
+    assert "other_languages: marked unsupported_language, no label (the shipped model's default)" in out.stdout
+    for value, expected in (("classify", "labelled by the model's head"), ("sometimes", "error: MONITOR_OTHER_")):
+        run = subprocess.run([sys.executable, "-m", "monitor.cli", "config", "check", "-c",
+                              str(ROOT / "config/monitor.example.yaml")], cwd=ROOT, capture_output=True, text=True,
+                             env={**env, "MONITOR_OTHER_LANGUAGES": value}, timeout=60)
+        assert expected in run.stdout and run.returncode == (2 if value == "sometimes" else 0), run.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("sources:\n  - {id: a, platform: telegram, handel: '@x'}\n", encoding="utf-8")
     err = subprocess.run([sys.executable, "-m", "monitor.cli", "config", "check", "-c", str(bad)], cwd=ROOT,

@@ -127,3 +127,20 @@ def test_their_posts_open_an_alert_alone_only_past_their_own_margin_capped_at_09
     assert cfg.confident({"attack_claim": 0.995}, ["attack_claim"], 80, "ckb")  # the bar is capped at 0.99
     assert MatchConfig(open_margin=0.05, label_thresholds=(("attack_claim", 0.7),)).confident(
         scores, ["attack_claim"], 80, "ckb")
+
+
+def test_monitor_classify_says_unsupported_or_labels_with_the_switch() -> None:
+    import os
+    import subprocess
+    import sys
+
+    line = json.dumps({"text": POSTS[0][0]}, ensure_ascii=False) + "\n"
+    outs = {}
+    for value in ("", "classify"):
+        env = {**os.environ, "MONITOR_OTHER_LANGUAGES": value}
+        run = subprocess.run([sys.executable, "-m", "monitor.cli", "classify", "-"], input=line, env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        outs[value] = json.loads(run.stdout.strip().splitlines()[-1])
+    assert outs[""]["unsupported_language"] is True and outs[""]["lang"] == "ckb" and outs[""]["labels"] == []
+    assert outs["classify"]["labels"] == ["attack_claim"] and "unsupported_language" not in outs["classify"]
