@@ -973,7 +973,8 @@ _WEEKDAY = re.compile(r"(?:(?<!ال)يوم |ليله |(?<!\w)on )("
 _DAY_OF = {n: d for d, pair in WEEKDAY_NAMES.items() for n in pair}
 
 _STATE_KINDS = {"state", "kurdish_state"}
-_NEUTRALIZED = re.compile(r"(?<!\w)(?:neutrali[sz]ed|neutrali[sz]ing|تحييد|حيدت|حيدنا)(?!\w)")
+_NEUTRALIZED = re.compile(r"(?<!\w)(?:neutrali[sz]ed|neutrali[sz]ing|تحييد|حيدت|حيدنا)(?!\w)"
+                          r"|(?<!\w)etkisiz h[aâ]le getiril")  # (the Turkish MoD's own word)
 _FRONTS_AND_PARTIES = frozenset({"saraya_al_salam"})  # (Saraya al-Salam guards the Sadrists' own sit-ins)
 _FORCE_KINDS = frozenset(_STATE_KINDS | {"foreign_state"})  # any state's forces (a source, when it only reports)
 # bases and missions that host US forces: an attack or threat on them is on US Forces when no one else is named
