@@ -128,18 +128,25 @@ def _accident_screen() -> CueLexicon:
 # roundup that mentions "analysis" further down is still a roundup. Written from the development feeds'
 # false alerts (rounds 5-12), where 14 such posts were flagged and 1 was labelled.
 _ANALYSIS_OPENING = re.compile(
-    r"^\W*(?:[\w\s]{0,25}?\s*[—–|:-]\s*)?(?:(?:quick |short |a |an |background |brief )?(?:explainer|primer|analysis"
+    r"^\W*(?:[\w\s]{0,25}?\s*[—–|:-]\s*)?(?:(?:quick |short |a |an |background |brief |weekend |weekly )?"
+    r"(?:explainer|primer|analysis"
     r"|backgrounder|outlook|commentary|op-ed|opinion)\b|a note on\b|some thoughts\b|what to watch\b"
     r"|weekly (?:outlook|context)\b|background\b|(?:تحليل|قراءه تحليليه|قراءه في|مقال رأي|وجهه نظر)(?!\w))",
     re.IGNORECASE)
 
+_FORWARD_HEADER = re.compile(r"^\W*(?:forwarded from|forwarded message|fwd|repost(?:ed)? from|منقول|معاد توجيهه|"
+                             r"اعاده توجيه|محول من|تم تحويله)", re.IGNORECASE)
 _ROUNDUP_WORDS = re.compile(r"(?i)\b(?:daily|brief|briefing|wrap|digest|roundup|bulletin|sitrep)\b|ملخص|حصاد|موجز|نشره")
 
 
 def framed_as_analysis(text: str) -> bool:
     """Whether ``text`` opens by calling itself analysis, an explainer, a primer, background or an outlook
     (within its first line's first words)."""
-    head = normalize_for_match(text[:160]).split("\n", 1)[0]
+    lines = [ln for ln in text[:400].split("\n") if ln.strip()]
+    # (a forwarded post's header line is not its opening: "Forwarded from Iraq Brief (EN)\n\nWEEKEND EXPLAINER")
+    while len(lines) > 1 and _FORWARD_HEADER.match(normalize_for_match(lines[0])):
+        lines = lines[1:]
+    head = normalize_for_match(lines[0][:160]) if lines else ""
     found = _ANALYSIS_OPENING.search(head)
     # "Daily brief: analysis of the day's incidents" is a roundup, whatever it calls itself
     return found is not None and _ROUNDUP_WORDS.search(head[:found.end()]) is None
