@@ -941,7 +941,7 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
         # (the one place of this rule: a record typed Threat is a post labelled threat)
     if a.event is not None and b.event is not None and (
             a.event.conflicts(b.event, a.anchors.places, b.anchors.places) or _days_apart(a, b)
-            or a.event.signed_apart(b.event)):
+            or a.event.signed_apart(b.event) or _two_states(a.event, b.event)):
         return True, agreement
     if a.event is not None and b.event is not None and abs(a.ts - b.ts) >= _STRIKE_BACK_HOURS * 3600 and (
             a.event.strikes_back_at(b.event) or b.event.strikes_back_at(a.event)):
@@ -951,6 +951,20 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
     if agreement and (fine_a or fine_b) and a.anchors.places and b.anchors.places and not fine_a & fine_b:
         agreement -= 1  # one names a town, the other only its governorate: "Kirkuk" agrees with too much
     return False, agreement
+
+
+def _two_states(a: EventKey, b: EventKey) -> bool:
+    """Two foreign states' strikes (a Turkish drone and Iranian shelling on one border district the same day):
+    however alike their reports read, two events."""
+    kinds = _actor_kinds()
+    return bool(a.actor1 and b.actor1 and a.actor1 != b.actor1 and kinds.get(a.actor1) == "foreign_state"
+                and kinds.get(b.actor1) == "foreign_state" and {a.actor1, b.actor1} != _US_AND_COALITION
+                and a.sub in _STATE_STRIKES and b.sub in _STATE_STRIKES)
+
+
+# (the US and the coalition it leads are one side; a state named first of an IED is more often the target)
+_US_AND_COALITION = frozenset({"US Forces", "International Coalition"})
+_STATE_STRIKES = frozenset({_AIR_STRIKE, "Shelling/artillery/missile attack"})
 
 
 def _fine(places: frozenset[str]) -> frozenset[str]:

@@ -1229,3 +1229,20 @@ def test_a_label_and_its_transliteration_join_one_threat_across_languages_but_no
     claim = _sig("Saraya al-Hasm claimed the rocket fired at the Burjesiya camp this evening and warned of more.",
                  "en", ["threat"], hours=4, cos=0.82)
     assert claim.event is not None and not ar.event.signed_alike(claim.event)
+
+
+def test_two_states_strikes_on_one_border_area_stay_two_events() -> None:
+    drone = _sig("BREAKING: Turkish drone strike hits a vehicle near Rezan village, Sidakan sub-district (Erbil "
+                 "province), overnight. Local source: 2 occupants killed.", "en", ["attack_claim"])
+    shelling = _sig("Iran's IRGC ground forces shelled areas around Haji Omaran (Erbil gov.) at midday, per local "
+                    "officials in Sidakan. No casualties reported. Second cross-border incident in the Sidakan area "
+                    "in 12 hours (earlier: Turkish drone strike).", "en", ["attack_claim"], hours=9, cos=0.94)
+    assert drone.event is not None and shelling.event is not None
+    assert (drone.event.actor1, shelling.event.actor1) == ("Turkish Forces", "Iranian Forces (IRGC)")
+    assert same_story(shelling, drone, CFG) is None
+    # the US and the coalition it leads are one side
+    us = _sig("A US drone strike hit a vehicle near al-Qaim on the Syrian border overnight.", "en", ["attack_claim"])
+    coalition = _sig("Coalition drone strike on a vehicle near al-Qaim, on the Syrian border, overnight.", "en",
+                     ["attack_claim"], hours=1, cos=0.95)
+    assert coalition.event is not None and coalition.event.actor1 == "International Coalition"
+    assert same_story(coalition, us, CFG) is not None
