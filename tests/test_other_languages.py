@@ -144,3 +144,20 @@ def test_monitor_classify_says_unsupported_or_labels_with_the_switch() -> None:
         outs[value] = json.loads(run.stdout.strip().splitlines()[-1])
     assert outs[""]["unsupported_language"] is True and outs[""]["lang"] == "ckb" and outs[""]["labels"] == []
     assert outs["classify"]["labels"] == ["attack_claim"] and "unsupported_language" not in outs["classify"]
+
+
+def test_the_feed_evaluation_reports_them_judged_only_when_the_head_judged_them(tmp_path: Path, classifier,  # type: ignore[no-untyped-def]
+                                                                                judging) -> None:
+    from monitor.feed_eval import load_feed, per_post
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({
+        "platform": "telegram", "channel": "100", "message_id": str(i), "date": f"2027-05-01T0{i}:00:00Z",
+        "text": text, "lang": lang, "labels": labels, "event": f"E{i}" if labels else None}, ensure_ascii=False)
+        + "\n" for i, (text, lang, labels) in enumerate(POSTS)), encoding="utf-8")
+    items = load_feed([feed])
+    off, on = per_post(classifier, items), per_post(judging, items)
+    assert off["other_languages"]["marked_unsupported"] == len(POSTS) and "judged" not in off["other_languages"]
+    judged = on["other_languages"]["judged"]["per_label"]
+    assert judged["attack_claim"]["f1"] == judged["protest"]["f1"] == 1.0
+    assert on["other_languages"]["judged"]["false_alerts_per_100_quiet"] == 0.0
