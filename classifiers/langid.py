@@ -79,3 +79,9 @@ def detect(text: str) -> str:
 
 def is_supported(lang: str) -> bool:
     return lang in SUPPORTED or lang == "und"
+
+
+def is_other(lang: str | None) -> bool:
+    """A language named and not the model's own (Kurdish, Persian, Turkish, ...): not Arabic or English, nor
+    ``und`` or unknown."""
+    return bool(lang) and not is_supported(lang)  # type: ignore[arg-type]

@@ -237,8 +237,8 @@ class _ChunkedScorer:
     def predict(self, texts: list[str]) -> Prediction:
         langs = [langid.detect(text or "") for text in texts]
         other = [self.other is not None and lang in self.other.langs for lang in langs]
-        todo, owners, whole = plan_pieces(texts, by_segment=self.by_segment,
-                                          keep=[self.judges(lang) for lang in langs], whole_only=other)
+        judged = [self.judges(lang) for lang in langs]
+        todo, owners, whole = plan_pieces(texts, by_segment=self.by_segment, keep=judged, whole_only=other)
         probs, emb = self._score(todo) if todo else (np.zeros((0, len(self.labels))), None)
         n = len(texts)
         # an item's score counts where it reaches its label's item bar (none set: always)
@@ -266,7 +266,7 @@ class _ChunkedScorer:
         zero = dict.fromkeys(self.labels, 0.0)
         for i, text in enumerate(texts):
             lang = langs[i] if langs[i] != "und" else None
-            if not self.judges(langs[i]):
+            if not judged[i]:
                 results.append(Classification(labels=[], scores=dict(zero), lang=lang, unsupported_language=True))
                 continue
             if not seen[i]:

@@ -28,6 +28,7 @@ import numpy as np
 from classifiers import data
 from classifiers.base import LABELS
 from classifiers.head import LogisticHead
+from classifiers.metrics import prf
 from classifiers.model import EmbeddingClassifier, OtherLanguages, default_model_dir, plan_pieces, pool_whole
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,7 @@ def best_thresholds(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """Per label, the threshold of ``THRESHOLD_GRID`` with the best F1 (the lowest of ties)."""
     out = {}
     for j, label in enumerate(LABELS):
-        truth = y[:, j] > 0
-        f1 = []
-        for t in THRESHOLD_GRID:
-            pred = p[:, j] >= t
-            tp = int((pred & truth).sum())
-            f1.append(2 * tp / max(1, pred.sum() + truth.sum()))
+        f1 = [prf(y[:, j], (p[:, j] >= t).astype(int))[2] for t in THRESHOLD_GRID]
         out[label] = float(THRESHOLD_GRID[int(np.argmax(f1))])
     return out
 
@@ -105,9 +101,9 @@ def best_thresholds(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 def macro_f1(y: np.ndarray, p: np.ndarray, thresholds: dict[str, float]) -> float:
     scores = []
     for j, label in enumerate(LABELS):
-        truth, pred = y[:, j] > 0, p[:, j] >= thresholds[label]
-        if truth.any() or pred.any():
-            scores.append(2 * int((pred & truth).sum()) / (pred.sum() + truth.sum()))
+        truth, pred = y[:, j], (p[:, j] >= thresholds[label]).astype(int)
+        if truth.any() or pred.any():  # (a label neither given nor predicted counts for nothing)
+            scores.append(prf(truth, pred)[2])
     return float(np.mean(scores)) if scores else 0.0
 
 

@@ -134,7 +134,7 @@ def per_post(classifier: Classifier, items: list[FeedItem], batch: int = 64) -> 
         "marked_unsupported": int(sum(1 for r, o in zip(results, other, strict=True) if o and r.unsupported_language)),
         "flagged": int(flagged[other].sum()), "gold_positive": int((~quiet & other).sum())}
     # (posts the identifier took for Arabic or English were judged by the main head: not these)
-    judged = other & np.array([not r.unsupported_language and r.lang not in FEED_LANGS for r in results],
+    judged = other & np.array([not r.unsupported_language and langid.is_other(r.lang) for r in results],
                               dtype=bool)
     if judged.any():  # the other-languages head is on (MONITOR_OTHER_LANGUAGES=classify): scored like the rest
         out["other_languages"]["judged"] = report(y_true[judged], y_pred[judged], LABELS)

@@ -147,7 +147,7 @@ class MatchConfig:
         ``open_margin`` (``long_open_margin`` for a long post, if larger) above its threshold. Always, where
         that margin is 0 (holding off) or no thresholds are known."""
         margin = max(self.open_margin, self.long_open_margin) if chars >= self.long_post_chars else self.open_margin
-        if lang and lang not in langid.SUPPORTED and lang != "und":
+        if langid.is_other(lang):
             margin = max(margin, self.other_lang_open_margin)
         if margin <= 0 or not self.label_thresholds:
             return True
@@ -1046,11 +1046,6 @@ def _two_sites(a: EventKey, b: EventKey) -> bool:
                 and a.place not in b._chain() and b.place not in a._chain())
 
 
-def _other_lang(sig: Signature) -> bool:
-    """A post in a language other than Arabic and English (``MatchConfig.other_lang_event_cos``)."""
-    return bool(sig.lang) and sig.lang not in langid.SUPPORTED and sig.lang != "und"
-
-
 def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None = None) -> float | None:
     """The match strength (cosine) when ``a`` and ``b`` report the same event, else None. ``cos``: their
     cosine when the caller computed it already (in bulk)."""
@@ -1083,7 +1078,8 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
         same = a.event.same_event(b.event) if a.event is not None else 0
         if not same and a.event is not None and (a.event.same_threat(b.event) or _one_threat_in_two_languages(a, b)):
             same = 2  # one group's threat, its translation, its retelling: no place to agree on
-        bar = min(cfg.event_cos, cfg.other_lang_event_cos) if _other_lang(a) or _other_lang(b) else cfg.event_cos
+        bar = (min(cfg.event_cos, cfg.other_lang_event_cos) if langid.is_other(a.lang) or langid.is_other(b.lang)
+               else cfg.event_cos)
         if (same == 2 and cos >= bar) or (not apart and same == 1 and cos >= cfg.event_loose_cos
                                                      and not _dated_apart(a, b)):
             return cos
@@ -1284,15 +1280,17 @@ def label_mask(labels: frozenset[str]) -> int:
 
 
 def cosine_floor(cfg: MatchConfig, corroborable: np.ndarray, cross_lang: np.ndarray,
-                 event_pair: np.ndarray | bool = False) -> np.ndarray:
+                 event_pair: np.ndarray | bool = False, other_lang: np.ndarray | bool = False) -> np.ndarray:
     """Per pair, the lowest cosine at which some branch of ``same_story`` can still say yes: the
     corroborated bar where two kinds of anchor can agree (within ``event_window_hours``), the event bars
     where both posts carry an event record, the cross-language bar for two languages, else the lower of
     the two same-language bars."""
     lang_bar = np.where(cross_lang, cfg.cross_lang_cos, min(cfg.same_lang_cos, cfg.same_lang_cos_alone))
     floor = np.where(corroborable, np.minimum(cfg.corroborated_cos, lang_bar), lang_bar)
-    return np.where(event_pair, np.minimum(min(cfg.event_cos, cfg.event_loose_cos, cfg.other_lang_event_cos), floor),
-                    floor)
+    # (``other_lang_event_cos`` only where either post is in another language: ``same_story``)
+    event_bar = np.where(other_lang, min(cfg.event_cos, cfg.event_loose_cos, cfg.other_lang_event_cos),
+                         min(cfg.event_cos, cfg.event_loose_cos))
+    return np.where(event_pair, np.minimum(event_bar, floor), floor)
 
 
 class SignaturePool:
@@ -1312,6 +1310,7 @@ class SignaturePool:
         self._kinds = np.zeros(0, dtype=np.int8)
         self._event = np.zeros(0, dtype=bool)  # has an event record with a sub-event type
         self._answers = np.zeros(0, dtype=bool)  # a threat that refers back to an act (``labels_compatible``)
+        self._other = np.zeros(0, dtype=bool)  # in another language than Arabic and English (``langid.is_other``)
 
     def add(self, owner: str, sig: Signature) -> None:
         if sig.embedding is None:
@@ -1326,6 +1325,7 @@ class SignaturePool:
         self._kinds[n] = anchor_kinds(sig.anchors)
         self._event[n] = sig.event is not None and bool(sig.event.sub)
         self._answers[n] = _answers(sig)
+        self._other[n] = langid.is_other(sig.lang)
         self._owners.append((owner, sig))
 
     def _grow(self, capacity: int, dim: int) -> None:
@@ -1334,9 +1334,9 @@ class SignaturePool:
         if n:
             emb[:n] = self._emb[:n]
         self._emb = emb
-        self._ts, self._lang, self._labels, self._kinds, self._event, self._answers = (
+        self._ts, self._lang, self._labels, self._kinds, self._event, self._answers, self._other = (
             np.concatenate([col[:n], np.zeros(capacity - n, dtype=col.dtype)])
-            for col in (self._ts, self._lang, self._labels, self._kinds, self._event, self._answers))
+            for col in (self._ts, self._lang, self._labels, self._kinds, self._event, self._answers, self._other))
 
     def drop(self, owners: set[str]) -> None:
         """Remove these owners' signatures."""
@@ -1369,7 +1369,8 @@ class SignaturePool:
         event_pair = self._event[:n] & (sig.event is not None and bool(sig.event.sub))
         lang = lang_code(sig.lang)
         cross_lang = (lang != 0) & (self._lang[:n] != 0) & (self._lang[:n] != lang)
-        floor = cosine_floor(cfg, corroborable, cross_lang, event_pair)
+        floor = cosine_floor(cfg, corroborable, cross_lang, event_pair,
+                             self._other[:n] | langid.is_other(sig.lang))
         if sig.labels:  # a flagged post under every bar may still be a near miss (a quiet post never is)
             floor = np.minimum(floor, cfg.near_bar)
         keep = within & shared & (cos >= floor - 1e-6)
