@@ -26,6 +26,11 @@ CSV_COLUMNS = ("alert_id", "first_seen", "labels", "event_type", "sub_event_type
                "country", "latitude", "longitude", "precision", "sources", "url", "text")
 # ACLED's geo_precision: 1 the town itself, 2 near it / part of a region, 3 a larger region only
 _GEO_PRECISION = {"point": 1, "town": 1, "district": 2, "governorate": 3, "country": 3}
+# ACLED codes every act of political violence with a first actor: an attacker nobody names is "Unidentified
+# Armed Group (Country)". The event record leaves actor1 empty when the text names no one (what the
+# extraction read); the ACLED export writes the codebook's value instead.
+_VIOLENCE = frozenset({"Battles", "Explosions/Remote violence", "Violence against civilians"})
+UNIDENTIFIED = "Unidentified Armed Group (Iraq)"
 
 
 class Format(StrEnum):
@@ -76,8 +81,9 @@ def acled_row(alert: Alert) -> dict[str, Any]:
     date = (ev.get("event_time") or alert.first_seen or "")[:10]
     channels = [alert.titles.get(f"{p.get('platform')}:{p.get('channel')}") or str(p.get("channel"))
                 for p in [alert.post, *alert.related]]
+    actor1 = ev.get("actor1") or (UNIDENTIFIED if ev.get("event_type") in _VIOLENCE else None)
     return {"event_date": date, "event_type": ev.get("event_type"), "sub_event_type": ev.get("sub_event_type"),
-            "actor1": ev.get("actor1"), "assoc_actor_1": ev.get("assoc_actor_1"), "actor2": ev.get("actor2"),
+            "actor1": actor1, "assoc_actor_1": ev.get("assoc_actor_1"), "actor2": ev.get("actor2"),
             "assoc_actor_2": ev.get("assoc_actor_2"), "admin1": loc.get("governorate"), "admin2": loc.get("district"),
             "admin3": None, "location": loc.get("name_en") or loc.get("name"), "latitude": loc.get("lat"),
             "longitude": loc.get("lon"), "geo_precision": _GEO_PRECISION.get(loc.get("precision", "")),

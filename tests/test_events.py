@@ -203,6 +203,13 @@ def test_routes_silences_and_exports_read_the_event() -> None:
     csv.DictWriter(buf, fieldnames=ACLED_COLUMNS).writerow(row)
     feat = feature(_alert(event))
     assert feat and feat["geometry"]["coordinates"] == [42.44, 33.8]
+    # an attacker the text does not name: empty in the record, the codebook's unidentified group in ACLED's rows
+    unnamed = extract_event("انفجار عبوة ناسفة على رتل للجيش على طريق الطارمية دون أن تتبنى أي جهة الهجوم",
+                            ["attack_claim"], T)
+    assert unnamed is not None and unnamed.actor1 is None
+    assert acled_row(_alert(unnamed))["actor1"] == "Unidentified Armed Group (Iraq)"
+    protest = extract_event("متظاهرون يقطعون طريق الناصرية الشطرة بالإطارات المحترقة", ["protest"], T)
+    assert protest is not None and acled_row(_alert(protest))["actor1"] != "Unidentified Armed Group (Iraq)"
 
 
 def test_evaluation_set_and_speed() -> None:
