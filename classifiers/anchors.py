@@ -255,6 +255,14 @@ def _split_camel(m: re.Match[str]) -> str:
     return "#" + " ".join(re.findall(r"[A-Z][a-z]+", m.group(1)))
 
 
+# one who heard it, and where («سمعناه بالعامرية والغزالية», "heard it in Mansour"): where the hearer is, not
+# where it happened
+HEARER = re.compile(r"(?:(?<!\w)(?:سمعناها|سمعناه|سمعناهم|نسمعها|سمعتها|سمعته)\s*(?:ب|في |من )?"
+                    r"|(?<!\w)heard (?:it|them) (?:in|from) )"
+                    # (and the next place of a list: «سمعناه بالعامرية والغزالية»)
+                    r"(?:\S+\s+(?:و|and )?(?:ب|بال|ال)?)?$")
+
+
 def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
     # links and handles out first: "t.me/wa3ed" holds no number, "@basra_news" names a channel, not a place
     text = _CAMEL_TAG.sub(_split_camel, text)  # "#AlQaim" names al-Qaim
@@ -262,7 +270,8 @@ def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
     # a hashtag's digits name a channel or a campaign («#ديالى_24»), not a count
     counted = normalize_for_match(clean_for_model(_HASHTAG.sub(" ", text)))
     spans = (gazetteer or Gazetteer.default()).spans(norm)
-    places = frozenset(pid for _, _, pid in spans) - references(norm, spans)
+    heard = frozenset(pid for start, _, pid in spans if HEARER.search(norm[max(0, start - 40) : start]))
+    places = frozenset(pid for _, _, pid in spans) - references(norm, spans) - heard
     return Anchors(places, numbers(counted),
                    _terms(_POSSESSIVE_DAY.sub(" ", norm), WEEKDAYS), _terms(norm, WEAPONS))
 

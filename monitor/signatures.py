@@ -583,11 +583,13 @@ _COUNT_WORDS = {"ثمان واربعين": 48, "ثماني واربعين": 48, 
                 "اربع وعشرين": 24, "اربعه وعشرين": 24,
                 "واحد": 1, "اثنين": 2, "اثنان": 2, "ثلاث": 3, "ثلاثه": 3, "اربع": 4, "اربعه": 4, "خمس": 5,
                 "خمسه": 5, "ست": 6, "سته": 6, "سبع": 7, "سبعه": 7, "عشر": 10, "عشره": 10, "عشرين": 20,
-                "اربعين": 40, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                "ten": 10, "twenty-four": 24, "forty-eight": 48, "seventy-two": 72}
-_UNIT_HOURS = {"ساعه": 1, "ساعات": 1, "يوم": 24, "ايام": 24, "اسبوع": 168, "اسابيع": 168, "شهر": 720,
-               "اشهر": 720, "hour": 1, "hours": 1, "h": 1, "hrs": 1, "day": 24, "days": 24, "week": 168,
-               "weeks": 168, "month": 720, "months": 720}
+                "اربعين": 40, "ثلاثين": 30, "ستين": 60, "تسعين": 90, "خمسه عشر": 15, "خمس عشره": 15,
+                "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "ten": 10, "fifteen": 15, "thirty": 30, "sixty": 60, "ninety": 90, "twenty-four": 24,
+                "forty-eight": 48, "seventy-two": 72}
+_UNIT_HOURS = {"ساعه": 1, "ساعات": 1, "يوم": 24, "يوما": 24, "ايام": 24, "اسبوع": 168, "اسبوعا": 168,
+               "اسابيع": 168, "شهر": 720, "شهرا": 720, "اشهر": 720, "hour": 1, "hours": 1, "h": 1, "hrs": 1,
+               "day": 24, "days": 24, "week": 168, "weeks": 168, "month": 720, "months": 720}
 _DUAL_HOURS = {"ساعتين": 2, "يومين": 48, "اسبوعين": 336, "شهرين": 1440}
 _DEADLINE = re.compile(
     r"(?P<end>(?:نهايه|اخر|لاخر|لنهايه) (?:هذا )?(?:ال)?شهر|end of (?:the|this) month|month'?s end)|"
@@ -628,7 +630,8 @@ ADVISORY = re.compile(r"تنبيه(?:ا)? امني|تحذير(?:ا)? امني|ر
                       r"(?<!\w)(?:security alert|security message|travel advisory|travel warning|"
                       r"advises (?:us|u\.s\.|american|british|turkish|its) (?:citizens|nationals)|"
                       r"(?:us|u\.s\.|american|british|turkish) citizens)(?!\w)")
-MISSION = re.compile(r"سفار|قنصلي|(?<!\w)(?:embassy|embassies|consulate|consulates|consul general)(?!\w)")
+MISSION = re.compile(r"سفار|قنصلي|(?<!\w)(?:embassy|embassies|consulate|consulates|consul general|"
+                     r"(?:us|u\.s\.|american|british|uk|turkish|diplomatic) mission)(?!\w)")
 # ... and a retelling that has the mission warn («السفارة الامريكية طلعت تحذير», "New US embassy alert", «التحذير
 # الأمني الصادر عن السفارة»)
 MISSION_WARNS = re.compile(
@@ -981,6 +984,10 @@ def _days_apart(a: Signature, b: Signature) -> bool:
     its post's): a protest called for Saturday is not the one under way on Thursday."""
     if not (a.event and a.event.day) and not (b.event and b.event.day):
         return False
+    for dated, other in ((a, b), (b, a)):
+        if dated.event and dated.event.day and not (other.event and other.event.day) and (
+                date.fromisoformat(dated.event.day).strftime("%a").lower() in other.anchors.days):
+            return False  # the other names the same weekday bare («الجمعة الساعة ٤ العصر وقفة»)
     day_a = (a.event.day if a.event else "") or _post_day(a.ts)
     day_b = (b.event.day if b.event else "") or _post_day(b.ts)
     return abs((date.fromisoformat(day_a) - date.fromisoformat(day_b)).days) > 1

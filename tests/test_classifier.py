@@ -264,3 +264,30 @@ def test_a_post_framed_as_analysis_is_damped_on_every_label() -> None:
     assert lex.damped_labels(outlook, ("threat", "attack_claim", "protest")) == {"threat", "attack_claim", "protest"}
     assert lex.damped_labels("نفى مصدر أمني سقوط أي صاروخ على قاعدة عين الأسد",
                              ("threat", "attack_claim", "protest")) == {"attack_claim"}
+
+
+def test_match_reports_denials_of_involvement_and_bare_ultimatums_are_damped_on_their_labels() -> None:
+    from classifiers.cues import denies_involvement, tells_match, ultimatum_only
+
+    lex = CueLexicon.default()
+    labels = ("threat", "attack_claim", "protest")
+    # a match: a team's "attack", its striker's trash talk; not a rocket on a stadium, nor a threat's "targets"
+    match = "⏱ انتهت: القوة الجوية ٣-٠ الكرخ 💙 هجوم الجوية كان مدمر اليوم، ثلاث أهداف بشوط واحد 🔥"
+    assert tells_match(match) and lex.damped_labels(match, labels) == {"threat", "attack_claim"}
+    assert tells_match("Uzbekistan's striker: \"Our attack will destroy their defence tomorrow\". See you on the pitch")
+    assert not tells_match("عاجل: سقوط صاروخين على ملعب الشعب في بغداد")
+    assert not tells_match("القواعد الأمريكية أهداف مشروعة لمجاهدينا في الملعب وخارجه")
+    assert not tells_match("Fans clashed after the derby; two wounded by gunfire outside the stadium")
+    # a faction that denies any part in it, and threatens no one
+    denial = "مصدر في إحدى الفصائل: لا علاقة لنا بما جرى الليلة في أربيل، ونحن ملتزمون بقرار التهدئة"
+    assert denies_involvement(denial) and lex.damped_labels(denial, labels) == {"threat", "attack_claim"}
+    assert not denies_involvement("داعش يتبنى الهجوم على منزل العائلة، وهو ما نفاه الأقارب: لا علاقة لنا بالحشد")
+    assert not lex.damped_labels("لا علاقة لنا بما جرى، لكن القواعد الأمريكية ستبقى أهدافاً مشروعة لمجاهدينا",
+                                 ("threat",))
+    # an ultimatum that tells of no attack done: a threat, not a claim
+    ultimatum = "BREAKING: 'Islamic Resistance in Iraq' gives US forces 72 HOURS to leave Harir base, after which " \
+                "the sites become 'legitimate targets'."
+    assert ultimatum_only(ultimatum) and lex.damped_labels(ultimatum, labels) == {"attack_claim"}
+    assert not ultimatum_only("Hours after a drone struck Harir base, the group gave US forces 72 hours to leave")
+    assert not ultimatum_only("المقاومة تعلن استهدافها قاعدة حرير وتمهل القوات الأمريكية 72 ساعة")
+

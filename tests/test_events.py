@@ -1079,3 +1079,68 @@ def test_claims_seventh_writer_shapes(text: str, actor1: str, actor2: str | None
     assert e is not None and e.actor1 == actor1
     if actor2 is not None:
         assert e.actor2 == actor2
+
+
+def test_a_force_named_with_its_own_act_is_the_first_actor_before_the_insurgents_it_hit() -> None:
+    def actors(text: str) -> tuple[str | None, str | None]:
+        event = extract_event(text, ["attack_claim"], T)
+        assert event is not None
+        return event.actor1, event.actor2
+
+    assert actors("الشرطة الاتحادية كتلت اثنين دواعش بجزيرة سامراء بعد ما لاحقتهم بالليل") == (
+        "Federal Police", "Islamic State (ISIS)")
+    assert actors("البيشمركة نصبوا كمين لخلية داعش بوادي زغيتون وكتلوا اثنين منهم") == (
+        "Peshmerga", "Islamic State (ISIS)")
+    assert actors("Iraqi Army artillery pounded ISIS positions in the Makhmour hills") == (
+        "Iraqi Security Forces", "Islamic State (ISIS)")
+    # under a force's masthead, its numbered unit's ambush is the force's
+    assert actors("هيئة الحشد الشعبي: قوة من اللواء 26 نصبت كميناً لمجموعة من عناصر داعش حاولت التسلل وقتلت "
+                  "ثلاثة منهم") == ("Popular Mobilization Forces", "Islamic State (ISIS)")
+    # ... and insurgents who attack stay first
+    assert actors("عناصر داعش هاجموا نقطة للشرطة الاتحادية في جزيرة سامراء") == (
+        "Islamic State (ISIS)", "Federal Police")
+    # the accused, whose act follows its name, before the accuser named first
+    assert actors("اتهم التيار الصدري عصائب أهل الحق بالوقوف وراء اغتيال قيادي في سرايا السلام بعبوة لاصقة")[0] == (
+        "Asa'ib Ahl al-Haq")
+    assert actors("US officials privately blame Asa'ib Ahl al-Haq for last week's rocket attack on Union III")[0] == (
+        "Asa'ib Ahl al-Haq")
+    # the Turkish MoD's "our jets", the PKK written «بي كا كا», the Sadrists' "blue hats"
+    assert actors("الدفاع التركية: مقاتلاتنا دمّرت 12 هدفاً لتنظيم بي كا كا الإرهابي في قنديل") == (
+        "Turkish Forces", "PKK")
+    assert actors("القبعات الزرگ هجموا على خيم المعتصمين بساحة الصدرين بالنجف")[0] == "Saraya al-Salam"
+    # a teachers' strike is no weapon of theirs
+    assert actors("A TV cameraman was beaten by Asayish officers while covering a teachers' strike in Sulaimani")[0] == (
+        "Asayish")
+
+
+def test_a_threats_author_is_the_one_whose_leaflets_threaten() -> None:
+    for text in ("أهالي قرى ناحية الرشاد يعثرون على منشورات منسوبة لداعش تهدد المخاتير المتعاونين مع القوات الأمنية",
+                 "Villagers near Rashad, south of Kirkuk, found ISIS leaflets threatening mukhtars who cooperate "
+                 "with security forces"):
+        event = extract_event(text, ["threat"], T)
+        assert event is not None and event.actor1 == "Islamic State (ISIS)"
+        assert event.location is not None and event.location.district == "Daquq"
+
+
+def test_places_a_neighbourhood_another_town_shares_and_a_hospitals_strike() -> None:
+    # «بحي جميلة» of a post about Tuz Khurmatu is not Baghdad's Jamila
+    event = extract_event("اغتيال المختار بالطوز قبل شوية، مسلحين رموا عليه بمسدسات كاتمة يم بيته بحي جميلة",
+                          ["attack_claim"], T)
+    assert event is not None and event.location is not None and event.location.governorate == "Salahuddin"
+    # a hospital is where the wounded were taken, but where its staff strike
+    strike = extract_event("كوادر مستشفى الحويجة العام تعلن الإضراب عن العمل احتجاجاً على عدم صرف المخصصات. 📡 "
+                           "كركوك نيوز 24", ["protest"], T)
+    assert strike is not None and strike.location is not None and strike.location.district == "Hawija"
+    hurt = extract_event("انفجار عبوة ناسفة على دورية في قضاء الدبس ونقل الجرحى الى مستشفى الحويجة", ["attack_claim"],
+                         T)
+    assert hurt is not None and hurt.location is not None and hurt.location.district == "Dibis"
+
+
+def test_the_first_attack_since_another_event_keeps_its_own_day() -> None:
+    event = extract_event("BREAKING: Two rockets impacted inside Ain al-Asad air base. First attack on the base "
+                          "since the militia warning on Thursday.", ["attack_claim"], T)
+    assert event is not None and event.time_basis == "post"
+    statement = extract_event("سرايا ثورة العشرين، في أول بيان لها منذ أشهر: استهدفنا رتلاً لقوات التحالف على الطريق "
+                              "الدولي في الأنبار بعبوة ناسفة", ["attack_claim"], T)
+    assert statement is not None and statement.actor2 == "International Coalition"
+

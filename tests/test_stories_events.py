@@ -18,6 +18,7 @@ from monitor.signatures import (
     EventKey,
     MatchConfig,
     Signature,
+    compare,
     fits_story,
     follows_up,
     is_advisory,
@@ -826,8 +827,12 @@ def test_threat_deadlines() -> None:
     assert deadline("خلال عشرة أيام") == deadline("10 days to hire its young men") == "h240"
     assert deadline("يا تشغلون ولدنا خلال يومين") == deadline("gave the company two days to") == "h48"
     assert deadline("gave them a week to leave") == deadline("مهلة اسبوع") == "h168"
+    # counts in words, the accusative unit: «خلال ثلاثين يوماً», "a thirty-day ultimatum"
+    assert deadline("ما لم تنه تعاقداتها خلال ثلاثين يوماً") == deadline("a thirty-day ultimatum") == "h720"
+    assert deadline("مهلة خمسة عشر يوماً") == "h360"
     # a time gone by, or the length of something else, is no deadline
     assert deadline("two days after the strike") == deadline("منذ ثلاثة أيام") == ""
+    assert deadline("منذ ثلاثين يوماً") == ""
     assert deadline("a sit-in for 3 days") == deadline("ceasefire a day ago") == ""
 
 
@@ -1246,3 +1251,28 @@ def test_two_states_strikes_on_one_border_area_stay_two_events() -> None:
                      ["attack_claim"], hours=1, cos=0.95)
     assert coalition.event is not None and coalition.event.actor1 == "International Coalition"
     assert same_story(coalition, us, CFG) is not None
+
+
+def test_a_call_naming_its_weekday_bare_is_the_call_dated_to_that_weekday() -> None:
+    """«الجمعة الساعة ٤ العصر وقفة» names Friday without «يوم»: the MSA report of the same call, dated to
+    Friday, is not days apart from it."""
+    dialect = _sig("📢 يا أهل البصرة الجمعة الساعة ٤ العصر وقفة كبيرة كدام مبنى المحافظة ضد ملوحة المي", "ar",
+                   ["protest"])
+    msa = _sig("ناشطون في البصرة يدعون إلى تظاهرة يوم الجمعة أمام مبنى المحافظة احتجاجاً على ارتفاع الملوحة", "ar",
+               ["protest"], hours=1, cos=0.93)
+    assert msa.event is not None and msa.event.day and dialect.event is not None and not dialect.event.day
+    assert "fri" in dialect.anchors.days
+    assert not compare(dialect, msa)[0]
+    # a call for another weekday stays apart
+    sunday = _sig("📢 يا أهل البصرة الأحد الساعة ٤ العصر وقفة كبيرة كدام مبنى المحافظة ضد ملوحة المي", "ar",
+                  ["protest"], hours=1)
+    assert compare(sunday, msa)[0]
+
+
+def test_where_a_witness_heard_it_is_neither_the_events_place_nor_an_anchor() -> None:
+    """«سمعناه بالعامرية والغزالية»: the hearers' quarters, both of them, not where the rocket fell."""
+    heard = _sig("هسه صوت انفجار قوي جهة المطار 💥 سمعناه بالعامرية والغزالية، ناس يكولون صاروخ وكع قرب المطار",
+                 "ar", ["attack_claim"])
+    assert not {"ghazaliya", "amiriya"} & heard.anchors.places
+    assert heard.event is not None and heard.event.place not in ("ghazaliya", "amiriya")
+

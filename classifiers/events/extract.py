@@ -552,6 +552,7 @@ _OBJECT_WORDS_AR = (
 )
 _OBJECT_BEFORE_EN = (
     r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
+    r"pounded|pounding|shelled|bombed|ambushed|raided|"
     r"killed|killing|arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|"
     r"of|hosts|hosting|housing|carrying|contracted by|supplying|for|sheltering|harbouring|harboring)"
     r"\s+(?:the\s+)?(?:\S+\s+){0,2}$"
@@ -600,7 +601,8 @@ _OWNED_WEAPON_BEFORE = re.compile(r"(?:طائره|طائرات|طياره|مسي
                                   r"(?: \S+)? (?:تابعه|التابعه|تابع|التابع|تعود)\s*$")
 # ... but any side that speaks of "our forces" acting is the one acting («وزارة الدفاع التركية: قواتنا حيدت»,
 # "Federal Police: our units ambushed")
-_OUR_UNITS_AR = r"قواتنا|قطعاتنا|وحداتنا|طائراتنا"  # (a state's or a faction's own units, in the first person)
+# (a state's or a faction's own units, in the first person)
+_OUR_UNITS_AR = r"قواتنا|قطعاتنا|وحداتنا|طائراتنا|مقاتلاتنا|مسيراتنا|مدفعيتنا"
 _OUR_FORCES_AFTER = re.compile(r"(?:'s)?\s*(?::|(?:statement|says|said|announced|تعلن|يعلن|اعلنت)\W)\W*(?:\S+\s+){0,2}?"
                                rf"(?:{_OUR_UNITS_AR}|ابطالنا|مقاتلونا|مقاتلينا|مجاهدونا|مجاهدينا|"
                                r"our (?:forces|troops|units|fighters|aircraft|jets))(?!\w)")
@@ -622,14 +624,16 @@ _CONDEMN_AFTER = re.compile(r"(?:'s)?\s+(?:\S+\s+)?(?:تدين|يدين|ادان
 # ... and protesters who strike, storm or burn («المتظاهرين ضربوا الشرطة», "protesters stormed the office")
 _RIOT_AFTER = re.compile(r"\s+(?:\S+\s+)?(?:ضربوا|رشقوا|يرشقون|اقتحموا|يقتحمون|هاجموا|يهاجمون|احرقوا|حرقوا|يحرقون|"
                          # (dialect plurals drop the alif: «المتظاهرين اقتحمو مقر الحزب وحرگوه»)
-                         r"ضربو|رشقو|اقتحمو|هاجمو|حرقو|حرگو|حركو|اضرمو|كسرو|"
+                         r"ضربو|رشقو|اقتحمو|هاجمو|حرقو|حرگو|حركو|اضرمو|كسرو|حرگوا|حركوا|كسروا|"
                          r"يضرمون|اضرموا|stormed|storm|torched|set fire|attacked|threw|pelted|burned|burnt)(?!\w)")
 _RIOTER_KINDS = frozenset({"civilian", "party"})
 # ... and one whose forces did it ("U.S. Central Command forces conducted strikes", "Badr fighters launched a
 # sweep"; not "a US convoy struck by an IED")
 _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0,3}?\s+"
                           r"(?:conducted|carried out|launched(?! (?:a |an )?(?:search|investigation|probe|manhunt))|"
-                          r"bombed|shelled|raided|ambushed|struck(?! by))(?!\w)|"
+                          r"bombed|shelled|pounded|raided|ambushed|struck(?! by)|"
+                          # ("Federal Police units killed two ISIS militants"; not "two soldiers killed in an IED")
+                          r"killed(?= (?:two|three|four|five|six|several|\d+|an?|the|at least)\b))(?!\w)|"
                           # ... or attacked it, right after its name ("Islamic State militants attacked a position")
                           # ... or says it did ("the Israeli military said on Thursday its aircraft had struck")
                           r"(?:'s)?\s+(?:said|says|announced|claimed)(?:\s+(?:on|late|early|in)\s+(?:\S+\s+){1,2}?)?"
@@ -645,7 +649,12 @@ _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0
                           r"ضربوا رصاص|ضرب رصاص|ضربت رصاص|"
                           r"رموا رصاص|رمو رصاص|فتحوا النار|فتحت النار|فتح النار|اطلقوا النار|اطلقت النار|اطلق النار|"
                           r"اطلقوا الرصاص|اطلقت الرصاص|اطلق الرصاص|يطلقون النار|يطلقون الرصاص|يلقون|القوا|القي|القى|"
-                          r"رمى|رموا|اغتالوا|اغتالت|استهدفوا|استهدفت|قصفت|قصفوا|دكوا|دكت|دكو)(?!\w)")
+                          r"رمى|رموا|اغتالوا|اغتالت|استهدفوا|استهدفت|قصفت|قصفوا|دكوا|دكت|دكو|"
+                          # (the force that killed or ambushed: «الشرطة الاتحادية كتلت اثنين دواعش», «البيشمركة
+                          # نصبوا كمين لخلية داعش»)
+                          r"كتلت|كتلوا|قتلت|قتلوا|نصبوا كمين|نصبت كمين|نصبوا كمينا|نصبت كمينا|"
+                          # (the one accused: «اتهم التيار الصدري عصائب أهل الحق بالوقوف وراء اغتيال»)
+                          r"بالوقوف وراء|بالوقوف خلف|بتنفيذ)(?!\w)")
 # ... and one that claims it (the claim is the act's own record, not a report of another's act)
 _CLAIMED_AFTER = re.compile(r"(?:'s)?\s+(?:claimed|claims|claiming|تتبنى|يتبنى|تبنت|تبنى)(?!\w)|"
                             # («أعلن تنظيم داعش، في بيان ...، مسؤوليته عن قتل»)
@@ -673,7 +682,9 @@ _WEAPON_AFTER = re.compile(r"(?:'s)?\s+(?:(?:armed|military|attack)\s+)?"
                            r"(?:drone|drones|airstrike|airstrikes|air strike|air strikes|strike|strikes|"
                            r"warplane|warplanes|jet|jets|aircraft|helicopter|helicopters|gunship|gunships|artillery|attack|"
                            r"attacks|assault|ambush|raid|mortar|mortars|rocket|rockets|shelling|sniper|gunfire|fire|"
-                           r"gunmen)(?!\w)")
+                           r"gunmen|"
+                           # (or the leaflets it threatens with: "ISIS leaflets threatening mukhtars")
+                           r"leaflets|leaflet|flyers|posters)(?!\w)")
 # "in response to the US aggression": the strike a claim answers, not the one it claims
 _ANSWERS_BEFORE = re.compile(r"(?:رد|ردا|الرد|ردها|انتقاما|ثارا)(?: \w+)? (?:علي|علی|ل)|"
                              r"in (?:response|retaliation) (?:to|for)")
@@ -689,10 +700,12 @@ _PLOTTER_BEFORE = r"مخطط ل|مخططا ل|مخططات ل|(?<!\w)[وب]?ني
 _SUBJECT_BEFORE = re.compile(
     _WORD_EDGE +
     rf"(?:{_PLOTTER_BEFORE}توقيع|بتوقيع|تعرضا ل|تعرض ل|تعرضات ل|هجوم ل|هجوما ل|هجمات ل|بهجوم ل|"
-    r"كمين ل|كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|"
+    r"(?<!نصبوا )(?<!نصبت )(?<!نصب )كمين ل|(?<!نصبوا )(?<!نصبت )(?<!نصب )كمينا ل|بكمين ل|يتهم|تتهم|اتهم|اتهمت|"
     r"هجوم شنه|"
     r"من قبل|بواسطه|نفذه|نفذها|نفذته|زرعها|زرعتها|زرعوها|وضعها|وضعتها|"
     r"تبنت|تبنى|تبني|يتبني|تتبني|رشقهم|رشقتهم|مجاهدو|مقاتلو|"
+    # (whose leaflets: «منشورات منسوبة لداعش», «منشورات تحمل شعار داعش»)
+    r"منسوبه ل|منسوبه الي|تحمل شعار|بشعار|"
     # (the killers after the verb and its victims: «جثث ستة رعاة قتلهم عناصر داعش»)
     r"قتلهم|قتلتهم|قتلته|قتلها|اغتاله|اغتالته|اغتالوه|اختطفهم|اختطفته|خطفهم|خطفته|"
     # (the attackers after the verb: «هاجم مجهولون ليلة امس فرعا», «استهدف مسلحون دورية»)
@@ -706,7 +719,8 @@ _SUBJECT_BEFORE = re.compile(
     r"(?:(?:مسلحون|مسلحين|عناصر|gunmen|militants|fighters|members)\s+(?:من|from|of)\s+(?:the\s+)?"
     r"(?:بقايا\s+|remnants of\s+)?)?$|"
     r"(?<!\w)(?<!contracted )(?<!owned )(?<!operated )(?<!hired )(?<!used )"
-    r"(?:by|claimed by|carried out by|spokesman for|statement by|statement from|accuses|accused|blames|blamed)"
+    r"(?:by|claimed by|carried out by|spokesman for|statement by|statement from|accuse|accuses|accused|blame|"
+    r"blames|blamed)"
     r"\s+(?:the\s+)?(?:\S+\s+){0,1}$"
 )
 
@@ -1083,7 +1097,7 @@ class Extractor:
             etype, sub = self._attack_type(norm, family, mentions)
         else:
             etype, sub = "Threat", "Threat"
-        location = self._location(norm, mentions)
+        location = self._location(norm, mentions, label)
         actor1, assoc1, actor2, assoc2, roles = self._roles(norm, mentions, label, etype, sub)
         attacker = (self._protest_attacker(roles, norm, mentions) if label == "protest" and "attack_claim" in labels
                     else None)
@@ -1168,10 +1182,17 @@ class Extractor:
             acting = [a for a in forces if roles.get(a) != "object"]
             # (or the force, named first, starts it: a raid, an ambush, a sweep, an airdrop)
             # (or "neutralized" them: the Turkish MoD's word for the militants its forces killed)
-            started = bool(acting and ids[0] == acting[0] and (OPERATION.search(norm) or _NEUTRALIZED.search(norm)))
+            # (or a verb of attack follows a force's name: «الشرطة الاتحادية كتلت اثنين دواعش», "army artillery
+            # pounded"; under a force's masthead, its unit's: «هيئة الحشد الشعبي: قوة من اللواء 26 نصبت كميناً»)
+            started = bool(acting and ids[0] == acting[0] and (
+                OPERATION.search(norm) or _NEUTRALIZED.search(norm)
+                or any(m.actor in acting and _ACTED_AFTER.match(norm, m.end) for m in mentions)))
             if (irregular and acting and (roles.get(irregular[0]) == "object" or (
                     started and roles.get(irregular[0]) != "subject")) and not REPELLED.search(norm)
-                    and actor1 == reg[acting[0]].name):
+                    and actor1 in {reg[a].name for a in acting}):
+                lead = mentions[0]
+                if started and lead.start < 40 and _MASTHEAD_AFTER.match(norm, lead.end):
+                    actor1 = reg[lead.actor].name
                 return actor1, reg[irregular[0]].name
             if irregular and forces:
                 return reg[irregular[0]].name, reg[forces[0]].name
@@ -1232,6 +1253,7 @@ class Extractor:
         source: set[str] = set()  # state bodies only reporting (``_MASTHEAD_AFTER``, ``_SAYS_AFTER``, ...)
         acted: set[str] = set()  # named with the act itself ("gunmen from AAH attacked"), not only as a speaker
         struck: set[str] = set()  # ... as the weapon that struck («طائرة مسيرة اسرائيلية», "Turkish jets")
+        verbed: set[str] = set()  # ... with its own verb or weapon after it (not a subject by position only)
         # (a state's own forces told in the first person: the only state named is the one that acted)
         states = {m.actor for m in mentions if reg[m.actor].kind in _FORCE_KINDS}
         # (not forces that were attacked, «قواتنا ... تعرضت لهجوم», nor that only returned fire, «ردت قواتنا»)
@@ -1251,7 +1273,9 @@ class Extractor:
             armed = _WEAPON_FORM.match(m.form) is not None  # «طيارة تركية», «الطيران الأمريكي»: the one striking
             # ... or the weapon's owner («بغارة لطائرة مسيرة تابعة للتحالف الدولي», «مدفعية تابعة للجيش التركي»)
             armed = armed or (lam and _OWNED_WEAPON_BEFORE.search(before) is not None)
-            acts = bool(armed or _WEAPON_AFTER.match(norm, m.end) or _ACTED_AFTER.match(norm, m.end)
+            # (a protesting group's "strike" is a walk-out: "a teachers' strike")
+            acts = bool(armed or (_WEAPON_AFTER.match(norm, m.end) and m.actor not in PROTEST_GROUPS)
+                        or _ACTED_AFTER.match(norm, m.end)
                         or _CLAIMED_AFTER.match(norm, m.end))
             speaks = _SPEAKER_AFTER.match(norm, m.end) is not None
             said = speaks or _SAID_BEFORE.search(before) is not None
@@ -1273,6 +1297,8 @@ class Extractor:
             )
             if role == "subject" and (acts or not said):
                 acted.add(m.actor)
+                if acts:
+                    verbed.add(m.actor)
                 if armed and m.start < 150 and not DISRUPTED.search(before) and not _ANSWERS_BEFORE.search(before):
                     struck.add(m.actor)
             if (role != "subject" and reg[m.actor].kind in _STATE_KINDS
@@ -1305,7 +1331,10 @@ class Extractor:
         # شنه مسلحون من عصائب اهل الحق»)
         if label != "threat":  # (of a threat, the one who speaks is its author: "KH: any US strike ...")
             # (and the weapon that struck before one that accuses it: «اتهمت هيئة الحشد طائرة مسيرة اسرائيلية بقصف»)
-            subjects = ([a for a in subjects if a in struck] + [a for a in subjects if a in acted and a not in struck]
+            # (and one whose own verb follows it before one that is a subject by position only: «اتهم التيار
+            # الصدري عصائب أهل الحق بالوقوف وراء اغتيال»)
+            subjects = ([a for a in subjects if a in struck] + [a for a in subjects if a in verbed and a not in struck]
+                        + [a for a in subjects if a in acted and a not in struck | verbed]
                         + [a for a in subjects if a not in acted])
         # (a group of civilians named without a role is where it happened, «حي ذي الغالبية التركمانية»)
         bystanders = [a for a in order if seen[a] == "" and reg[a].kind == "civilian" and a != "tribes"]
@@ -1371,7 +1400,7 @@ class Extractor:
         return " ".join(x for x in (owner, noun) if x)
 
     # --- location ---------------------------------------------------------------------------------------
-    def _location(self, norm: str, mentions: list[Mention]) -> Location | None:
+    def _location(self, norm: str, mentions: list[Mention], label: str | None = None) -> Location | None:
         spans = [(m.start, m.end) for m in mentions if m.end - m.start > 1 and not m.form.isupper()]  # (an acronym's
         # place in ``norm`` is approximate)
         found: list[tuple[int, Resolved, str]] = []
@@ -1382,9 +1411,13 @@ class Extractor:
                   for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
         named_spans = sorted((start, end) for start, end, _, _ in named)
         road = _road_ends(norm, named_spans)
-        road |= {start for start, _, _, _ in named if _said_before(norm, start, _NOT_WHERE_IT_HAPPENED)}
+        # (a hospital or a command is where the wounded were taken or who reported, but where a strike is held)
+        elsewhere_rules = _NOT_WHERE_IT_HAPPENED if label != "protest" else _NOT_WHERE_IT_HAPPENED[:-1]
+        road |= {start for start, _, _, _ in named if _said_before(norm, start, elsewhere_rules)}
         origins = _origins(norm, named_spans)
-        origins |= {start for start, _, _, _ in named if _HEARER.search(norm[max(0, start - 25) : start])}
+        from classifiers.anchors import HEARER  # (anchors imports this package: not at module level)
+
+        origins |= {start for start, _, _, _ in named if HEARER.search(norm[max(0, start - 40) : start])}
         # a news agency's dateline («وكالة الرافدين - بغداد ...», «بغداد - واع») says where the report was filed
         road |= {start for start, end, _, _ in named if _FILED_BEFORE.fullmatch(norm[:start])
                  or (not re.search(r"\w", norm[:start]) and _FILED_AFTER.match(norm, end))}
@@ -1412,9 +1445,10 @@ class Extractor:
         iraq_named = any(r.country == "iraq" for _, r, _ in found)
 
         finer_in = {r.governorate for _, r, _ in found if r.level in ("place", "district")}
+        towns = {r.governorate for pos, r, _ in found if r.level == "district" and pos not in road and pos not in other}
 
-        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int, int, int]:
-            pos, r, _ = item
+        def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int, int, int, int]:
+            pos, r, written = item
             level = rank[r.level]
             city = 0
             if r.level == "place" and not r.district:
@@ -1428,7 +1462,12 @@ class Extractor:
             # a road's ends ("the Baghdad-Basra highway near Samawah") say which road, not where on it; a
             # witness's own place («احنا بالكرادة وسمعنا انفجارين من صوب الخضراء») not where the event was
             elsewhere = int(bool(datelined) and r.governorate not in datelined)
-            return (foreign, int(pos in other), int(pos in road), elsewhere, level, city, consistent, pos)
+            # a neighbourhood's name that another governorate's town shares («بالطوز ... بحي جميلة»: not Baghdad's
+            # Jamila): not finer than the town or district the post names, when none of those is in its governorate
+            stray = int(r.level == "place" and bool(towns) and r.governorate not in towns
+                        and (_QUARTER_BEFORE.search(norm[max(0, pos - 12) : pos]) is not None
+                             or _QUARTER_BEFORE.search(normalize_for_match(written).split(" ")[0] + " ") is not None))
+            return (foreign, int(pos in other), int(pos in road), elsewhere, stray, level, city, consistent, pos)
 
         _, best, form = min(found, key=key)
         gaz = self.places
@@ -1449,6 +1488,9 @@ class Extractor:
         )
 
 
+# a neighbourhood named as one («بحي جميلة», "the al-Askari neighbourhood of"): a name many towns' quarters share
+_QUARTER_BEFORE = re.compile(r"(?:(?<!\w)[وب]?(?:حي|محله|منطقه)|neighbou?rhood|district of|quarter)\s*(?:ال)?$")
+# (the gazetteer's form may hold the word itself: «حي جميلة»)
 _SEAT_BUILDING = re.compile(r"(?:ديوان|مبنى|مبني|بنايه|مقر) (?:ال)?محافظه|(?<!\w)governorate (?:building|office|"
                             r"offices|headquarters|hq)(?!\w)|governor's office")
 _ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|road|highway|route)(?: السريع| الدولي| الرابط| الرابط بين| بين| between|"
@@ -1496,8 +1538,6 @@ _OBSERVER = re.compile(r"(?:(?<!\w)(?:احنا|نحن|انا|اني|ساكن|س�
                        r"|(?<!\w)(?:we're|we are|i'm|i am|here) in )$")
 # ... and one who heard it from afar («كلش سمعناها بحي الجهاد», "we heard them in Jihad"): where the hearer
 # was, not where it fell (read as an origin: no place)
-_HEARER = re.compile(r"(?:(?<!\w)(?:سمعناها|سمعناه|سمعناهم|نسمعها|سمعتها|سمعته)\s*(?:ب|في |من )?"
-                     r"|(?<!\w)heard (?:it|them) (?:in|from) )$")
 # an insurgent claim's header names the group's "province" («ولاية العراق - شمال بغداد»), not where the
 # attack was: ranked like a road's ends, after the place its text names («على طريق الطارمية»)
 _WILAYA = re.compile(r"(?<!\w)ولايه\s+\w+(?:\s+\w+)?\s*[-–—|:]?\s*(?:\w+\s+)?$")
@@ -1532,7 +1572,7 @@ _AFTER_INCIDENT = re.compile(r"(?:(?<!\w)(?:minutes|hours|an hour|a day|days) af
 
 # What the words just before a place (each rule: a pattern ending at the place, and how far back it reads) say
 # of it: a witness's, a "province" header's, where the attackers fled, an office's (ranked as a road's ends)
-_NOT_WHERE_IT_HAPPENED = ((_OBSERVER, 25), (_WILAYA, 30), (_FLED, 45), (_OFFICE, 30))
+_NOT_WHERE_IT_HAPPENED = ((_OBSERVER, 25), (_WILAYA, 30), (_FLED, 45), (_OFFICE, 30))  # (_OFFICE last: see _location)
 # ... another event's: one set apart, one the event answers, one it came after (ranked last)
 _ANOTHER_EVENTS = ((_OTHER_EVENT, 45), (_REASON_BEFORE, 45), (_CAME_AFTER, 90), (_AFTER_INCIDENT, 60))
 
@@ -1816,16 +1856,23 @@ _AFTER_EARLIER = re.compile(
     rf"{_B}(?:ال)?(?:ثاني|ثالث|رابع|خامس)[^.!؟\n]{{0,80}}?{_B}(?:الاسبوع|الشهر|اليوم|اسبوع|يومين){_E}"
     rf"[^.!؟\n،]{{0,30}}?{_B}(?P<after4>بعد){_E}|"
     rf"{_B}(?P<after3>بعد)(?! صلاه)"
-    rf"(?= [^،,.\n]{{0,30}}{_B}{_DAY_WORD_AR}(?![\u0621-\u064a\w])[^،,.\n]{{0,15}}{_NOW_AR})")
-_AFTER_GROUPS = ("after", "after2", "after3", "after4", "after5")
+    rf"(?= [^،,.\n]{{0,30}}{_B}{_DAY_WORD_AR}(?![\u0621-\u064a\w])[^،,.\n]{{0,15}}{_NOW_AR})|"
+    # the first since another ("First attack on the base since the militia warning on Thursday", «اول هجوم
+    # منذ تهديد الفصائل يوم الخميس»): that one's day is not this event's
+    r"(?<!\w)first (?:\w+ )?(?:attack|strike|rocket|drone|blast|explosion|incident|ied|protest)s?(?!\w)"
+    r"[^.!?\n:]{0,60}?(?<!\w)(?P<after6>since)(?!\w)|"
+    rf"{_B}(?:اول|الاول) (?:\w+ )?(?:هجوم|استهداف|ضربه|قصف|صاروخ|انفجار|حادث|اعتداء|تظاهره|احتجاج){_E}"
+    rf"[^.!؟\n:]{{0,60}}?{_B}(?P<after7>منذ){_E}")
+_AFTER_GROUPS = ("after", "after2", "after3", "after4", "after5", "after6", "after7")
 _CLAUSE_END = re.compile(r"[,،.!?؟;\n]")
 _SENTENCE = re.compile(r"[^.!?؟\n]+")
 
 
 def without_contrast(norm: str) -> str:
     """``norm`` with what it says of another event blanked (spaces, so positions hold): from a contrast
-    phrase ("separate from", «لا علاقة له ب») or the "after" a repeat is counted from ("the second attack
-    this week after Tarmiyah on Tuesday", «بعد الشطرة يوم الاثنين، اليوم ...») to the end of its clause,
+    phrase ("separate from", «لا علاقة له ب»), the "after" a repeat is counted from ("the second attack
+    this week after Tarmiyah on Tuesday", «بعد الشطرة يوم الاثنين، اليوم ...») or the "since" of a first
+    ("the first attack since Thursday's warning") to the end of its clause,
     and a whole sentence that calls itself "a separate incident" when another sentence is left to read."""
     if not (_CONTRAST_FROM.search(norm) or _CONTRAST_SENTENCE.search(norm) or _AFTER_EARLIER.search(norm)):
         return norm
