@@ -593,7 +593,8 @@ _UNIT_HOURS = {"ساعه": 1, "ساعات": 1, "يوم": 24, "يوما": 24, "ا
 _DUAL_HOURS = {"ساعتين": 2, "يومين": 48, "اسبوعين": 336, "شهرين": 1440}
 _DEADLINE = re.compile(
     r"(?P<end>(?:نهايه|اخر|لاخر|لنهايه) (?:هذا )?(?:ال)?شهر|end of (?:the|this) month|month'?s end)|"
-    rf"(?<!\w)(?P<n>\d{{1,3}}|{'|'.join(sorted(_COUNT_WORDS, key=len, reverse=True))})[\s-]?"
+    # (a statement's number may sit in brackets: «مدة (٧٢) ساعة»)
+    rf"(?<!\w)\(?(?P<n>\d{{1,3}}|{'|'.join(sorted(_COUNT_WORDS, key=len, reverse=True))})\)?[\s-]?"
     rf"(?P<unit>{'|'.join(sorted(_UNIT_HOURS, key=len, reverse=True))})(?!\w)|"
     rf"(?<!\w)(?P<dual>{'|'.join(_DUAL_HOURS)})(?!\w)|"
     # one unit: after «مهلة», «خلال», "within a", or "a" / "one" that a deadline or "to" follows ("a week to leave")

@@ -830,6 +830,7 @@ def test_threat_deadlines() -> None:
     # counts in words, the accusative unit: «خلال ثلاثين يوماً», "a thirty-day ultimatum"
     assert deadline("ما لم تنه تعاقداتها خلال ثلاثين يوماً") == deadline("a thirty-day ultimatum") == "h720"
     assert deadline("مهلة خمسة عشر يوماً") == "h360"
+    assert deadline("نمهل قوات الاحتلال مدة (٧٢) ساعة لإعلان جدول زمني") == "h72"
     # a time gone by, or the length of something else, is no deadline
     assert deadline("two days after the strike") == deadline("منذ ثلاثة أيام") == ""
     assert deadline("منذ ثلاثين يوماً") == ""
