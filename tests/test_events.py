@@ -1109,8 +1109,8 @@ def test_a_force_named_with_its_own_act_is_the_first_actor_before_the_insurgents
         "Turkish Forces", "PKK")
     assert actors("القبعات الزرگ هجموا على خيم المعتصمين بساحة الصدرين بالنجف")[0] == "Saraya al-Salam"
     # a teachers' strike is no weapon of theirs
-    assert actors("A TV cameraman was beaten by Asayish officers while covering a teachers' strike in Sulaimani")[0] == (
-        "Asayish")
+    beaten = "A TV cameraman was beaten by Asayish officers while covering a teachers' strike in Sulaimani"
+    assert actors(beaten)[0] == "Asayish"
 
 
 def test_a_threats_author_is_the_one_whose_leaflets_threaten() -> None:
