@@ -94,11 +94,12 @@ class CueLexicon:
         attack (``ultimatum_only``). One rule for the classifier, its training and ``bench/item_bars.py``."""
         if framed_as_analysis(text):
             return frozenset(labels)
-        if tells_match(text):
+        norm = normalize_for_match(text)  # (once, for the three shapes below)
+        if _tells_match(norm):
             return frozenset({"attack_claim", "threat"} & set(labels))
-        if denies_involvement(text) and not self.match(text, ("threat",)):
+        if _denies_involvement(norm) and not self.match(text, ("threat",)):
             return frozenset({"attack_claim", "threat"} & set(labels))
-        if ultimatum_only(text):
+        if _ultimatum_only(norm):
             return frozenset({"attack_claim"} & set(labels))
         return frozenset({"attack_claim"} & set(labels)) if self.not_an_attack(text) else frozenset()
 
@@ -189,7 +190,10 @@ _HARD_VIOLENCE = re.compile(r"(?<!\w)(?:عبوه|عبوات|ناسفه|صارو�
 def tells_match(text: str) -> bool:
     """Whether ``text`` is about a match: a scoreline with one of football's words, or two of them, and no
     weapon, armed man or casualty (fans who riot and wound are news, not sport)."""
-    norm = normalize_for_match(text)
+    return _tells_match(normalize_for_match(text))
+
+
+def _tells_match(norm: str) -> bool:
     words = {m.group(0) for m in _SPORT.finditer(norm)}
     if not words or _HARD_VIOLENCE.search(norm):
         return False
@@ -214,7 +218,10 @@ _CLAIMED = re.compile(r"(?<!\w)(?:تبنى|يتبنى|تتبنى|تبنت|تبن
 def denies_involvement(text: str) -> bool:
     """Whether ``text`` has a side deny any part in an event («لا علاقة لنا», "denied any involvement") and
     claims nothing."""
-    norm = normalize_for_match(text)
+    return _denies_involvement(normalize_for_match(text))
+
+
+def _denies_involvement(norm: str) -> bool:
     return _DENIES.search(norm) is not None and _CLAIMED.search(norm) is None
 
 
@@ -234,6 +241,9 @@ _ATTACK_DONE = re.compile(r"(?<!\w)(?:استهدفنا|استهدفت|استهد
 
 def ultimatum_only(text: str) -> bool:
     """Whether ``text`` gives an ultimatum and tells of no attack (no word of an attack done, hit or suffered)."""
-    norm = normalize_for_match(text)
+    return _ultimatum_only(normalize_for_match(text))
+
+
+def _ultimatum_only(norm: str) -> bool:
     return _ULTIMATUM.search(norm) is not None and _ATTACK_DONE.search(norm) is None
 

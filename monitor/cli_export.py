@@ -16,7 +16,7 @@ import typer
 
 from monitor.cli_sinks import Namespace
 from monitor.keys import Keys
-from monitor.models import Alert, event_headline, parse_iso
+from monitor.models import POLITICAL_VIOLENCE, Alert, event_headline, parse_iso
 
 ACLED_COLUMNS = ("event_date", "event_type", "sub_event_type", "actor1", "assoc_actor_1", "actor2", "assoc_actor_2",
                  "admin1", "admin2", "admin3", "location", "latitude", "longitude", "geo_precision", "source", "notes",
@@ -26,11 +26,15 @@ CSV_COLUMNS = ("alert_id", "first_seen", "labels", "event_type", "sub_event_type
                "country", "latitude", "longitude", "precision", "sources", "url", "text")
 # ACLED's geo_precision: 1 the town itself, 2 near it / part of a region, 3 a larger region only
 _GEO_PRECISION = {"point": 1, "town": 1, "district": 2, "governorate": 3, "country": 3}
-# ACLED codes every act of political violence with a first actor: an attacker nobody names is "Unidentified
-# Armed Group (Country)". The event record leaves actor1 empty when the text names no one (what the
-# extraction read); the ACLED export writes the codebook's value instead.
-_VIOLENCE = frozenset({"Battles", "Explosions/Remote violence", "Violence against civilians"})
-UNIDENTIFIED = "Unidentified Armed Group (Iraq)"
+
+
+def _unidentified() -> str:
+    """The registry's unidentified armed group ("Unidentified Armed Group (Iraq)"). ACLED codes every act of
+    political violence with a first actor, an attacker nobody names as that group; the event record leaves
+    actor1 empty when the text names no one (what the extraction read), the ACLED export writes it."""
+    from classifiers.events.actors import UNKNOWN_GUNMEN, ActorRegistry
+
+    return ActorRegistry.default().actors[UNKNOWN_GUNMEN].name
 
 
 class Format(StrEnum):
@@ -81,7 +85,7 @@ def acled_row(alert: Alert) -> dict[str, Any]:
     date = (ev.get("event_time") or alert.first_seen or "")[:10]
     channels = [alert.titles.get(f"{p.get('platform')}:{p.get('channel')}") or str(p.get("channel"))
                 for p in [alert.post, *alert.related]]
-    actor1 = ev.get("actor1") or (UNIDENTIFIED if ev.get("event_type") in _VIOLENCE else None)
+    actor1 = ev.get("actor1") or (_unidentified() if ev.get("event_type") in POLITICAL_VIOLENCE else None)
     return {"event_date": date, "event_type": ev.get("event_type"), "sub_event_type": ev.get("sub_event_type"),
             "actor1": actor1, "assoc_actor_1": ev.get("assoc_actor_1"), "actor2": ev.get("actor2"),
             "assoc_actor_2": ev.get("assoc_actor_2"), "admin1": loc.get("governorate"), "admin2": loc.get("district"),

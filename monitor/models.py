@@ -148,6 +148,9 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
                                "Non-violent transfer of territory": "CONCEDE", "Other": "MOBILIZE"},
     "Threat": {"Threat": "THREATEN"},
 }
+# ACLED's political violence (its other families: demonstrations, strategic developments): what story matching
+# calls one family, and where the ACLED export names an unnamed attacker
+POLITICAL_VIOLENCE = frozenset({"Battles", "Explosions/Remote violence", "Violence against civilians"})
 
 
 @dataclass(slots=True)

@@ -36,6 +36,7 @@ from classifiers.events.extract import CONTRAST_FROM_EN, WEEKDAY_NAMES
 from classifiers.events.gazetteer import bare_districts
 from classifiers.events.labels import claim_labels, labels_agree, labels_differ
 from classifiers.normalize import clean_for_model, normalize_for_match
+from monitor.models import POLITICAL_VIOLENCE
 
 NUM_PERM = 64
 _WORD = re.compile(r"\w+")
@@ -178,8 +179,7 @@ def minhash(tokens: set[str]) -> np.ndarray:
 # "explosion" is a report's "attack on civilians"), so they are one family; protests and riots another. A
 # threat, or a strategic development (an arrest after the attack, a statement), goes with either.
 _PROTESTERS = "Protesters (Iraq)"
-_FAMILY = {"Explosions/Remote violence": "violence", "Battles": "violence", "Violence against civilians": "violence",
-           "Protests": "unrest", "Riots": "unrest"}
+_FAMILY = {**dict.fromkeys(POLITICAL_VIOLENCE, "violence"), "Protests": "unrest", "Riots": "unrest"}
 
 
 # Sub-event types that reports of one event mix up: a shooting is an "attack" in one post and a "clash" in

@@ -1099,7 +1099,10 @@ class Extractor:
             etype, sub = "Threat", "Threat"
         location = self._location(norm, mentions, label)
         actor1, assoc1, actor2, assoc2, roles = self._roles(norm, mentions, label, etype, sub)
-        attacker = (self._protest_attacker(roles, norm, mentions) if label == "protest" and "attack_claim" in labels
+        # the actors a verb of attack follows («سرايا السلام هجموا», "army artillery pounded"), read once for the
+        # protest's attacker and a clash's sides
+        verb = frozenset(m.actor for m in mentions if _ACTED_AFTER.match(norm, m.end))
+        attacker = (self._protest_attacker(roles, verb) if label == "protest" and "attack_claim" in labels
                     else None)
         if attacker is not None:
             # a protest attacked, told as an attack («مجهولون يلقون قنبلة على خيمة اعتصام», "Federal Police
@@ -1116,7 +1119,7 @@ class Extractor:
             # live fire on a sit-in told as an attack: the forces that fired act, the protesters are hit
             actor1, assoc1, actor2, assoc2 = actor2, None, actor1, assoc1
         if label != "protest":
-            actor1, actor2 = self._defaults(norm, mentions, etype, actor1, actor2, location, roles)
+            actor1, actor2 = self._defaults(norm, mentions, etype, actor1, actor2, location, roles, verb)
         fatalities, injured = casualties(norm)
         time, basis = event_time(norm, posted, label)
         return Event(
@@ -1138,13 +1141,12 @@ class Extractor:
             location=location,
         )
 
-    def _protest_attacker(self, roles: dict[str, str], norm: str, mentions: list[Mention]) -> str | None:
+    def _protest_attacker(self, roles: dict[str, str], verb: frozenset[str]) -> str | None:
         """Who attacked a protest, in a post flagged both ``protest`` and ``attack_claim``: the first force,
         faction or insurgent named as acting, or gunmen named at all (protesters are never "gunmen"). Saraya
         al-Salam, which guards the Sadrists' own sit-ins, only where an attack's verb follows its name
         («سرايا السلام هجموا على خيم المتظاهرين»)."""
         reg = self.actors.actors
-        verb = {m.actor for m in mentions if _ACTED_AFTER.match(norm, m.end)}
         acting = [a for a, role in roles.items() if role == "subject"
                   and reg[a].kind in _FORCE_KINDS | {"militia", "insurgent"}
                   and (a not in _FRONTS_AND_PARTIES or a in verb)]
@@ -1159,13 +1161,14 @@ class Extractor:
         actor2: str | None,
         location: Location | None,
         roles: dict[str, str],
+        verb: frozenset[str],
     ) -> tuple[str | None, str | None]:
         """What the roles leave open, filled from conventions: in a clash the insurgent or unidentified side
         first and the forces second; both sides of a tribal fight are tribesmen; an attack on a base that
         hosts US forces (or on a place in Israel) is on them; violence against civilians, or a blast in a
         market, has civilians as the second actor. A force that acts on an insurgent the text names as the one
         acted on ("the PMF says its fighters killed 3 ISIS militants", «البيشمركة ضربوا الدواعش») stays first.
-        ``roles``: each mentioned actor's role (``_roles``)."""
+        ``roles``: each mentioned actor's role (``_roles``); ``verb``: the actors a verb of attack follows."""
         reg = self.actors.actors
         if etype == "Battles":
             ids = list(dict.fromkeys(m.actor for m in mentions))
@@ -1186,7 +1189,7 @@ class Extractor:
             # pounded"; under a force's masthead, its unit's: «هيئة الحشد الشعبي: قوة من اللواء 26 نصبت كميناً»)
             started = bool(acting and ids[0] == acting[0] and (
                 OPERATION.search(norm) or _NEUTRALIZED.search(norm)
-                or any(m.actor in acting and _ACTED_AFTER.match(norm, m.end) for m in mentions)))
+                or any(a in verb for a in acting)))
             if (irregular and acting and (roles.get(irregular[0]) == "object" or (
                     started and roles.get(irregular[0]) != "subject")) and not REPELLED.search(norm)
                     and actor1 in {reg[a].name for a in acting}):
@@ -1448,7 +1451,7 @@ class Extractor:
         towns = {r.governorate for pos, r, _ in found if r.level == "district" and pos not in road and pos not in other}
 
         def key(item: tuple[int, Resolved, str]) -> tuple[int, int, int, int, int, int, int, int, int]:
-            pos, r, written = item
+            pos, r, _ = item
             level = rank[r.level]
             city = 0
             if r.level == "place" and not r.district:
@@ -1466,7 +1469,7 @@ class Extractor:
             # Jamila): not finer than the town or district the post names, when none of those is in its governorate
             stray = int(r.level == "place" and bool(towns) and r.governorate not in towns
                         and (_QUARTER_BEFORE.search(norm[max(0, pos - 12) : pos]) is not None
-                             or _QUARTER_BEFORE.search(normalize_for_match(written).split(" ")[0] + " ") is not None))
+                             or _QUARTER_WORD.match(norm, pos) is not None))
             return (foreign, int(pos in other), int(pos in road), elsewhere, stray, level, city, consistent, pos)
 
         _, best, form = min(found, key=key)
@@ -1490,7 +1493,8 @@ class Extractor:
 
 # a neighbourhood named as one («بحي جميلة», "the al-Askari neighbourhood of"): a name many towns' quarters share
 _QUARTER_BEFORE = re.compile(r"(?:(?<!\w)[وب]?(?:حي|محله|منطقه)|neighbou?rhood|district of|quarter)\s*(?:ال)?$")
-# (the gazetteer's form may hold the word itself: «حي جميلة»)
+# ... or its name holds the word itself («حي جميلة», as the gazetteer writes it)
+_QUARTER_WORD = re.compile(r"[وب]?(?:حي|محله|منطقه)(?!\w)")
 _SEAT_BUILDING = re.compile(r"(?:ديوان|مبنى|مبني|بنايه|مقر) (?:ال)?محافظه|(?<!\w)governorate (?:building|office|"
                             r"offices|headquarters|hq)(?!\w)|governor's office")
 _ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|road|highway|route)(?: السريع| الدولي| الرابط| الرابط بين| بين| between|"
