@@ -707,8 +707,11 @@ def test_a_threat_names_no_author_from_the_sides_it_threatens() -> None:
     give a deadline to the one named after them."""
     assert actors("Same channel behind yesterday's ultimatum now warns Turkish troops at Zilikan base that their "
                   "camp will be in our line of fire", "threat")[0] is None
-    assert actors("الكتائب عطت الأمريكان مهلة لآخر الشهر يطلعون والا كل قواعدهم تصير أهداف", "threat") == (
+    assert actors("الجماعة عطت الأمريكان مهلة لآخر الشهر يطلعون والا كل قواعدهم تصير أهداف", "threat") == (
         None, "US Forces")
+    # («الكتائب» bare, as Iraqi dialect says it, is Kata'ib Hezbollah: then the threat has its author)
+    assert actors("الكتائب عطت الأمريكان مهلة لآخر الشهر يطلعون والا كل قواعدهم تصير أهداف", "threat") == (
+        "Kata'ib Hezbollah", "US Forces")
     assert actors("نمنح القوات الأمريكية مهلة 48 ساعة لمغادرة القواعد", "threat") == (None, "US Forces")
     # those who shelter a group are threatened for it: the group is not the threat's author
     assert actors("نقولها بوضوح: الحواضن التي تؤوي الدواعش معروفة لدينا بالاسم وكل من يثبت تورطه هدف مشروع لنا",
@@ -1144,3 +1147,21 @@ def test_the_first_attack_since_another_event_keeps_its_own_day() -> None:
                               "الدولي في الأنبار بعبوة ناسفة", ["attack_claim"], T)
     assert statement is not None and statement.actor2 == "International Coalition"
 
+
+
+def test_who_struck_named_in_other_shapes() -> None:
+    """The striker told as "the one who struck", as a raid's air force or a strike's nation, as the group
+    that claimed it in quotes; a mourning group and a denying one are the side hit, not the attacker."""
+    assert actors("اكو مسيرة ضربت سيارة بالقائم، الحشد يگول امريكا هي اللي ضربت")[0] == "US Forces"
+    assert actors("كتائب سيد الشهداء تنعى أحد مقاتليها الذي ارتقى بغارة للطيران الإسرائيلي قرب الحدود") == (
+        "Israeli Forces", "Kata'ib Sayyid al-Shuhada")
+    assert actors("تدين وزارة الخارجية القصف المدفعي التركي الذي استهدف منتجعا في زاخو وأسفر عن استشهاد "
+                  "مواطنين، بذريعة ملاحقة حزب العمال")[0] == "Turkish Forces"
+    assert actors("حركة النجباء تنفي مسؤوليتها عن استهداف قاعدة حرير، فيما تبنّت مجموعة «قاصم الجبارين» "
+                  "العملية")[0] == "Qasim al-Jabbarin"
+    assert actors("طيارات أمريكية ضربت مخزن سلاح للكتائب بجرف الصخر قبل الفجر") == (
+        "US Forces", "Kata'ib Hezbollah")
+    assert actors("حرس الحدود الإيراني رمى على الكولبرية يم بنجوين وكتل اثنين منهم")[0] == "Iranian Forces (IRGC)"
+    # (an earlier strike this one came after is not its striker)
+    assert actors("دوت صافرات الانذار في قاعدة فكتوريا. الهجوم جاء بعد يومين فقط من الضربة الأمريكية في القائم. "
+                  "وبعد ساعة تبنت المقاومة الإسلامية في العراق الهجوم")[0] == "Islamic Resistance in Iraq"

@@ -622,6 +622,14 @@ _MEMBER_OF_BEFORE = re.compile(r"(?:احد|احدي|من) (?:تشكيلات|فص
 _CONDEMN_AFTER = re.compile(r"(?:'s)?\s+(?:\S+\s+)?(?:تدين|يدين|ادانت|تستنكر|يستنكر|استنكرت|condemns|condemned|"
                             r"denounces|denounced)(?!\w)")
 # ... and protesters who strike, storm or burn («المتظاهرين ضربوا الشرطة», "protesters stormed the office")
+# a group that mourns its fighter («كتائب سيد الشهداء تنعى أحد مقاتليها الذي ارتقى بغارة») is the side hit
+_MOURNS_AFTER = re.compile(r"\s+(?:\S+\s+)?(?:تنعي|ينعي|نعت|نعي|تزف|يزف|زفت|زف|mourns|mourned)(?!\w)")
+# a nation's adjective after a weapon's noun is the one that struck («القصف المدفعي التركي», «غارة جوية أمريكية»)
+# (a strike's noun: drones or jets named so may be what was hit, «مرابض الطائرات المسيرة الأمريكية»)
+_WEAPON_NOUN_BEFORE = re.compile(r"(?<!\w)[وب]?(?:ال)?(?:قصف|غاره|غارات|ضربه|ضربات)(?:\s+(?:ال)?[^\s]+ي(?:ه)?)?\s+$")
+# ... and an air force's, a raid's own: «بغارة للطيران الإسرائيلي»
+_RAID_OF_BEFORE = re.compile(r"(?<!\w)[وب]?(?:ال)?(?:غاره|غارات|ضربه|ضربات|قصف)(?:\s+(?:جويه|جوي))?\s*$")
+_NATIONAL_ADJECTIVE = re.compile(r"(?:ال)?[^\s]+(?:ي|يه)$")
 _RIOT_AFTER = re.compile(r"\s+(?:\S+\s+)?(?:ضربوا|رشقوا|يرشقون|اقتحموا|يقتحمون|هاجموا|يهاجمون|احرقوا|حرقوا|يحرقون|"
                          # (dialect plurals drop the alif: «المتظاهرين اقتحمو مقر الحزب وحرگوه»)
                          r"ضربو|رشقو|اقتحمو|هاجمو|حرقو|حرگو|حركو|اضرمو|كسرو|حرگوا|حركوا|كسروا|"
@@ -654,11 +662,20 @@ _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0
                           # نصبوا كمين لخلية داعش»)
                           r"كتلت|كتلوا|قتلت|قتلوا|نصبوا كمين|نصبت كمين|نصبوا كمينا|نصبت كمينا|"
                           # (the one accused: «اتهم التيار الصدري عصائب أهل الحق بالوقوف وراء اغتيال»)
-                          r"بالوقوف وراء|بالوقوف خلف|بتنفيذ)(?!\w)")
+                          r"بالوقوف وراء|بالوقوف خلف|بتنفيذ)(?!\w)|"
+                          # ... or is said to be the one who struck («الحشد يگول امريكا هي اللي ضربت»)
+                          r"\s+(?:هي|هو|هم)\s+(?:اللي|الي|التي|الذي|الذين)\s+(?:ضربت|ضرب|ضربوا|قصفت|قصف|قصفوا|"
+                          r"استهدفت|استهدف|استهدفوا|هاجمت|هاجم|هاجموا|نفذت|نفذ|نفذوا|رمت|رمى|رموا)(?!\w)")
 # ... and one that claims it (the claim is the act's own record, not a report of another's act)
 _CLAIMED_AFTER = re.compile(r"(?:'s)?\s+(?:claimed|claims|claiming|تتبنى|يتبنى|تبنت|تبنى)(?!\w)|"
+                            # («أصحاب الكهف طلعوا بيان يتبنوها»)
+                            r"(?:\s+(?:طلعوا|طلع|طلعت|نزلت|نزلوا|نزل|اصدرت|اصدر|نشرت|نشروا|نشر))?"
+                            r"(?:\s+(?:بيان|بيانا|ببيان))?\s+(?:يتبنوها|يتبنونها|يتبنون|تبنوا|تبنوها|تتبناها|يتبناها|"
+                            r"تبنتها|تبناها)(?!\w)|"
                             # («أعلن تنظيم داعش، في بيان ...، مسؤوليته عن قتل»)
-                            r"(?:[\s،,]+[^\s،,]+){0,9}?[\s،,]+(?:مسؤوليته|مسؤوليتها|مسؤوليتهم|مسووليته|مسووليتها)"
+                            # (not one that denies it: «حركة النجباء تنفي مسؤوليتها عن استهداف»)
+                            r"(?:[\s،,]+(?!تنفي|ينفي|نفت|نفي|نفى|تنفى|عدم|لا(?!\w))[^\s،,]+){0,9}?[\s،,]+"
+                            r"(?:مسؤوليته|مسؤوليتها|مسؤوليتهم|مسووليته|مسووليتها)"
                             r"\s+(?:عن|على|علي)(?!\w)")
 # (on a word edge, a «و», «ف» or «ب» allowed: «قال» is not the end of «انتقال», nor «اكد» of «تاكد»)
 _WORD_EDGE = r"(?:(?<!\w)|(?<=\s[وفب])|(?<=^[وفب]))"
@@ -717,7 +734,7 @@ _SUBJECT_BEFORE = re.compile(
     r"برصاص|بنيران|اطلقت|اطلق|فتحت|فتح|قامت|قام|قاموا)\s*(?:\S+\s+){0,1}"
     # (the group's gunmen: «بهجوم شنه مسلحون من عصائب اهل الحق», «قامت عناصر من بقايا عصابات داعش بـ»)
     r"(?:(?:مسلحون|مسلحين|عناصر|gunmen|militants|fighters|members)\s+(?:من|from|of)\s+(?:the\s+)?"
-    r"(?:بقايا\s+|remnants of\s+)?)?$|"
+    r"(?:بقايا\s+|remnants of\s+)?)?[«\"“(]?$|"
     r"(?<!\w)(?<!contracted )(?<!owned )(?<!operated )(?<!hired )(?<!used )"
     r"(?:by|claimed by|carried out by|spokesman for|statement by|statement from|accuse|accuses|accused|blame|"
     r"blames|blamed)"
@@ -1199,6 +1216,11 @@ class Extractor:
                 return actor1, reg[irregular[0]].name
             if irregular and forces:
                 return reg[irregular[0]].name, reg[forces[0]].name
+            # (a fight between tribes that the police report or step into, «قوة من الشرطة تتدخل لفض النزاع»: the
+            # tribesmen on both sides, unless they fired on the force or it acted with a verb of attack)
+            if ("tribes" in ids and TRIBAL.search(norm) and forces
+                    and not any(roles.get(a) == "object" or a in verb for a in forces)):
+                return reg["tribes"].name, reg["tribes"].name
             # (a fight between tribes: police or the army named as arriving, or as a bystander, are not its side;
             # one the tribesmen are said to have fired on is)
             if actor1 == reg["tribes"].name and (actor2 is None or (TRIBAL.search(norm) and not any(
@@ -1273,7 +1295,15 @@ class Extractor:
             # (or a li- the form did not include: «أوكار لعصابات داعش», «رتل لقوات التحالف»; not al-)
             li = m.form.startswith("لل")
             lam = li or _LI_BEFORE.search(before) is not None
-            armed = _WEAPON_FORM.match(m.form) is not None  # «طيارة تركية», «الطيران الأمريكي»: the one striking
+            # («طيارة تركية», «الطيران الأمريكي», «بغارة للطيران الإسرائيلي»: the one striking)
+            armed = _WEAPON_FORM.match(m.form) is not None or (
+                m.form.startswith("لل") and _WEAPON_FORM.match("ال" + m.form[2:]) is not None
+                and _RAID_OF_BEFORE.search(before) is not None)
+            # ... or the nation whose strike it was, its adjective after the weapon («القصف المدفعي التركي»)
+            # (not an earlier strike this one came after: «جاء بعد يومين من الضربة الأمريكية في القائم»)
+            armed = armed or (_NATIONAL_ADJECTIVE.fullmatch(m.form) is not None
+                              and _WEAPON_NOUN_BEFORE.search(before) is not None
+                              and not _CAME_AFTER.search(norm, max(0, m.start - 90), m.start))
             # ... or the weapon's owner («بغارة لطائرة مسيرة تابعة للتحالف الدولي», «مدفعية تابعة للجيش التركي»)
             armed = armed or (lam and _OWNED_WEAPON_BEFORE.search(before) is not None)
             # (a protesting group's "strike" is a walk-out: "a teachers' strike")
@@ -1296,6 +1326,7 @@ class Extractor:
                     and not _PASSIVE_AFTER.match(norm, of.end()))  # («قواتنا ... تعرضت لهجوم»: attacked)
                 or (reg[m.actor].kind in _RIOTER_KINDS and _RIOT_AFTER.match(norm, m.end))
                 else ("object" if lam or _CONDEMN_AFTER.match(norm, m.end) or _OBJECT_BEFORE.search(before)
+                      or _MOURNS_AFTER.match(norm, m.end)
                       or _TARGET_AFTER.match(norm, m.end) or _PASSIVE_AFTER.match(norm, m.end) else "")
             )
             if role == "subject" and (acts or not said):
