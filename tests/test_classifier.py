@@ -291,3 +291,20 @@ def test_match_reports_denials_of_involvement_and_bare_ultimatums_are_damped_on_
     assert not ultimatum_only("Hours after a drone struck Harir base, the group gave US forces 72 hours to leave")
     assert not ultimatum_only("المقاومة تعلن استهدافها قاعدة حرير وتمهل القوات الأمريكية 72 ساعة")
 
+
+def test_a_protest_told_as_over_is_damped_on_protest() -> None:
+    """A short follow-up that tells a protest ended (most writers leave it quiet) damps ``protest``; one that
+    tells a protest still on, broken up by force, or a blockade is left alone, and so is a long post."""
+    from classifiers.cues import protest_over
+
+    lex = CueLexicon.default()
+    labels = ("threat", "attack_claim", "protest")
+    over = "الفلاحين فضوا الوقفة گدام المحافظة المغرب بعد ما المحافظ وعدهم يروح لبغداد ويا وفد منهم"
+    assert protest_over(over) and lex.damped_labels(over, labels) == {"protest"}
+    assert protest_over("Fallujah teachers are back in class today after a one-day strike; arrears paid next month.")
+    assert protest_over("Majnoon: contract workers ended their strike this afternoon after the minister's pledge.")
+    assert not protest_over("الشغب فضوا اعتصام المحاضرين گدام وزارة التربية بالعصي واعتقلوا كم واحد")
+    assert not protest_over("Farmers blocked the Halabja road for three hours today; the road reopened at noon.")
+    assert not protest_over("الاعتصام مستمر رغم تعليق الاضراب في المدارس")
+    assert not protest_over(over + " " + "تفاصيل " * 80)
+
