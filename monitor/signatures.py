@@ -335,10 +335,10 @@ class EventKey:
         relation = self.place_relation(other)
         if relation <= 0 or (self._coarse() and other._coarse()):
             return 0
-        if (self.sub != other.sub and self.sub not in _VAGUE and other.sub not in _VAGUE
-                and self.place != other.place and self.place not in other._chain()
-                and other.place not in self._chain()
-                and _level_name(self.place) == _level_name(other.place) == "place"):
+        two_sites = (self.place != other.place and self.place not in other._chain()
+                     and other.place not in self._chain()
+                     and _level_name(self.place) == _level_name(other.place) == "place")
+        if two_sites and self.sub != other.sub and self.sub not in _VAGUE and other.sub not in _VAGUE:
             return 0  # two sites of one district and two weapons: rockets on the airport, a drone on the oil field
         wide = self._coarse() or other._coarse()
         if self.family == other.family == "unrest" and self._across_districts(other):
@@ -667,12 +667,27 @@ def is_advisory(norm: str) -> bool:
 
 
 ELSEWHERE = "at:"  # EventKey.distinct of a post that places the other event
+BY_OTHER = "by:"  # ... and of one that names the other event's group ("a different group from KH")
+_GROUP_FROM = re.compile(r"different groups? from", re.IGNORECASE)
 _CLAUSE = re.compile(r"[,،.:;؛!?؟\n]")  # (a colon ends the clause: "... from the Sulaiman Bek IED: a bomb hit ...")
 _FROM_OTHER = re.compile(r"\s*(?:\w+\s+)?(?:from|to|عن)(?!\w)")  # («منفصل مكانيا عن»)
 _OTHER_NAMED = re.compile(r"(?:from|to|عن)$|^(?:غير مرتبط|لا علاقه|منفصل)")
 
 
-def _distinct_mark(norm: str, match: re.Match[str], ts: float) -> str:
+def _group_named(after: str, text: str) -> str:
+    """The registry's name of the group "a different group from" points at ("... from KH, whose ..."), if
+    its clause names one."""
+    from classifiers.events.actors import ActorRegistry
+
+    clause = _CLAUSE.split(after, maxsplit=1)[0]
+    raw = _GROUP_FROM.search(text)
+    raw_clause = _CLAUSE.split(text[raw.end():raw.end() + 80], maxsplit=1)[0] if raw else None
+    registry = ActorRegistry.default()
+    found = registry.find(clause, raw_clause)
+    return registry.actors[found[0].actor].name if found else ""
+
+
+def _distinct_mark(norm: str, match: re.Match[str], ts: float, text: str = "") -> str:
     """``EventKey.distinct`` of a post whose DISTINCT phrase is ``match``: the day it names
     (``_distinct_day``), else, when the phrase points at the other event ("separate from", "a separate
     incident from", «لا علاقة له بتفجير»), the place its clause names ("... from the Sulaiman Bek IED: a
@@ -682,6 +697,8 @@ def _distinct_mark(norm: str, match: re.Match[str], ts: float) -> str:
     mark = _distinct_day(norm[end:end + 60], ts)
     if mark != "1" or not (_OTHER_NAMED.search(match.group(0)) or _FROM_OTHER.match(norm, end)):
         return mark
+    if " group" in match.group(0) and (actor := _group_named(norm[end:end + 80], text)):
+        return BY_OTHER + actor
     clause = _CLAUSE.split(norm[end:end + 80], maxsplit=1)[0]
     places = sorted(p for p in Gazetteer.default().places(clause) if _level(p) > 0)
     return ELSEWHERE + places[0] if places else mark
@@ -715,6 +732,8 @@ def sets_apart(sig: Signature, other: Signature) -> bool:
     if sig.event.distinct.startswith(PAST_DISTINCT + ":"):  # that day's reports only
         day = sig.event.distinct.split(":", 1)[1]
         return _post_day(other.ts) == day or (other.event is not None and other.event.day == day)
+    if sig.event.distinct.startswith(BY_OTHER):  # that group's reports only
+        return other.event is not None and other.event.actor1 == sig.event.distinct[len(BY_OTHER):]
     if sig.event.distinct.startswith(ELSEWHERE):  # that place's reports only (and those that name none)
         where = sig.event.distinct[len(ELSEWHERE):]
         if other.event is None or not other.event.place:
@@ -831,7 +850,7 @@ class Signature:
             event_key = replace(event_key, groups="|".join(sorted(groups)),
                                 claims="1" if _CLAIMS.search(norm) else "")
         if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
-            event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts))
+            event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts, text))
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
         # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
         # another level, and conflict with it

@@ -368,6 +368,12 @@ def test_heroes_falls_and_laden_drones_are_not_misread() -> None:
     assert typed("انفجار سيارة مفخخة في السوق")[0] == "car bomb"
     assert typed("مسيرتنا اصابت القاعدة")[0] == "drone"
     assert typed("Sirens and C-RAM bursts at the embassy right now")[1] == "Shelling/artillery/missile attack"
+    # a faction's «بالأسلحة المناسبة» is a strike from afar, not a gunfight; a launch pad found is a rocket's
+    assert typed("استهدف مجاهدو المقاومة الإسلامية قاعدة عين الأسد بالأسلحة المناسبة") == (
+        "weapons not named", "Shelling/artillery/missile attack")
+    assert typed("العثور على منصة الإطلاق التي استخدمت في استهداف محيط القاعدة")[1] == (
+        "Shelling/artillery/missile attack")
+    assert typed("مسلحون مجهولون يغتالون مختار محلة بإطلاق نار في هيت")[1] == "Attack"
 
 
 def test_repelled_attacks_tribal_fights_seat_buildings_and_coarse_sites() -> None:

@@ -336,6 +336,21 @@ def test_a_post_that_names_the_other_events_place_is_apart_only_from_that_place(
     assert second.event is not None and second.event.distinct == "1" and sets_apart(second, own)
 
 
+def test_a_post_that_names_the_other_events_group_is_apart_only_from_that_groups_reports() -> None:
+    ultimatum = _sig("Kata'ib Sayyid al-Shuhada gives Baghdad 30 days to secure a Turkish withdrawal. Note: this is "
+                     "a different group from KH, whose Askari issued a separate threat this morning.", "en",
+                     ["threat"])
+    assert ultimatum.event is not None and ultimatum.event.distinct == "by:Kata'ib Hezbollah"
+    own = _sig("كتائب سيد الشهداء تمهل الحكومة ثلاثين يوما لإخراج القوات التركية", "ar", ["threat"], hours=-1)
+    other = _sig("أبو علي العسكري يهدد قناة فضائية في بغداد", "ar", ["threat"], hours=-3)
+    assert own.event is not None and other.event is not None and other.event.actor1 == "Kata'ib Hezbollah"
+    assert not sets_apart(ultimatum, own) and sets_apart(ultimatum, other)
+    # a group the registry does not know: apart from every earlier report, as before
+    rally = _sig("Now at Tahrir Square: a different group from the crowd that marched to the ministry", "en",
+                 ["protest"])
+    assert rally.event is not None and rally.event.distinct == "1"
+
+
 def test_a_claim_of_yesterdays_attack_counted_among_the_weeks_is_not_set_apart_from_it() -> None:
     claim = _sig("Amaq has now claimed yesterday's IED on the army patrol between Rashad and Daquq, south of "
                  "Kirkuk. Third claimed IED in the province this week.", "en", ["attack_claim"])

@@ -170,6 +170,12 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "grad",
             "missile",
             "missiles",
+            "منصه اطلاق",
+            "منصه الاطلاق",
+            "منصات اطلاق",
+            "launch pad",
+            "launchpad",
+            "launching pad",
         ),
     ),
     ("artillery", "shelling", _rx("مدفعيه", "قصف مدفعي", "قذائف", "قذيفه", "artillery", "shelling", "shells")),
@@ -238,6 +244,10 @@ WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
             "shooting",
         ),
     ),
+    # a faction's formula for a weapon it does not name («بالأسلحة المناسبة», "with appropriate weapons"): its
+    # attacks on a base from afar, rockets or drones (both "strike" in story matching), not a gunfight
+    ("weapons not named", "shelling", _rx("بالاسلحه المناسبه", "بالاسلحه الملائمه", "appropriate weapons",
+                                          "suitable weapons")),
     # a bare "strike" last: "a 3-rocket strike" is a rocket attack, a drone strike a drone's
     ("airstrike", "air", _rx("strike", "strikes", "struck")),
 ]
@@ -1865,7 +1875,7 @@ def _past_weekday(before: str, local: datetime, posted: datetime) -> tuple[datet
 # (the English phrases are also ``monitor.signatures.DISTINCT``'s: a post that says so is set apart)
 CONTRAST_FROM_EN = (r"separate from|unrelated to|not linked to|not connected to|not related to|different from|"
                     r"different (?:location|place|area|site|incident|event|attack|protest|rally|movement|crowd|"
-                    r"road|target) from")
+                    r"group|groups|road|target) from")
 _CONTRAST_FROM = re.compile(
     rf"(?<!\w)(?:{CONTRAST_FROM_EN}|distinct from|unlike)(?!\w)|"
     rf"{_B}(?:بخلاف|على عكس|منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)")
