@@ -49,6 +49,7 @@ eval: $(BASE)
 	$(BIN)/monitor evaluate classifiers/data/short/short_s2.jsonl --split all
 	$(BIN)/monitor evaluate classifiers/data/short/short_s3.jsonl --split all
 	$(BIN)/monitor evaluate classifiers/data/short/short_s4.jsonl --split all
+	$(BIN)/monitor evaluate classifiers/data/short/short_s5.jsonl --split all
 
 # the head of the shipped classifier, on the shipped encoder (fine-tuned on train's labels); its settings are
 # pinned at the values the dev split chose before the balanced short-post slice joined the corpus (with it, the
