@@ -231,6 +231,29 @@ def test_an_accident_without_violence_is_screened_and_an_attack_with_a_fire_is_n
     assert not lex.not_an_attack("An IED struck an army patrol near Tarmiyah, killing two soldiers")
 
 
+def test_a_routine_find_and_an_anniversary_are_screened_and_harm_done_keeps_a_claim() -> None:
+    from classifiers.cues import recalls_anniversary, tells_find
+
+    assert tells_find("قوة من الفرقة 16 تعثر على منصة إطلاق صواريخ تحتوي على صاروخ كاتيوشا معد للإطلاق وتقوم بتفكيكه")
+    assert tells_find("قيادة الشرطة الاتحادية: تدمير 3 أنفاق وكهف كانت تستخدمها عصابات داعش سابقاً في جبال حمرين")
+    assert tells_find("Bomb squad defuses an IED planted under a bridge in Abu Ghraib before anyone was hurt.")
+    assert tells_find("IRAQI ARMY SEIZES ISIS WEAPONS CACHE NEAR TAL AFAR: 14 KATYUSHA ROCKETS, 2 SUICIDE VESTS")
+    # harm done, a hit, a body or a fire set beside the find: still what it scored
+    assert not tells_find("طيران الجيش العراقي يدمر مضافة لداعش في وادي حوران ويقتل جميع من فيها")
+    assert not tells_find("A rocket landed near the camp a day after the army dismantled a primed launcher there")
+    assert not tells_find("القوات الامنية تعثر على جثة مجهولة الهوية في بساتين المدائن")
+    assert not tells_find("Unknown men set fire to a journalist's car; police found the can of petrol")
+    assert recalls_anniversary("🖤 في مثل هذا اليوم قبل ١٢ سنة استشهد اخونا بتفجير ارهابي استهدف سوق المدينة")
+    assert recalls_anniversary("Seven years ago today a US drone strike killed Soleimani outside Baghdad airport.")
+    # news of today, or a claim, on an anniversary: not a memory
+    assert not recalls_anniversary("عاجل | في ذكرى استشهاد القادة قصف بالصواريخ على قاعدة عين الأسد قبل قليل")
+    assert not recalls_anniversary("On the anniversary of the airport strike, the resistance claimed a drone on Erbil")
+    lex = CueLexicon.default()
+    assert lex.not_an_attack("Bomb squad defuses an IED planted under a bridge in Abu Ghraib before anyone was hurt.")
+    assert "attack_claim" in lex.damped_labels("Seven years ago today a US drone strike killed Soleimani.",
+                                               ("threat", "attack_claim", "protest"))
+
+
 def test_an_accident_is_damped_like_a_denial() -> None:
     crash = "Three killed in a pile-up of five vehicles on the Basra–Nasiriyah highway, traffic police said"
     ied = "Three killed as an IED hit a minibus on the Basra–Nasiriyah highway, police said"
