@@ -25,10 +25,12 @@ _NUMBER = re.compile(r"(?<![\d:/.\-])(\d{1,3})(?![\d:/.\-])")
 # A number that names a unit ("اللواء ١٣", "Brigade 13", "the 13th brigade") or is an ordinal is no count:
 # one report names the brigade hit, its translation the count of fighters hurt
 _HASHTAG = re.compile(r"#\w+")
-# A day of the month ("08 NOV", «٦ / تشرين الثاني / ٢٠٢٦», "1 Nov") dates a post; it counts nothing
+# A day of the month ("08 NOV", «٦ / تشرين الثاني / ٢٠٢٦», "1 Nov", "Feb 11") dates a post; it counts nothing
 _DATE_NUMBER = re.compile(r"(?<!\d)\d{1,2}\s*[/\-.]?\s*(?:كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|اب |ايلول|تشرين|"
                           r"يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
-                          r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?!\w))")
+                          r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?!\w))|"
+                          # ... and a wire's dateline, month first ("BAGHDAD, Feb 11 —"; not "may", a verb)
+                          r"(?<!\w)(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?!\d)")
 _UNIT_NUMBER = re.compile(r"(?:(?<!\w)(?:ال|لل|ل|بال|وال|ب|و|وب)?(?:لواء|فوج|فرقه|كتيبه|سريه|قاطع|"
                           r"شارع|قطاع|محله|زقاق|"
                           r"brigade|regiment|division|battalion|unit|street|sector|no\.?|number)\s*(?:رقم\s*)?\d{1,3}(?:\s*(?:و|and|&)\s*\d{1,3})*(?!\d))|"
@@ -273,7 +275,12 @@ def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
     heard = frozenset(pid for start, _, pid in spans if HEARER.search(norm[max(0, start - 40) : start]))
     places = frozenset(pid for _, _, pid in spans) - references(norm, spans) - heard
     return Anchors(places, numbers(counted),
-                   _terms(_POSSESSIVE_DAY.sub(" ", norm), WEEKDAYS), _terms(norm, WEAPONS))
+                   _terms(_ASIDE.sub(" ", _POSSESSIVE_DAY.sub(" ", norm)), WEEKDAYS), _terms(norm, WEAPONS))
+
+
+# An aside about another incident, to the end of its sentence ("NB: the refinery had an unrelated technical fire
+# on Thursday afternoon", "separate from Sunday's IED"): its weekday is that incident's, not this post's
+_ASIDE = re.compile(r"(?<!\w)(?:unrelated|separate|previous|prior|nb|n\.b\.|غير مرتبط\w*|منفصل\w*)(?!\w)[^.;]*")
 
 
 # a place named only to say where another lies («قضاء الرفاعي شمال الناصرية», "Adhaim, north of Baqubah")

@@ -644,7 +644,7 @@ MISSION_WARNS = re.compile(
     r"(?<!\w)(?:alert|warning|advisory)\W+(?:\w+\W+){0,3}?(?:from|by|of)\W+(?:the\W+)?(?:\w+\W+)?"
     r"(?:embassy|consulate)(?!\w)")
 _ALERT_WORD = re.compile(r"[\u0600-\u06ff]|(?<!\w)(?:alert|alerts|advisory|citizens|nationals|pilgrims|travell?ers|"
-                         r"low profile)(?!\w)")
+                         r"low profile|foreigners|possible attacks?)(?!\w)")
 
 
 # ... and a statement that answers the alert («بيان ... رداً على ما يسمى التنبيه الأمني للسفارة», "a faction
@@ -674,25 +674,29 @@ _FROM_OTHER = re.compile(r"\s*(?:\w+\s+)?(?:from|to|عن)(?!\w)")  # («منفص
 _OTHER_NAMED = re.compile(r"(?:from|to|عن)$|^(?:غير مرتبط|لا علاقه|منفصل)")
 
 
-def _group_named(after: str, text: str) -> str:
+def _group_named(after: str, text: str, protesters: bool = False) -> str:
     """The registry's name of the group "a different group from" points at ("... from KH, whose ..."), if
-    its clause names one."""
+    its clause names one; ``protesters``: the protesting group a protest is set apart from («بشكل منفصل عن
+    اعتصام الخريجين»), if its clause names one."""
     from classifiers.events.actors import ActorRegistry
 
     clause = _CLAUSE.split(after, maxsplit=1)[0]
-    raw = _GROUP_FROM.search(text)
+    raw = None if protesters else _GROUP_FROM.search(text)
     raw_clause = _CLAUSE.split(text[raw.end():raw.end() + 80], maxsplit=1)[0] if raw else None
     registry = ActorRegistry.default()
     found = registry.find(clause, raw_clause)
+    if protesters:
+        groups = _protest_groups()
+        found = [m for m in found if registry.actors[m.actor].name in groups]
     return registry.actors[found[0].actor].name if found else ""
 
 
-def _distinct_mark(norm: str, match: re.Match[str], ts: float, text: str = "") -> str:
+def _distinct_mark(norm: str, match: re.Match[str], ts: float, text: str = "", protest: bool = False) -> str:
     """``EventKey.distinct`` of a post whose DISTINCT phrase is ``match``: the day it names
     (``_distinct_day``), else, when the phrase points at the other event ("separate from", "a separate
     incident from", «لا علاقة له بتفجير»), the place its clause names ("... from the Sulaiman Bek IED: a
     roadside bomb hit ..."; a country says nothing; "a second blast on the Abu Ghraib road" names its own),
-    else "1"."""
+    else, for a protest, the protesting group its clause names («منفصل عن اعتصام الخريجين»), else "1"."""
     end = match.end()
     mark = _distinct_day(norm[end:end + 60], ts)
     if mark != "1" or not (_OTHER_NAMED.search(match.group(0)) or _FROM_OTHER.match(norm, end)):
@@ -701,7 +705,10 @@ def _distinct_mark(norm: str, match: re.Match[str], ts: float, text: str = "") -
         return BY_OTHER + actor
     clause = _CLAUSE.split(norm[end:end + 80], maxsplit=1)[0]
     places = sorted(p for p in Gazetteer.default().places(clause) if _level(p) > 0)
-    return ELSEWHERE + places[0] if places else mark
+    if places:
+        return ELSEWHERE + places[0]
+    # a protest set apart from another group's, in the same town: apart from that group's reports only
+    return BY_OTHER + group if protest and (group := _group_named(norm[end:end + 80], text, True)) else mark
 
 
 def _distinct_day(after: str, ts: float) -> str:
@@ -850,7 +857,8 @@ class Signature:
             event_key = replace(event_key, groups="|".join(sorted(groups)),
                                 claims="1" if _CLAIMS.search(norm) else "")
         if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
-            event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts, text))
+            event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts, text,
+                                                                   protest=event_key.family == "unrest"))
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
         # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
         # another level, and conflict with it

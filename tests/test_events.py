@@ -1171,3 +1171,26 @@ def test_who_struck_named_in_other_shapes() -> None:
     # (an earlier strike this one came after is not its striker)
     assert actors("دوت صافرات الانذار في قاعدة فكتوريا. الهجوم جاء بعد يومين فقط من الضربة الأمريكية في القائم. "
                   "وبعد ساعة تبنت المقاومة الإسلامية في العراق الهجوم")[0] == "Islamic Resistance in Iraq"
+
+
+def test_where_the_dead_were_mourned_a_channels_sign_and_a_streets_name_are_not_the_events_place() -> None:
+    funeral = ("تشييع مهيب بكربلاء للشهيدين من ابناء الحشد اللي استشهدوا بهجوم داعش على نقطتهم بصحراء الرطبة ليلة امس"
+               " الاول 🏴\nالله يرحمهم ويصبر اهلهم.\nكربلاء لايف 🔴")
+    assert where(funeral) == "rutba"
+    # a funeral alone still says where (its town), and mourners who march protest there
+    assert where("تشييع مهيب بكربلاء لشهيد الواجب وسط حضور رسمي وشعبي") == "karbala"
+    # the sign names the place only when the text names none
+    assert where("انفجار عبوة ناسفة على عجلة مدنية والاصابات خفيفة\nكربلاء لايف 🔴") == "karbala"
+    nurses = ("تظاهر العشرات من الممرضين المتعاقدين أمام مبنى دائرة صحة النجف في شارع الكوفة للمطالبة بتثبيتهم")
+    assert where(nurses, ("protest",)) == "najaf"
+
+
+def test_a_weekday_in_an_aside_about_another_incident_does_not_date_the_event() -> None:
+    posted = datetime(2028, 2, 12, 1, 33, tzinfo=UTC)  # a Saturday, 04:33 in Baghdad
+    text = ("Baiji refinery: reports of a drone strike on the storage tank area, fire visible from the highway. "
+            "NB: the refinery had an unrelated technical fire (gas leak) on Thursday afternoon.")
+    e = _extractor().extract(text, ["attack_claim"], posted)
+    assert e is not None and e.time_basis == "post"
+    assert "thu" not in anchors(text).days
+    told = _extractor().extract("A drone struck the Baiji refinery on Thursday afternoon.", ["attack_claim"], posted)
+    assert told is not None and told.time_basis != "post"

@@ -1292,3 +1292,34 @@ def test_where_a_witness_heard_it_is_neither_the_events_place_nor_an_anchor() ->
     assert not {"ghazaliya", "amiriya"} & heard.anchors.places
     assert heard.event is not None and heard.event.place not in ("ghazaliya", "amiriya")
 
+
+
+def test_a_protest_set_apart_from_another_groups_sit_in_still_joins_its_own_reports() -> None:
+    """«بشكل منفصل عن اعتصام الخريجين»: the nurses' protest is apart from the graduates' sit-in, not from the
+    nurses' own other reports."""
+    nurses = _sig("تظاهر العشرات من الممرضين والممرضات المتعاقدين صباح اليوم أمام مبنى دائرة صحة النجف في شارع الكوفة"
+                  " للمطالبة بتثبيتهم.\nوتأتي التظاهرة بشكل منفصل عن اعتصام الخريجين المتواصل أمام ديوان المحافظة.",
+                  "ar", ["protest"])
+    assert nurses.event is not None and nurses.event.distinct == "by:Graduates (Iraq)"
+    own = _sig("الممرضات بالنجف طالعات اليوم گدام الصحة، 3 شهور بلا راتب", "ar", ["protest"], hours=1, cos=0.93)
+    graduates = _sig("بدأ العشرات من الخريجين العاطلين عن العمل اعتصاماً مفتوحاً أمام مبنى ديوان محافظة النجف", "ar",
+                     ["protest"], hours=-3, cos=0.95)
+    assert not sets_apart(nurses, own) and same_story(nurses, own, CFG) is not None
+    assert sets_apart(nurses, graduates) and same_story(nurses, graduates, CFG) is None
+
+
+def test_two_quarters_of_one_channels_city_are_two_protests() -> None:
+    """Dawoodi (Karkh) and Bab al-Murad (Kadhimiya), under one channel's «📡 الكرخ» sign: two places."""
+    tyres = _sig("هسه اهالي الداودي قطعوا الشارع الرئيسي وحرگوا تايرات بسبب انقطاع الوطنية\n📡 الكرخ نيوز", "ar",
+                 ["protest"])
+    vendors = _sig("أصحاب البسطيات بباب المراد گاعدين يتظاهرون هسه ضد قرار الإزالة\n📡 الكرخ نيوز", "ar",
+                   ["protest"], hours=36, cos=0.94)
+    assert tyres.event is not None and vendors.event is not None
+    assert (tyres.event.district, vendors.event.district) == ("karkh", "kadhimiya")
+    assert same_story(tyres, vendors, CFG) is None
+
+
+def test_a_wires_month_first_dateline_is_no_count() -> None:
+    wire = anchors("BAGHDAD, Feb 11 — The U.S. Embassy in Baghdad warned on Friday of possible attacks on hotels")
+    assert 11 not in wire.numbers
+    assert 3 in anchors("Three rockets hit the base on Nov 5").numbers

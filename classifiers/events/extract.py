@@ -1112,7 +1112,9 @@ class Extractor:
         label = next((lb for lb in ("attack_claim", "protest", "threat") if lb in labels), None)
         if label is None:
             return None
-        # (a roundup's event is its item that tells the label, read with the roundup's heading)
+        # (a roundup's event is its item that tells the label, read with the roundup's heading; a channel's
+        # sign on its last line, «كربلاء لايف 🔴», "📡 الكرخ نيوز", is read apart: where it reports from)
+        text, sign = split_sign(text)
         raw = clean_for_model(focus(text, label, self.cues) or text)
         norm = without_contrast(normalize_for_match(raw).replace("-", " "))
         mentions = _named_after_all(self.actors.find(norm, raw), self.actors.actors)
@@ -1125,6 +1127,9 @@ class Extractor:
         else:
             etype, sub = "Threat", "Threat"
         location = self._location(norm, mentions, label)
+        if sign and location is None:
+            # the channel's sign says where it reports from: the event's place only when the text names none
+            location = self._location(normalize_for_match(clean_for_model(sign)).replace("-", " "), [], label)
         actor1, assoc1, actor2, assoc2, roles = self._roles(norm, mentions, label, etype, sub)
         # the actors a verb of attack follows («سرايا السلام هجموا», "army artillery pounded"), read once for the
         # protest's attacker and a clash's sides
@@ -1455,8 +1460,9 @@ class Extractor:
                   for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
         named_spans = sorted((start, end) for start, end, _, _ in named)
         road = _road_ends(norm, named_spans)
-        # (a hospital or a command is where the wounded were taken or who reported, but where a strike is held)
-        elsewhere_rules = _NOT_WHERE_IT_HAPPENED if label != "protest" else _NOT_WHERE_IT_HAPPENED[:-1]
+        # (a hospital or a command is where the wounded were taken or who reported, but where a strike is held;
+        # mourners who march protest where the funeral is)
+        elsewhere_rules = _NOT_WHERE_IT_HAPPENED if label != "protest" else _NOT_WHERE_IT_HAPPENED[:-2]
         road |= {start for start, _, _, _ in named if _said_before(norm, start, elsewhere_rules)}
         origins = _origins(norm, named_spans)
         from classifiers.anchors import HEARER  # (anchors imports this package: not at module level)
@@ -1538,16 +1544,17 @@ _QUARTER_BEFORE = re.compile(r"(?:(?<!\w)[وب]?(?:حي|محله|منطقه)|nei
 _QUARTER_WORD = re.compile(r"[وب]?(?:حي|محله|منطقه)(?!\w)")
 _SEAT_BUILDING = re.compile(r"(?:ديوان|مبنى|مبني|بنايه|مقر) (?:ال)?محافظه|(?<!\w)governorate (?:building|office|"
                             r"offices|headquarters|hq)(?!\w)|governor's office")
-_ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|road|highway|route)(?: السريع| الدولي| الرابط| الرابط بين| بين| between|"
-                          r" from| to)?\s*$")
-_ROAD_AFTER = re.compile(r"\s*(?:السريع |الدولي )?(?:road|highway|expressway|motorway)(?!\w)")
+_ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|شارع|road|highway|route)(?: السريع| الدولي| الرابط| الرابط بين| بين|"
+                          r" between| from| to)?\s*$")
+_ROAD_AFTER = re.compile(r"\s*(?:السريع |الدولي )?(?:road|highway|expressway|motorway|street)(?!\w)")
 _ROAD_JOIN = re.compile(r"\s*(?:و|الى|to|and|[–—])?\s*")
 
 
 def _road_ends(norm: str, spans: list[tuple[int, int]]) -> set[int]:
     """Start offsets of the places named as a road's ends («طريق بغداد - كركوك», "the Baghdad-Basra highway",
-    "highway to Basra"): a place right after "road"/«طريق», or right before "road"/"highway", and the place
-    joined to such an end by a dash, "to" or "and"."""
+    "highway to Basra") or a street's name («في شارع الكوفة» in Najaf, "Kufa Street"): a place right after
+    "road"/«طريق»/«شارع», or right before "road"/"highway"/"street", and the place joined to such an end by
+    a dash, "to" or "and"."""
     ends: set[int] = set()
     for start, end in spans:
         if _ROAD_BEFORE.search(norm[max(0, start - 25) : start]) or _ROAD_AFTER.match(norm, end):
@@ -1617,7 +1624,12 @@ _AFTER_INCIDENT = re.compile(r"(?:(?<!\w)(?:minutes|hours|an hour|a day|days) af
 
 # What the words just before a place (each rule: a pattern ending at the place, and how far back it reads) say
 # of it: a witness's, a "province" header's, where the attackers fled, an office's (ranked as a road's ends)
-_NOT_WHERE_IT_HAPPENED = ((_OBSERVER, 25), (_WILAYA, 30), (_FLED, 45), (_OFFICE, 30))  # (_OFFICE last: see _location)
+# ... and where the dead were mourned or buried («تشييع مهيب بكربلاء للشهيدين ... بهجوم داعش على نقطتهم بصحراء
+# الرطبة», "the funeral procession will be held in Kirkuk"): their home town, not where they fell
+_FUNERAL = re.compile(r"(?:(?<!\w)(?:تشييع|التشييع|جنازه|الجنازه|عزاء|مجلس عزاء|دفن)\s+(?:\w+\s+){0,2}?(?:ب|في\s+)?"
+                      r"|(?<!\w)(?:funeral|funerals|mourners|burial|buried)\s+(?:\w+\s+){0,3}?(?:in|at)\s+)$")
+_NOT_WHERE_IT_HAPPENED = ((_OBSERVER, 25), (_WILAYA, 30), (_FLED, 45), (_FUNERAL, 40),
+                          (_OFFICE, 30))  # (_FUNERAL and _OFFICE last: see _location)
 # ... another event's: one set apart, one the event answers, one it came after (ranked last)
 _ANOTHER_EVENTS = ((_OTHER_EVENT, 45), (_REASON_BEFORE, 45), (_CAME_AFTER, 90), (_AFTER_INCIDENT, 60))
 
@@ -1811,6 +1823,9 @@ def _baghdad(day: date, hour: int, posted: datetime) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=BAGHDAD).astimezone(posted.tzinfo)
 
 
+_ASIDE = re.compile(r"(?<!\w)(?:unrelated|separate|previous|prior|nb|n\.b\.|غير مرتبط\w*|منفصل\w*)(?!\w)[^.;\n]*$")
+
+
 def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[datetime, str]:
     """When the text puts its event, and the phrase that says so ("post": the post's time). ``label``
     "protest": a time inside a relative clause about another event does not move the protest, and a call
@@ -1835,8 +1850,11 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
             return min(when, posted), basis
     # (a protest's weekday inside a relative clause is another event's: "demanding the arrest of those who
     # killed the activist on Thursday night")
-    m = next((w for w in _WEEKDAY.finditer(norm) if label != "protest"
-              or not _RELATIVE.search(norm[max(0, w.start() - 30) : w.start()])), None)
+    # (nor is a weekday in an aside about another incident: "NB: the refinery had an unrelated technical fire
+    # on Thursday afternoon")
+    m = next((w for w in _WEEKDAY.finditer(norm) if (label != "protest"
+              or not _RELATIVE.search(norm[max(0, w.start() - 30) : w.start()]))
+              and not _ASIDE.search(norm[max(0, w.start() - 70) : w.start()])), None)
     if m:
         wanted = _DAY_OF[m.group(1) or m.group(2)]
         # the call comes before the weekday or just after it ("calls for a rally on Saturday", «يوم الجمعة
@@ -1937,6 +1955,23 @@ def without_contrast(norm: str) -> str:
 
 
 _DEFAULT: Extractor | None = None
+
+
+# A channel's sign on the post's last line: a short line after the text, with a channel's word or mark
+# («كربلاء لايف 🔴», "📡 الكرخ نيوز", «📍 كركوك 24», "Basra News"): it names where the channel reports from, which
+# the event shares only when the text names no place of its own (a Karbala channel's report of a funeral for
+# men killed in the Rutba desert)
+_SIGN_LINE = re.compile(r"\n[ \t]*((?:[📡📰📢📣📍🔻🔴🔗🌐📲📱🗞✍️]\ufe0f?[ \t]*)?[^\n]{2,40}?)[ \t]*\Z")
+_SIGN_WORD = re.compile(r"(?<!\w)(?:لايف|live|نيوز|news|24|الحدث|تابعونا|قناة|قناه|channel|متابعات|الاخباريه|الإخبارية|"
+                        r"الاخبارية|نت|net|tv|fm|press|media|ميديا)\W*$|^[📡📰📢📣📍🔗🌐📲📱🗞✍]", re.IGNORECASE)
+
+
+def split_sign(text: str) -> tuple[str, str]:
+    """``(text, sign)``: the post without a channel's sign on its last line, and the sign ("" if none)."""
+    m = _SIGN_LINE.search(text.rstrip())
+    if m is None or len(m.group(1).split()) > 5 or not _SIGN_WORD.search(m.group(1).strip()):
+        return text, ""
+    return text[: m.start()], m.group(1).strip()
 
 
 def extract_event(text: str, labels: list[str] | tuple[str, ...], posted: datetime) -> Event | None:
