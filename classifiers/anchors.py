@@ -275,12 +275,13 @@ def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
     heard = frozenset(pid for start, _, pid in spans if HEARER.search(norm[max(0, start - 40) : start]))
     places = frozenset(pid for _, _, pid in spans) - references(norm, spans) - heard
     return Anchors(places, numbers(counted),
-                   _terms(_ASIDE.sub(" ", _POSSESSIVE_DAY.sub(" ", norm)), WEEKDAYS), _terms(norm, WEAPONS))
+                   _terms(ASIDE.sub(" ", _POSSESSIVE_DAY.sub(" ", norm)), WEEKDAYS), _terms(norm, WEAPONS))
 
 
 # An aside about another incident, to the end of its sentence ("NB: the refinery had an unrelated technical fire
-# on Thursday afternoon", "separate from Sunday's IED"): its weekday is that incident's, not this post's
-_ASIDE = re.compile(r"(?<!\w)(?:unrelated|separate|previous|prior|nb|n\.b\.|غير مرتبط\w*|منفصل\w*)(?!\w)[^.;]*")
+# on Thursday afternoon", "separate from Sunday's IED"): its weekday is that incident's, not this post's (nor
+# its event record's: ``classifiers.events.extract.event_time``)
+ASIDE = re.compile(r"(?<!\w)(?:unrelated|separate|previous|prior|nb|n\.b\.|غير مرتبط\w*|منفصل\w*)(?!\w)[^.;]*")
 
 
 # a place named only to say where another lies («قضاء الرفاعي شمال الناصرية», "Adhaim, north of Baqubah")

@@ -1823,9 +1823,6 @@ def _baghdad(day: date, hour: int, posted: datetime) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=BAGHDAD).astimezone(posted.tzinfo)
 
 
-_ASIDE = re.compile(r"(?<!\w)(?:unrelated|separate|previous|prior|nb|n\.b\.|غير مرتبط\w*|منفصل\w*)(?!\w)[^.;\n]*$")
-
-
 def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[datetime, str]:
     """When the text puts its event, and the phrase that says so ("post": the post's time). ``label``
     "protest": a time inside a relative clause about another event does not move the protest, and a call
@@ -1852,9 +1849,12 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
     # killed the activist on Thursday night")
     # (nor is a weekday in an aside about another incident: "NB: the refinery had an unrelated technical fire
     # on Thursday afternoon")
+    from classifiers.anchors import ASIDE  # (anchors imports this package: not at module level)
+
+    asides = [(a.start(), a.end()) for a in ASIDE.finditer(norm)]
     m = next((w for w in _WEEKDAY.finditer(norm) if (label != "protest"
               or not _RELATIVE.search(norm[max(0, w.start() - 30) : w.start()]))
-              and not _ASIDE.search(norm[max(0, w.start() - 70) : w.start()])), None)
+              and not any(start < w.start() < end for start, end in asides)), None)
     if m:
         wanted = _DAY_OF[m.group(1) or m.group(2)]
         # the call comes before the weekday or just after it ("calls for a rally on Saturday", «يوم الجمعة
