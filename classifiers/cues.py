@@ -113,8 +113,10 @@ class CueLexicon:
         (``tells_accident``), a routine operation's find, defusal or drill where nobody was hurt
         (``tells_find``), or an anniversary of a past attack with no news of today
         (``recalls_anniversary``). ``attack_claim`` is damped there (``denial_factor``)."""
-        return (self.only_negated(text, "attack_claim") or tells_accident(text) or tells_find(text)
-                or recalls_anniversary(text))
+        if self.only_negated(text, "attack_claim") or tells_accident(text):
+            return True
+        norm = normalize_for_match(text)  # (once, for the two shapes below)
+        return _tells_find(text, norm) or _recalls_anniversary(text, norm)
 
     def match(self, text: str, labels: tuple[str, ...] | None = None) -> dict[str, list[str]]:
         """``{label: [phrase, ...]}`` for every label (of ``labels``; None: all) with at least one phrase
@@ -204,10 +206,11 @@ _FIND_CHARS = 600
 def tells_find(text: str) -> bool:
     """Whether ``text`` is a short post that tells a routine operation's find, seizure, defusal, tunnel
     clearing or drill, and no harm done, hit or clash."""
-    if len(text) >= _FIND_CHARS:
-        return False
-    norm = normalize_for_match(text)
-    return _FIND.search(norm) is not None and _HARM_DONE.search(norm) is None
+    return _tells_find(text, normalize_for_match(text))
+
+
+def _tells_find(text: str, norm: str) -> bool:
+    return len(text) < _FIND_CHARS and _FIND.search(norm) is not None and _HARM_DONE.search(norm) is None
 
 
 # An anniversary of a past attack («في مثل هذا اليوم قبل ١٢ سنة استشهد اخونا ... بتفجير ارهابي», "Seven years ago
@@ -225,11 +228,12 @@ _ANNIVERSARY_CHARS = 800
 def recalls_anniversary(text: str) -> bool:
     """Whether ``text`` is a post under 800 characters that marks an anniversary and tells nothing of today,
     last night or a claim."""
-    if len(text) >= _ANNIVERSARY_CHARS:
-        return False
-    norm = normalize_for_match(text)
-    return (_ANNIVERSARY.search(norm) is not None and _NEWS_NOW.search(norm) is None
-            and _CLAIMED.search(norm) is None)
+    return _recalls_anniversary(text, normalize_for_match(text))
+
+
+def _recalls_anniversary(text: str, norm: str) -> bool:
+    return (len(text) < _ANNIVERSARY_CHARS and _ANNIVERSARY.search(norm) is not None
+            and _NEWS_NOW.search(norm) is None and _CLAIMED.search(norm) is None)
 
 
 # A match report or a fan's post: a scoreline or football's words, and no weapon, armed man or casualty

@@ -335,10 +335,10 @@ class EventKey:
         relation = self.place_relation(other)
         if relation <= 0 or (self._coarse() and other._coarse()):
             return 0
-        two_sites = (self.place != other.place and self.place not in other._chain()
-                     and other.place not in self._chain()
-                     and _level_name(self.place) == _level_name(other.place) == "place")
-        if two_sites and self.sub != other.sub and self.sub not in _VAGUE and other.sub not in _VAGUE:
+        if (self.sub != other.sub and self.sub not in _VAGUE and other.sub not in _VAGUE
+                and self.place != other.place and self.place not in other._chain()
+                and other.place not in self._chain()
+                and _level_name(self.place) == _level_name(other.place) == "place"):
             return 0  # two sites of one district and two weapons: rockets on the airport, a drone on the oil field
         wide = self._coarse() or other._coarse()
         if self.family == other.family == "unrest" and self._across_districts(other):

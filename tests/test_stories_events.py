@@ -1293,7 +1293,6 @@ def test_where_a_witness_heard_it_is_neither_the_events_place_nor_an_anchor() ->
     assert heard.event is not None and heard.event.place not in ("ghazaliya", "amiriya")
 
 
-
 def test_a_protest_set_apart_from_another_groups_sit_in_still_joins_its_own_reports() -> None:
     """«بشكل منفصل عن اعتصام الخريجين»: the nurses' protest is apart from the graduates' sit-in, not from the
     nurses' own other reports."""

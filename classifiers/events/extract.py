@@ -1462,7 +1462,7 @@ class Extractor:
         road = _road_ends(norm, named_spans)
         # (a hospital or a command is where the wounded were taken or who reported, but where a strike is held;
         # mourners who march protest where the funeral is)
-        elsewhere_rules = _NOT_WHERE_IT_HAPPENED if label != "protest" else _NOT_WHERE_IT_HAPPENED[:-2]
+        elsewhere_rules = _NOT_WHERE_IT_HAPPENED if label != "protest" else _NOT_WHERE_A_PROTEST_IS
         road |= {start for start, _, _, _ in named if _said_before(norm, start, elsewhere_rules)}
         origins = _origins(norm, named_spans)
         from classifiers.anchors import HEARER  # (anchors imports this package: not at module level)
@@ -1628,8 +1628,9 @@ _AFTER_INCIDENT = re.compile(r"(?:(?<!\w)(?:minutes|hours|an hour|a day|days) af
 # الرطبة», "the funeral procession will be held in Kirkuk"): their home town, not where they fell
 _FUNERAL = re.compile(r"(?:(?<!\w)(?:تشييع|التشييع|جنازه|الجنازه|عزاء|مجلس عزاء|دفن)\s+(?:\w+\s+){0,2}?(?:ب|في\s+)?"
                       r"|(?<!\w)(?:funeral|funerals|mourners|burial|buried)\s+(?:\w+\s+){0,3}?(?:in|at)\s+)$")
-_NOT_WHERE_IT_HAPPENED = ((_OBSERVER, 25), (_WILAYA, 30), (_FLED, 45), (_FUNERAL, 40),
-                          (_OFFICE, 30))  # (_FUNERAL and _OFFICE last: see _location)
+_NOT_WHERE_IT_HAPPENED = ((_OBSERVER, 25), (_WILAYA, 30), (_FLED, 45), (_FUNERAL, 40), (_OFFICE, 30))
+# ... but a protest is held where a funeral or an office is (see _location)
+_NOT_WHERE_A_PROTEST_IS = tuple(rule for rule in _NOT_WHERE_IT_HAPPENED if rule[0] not in (_FUNERAL, _OFFICE))
 # ... another event's: one set apart, one the event answers, one it came after (ranked last)
 _ANOTHER_EVENTS = ((_OTHER_EVENT, 45), (_REASON_BEFORE, 45), (_CAME_AFTER, 90), (_AFTER_INCIDENT, 60))
 
@@ -1851,10 +1852,9 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
     # on Thursday afternoon")
     from classifiers.anchors import ASIDE  # (anchors imports this package: not at module level)
 
-    asides = [(a.start(), a.end()) for a in ASIDE.finditer(norm)]
     m = next((w for w in _WEEKDAY.finditer(norm) if (label != "protest"
               or not _RELATIVE.search(norm[max(0, w.start() - 30) : w.start()]))
-              and not any(start < w.start() < end for start, end in asides)), None)
+              and not any(a.start() < w.start() < a.end() for a in ASIDE.finditer(norm))), None)
     if m:
         wanted = _DAY_OF[m.group(1) or m.group(2)]
         # the call comes before the weekday or just after it ("calls for a rally on Saturday", «يوم الجمعة
