@@ -107,6 +107,14 @@ class CueLexicon:
             damped.add("attack_claim")
         return frozenset(damped & set(labels))
 
+    def raised_labels(self, text: str) -> frozenset[str]:
+        """The labels ``text`` is given at their bar however the model scores it: ``attack_claim`` of power
+        towers told as blown up (``tells_sabotage``), where the post is not the shape of one that tells no
+        attack (``not_an_attack``: a charge defused under a tower)."""
+        if tells_sabotage(text) and not self.not_an_attack(text):
+            return frozenset({"attack_claim"})
+        return frozenset()
+
     def not_an_attack(self, text: str) -> bool:
         """Whether ``text`` has the shape of a post that tells no attack though it may sound like one: every
         attack cue negated (``only_negated``), an accident told without any sign of violence
@@ -289,6 +297,32 @@ def denies_involvement(text: str) -> bool:
 
 def _denies_involvement(norm: str) -> bool:
     return _DENIES.search(norm) is not None and _CLAIMED.search(norm) is None
+
+
+# Sabotage of the power grid told as done («تفجير برجين لنقل الطاقة بعبوات ناسفة», «تعرض برجان من خط نقل الطاقة الى عمل
+# تخريبي بعبوات ناسفة», "two 400kV towers blown up near al-Rashad", "ISIS blew up two high-voltage towers"): an attack
+# (ISIS's commonest in the north each spring) that the model scores as electricity news, 0.3-0.5 (rounds 15-21).
+# Not a plan, a warning, a denial, a foiled attempt or a find («يخطط لاستهداف ابراج الطاقة», «تنفي ... استهداف ابراج»,
+# «تفكك عبوة ناسفة موضوعة تحت برج»).
+_TOWER = r"(?:برج|برجين|برجان|ابراج)"
+_SABOTAGE = re.compile(
+    rf"(?<!\w)(?:تفجير|تفجيرات|فجروا|يفجرون|فجرت|تفجر|استهداف|استهدف|نسف|عمل تخريبي|اعمال تخريبيه|عمل ارهابي|"
+    rf"عبوه|عبوات)(?:\s+\S+){{0,6}}?\s+[لو]?(?:ال)?{_TOWER}(?!\w)|"
+    rf"(?<!\w)[لو]?(?:ال)?{_TOWER}(?:\s+\S+){{0,12}}?\s+(?:بعبوه|بعبوات|الي عمل تخريبي|لعمل تخريبي|بعمل تخريبي|"
+    r"بتفجير|لتفجير)(?!\w)|"
+    r"(?<!\w)(?:towers?|pylons?)(?:\s+\S+){0,10}?\s+(?:blown up|brought down by (?:explosives|ieds?|bombs?)|"
+    r"bombed|sabotaged|toppled by)(?!\w)|"
+    r"(?<!\w)(?:blew up|bombed|sabotaged)(?:\s+\S+){0,4}?\s+(?:towers?|pylons?)(?!\w)")
+_NOT_DONE = re.compile(r"(?<!\w)(?:يخطط|تخطط|مخطط|مخططا|يحذر|تحذر|نحذر|تحذير|محاوله|احباط|افشال|نفت|نفى|نفي|ينفي|"
+                       r"تنفي|لا صحه|تفكيك|تفكك|يفكك|فككت|فكك|عثر|تعثر|العثور|ضبط|plans?|planning|plot|warns?|"
+                       r"warning|den(?:y|ies|ied)|attempt|foiled|thwarted|defuse[sd]?|defusing|dismantl\w*|found)(?!\w)")
+
+
+def tells_sabotage(text: str) -> bool:
+    """Whether ``text`` tells of power towers blown up (``_SABOTAGE``), and not as a plan, a warning, a denial,
+    a foiled attempt or a charge found."""
+    norm = normalize_for_match(text)
+    return _SABOTAGE.search(norm) is not None and _NOT_DONE.search(norm) is None
 
 
 # An ultimatum («تمهل قوات الاحتلال 72 ساعة ... ستكون أهدافاً مشروعة», "gives US forces 72 HOURS to leave ...

@@ -262,6 +262,11 @@ class _ChunkedScorer:
                     for j in given:
                         if self.labels[j] in damped:
                             best[i, j] *= self.denial_factor
+        for i in np.flatnonzero(seen):  # a shape the model underrates is given its label's bar
+            if not other[i] and (raised := self.cues.raised_labels(texts[i] or "")):
+                for j, lb in enumerate(self.labels):
+                    if lb in raised:
+                        best[i, j] = max(best[i, j], bars[i].get(lb, 0.5))
         results = []
         zero = dict.fromkeys(self.labels, 0.0)
         for i, text in enumerate(texts):

@@ -8,7 +8,7 @@ from pyarabic import araby
 
 from classifiers.base import LABELS
 from classifiers.cues import CueLexicon
-from classifiers.model import EMPTY, chunk_text
+from classifiers.model import EMPTY, chunk_text, load_classifier
 from classifiers.normalize import clean_for_model, normalize_arabic, normalize_for_match
 
 
@@ -330,4 +330,25 @@ def test_a_protest_told_as_over_is_damped_on_protest() -> None:
     assert not protest_over("Farmers blocked the Halabja road for three hours today; the road reopened at noon.")
     assert not protest_over("الاعتصام مستمر رغم تعليق الاضراب في المدارس")
     assert not protest_over(over + " " + "تفاصيل " * 80)
+
+
+def test_power_towers_told_as_blown_up_are_raised_to_the_attack_bar() -> None:
+    """Sabotage of the grid, which the model scores as electricity news, is given ``attack_claim`` at its bar;
+    a plan, a warning, a denial or a charge defused under a tower is not."""
+    from classifiers.cues import tells_sabotage
+
+    lex = CueLexicon.default()
+    done = ("تعرض برجان من خط نقل الطاقة بيجي - كركوك (٤٠٠ ك.ف) إلى عمل تخريبي بعبوات ناسفة في منطقة الزاب ليلة أمس، "
+            "ما أدى إلى سقوطهما وخروج الخط عن الخدمة")
+    assert tells_sabotage(done) and lex.raised_labels(done) == {"attack_claim"}
+    assert tells_sabotage("Two 400kV transmission towers on the Kirkuk-Diyala line blown up near al-Rashad tonight")
+    assert tells_sabotage("ISIS militants blew up two high-voltage towers near Tikrit overnight")
+    assert not tells_sabotage("مصادر: داعش يخطط لاستهداف أبراج نقل الطاقة في صلاح الدين مع بدء الصيف")
+    assert not tells_sabotage("تنفي وزارة الكهرباء ما تداولته الصفحات بشأن استهداف أبراج نقل الطاقة في ديالى")
+    assert not tells_sabotage("Power towers in Kirkuk are being repaired after the summer storms")
+    defused = "مفرزة هندسية تفكك عبوة ناسفة موضوعة تحت برج لنقل الطاقة في الحويجة دون اصابات"
+    assert not tells_sabotage(defused) and not lex.raised_labels(defused)
+    clf = load_classifier()
+    got = clf.predict([done]).results[0]
+    assert "attack_claim" in got.labels and got.scores["attack_claim"] >= clf.thresholds["attack_claim"]
 
