@@ -279,9 +279,12 @@ def anchors(text: str, gazetteer: Gazetteer | None = None) -> Anchors:
 
 
 # An aside about another incident, to the end of its sentence ("NB: the refinery had an unrelated technical fire
-# on Thursday afternoon", "separate from Sunday's IED"): its weekday is that incident's, not this post's (nor
-# its event record's: ``classifiers.events.extract.event_time``)
-ASIDE = re.compile(r"(?<!\w)(?:unrelated|separate|previous|prior|nb|n\.b\.|غير مرتبط\w*|منفصل\w*)(?!\w)[^.;]*")
+# on Thursday afternoon", "separate from Sunday's IED", "Context: a new front group declared Zilkan a
+# 'legitimate target' last night", «يذكر ان ...»): its weekday is that incident's, not this post's (nor its event
+# record's time: ``classifiers.events.extract.event_time``)
+ASIDE = re.compile(r"(?<!\w)(?:unrelated|separate|previous|prior|nb|n\.b\.|غير مرتبط\w*|منفصل\w*|"
+                   r"(?:context|background)(?=\s*:)|for context|يذكر ان|للتذكير|"
+                   r"غير (?:ال)?(?:وقفه|اعتصام|تظاهره|مظاهره|اضراب|هجوم|تفجير|انفجار|عبوه|حادث|حادثه))(?!\w)[^.;]*")
 
 
 # a place named only to say where another lies («قضاء الرفاعي شمال الناصرية», "Adhaim, north of Baqubah")

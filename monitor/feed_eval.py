@@ -169,6 +169,7 @@ def alert_metrics(items: list[FeedItem], alerts: list[Alert]) -> dict[str, Any]:
     opened: dict[str, int] = Counter()
     covered: set[str] = set()
     correct = mixed = quiet_joined = unknown = 0
+    merged: list[str] = []  # the events each false merge holds
     for alert in alerts:
         members = [alert.post, *alert.related]
         gold = [by_key.get((m["platform"], m["channel"], str(m["message_id"]))) for m in members]
@@ -183,6 +184,7 @@ def alert_metrics(items: list[FeedItem], alerts: list[Alert]) -> dict[str, Any]:
         covered |= events & positive_events
         if len(events) > 1:
             mixed += 1
+            merged.append(" + ".join(sorted(events)))
         quiet_joined += sum(1 for g in gold[1:] if g is not None and g.event is None)
     n = len(alerts)
     return {
@@ -198,6 +200,7 @@ def alert_metrics(items: list[FeedItem], alerts: list[Alert]) -> dict[str, Any]:
         "alerts_with_unknown_posts": unknown,
         "events_split": sorted(e for e, k in opened.items() if k > 1),
         "events_missed": sorted(positive_events - covered),
+        "events_merged": sorted(merged),
     }
 
 
@@ -261,6 +264,8 @@ def format_feed_report(result: dict[str, Any], max_errors: int = 30) -> str:
             lines.append(f"  events raised more than once: {', '.join(alerts['events_split'])}")
         if alerts["events_missed"]:
             lines.append(f"  events missed: {', '.join(alerts['events_missed'])}")
+        if alerts.get("events_merged"):
+            lines.append(f"  events merged into one alert: {'; '.join(alerts['events_merged'])}")
     errors = post["errors"]
     lines += ["", f"post errors: {len(errors)}"]
     for err in errors[:max_errors]:

@@ -516,7 +516,28 @@ def _post_day(ts: float) -> str:
 _TOLL_AR = r"حصيله|ارتفاع عدد|ارتفاع حصيله|فارق الحياه|يفارق الحياه|متاثرا بجروحه|متاثرا بجراحه"
 _TOLL_EN = r"death toll|toll rises|toll rose|toll has risen|died of (?:his|her|their) wounds|succumbed"
 TOLL = re.compile(rf"{_TOLL_AR}|(?<!\w)(?:{_TOLL_EN})(?!\w)")
-TOLL_FOLLOW = "toll"  # EventKey.follow of a post whose toll has risen (any other follow-up: "1")
+TOLL_FOLLOW = "toll"  # EventKey.follow of a post whose toll has risen (any other follow-up: "1", or "d<N>")
+
+# A sit-in, a strike or a blockade on its Nth day («لليوم الثالث», «اليوم الثالث للاعتصام», "for a third day",
+# "Day 3"): EventKey.follow "d<N>", the days it has run before the post's own day to be N - 1 (``running_days``)
+_ORDINALS_AR = {"الثاني": 2, "الثالث": 3, "الرابع": 4, "الخامس": 5, "السادس": 6, "السابع": 7}
+_ORDINALS_EN = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "2nd": 2, "3rd": 3,
+                "4th": 4, "5th": 5, "6th": 6, "7th": 7, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                "seven": 7}
+NTH_DAY = re.compile(
+    rf"(?:(?<!\w)(?:ا|ل|ل?ل)ليوم|(?<!\w)يوم(?:ه|ها)) ({'|'.join(_ORDINALS_AR)})(?!\w)|"
+    r"(?<!\w)(second|third|fourth|fifth|sixth|seventh|2nd|3rd|4th|5th|6th|7th)"
+    r"(?: (?:straight|consecutive|successive))? day(?!\w)|"
+    r"(?<!\w)day ([2-7]|two|three|four|five|six|seven)(?!\w)(?! (?:years?|months?|weeks?|days?|hours?)(?!\w))")
+
+
+def nth_day(norm: str) -> int:
+    """The N of a protest's Nth day the text names (``NTH_DAY``), else 0."""
+    m = NTH_DAY.search(norm)
+    if m is None:
+        return 0
+    word = next(g for g in m.groups() if g)
+    return _ORDINALS_AR.get(word) or _ORDINALS_EN.get(word) or int(word)
 
 # What comes after an event and names it as past: the perpetrators of "the attack" arrested, a toll that
 # rises, a wounded man who dies, a funeral («منفذي الهجوم», "death toll rises", «يفارق الحياة», «تشييع»)
@@ -544,6 +565,20 @@ FOLLOW_UP = re.compile(
     r"after (?:the|its|their|a|an) (?:\w+ )?(?:statement|ultimatum|warning|deadline))(?!\w)")
 
 
+# ... of those, the marks of what merely goes on («ما زال يماطل», "the campaign continues", "UPDATE"): a
+# threat that says them answers no attack (``EventKey.same_event``)
+_GOES_ON = re.compile(r"يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|لازال|لا زال|تحديث|still there|continues|"
+                      r"continuing|continued|overnight|update")
+
+
+def follows_on(norm: str, threat: bool = False) -> bool:
+    """Whether a text reports what came after an event (``FOLLOW_UP``); of a threat, more than that
+    something goes on."""
+    if not threat:
+        return FOLLOW_UP.search(norm) is not None
+    return any(not _GOES_ON.fullmatch(m.group(0)) for m in FOLLOW_UP.finditer(norm))
+
+
 # A report that sets its event apart from an earlier one: "a second IED of the day, in a different area",
 # "a different crowd from yesterday's retirees", "separate from the earlier attack", «هجوم آخر», «عبوة
 # ثانية», «لا علاقة له بـ». It names the earlier event's place, weapon or type, so the low bars (anchors or
@@ -555,6 +590,8 @@ _INCIDENT_EN = (r"(?:attacks?|ieds?|blasts?|explosions?|bombings?|strikes?|grena
 DISTINCT = re.compile(
     rf"{_INCIDENT_AR}(?: \S+)? (?:ثان|ثاني|ثانيه|ثالث|ثالثه|اخر|اخري|منفصل|منفصله)(?!\w)|"
     rf"(?<!\w)(?:ثاني|ثالث) {_INCIDENT_AR}|(?:غير مرتبط|غير مرتبطه|لا علاقه له|لا علاقه لها) ب(?:ال)?{_INCIDENT_AR}|"
+    # («هاي غير وقفة الخريجين يوم الأحد»: this one is not Sunday's graduates' rally)
+    rf"(?<!\w)غير (?:ال)?{_INCIDENT_AR}(?!\w)|"
     r"منفصل عن|منفصله عن|"
     rf"(?<!\w)(?:(?:second|third|another|separate|different)(?: \w+)? {_INCIDENT_EN}|{CONTRAST_FROM_EN}|"
     # ("a second liquor shop hit with a grenade", "another checkpoint attacked")
@@ -843,8 +880,9 @@ class Signature:
         found = anchors(text)
         norm = normalize_for_match(clean_for_model(text))
         event_key = EventKey.of(event)
-        if event_key is not None and FOLLOW_UP.search(norm):
-            event_key = replace(event_key, follow=TOLL_FOLLOW if TOLL.search(norm) else "1")
+        if event_key is not None and follows_on(norm, threat=event_key.sub == "Threat"):
+            nth = nth_day(norm) if event_key.family == "unrest" else 0
+            event_key = replace(event_key, follow=TOLL_FOLLOW if TOLL.search(norm) else f"d{nth}" if nth else "1")
         if event_key is not None and event_key.sub == "Threat":
             event_key = replace(event_key, deadline=threat_deadline(norm),
                                 advisory="1" if is_advisory(norm) else "")
@@ -934,7 +972,8 @@ def is_digest(text: str, places: frozenset[str]) -> bool:
     roundups opened nine more alerts on the development feeds and spared one mixed alert.)"""
     from classifiers.model import segments
 
-    districts = {_chain_of(pid)[1] for pid in places if _level(pid) == 2 and len(_chain_of(pid)) > 1}
+    # (a feature across governorates, the Hamrin range, lies in no district: its chain is its country)
+    districts = {_chain_of(pid)[1] for pid in places if _level(pid) == 2 and len(_chain_of(pid)) > 2}
     if len(districts) >= 2 * _DIGEST_DISTRICTS:
         return True
     items = segments(text) if len(places) >= _DIGEST_DISTRICTS else []
@@ -960,7 +999,12 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
     there (a blast near Dibis and one "on the Baghdad–Kirkuk road" both say Kirkuk): a governorate holds
     many events a day. Two posts that both name only the governorate ("western Anbar") keep it."""
     risen = risen or reports_risen_toll(a) or reports_risen_toll(b)
-    conflict, agreement = a.anchors.compare(b.anchors, update=risen, counts=counts)
+    if _one_sit_in(a, b) and (running_days(a) or running_days(b)):
+        # a sit-in on its third day is told on another weekday, with other crowd counts (``_days_apart``
+        # still weighs its days)
+        conflict, agreement = _undated(a.anchors).compare(_undated(b.anchors), counts=False)
+    else:
+        conflict, agreement = a.anchors.compare(b.anchors, update=risen, counts=counts)
     if _one_threat_in_two_languages(a, b) and not _days_apart(a, b):
         return False, agreement  # its place is its target's, as each report reads it («الطريق الدولي من الحدود
         # الكويتية», "west of Nasiriyah"), its counts the ones each picks
@@ -972,7 +1016,8 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
         # (the one place of this rule: a record typed Threat is a post labelled threat)
     if a.event is not None and b.event is not None and (
             a.event.conflicts(b.event, a.anchors.places, b.anchors.places) or _days_apart(a, b)
-            or a.event.signed_apart(b.event) or _two_states(a.event, b.event)):
+            or a.event.signed_apart(b.event) or _two_states(a.event, b.event)
+            or _two_armed_groups(a.event, b.event)):
         return True, agreement
     if a.event is not None and b.event is not None and abs(a.ts - b.ts) >= _STRIKE_BACK_HOURS * 3600 and (
             a.event.strikes_back_at(b.event) or b.event.strikes_back_at(a.event)):
@@ -993,6 +1038,15 @@ def _two_states(a: EventKey, b: EventKey) -> bool:
                 and a.sub in _STATE_STRIKES and b.sub in _STATE_STRIKES)
 
 
+def _two_armed_groups(a: EventKey, b: EventKey) -> bool:
+    """Two named armed groups' acts (an Ashab al-Kahf IED claim and Kata'ib Hezbollah's threat that evening;
+    ISIS's attack and a militia's claim): two events, however alike their places and times."""
+    kinds = _actor_kinds()
+    return bool(a.actor1 and b.actor1 and a.actor1 != b.actor1 and kinds.get(a.actor1) in _ARMED_GROUPS
+                and kinds.get(b.actor1) in _ARMED_GROUPS)
+
+
+_ARMED_GROUPS = frozenset({"militia", "insurgent"})
 # (the US and the coalition it leads are one side; a state named first of an IED is more often the target)
 _US_AND_COALITION = frozenset({"US Forces", "International Coalition"})
 _STATE_STRIKES = frozenset({_AIR_STRIKE, "Shelling/artillery/missile attack"})
@@ -1018,7 +1072,27 @@ def _days_apart(a: Signature, b: Signature) -> bool:
             return False  # the other names the same weekday bare («الجمعة الساعة ٤ العصر وقفة»)
     day_a = (a.event.day if a.event else "") or _post_day(a.ts)
     day_b = (b.event.day if b.event else "") or _post_day(b.ts)
-    return abs((date.fromisoformat(day_a) - date.fromisoformat(day_b)).days) > 1
+    apart = abs((date.fromisoformat(day_a) - date.fromisoformat(day_b)).days)
+    later = a if day_a > day_b else b
+    # (the third day of a sit-in is two days after its first)
+    return apart > 1 and not (_one_sit_in(a, b) and running_days(later) >= apart)
+
+
+def running_days(sig: Signature) -> int:
+    """How many days before its post's own a protest the post says is on its Nth day began (N - 1), else 0."""
+    follow = sig.event.follow if sig.event is not None else ""
+    return int(follow[1:]) - 1 if follow.startswith("d") else 0
+
+
+def _undated(found: Anchors) -> Anchors:
+    return Anchors(found.places, found.numbers, frozenset(), found.weapons)
+
+
+def _one_sit_in(a: Signature, b: Signature) -> bool:
+    """Two protest reports that may tell one protest over days: neither tells an attack (a grenade thrown at
+    the sit-in's tent on its fourth day is an event of its own)."""
+    return (a.event is not None and b.event is not None and a.event.family == b.event.family == "unrest"
+            and "attack_claim" not in a.labels | b.labels)
 
 
 def _event_day(sig: Signature) -> str:

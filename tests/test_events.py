@@ -1192,5 +1192,46 @@ def test_a_weekday_in_an_aside_about_another_incident_does_not_date_the_event() 
     e = _extractor().extract(text, ["attack_claim"], posted)
     assert e is not None and e.time_basis == "post"
     assert "thu" not in anchors(text).days
+    # ... nor a time in a "Context:" aside (a Friday, 23:47 in Baghdad)
+    context = ("Bashiqa, Nineveh: at least 3 rockets reported impacting near the Turkish Zilkan base ~23:05 local. "
+               "Context: a new front group declared Zilkan a 'legitimate target' last night.")
+    e = _extractor().extract(context, ["attack_claim"], datetime(2028, 2, 11, 20, 47, tzinfo=UTC))
+    assert e is not None and e.time_basis == "post"
     told = _extractor().extract("A drone struck the Baiji refinery on Thursday afternoon.", ["attack_claim"], posted)
     assert told is not None and told.time_basis != "post"
+
+
+def test_where_people_come_from_and_where_an_answer_comes_from_are_not_the_protests_place() -> None:
+    on_the_way = ("📣 اليوم الثاني للاعتصام گدام مبنى محافظة النجف ✊ بتنا الليل بالخيم، والخريجين من الكوفة والمناذرة "
+                  "والحيدرية بالطريق.")
+    assert where(on_the_way, ("protest",)) == "najaf"
+    fields = ("نعلن استمرار اعتصامنا أمام مقر شركة نفط البصرة، وندعو زملاءنا في حقول الرميلة والزبير وغرب القرنة "
+              "إلى الانضمام إلينا")
+    assert where(fields, ("protest",)) == "basra"
+    answer = "المحاضرين قاعدين قدام مديرية التربية بالدواسة، ما نفض الاعتصام الا يجي جواب من بغداد"
+    assert where(answer, ("protest",)) == "dawasa"
+    # a road named after "on the way" is still a road
+    assert where("انفجار عبوة ناسفة على رتل في الحلة بالطريق الدولي") == "hillah"
+
+
+def test_an_adjective_of_a_country_a_desert_a_range_and_a_road_within_one_district() -> None:
+    assert where("هجوم لعصابات داعش على نقطة للحشد في صحراء القائم قرب الحدود السورية") == "qaim"
+    assert where("مقتل اثنين من جامعي الكمأة بهجوم مسلح في عمق بادية السلمان") == "salman"
+    e = _extractor().extract("هجوم لداعش على نقطة مراقبة للجيش في سلسلة جبال حمرين في محافظة ديالى",
+                             ["attack_claim"], T)
+    assert e is not None and e.location is not None and e.location.place == "hamrin_mountains"
+    assert e.location.governorate == "Diyala"  # (the range has none of its own: the post names it)
+    roundup = ("حصاد ديالى الصباحي\n1- تربية ديالى: الدوام يبدأ غداً.\n2- انفجار عبوة ناسفة على عجلة للجيش على طريق "
+               "الخالص - العظيم صباح اليوم.\n3- أسعار الرمان في علوة بعقوبة تتراجع.")
+    assert where(roundup) in ("khalis", "udhaim")
+
+
+def test_todays_morning_after_a_weekday_and_an_invocation_that_names_no_group() -> None:
+    posted = datetime(2028, 3, 7, 5, 20, tzinfo=UTC)  # a Tuesday
+    today = "عبوة ثانية بالمقدادية بنفس الاسبوع، يوم الاحد ضربوا دورية الجيش، واليوم الصبح ضربوا كيا ركاب"
+    e = _extractor().extract(today, ["attack_claim"], posted)
+    assert e is not None and e.event_time.startswith("2028-03-07")
+    # an invocation is no group: «بسم الله قاصم الجبارين»
+    assert actors("بسم الله قاصم الجبارين\nنحذر سائقي الشاحنات من نقل امدادات الاحتلال", "threat")[0] != (
+        "Qasim al-Jabbarin")
+    assert actors("سرايا قاصم الجبارين تتبنى استهداف رتل للدعم اللوجستي")[0] == "Qasim al-Jabbarin"

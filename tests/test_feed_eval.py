@@ -34,6 +34,7 @@ def test_alert_metrics_count_splits_mixes_noise_and_misses() -> None:
     assert got["alerts_per_real_event"] == 1.5  # E1: 2 alerts, E2: 1 (E4 is inside E2's alert, not opened)
     assert got["events_split"] == ["E1"] and got["events_missed"] == ["E3"]
     assert got["event_recall"] == 0.75 and got["false_merges"] == 1 and got["quiet_posts_merged"] == 1
+    assert got["events_merged"] == ["E2 + E4"]
 
 
 def test_evaluate_feed_runs_per_post_and_the_replay(tmp_path: Path, redis_url: str) -> None:

@@ -274,7 +274,7 @@ def test_a_sit_in_on_its_second_day_joins_past_the_window() -> None:
     start = _sig("عمال العقود يبدأون اعتصاما أمام شركة نفط البصرة في البرجسية", "ar", ["protest"])
     later = _sig("اليوم الثاني من اعتصام عمال العقود أمام شركة نفط البصرة في البرجسية", "ar", ["protest"],
                  hours=24, cos=0.90)
-    assert later.event is not None and later.event.follow == "1"
+    assert later.event is not None and later.event.follow == "d2"  # a follow-up, on the sit-in's second day
     assert same_story(start, later, CFG) is not None
 
 
@@ -282,7 +282,7 @@ def test_a_named_groups_sit_in_continues_where_its_day_two_post_names_no_place()
     start = _sig("📢 بدأ الاعتصام المفتوح لموظفي العقود والأجور اليومية أمام بوابة وزارة المالية ✊", "ar", ["protest"])
     later = _sig("اليوم الثاني من الاعتصام ✊ نمنا بالخيم والمطر نزل علينا بس ثابتين، عمال العقود", "ar",
                  ["protest"], hours=20, cos=0.95)
-    assert start.event is not None and later.event is not None and later.event.follow == "1"
+    assert start.event is not None and later.event is not None and later.event.follow == "d2"
     assert start.event.actor1 == later.event.actor1 == "Labour Group (Iraq)" and start.event.continues(later.event)
     assert same_story(start, later, CFG) is not None
     assert same_story(start, replace(later, embedding=_emb(0.90)), CFG) is None  # the same-language bar holds
@@ -293,7 +293,7 @@ def test_a_named_groups_sit_in_continues_where_its_day_two_post_names_no_place()
     assert retirees.event is not None and same_story(start, retirees, CFG) is None
     # «يدخل يومه الثاني» marks the follow-up too
     assert _sig("اعتصام عمال الأجور اليومية في كهرباء المثنى يدخل يومه الثاني أمام مبنى المحافظة", "ar",
-                ["protest"]).event.follow == "1"
+                ["protest"]).event.follow == "d2"
 
 
 def test_a_repeat_counted_over_days_is_apart_only_from_earlier_days() -> None:
@@ -1322,3 +1322,36 @@ def test_a_wires_month_first_dateline_is_no_count() -> None:
     wire = anchors("BAGHDAD, Feb 11 — The U.S. Embassy in Baghdad warned on Friday of possible attacks on hotels")
     assert 11 not in wire.numbers
     assert 3 in anchors("Three rockets hit the base on Nov 5").numbers
+
+
+def test_a_sit_in_on_its_third_day_joins_its_first_on_another_weekday_but_an_attack_on_it_does_not() -> None:
+    start = _sig("المحاضرون المجانيون يعتصمون صباح اليوم الخميس أمام مديرية تربية نينوى في حي الدواسة بالموصل", "ar",
+                 ["protest"])
+    third = _sig("MOSUL — Unpaid volunteer teachers kept up a sit-in outside the Nineveh education directorate in "
+                 "Mosul for a third day on Saturday, demanding permanent posts.", "en", ["protest"], hours=47, cos=0.93)
+    assert start.event is not None and start.event.place == "dawasa"  # (al-Dawasa, in Mosul)
+    assert third.event is not None and third.event.follow == "d3" and "sat" in third.anchors.days
+    assert not compare(start, third)[0] and same_story(start, third, CFG) is not None
+    # the same follow-up without its day's count is two days and a weekday away
+    plain = _sig("MOSUL — Unpaid volunteer teachers kept up a sit-in outside the Nineveh education directorate in "
+                 "Mosul on Saturday, demanding permanent posts.", "en", ["protest"], hours=47, cos=0.93)
+    assert compare(start, plain)[0]
+    grenade = _sig("Grenade thrown at the volunteer teachers' sit-in tent outside the Nineveh education directorate in "
+                   "Mosul on its third day, Saturday; two wounded.", "en", ["protest", "attack_claim"], hours=47,
+                   cos=0.93)
+    assert compare(start, grenade)[0]
+
+
+def test_two_named_armed_groups_acts_are_two_events() -> None:
+    claim = _sig("أصحاب الكهف تتبنى تفجير عبوة ناسفة على رتل لوجستي قرب قاعدة عين الأسد صباح اليوم", "ar",
+                 ["attack_claim"])
+    threat = _sig("أبو علي العسكري: قاعدة عين الأسد هدف مشروع لكتائب حزب الله والأيام القادمة ستشهد ما يفهمه العدو",
+                  "ar", ["threat"], hours=9, cos=0.9)
+    assert claim.event is not None and threat.event is not None
+    assert {claim.event.actor1, threat.event.actor1} == {"Ashab al-Kahf", "Kata'ib Hezbollah"}
+    assert compare(claim, threat)[0] and same_story(claim, threat, CFG) is None
+    # a threat that says something goes on («ما زال يماطل») answers no attack; one that avenges does
+    still = _sig("كتائب حزب الله: المحتل ما زال يماطل، وقاعدة عين الأسد هدف مشروع", "ar", ["threat"])
+    avenge = _sig("كتائب حزب الله: ثأرا لدماء الشهداء في القائم، قاعدة عين الأسد هدف مشروع", "ar", ["threat"])
+    assert still.event is not None and not still.event.follow
+    assert avenge.event is not None and avenge.event.follow == "1"

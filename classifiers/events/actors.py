@@ -20,6 +20,7 @@ _ACRONYM = re.compile(r"^[A-Z][A-Z.\-]{1,5}$|^[A-Z]\.[A-Z]\.$")
 # A nation's people named bare («الإيرانيين ضربوا ...» is Iran's forces) after a noun of civilians is those
 # civilians' nationality: «الزوار الإيرانيين», «الاخوة الإيرانيين» are pilgrims, not the IRGC
 _BARE_NATIONALS = frozenset({"الايرانيين", "الايرانيون"})
+_INVOCATION_BEFORE = re.compile(r"بسم الله\s*$")
 _CIVILIANS_BEFORE = re.compile(r"(?<!\w)(?:[لب]?ال)?(?:زوار|زائرين|حجاج|سياح|مسافرين|اخوه|اخوان|طلاب|طلبه|تجار|عمال"
                                r"|مواطنين|رعايا|زائرات|ضيوف|لاجئين)\W{0,3}$")
 # ... "gunmen from", «مسلحون من», «مسلحين تابعين ل»: the words between the gunmen and the group they belong to
@@ -95,6 +96,8 @@ class ActorRegistry:
         for m in self._arabic.finditer(norm):
             if m.group(0) in _BARE_NATIONALS and _CIVILIANS_BEFORE.search(norm, max(0, m.start() - 16), m.start()):
                 continue
+            if _INVOCATION_BEFORE.search(norm, max(0, m.start() - 12), m.start()):
+                continue  # «بسم الله قاصم الجبارين»: God's name in the invocation, not the group named after it
             aid, person = arabic[m.group(0)]
             out.append(Mention(m.start(), m.end(), aid, m.group(0), person))
         for m in self._latin.finditer(norm):

@@ -21,6 +21,7 @@ label). What it decides, in order:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
@@ -1460,6 +1461,7 @@ class Extractor:
                   for start, end, pid in bare_spans(norm) if not any(s < end and start < e for s, e, _, _ in named)]
         named_spans = sorted((start, end) for start, end, _, _ in named)
         road = _road_ends(norm, named_spans)
+        ends = set(road)  # (the road's ends alone: ``road`` gathers the other places ranked after the rest)
         # (a hospital or a command is where the wounded were taken or who reported, but where a strike is held;
         # mourners who march protest where the funeral is)
         elsewhere_rules = _NOT_WHERE_IT_HAPPENED if label != "protest" else _NOT_WHERE_A_PROTEST_IS
@@ -1521,6 +1523,18 @@ class Extractor:
 
         _, best, form = min(found, key=key)
         gaz = self.places
+        on_road = [r for pos, r, _ in found if pos in ends and not _STREET.search(norm[max(0, pos - 8) : pos])]
+        districts = {r.district for r in on_road}
+        if best.level == "governorate" and len(districts) == 1 and (district := districts.pop()) and all(
+                r.governorate == best.place for r in on_road):
+            # a road to or between places of one district («طريق الخالص - العظيم» in a Diyala roundup): that
+            # district, not the whole governorate (a street's name, «شارع الكوفة» in Najaf, says nothing)
+            best = gaz.resolve(district) or best
+            form = best.name
+        own = {r.place for _, r, _ in found if r.level == "governorate"}
+        if best.country == "iraq" and not best.governorate and len(own) == 1:
+            # a feature across governorates (the Hamrin range) in the one the post names ("Hamrin (Diyala)")
+            best = replace(best, governorate=own.pop())
         seat = gaz.governorates.get(best.place, {}).get("seat") if best.level == "governorate" else None
         if seat and not best.district and _SEAT_BUILDING.search(norm):
             # «امام مبنى محافظة ميسان», "outside Maysan governorate office": the capital's district
@@ -1546,6 +1560,7 @@ _SEAT_BUILDING = re.compile(r"(?:ديوان|مبنى|مبني|بنايه|مقر)
                             r"offices|headquarters|hq)(?!\w)|governor's office")
 _ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|شارع|road|highway|route)(?: السريع| الدولي| الرابط| الرابط بين| بين|"
                           r" between| from| to)?\s*$")
+_STREET = re.compile(r"شارع\s*(?:ال)?$")
 _ROAD_AFTER = re.compile(r"\s*(?:السريع |الدولي )?(?:road|highway|expressway|motorway|street)(?!\w)")
 _ROAD_JOIN = re.compile(r"\s*(?:و|الى|to|and|[–—])?\s*")
 
@@ -1567,22 +1582,35 @@ def _road_ends(norm: str, spans: list[tuple[int, int]]) -> set[int]:
 
 
 # where people came from, or whom a sit-in calls on to join: «وصلت باصات من هيت والفلوجة», «نطلب من الزملاء في
-# هيت الالتحاق», "buses arrived from Hit and Fallujah", "colleagues in Hit"
+# هيت الالتحاق», "buses arrived from Hit and Fallujah", "colleagues in Hit"; where the answer a sit-in waits for
+# comes from («ما نفض الاعتصام الا يجي جواب من بغداد»)
 _ORIGIN_WORD = (r"(?:(?<!\w)(?:وصلت|وصلوا|وصول|قادمين|قادمه|قادمون|جاوا|اجو|اجوا|باصات|حافلات|وفود|وفد|زملاء|"
-                r"الزملاء|زملائنا|اخوتنا|الاخوه|اهلنا|يلتحق|الالتحاق)|(?<!\w)(?:arrived|came|coming|bused in|buses|"
-                r"busloads|delegations?|colleagues|joined by [\w']+))")
+                r"الزملاء|زملائنا|اخوتنا|الاخوه|اهلنا|يلتحق|الالتحاق|جواب|رد رسمي)|(?<!\w)(?:arrived|came|coming|"
+                r"bused in|buses|busloads|delegations?|colleagues|joined by [\w']+|an answer))")
 _ORIGIN = re.compile(rf"{_ORIGIN_WORD}\w*(?:(?:(?:\s+\S+){{0,2}}\s+(?:من|في|from|in)|(?:\s+\S+){{3}}\s+(?:من|from))"
+                     # (a kind of place between: «زملاءنا في حقول الرميلة», "colleagues in the Rumaila fields")
+                     r"(?:\s+(?:حقول|حقل|مدن|مدينه|قضاء|اقضيه|نواحي|ناحيه|محافظه|محافظات|the))?"
                      r"(?:\s+\S+\s*(?:و|and|,|،))?)?\s*$")
-_LIST_JOIN = re.compile(r"\s*(?:و|and|,|،)\s*")
+# (an item the gazetteer does not know may come between: «الرميلة والزبير وغرب القرنة»)
+_LIST_JOIN = re.compile(r"\s*(?:و|and|,|،)\s*(?:[^\s.,،]+\s*(?:و|and|,|،)\s*)?")
+# ... or a list of places whose people are on their way («الخريجين من الكوفة والمناذرة والحيدرية بالطريق»)
+# (at a clause's end: «بالطريق الدولي» is a road)
+_ON_THE_WAY = re.compile(r"(?:\s*(?:و|,|،)\s*[^\s.,،]+)?\s*(?:(?:بالطريق|في الطريق)(?: الينا| للاعتصام| الي الاعتصام)?"
+                         r"\s*(?:[.,،!؟\n]|$)|(?:are |is )?(?:on (?:their|the) way|en route)(?!\w))")
 
 
 def _origins(norm: str, spans: list[tuple[int, int]]) -> set[int]:
-    """Start offsets of places named as where people came from (``_ORIGIN``), and of places joined to
-    one by "and" («من هيت والفلوجة»): not where the event is, and not read as its place."""
+    """Start offsets of places named as where people came from (``_ORIGIN``, or a list followed by "on their
+    way", ``_ON_THE_WAY``), and of places joined to one by "and" («من هيت والفلوجة»): not where the event is,
+    and not read as its place."""
     found = {start for start, _ in spans if _ORIGIN.search(norm[max(0, start - 40) : start])}
     for (s1, e1), (s2, _e2) in pairwise(spans):
         if s1 in found and _LIST_JOIN.fullmatch(norm[e1:s2]):
             found.add(s2)
+    found |= {start for start, end in spans if _ON_THE_WAY.match(norm, end)}
+    for (s2, _e2), (s1, e1) in pairwise(reversed(spans)):  # (backwards: a list ends in its "on their way")
+        if s2 in found and _LIST_JOIN.fullmatch(norm[e1:s2]):
+            found.add(s1)
     return found
 
 
@@ -1836,11 +1864,25 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
         # report of today's sit-in that says what comes tomorrow stays today's)
         day = local.date() + timedelta(days=1)
         return _baghdad(day, 12, posted), ahead.group(0)
+    asides: list[tuple[int, int]] | None = None
+
+    def in_aside(pos: int) -> bool:  # (looked for only once a time or a weekday is named)
+        nonlocal asides
+        if asides is None:
+            from classifiers.anchors import ASIDE  # (anchors imports this package: not at module level)
+
+            asides = [(a.start(), a.end()) for a in ASIDE.finditer(norm)]
+        return any(start < pos < end for start, end in asides)
+
     for basis, back, hour, rx in TIMES:
         for m in rx.finditer(norm):
             if label == "protest" and _RELATIVE.search(norm[max(0, m.start() - 30) : m.start()]):
                 continue
-            if not back and label != "protest" and (earlier := _past_weekday(norm[: m.start()], local, posted)):
+            if in_aside(m.start()):
+                continue  # another incident's time ("Context: ... declared a 'legitimate target' last night")
+            today = _TODAY_BEFORE.search(norm[max(0, m.start() - 8) : m.start()])
+            if not back and label != "protest" and not today and (
+                    earlier := _past_weekday(norm[: m.start()], local, posted)):
                 return earlier  # "ISIS claimed Friday night's attack ... in a flash this morning": the claim's
                 # morning, the attack's Friday
             day = local.date() - timedelta(days=back)
@@ -1850,11 +1892,9 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
     # killed the activist on Thursday night")
     # (nor is a weekday in an aside about another incident: "NB: the refinery had an unrelated technical fire
     # on Thursday afternoon")
-    from classifiers.anchors import ASIDE  # (anchors imports this package: not at module level)
-
     m = next((w for w in _WEEKDAY.finditer(norm) if (label != "protest"
               or not _RELATIVE.search(norm[max(0, w.start() - 30) : w.start()]))
-              and not any(a.start() < w.start() < a.end() for a in ASIDE.finditer(norm))), None)
+              and not in_aside(w.start())), None)
     if m:
         wanted = _DAY_OF[m.group(1) or m.group(2)]
         # the call comes before the weekday or just after it ("calls for a rally on Saturday", «يوم الجمعة
@@ -1869,6 +1909,11 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
             return posted, "post"
         return _weekday_back(m, local, posted) or (posted, "post")
     return posted, "post"
+
+
+# "today" said of the morning («يوم الاحد ضربوا دورية ...، واليوم الصبح ضربوا كيا ركاب»): the weekday before it is
+# another day's event, not this one's
+_TODAY_BEFORE = re.compile(r"(?:(?<!\w)[وف]?اليوم|(?<!\w)today)\s*$")
 
 
 def _weekday_back(m: re.Match[str], local: datetime, posted: datetime) -> tuple[datetime, str] | None:

@@ -151,14 +151,14 @@ _AMBIGUOUS_BARE = frozenset({"midaina", "balad", "hai", "anah", "daur", "khidhir
                              "haditha", "salman", "hatra"})
 # What marks a bare district name as a place: a preposition or "near" (the dialect's «گرب» too) or "in the
 # middle of" before it (the dialect's «بالعمارة», «يم الرطبة»; «على» after a strike, «ضربوا مسيرة على حرير»), a
-# noun it completes («سوق العمارة», «ضربة مخمور», «اهالي الزبير», «سيطرة هيت»), a verb
+# noun it completes («سوق العمارة», «ضربة مخمور», «اهالي الزبير», «سيطرة هيت», «صحراء القائم»), a verb
 # of attack it is the object of («تقصف مخمور»), a hashtag, or a dateline at the start of the post («الخالص
 # مجددا..», «مخمور | ...»).
 _BARE_BEFORE = (r"(?:(?<=\s)|^)(?:ب|في |قرب |گرب |وسط |اطراف |يم |صوب |بين |#|"
                 # a direction from it, an area of it («شرقي القائم», «جنوب الحويجة», «منطقة العبيدي»)
                 r"(?:شرقي|غربي|شمالي|جنوبي|شرق|غرب|شمال|جنوب|منطقه) |"
                 # (with a preposition joined: «بمدخل هيت», «بسوق الخالص»)
-                r"[بو]?(?:سوق|مدينه|اهالي|اهل|قري|بقري|شرطه|طريق|تقاطع|مفرق|مدخل|ضربه|هجوم|قصف|تفجير|انفجار|سيطره|"
+                r"[بو]?(?:سوق|مدينه|اهالي|اهل|قري|بقري|شرطه|طريق|تقاطع|مفرق|مدخل|ضربه|هجوم|قصف|تفجير|انفجار|سيطره|صحراء|باديه|بلديه|"
                 r"تقصف|يقصف|استهدف|استهدفت|تستهدف|يستهدف) |"
                 # «على» (folded to «علي», as the name Ali is: «علي الرفاعي») only after a strike or a fall
                 r"(?:ضرب|ضربوا|ضربت|هجوم|هجوما|قصف|قصفت|سقط|سقطت|سقوط|اطلاق|اطلقوا|استهداف)\s(?:\S+\s){0,2}علي )")
@@ -167,7 +167,7 @@ _BARE_DATELINE = r"^[^\w]*"
 # «فلاحين الشامية», «شرطة حديثة», «ناحية الخضر»), or a dateline with a separator after it («الشامية | ...»);
 # not «الحي», «المدينة», «بلد», «الدور», which such words complete as often as not ("the neighbourhood's people").
 _STRICT_BARE = frozenset({"anah", "khidhir", "faris", "hamza", "shamiya", "haditha", "salman", "hatra"})
-_STRICT_BEFORE = (r"(?:(?<=\s)|^)(?:اهالي|اهل|فلاحي|فلاحين|فلاحو|مزارعي|عشائر|شرطه|مدخل|مفرق|قضاء|ناحيه|"
+_STRICT_BEFORE = (r"(?:(?<=\s)|^)(?:اهالي|اهل|فلاحي|فلاحين|فلاحو|مزارعي|عشائر|شرطه|مدخل|مفرق|قضاء|ناحيه|باديه|صحراء|"
                   r"مركز|قائممقاميه|مستشفي) ")
 
 
