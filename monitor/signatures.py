@@ -525,7 +525,7 @@ _ORDINALS_EN = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "s
                 "4th": 4, "5th": 5, "6th": 6, "7th": 7, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7}
 NTH_DAY = re.compile(
-    rf"(?:(?<!\w)(?:ا|ل|ل?ل)ليوم|(?<!\w)يوم(?:ه|ها)) ({'|'.join(_ORDINALS_AR)})(?!\w)|"
+    rf"(?:(?<!\w)(?:ا|لل?)ليوم|(?<!\w)يوم(?:ه|ها)) ({'|'.join(_ORDINALS_AR)})(?!\w)|"
     r"(?<!\w)(second|third|fourth|fifth|sixth|seventh|2nd|3rd|4th|5th|6th|7th)"
     r"(?: (?:straight|consecutive|successive))? day(?!\w)|"
     r"(?<!\w)day ([2-7]|two|three|four|five|six|seven)(?!\w)(?! (?:years?|months?|weeks?|days?|hours?)(?!\w))")
@@ -1032,20 +1032,24 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
 def _two_states(a: EventKey, b: EventKey) -> bool:
     """Two foreign states' strikes (a Turkish drone and Iranian shelling on one border district the same day):
     however alike their reports read, two events."""
-    kinds = _actor_kinds()
-    return bool(a.actor1 and b.actor1 and a.actor1 != b.actor1 and kinds.get(a.actor1) == "foreign_state"
-                and kinds.get(b.actor1) == "foreign_state" and {a.actor1, b.actor1} != _US_AND_COALITION
-                and a.sub in _STATE_STRIKES and b.sub in _STATE_STRIKES)
+    return (_two_actors_of(a, b, _FOREIGN_STATES) and {a.actor1, b.actor1} != _US_AND_COALITION
+            and a.sub in _STATE_STRIKES and b.sub in _STATE_STRIKES)
 
 
 def _two_armed_groups(a: EventKey, b: EventKey) -> bool:
     """Two named armed groups' acts (an Ashab al-Kahf IED claim and Kata'ib Hezbollah's threat that evening;
     ISIS's attack and a militia's claim): two events, however alike their places and times."""
-    kinds = _actor_kinds()
-    return bool(a.actor1 and b.actor1 and a.actor1 != b.actor1 and kinds.get(a.actor1) in _ARMED_GROUPS
-                and kinds.get(b.actor1) in _ARMED_GROUPS)
+    return _two_actors_of(a, b, _ARMED_GROUPS)
 
 
+def _two_actors_of(a: EventKey, b: EventKey, kinds: frozenset[str]) -> bool:
+    """Two records whose first actors are two different actors, both of one of ``kinds`` in the registry."""
+    kind_of = _actor_kinds()
+    return bool(a.actor1 and b.actor1 and a.actor1 != b.actor1 and kind_of.get(a.actor1) in kinds
+                and kind_of.get(b.actor1) in kinds)
+
+
+_FOREIGN_STATES = frozenset({"foreign_state"})
 _ARMED_GROUPS = frozenset({"militia", "insurgent"})
 # (the US and the coalition it leads are one side; a state named first of an IED is more often the target)
 _US_AND_COALITION = frozenset({"US Forces", "International Coalition"})

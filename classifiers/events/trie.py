@@ -48,21 +48,17 @@ _ARTICLE = re.compile(r"[وفبكل]?(?:ال|لل)")  # at a word's start
 def is_nisba(norm: str, start: int, end: int) -> bool:
     """Is the place name matched at ``norm[start:end]`` the stem of a nisba adjective (see ``_NISBA``)?"""
     m = _NISBA.match(norm, end)
-    if m is None:
-        # a name that ends like a nisba itself («سورية») is the adjective after the article: «الحدود السورية»
-        # is "the Syrian border", not Syria
-        if norm.endswith("يه", start, end) and not (end < len(norm) and norm[end].isalpha()):
-            word = start
-            while word > 0 and norm[word - 1].isalpha():
-                word -= 1
-            return word < start and _ARTICLE.fullmatch(norm, word, start) is not None
-        return False
-    if m.group(1) in ("ين", "ون"):
+    if m is not None and m.group(1) in ("ين", "ون"):
         return True
     word = start
     while word > 0 and norm[word - 1].isalpha():
         word -= 1
-    return _ARTICLE.match(norm, word) is not None
+    if m is not None:
+        return _ARTICLE.match(norm, word) is not None
+    # a name that ends like a nisba itself («سورية») is the adjective after the article: «الحدود السورية» is
+    # "the Syrian border", not Syria
+    return (norm.endswith("يه", start, end) and not (end < len(norm) and norm[end].isalpha()) and word < start
+            and _ARTICLE.fullmatch(norm, word, start) is not None)
 
 
 def clitic_variants(norm: str) -> list[str]:
