@@ -20,7 +20,6 @@ _LETTERS = str.maketrans({
 })
 _URL = re.compile(r"(?:https?://|www\.)\S+|\bt\.me/\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<!\w)@\w+")
-_SPACE = re.compile(r"\s+")
 _REPEAT = re.compile(r"(.)\1{3,}")
 
 
@@ -40,16 +39,17 @@ def normalize_for_match(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = normalize_arabic(text).lower().replace("_", " ")
     text = _REPEAT.sub(r"\1\1", text)
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # (what ``\s+`` -> " " and strip() give: both split on str.isspace)
 
 
 def clean_for_model(text: str, max_chars: int = 2000) -> str:
     """What the encoder reads: links and @handles removed (they carry no meaning for the labels and eat
     tokens), hashtag underscores as spaces, whitespace collapsed, cut to ``max_chars``."""
-    text = _URL.sub(" ", text)
-    text = _MENTION.sub(" ", text)
-    text = text.replace("_", " ")
-    text = _SPACE.sub(" ", text).strip()
+    if "://" in text or ("." in text and ("www." in (low := text.lower()) or "t.me/" in low)):
+        text = _URL.sub(" ", text)  # (a text that holds no link's mark is not scanned)
+    if "@" in text:
+        text = _MENTION.sub(" ", text)
+    text = " ".join(text.replace("_", " ").split())
     return text[:max_chars]
 
 

@@ -7,6 +7,7 @@ import csv
 import functools
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -1235,3 +1236,49 @@ def test_todays_morning_after_a_weekday_and_an_invocation_that_names_no_group() 
     assert actors("بسم الله قاصم الجبارين\nنحذر سائقي الشاحنات من نقل امدادات الاحتلال", "threat")[0] != (
         "Qasim al-Jabbarin")
     assert actors("سرايا قاصم الجبارين تتبنى استهداف رتل للدعم اللوجستي")[0] == "Qasim al-Jabbarin"
+
+
+def _scans() -> list[tuple[str, object]]:
+    """Every ``Scan`` of the extraction rules: module-level ones and those inside its tables (weapons, times,
+    protest sites, target nouns)."""
+    import classifiers.events.extract as rules
+
+    found: list[tuple[str, object]] = []
+    for name, value in vars(rules).items():
+        if isinstance(value, rules.Scan):
+            found.append((name, value))
+        elif isinstance(value, list | tuple):
+            found += [(f"{name}[{i}]", part) for i, row in enumerate(value) if isinstance(row, tuple)
+                      for part in row if isinstance(part, rules.Scan)]
+    return found
+
+
+def test_a_scan_skips_only_texts_it_cannot_match() -> None:
+    """``Scan`` answers "no match" without running its pattern when the text holds none of its strings: every
+    match its pattern finds in real posts (the extraction sets and a development feed, long ones included)
+    holds one of them, and the answers of ``search``, ``finditer``, ``sub`` equal the bare pattern's."""
+    from pathlib import Path
+
+    import classifiers
+    from classifiers.events.extract import WEAPONS, Scan
+
+    scans = _scans()
+    assert len(scans) > 60 and any(isinstance(rx, Scan) for _, _, rx in WEAPONS)
+    root = Path(classifiers.__file__).parent / "data"
+    rows = load(name="claims4") + load(name="events")
+    texts = [normalize_for_match(r["text"]) for r in rows]
+    texts += [normalize_for_match(json.loads(line)["text"])
+              for line in (root / "feed_dev22b.jsonl").read_text("utf-8").splitlines()[:250]]
+    texts += ["the second attack this week after tarmiyah on tuesday", "unlike the blast near the bridge",
+              "بعد الشطره يوم الاثنين، اليوم", "يوم الخميس", "friday night's attack"]
+    hits = 0
+    for name, scan in scans:
+        for text in texts:
+            for m in scan.rx.finditer(text):
+                hits += 1
+                assert any(core in m.group(0) for core in scan.cores), (name, m.group(0))
+            assert (scan.search(text) is None) == (scan.rx.search(text) is None), name
+            assert scan.sub(" ", text) == scan.rx.sub(" ", text), name
+    assert hits > 1000
+    # a text with none of its strings is not scanned at all
+    assert Scan(re.compile("x(?=y)"), ("zz",)).search("xy") is None

@@ -21,6 +21,8 @@ label). What it decides, in order:
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from itertools import pairwise
@@ -37,15 +39,51 @@ BAGHDAD = timezone(timedelta(hours=3))
 _AR = "\u0600-\u06ff"
 
 
-# each ``_rx`` pattern's plain strings, one of which a match needs (its alternatives without a leading
-# lookbehind), or None where an alternative is more than a string: a text without any is not scanned
-_LITERALS: dict[re.Pattern[str], tuple[str, ...] | None] = {}
 _LOOKBEHINDS = re.compile(r"^(?:\(\?<!.*?\))+")
+_SPECIAL = frozenset("\\.^$*+?{}[]()|")
 
 
-def _rx(*alts: str) -> re.Pattern[str]:
+class Scan:
+    """A pattern with the plain strings one of which every match holds (an ``_rx`` pattern whose alternatives
+    are strings, a leading lookbehind aside): a text that holds none is not scanned (``search``,
+    ``finditer``, ``findall`` and ``sub`` answer at once: a long post meets ~100 such patterns, most of them
+    absent); ``match`` and ``fullmatch`` at a position run the pattern as it is."""
+
+    __slots__ = ("cores", "pattern", "rx")
+
+    def __init__(self, rx: re.Pattern[str], cores: tuple[str, ...]) -> None:
+        self.rx = rx
+        self.cores = cores
+        self.pattern = rx.pattern
+
+    def _absent(self, text: str) -> bool:
+        return not any(core in text for core in self.cores)
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return None if self._absent(text) else self.rx.search(text, pos, endpos)
+
+    def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        return iter(()) if self._absent(text) else self.rx.finditer(text, pos, endpos)
+
+    def findall(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> list[Any]:
+        return [] if self._absent(text) else self.rx.findall(text, pos, endpos)
+
+    def sub(self, repl: Any, text: str, count: int = 0) -> str:
+        return text if self._absent(text) else self.rx.sub(repl, text, count)
+
+    def match(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.rx.match(text, pos, endpos)
+
+    def fullmatch(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.rx.fullmatch(text, pos, endpos)
+
+
+Rx = re.Pattern[str] | Scan
+
+
+def _rx(*alts: str) -> Rx:
     """Alternatives on the normalised text: Arabic ones as substrings (clitics attach), Latin ones on word
-    boundaries."""
+    boundaries. Where every alternative is a plain string (a leading lookbehind aside), a ``Scan``."""
     ar = [a for a in alts if re.search(f"[{_AR}]", a)]
     la = [a for a in alts if a not in ar]
     parts = []
@@ -55,12 +93,11 @@ def _rx(*alts: str) -> re.Pattern[str]:
         parts.append(r"(?<!\w)(?:" + "|".join(la) + r")(?!\w)")
     rx = re.compile("|".join(parts))
     cores = tuple(_LOOKBEHINDS.sub("", a) for a in alts)
-    _LITERALS[rx] = None if any(ch in core for core in cores for ch in "\\.^$*+?{}[]()|") else cores
-    return rx
+    return rx if any(_SPECIAL & set(core) or not core for core in cores) else Scan(rx, cores)
 
 
 # --- weapons: (English name, family, pattern); first match in this order wins ------------------------------
-WEAPONS: list[tuple[str, str, re.Pattern[str]]] = [
+WEAPONS: list[tuple[str, str, Rx]] = [
     ("suicide bomb", "suicide", _rx("انتحاري", "انتحاريه", "انتحارية", "حزام ناسف", "احزمه ناسفه", "suicide")),
     # «مسيرة مفخخة» is an explosive-laden drone, not a car bomb
     ("car bomb", "ied", _rx("سياره مفخخه", "عجله مفخخه", "(?<!مسيره )(?<!طائره )(?<!مسيرات )(?<!طائرات )مفخخه",
@@ -281,7 +318,7 @@ _FOREIGN_WEAPONS = {
 }
 
 
-def _with_foreign(name: str, rx: re.Pattern[str]) -> re.Pattern[str]:
+def _with_foreign(name: str, rx: Rx) -> Rx:
     words = _FOREIGN_WEAPONS.get(name)
     if not words:
         return rx
@@ -291,9 +328,8 @@ def _with_foreign(name: str, rx: re.Pattern[str]) -> re.Pattern[str]:
     parts = [rx.pattern] + (["(?:" + "|".join(ar) + ")"] if ar else []) + (
         [r"(?<!\w)(?:" + "|".join(la) + ")"] if la else [])
     out = re.compile("|".join(parts))
-    cores = _LITERALS.get(rx)
-    plain = all(not w.startswith("re:") for w in words)
-    _LITERALS[out] = (*cores, *(normalize_for_match(w) for w in words)) if cores is not None and plain else None
+    if isinstance(rx, Scan) and all(not w.startswith("re:") for w in words):
+        return Scan(out, (*rx.cores, *(normalize_for_match(w) for w in words)))
     return out
 
 
@@ -757,7 +793,7 @@ _SUBJECT_BEFORE = re.compile(
 # city on one morning are two protests. Each name is one institution however it is written (a directorate,
 # its ministry, its company); the first one named just after a word of place («امام», «گدام», "outside",
 # "stormed") is the protest's.
-PROTEST_SITES: list[tuple[str, re.Pattern[str]]] = [
+PROTEST_SITES: list[tuple[str, Rx]] = [
     ("governorate building", _rx("ديوان محافظه", "ديوان المحافظه", "مبني محافظه", "مبني المحافظه", "بنايه المحافظه",
                                  "مجلس محافظه", "مجلس المحافظه", "الحكومه المحليه", "governorate building",
                                  "governorate headquarters", "provincial council", "provincial government",
@@ -791,7 +827,7 @@ def protest_site(norm: str) -> str | None:
     return first[1] if first else None
 
 
-TARGET_NOUNS: list[tuple[str, re.Pattern[str]]] = [
+TARGET_NOUNS: list[tuple[str, Rx]] = [
     (
         "logistics convoy",
         _rx(
@@ -952,7 +988,7 @@ _AR_PREFIX = ("و", "ب", "ل", "ال", "وال", "بال")
 # ends it as any other («عصر غد،»)
 _B = r"(?<![\u064b-\u065f\u0670\w])"
 _E = r"(?![\u064b-\u065f\u0670\w])"
-TIMES: list[tuple[str, int, int, re.Pattern[str]]] = [  # (basis, days back, Baghdad hour, pattern)
+TIMES: list[tuple[str, int, int, Rx]] = [  # (basis, days back, Baghdad hour, pattern)
     ("dawn yesterday", 1, 4, re.compile(rf"{_B}(?:فجر|فجريه) (?:يوم )?امس{_E}|dawn yesterday|early yesterday")),
     ("yesterday morning", 1, 9, re.compile(rf"{_B}صباح (?:يوم )?امس{_E}|yesterday morning")),
     ("yesterday evening", 1, 19, re.compile(rf"{_B}(?:مساء|عصر) (?:يوم )?امس{_E}|yesterday (?:evening|afternoon)")),
@@ -1006,11 +1042,12 @@ WEEKDAY_NAMES = {
     5: ("السبت", "saturday"),
     6: ("الاحد", "sunday"),
 }
-# "on Tuesday", «يوم الثلاثاء», «ليلة الثلاثاء», "Tuesday night's attack"
-_WEEKDAY = re.compile(r"(?:(?<!ال)يوم |ليله |(?<!\w)on )("
-                      + "|".join(n for pair in WEEKDAY_NAMES.values() for n in pair) + r")|"
-                      r"(?<!\w)(" + "|".join(en for _, en in WEEKDAY_NAMES.values()) + r")(?: night's| morning's| "
-                      r"evening's| afternoon's)(?!\w)")  # ("Friday's protest" is as often the coming one)
+# "on Tuesday", «يوم الثلاثاء», «ليلة الثلاثاء», "Tuesday night's attack" ("Friday's protest" is as often the
+# coming one)
+_DAY_NAMES = tuple(n for pair in WEEKDAY_NAMES.values() for n in pair)
+_WEEKDAY = Scan(re.compile(r"(?:(?<!ال)يوم |ليله |(?<!\w)on )(" + "|".join(_DAY_NAMES) + r")|"
+                           r"(?<!\w)(" + "|".join(en for _, en in WEEKDAY_NAMES.values()) + r")(?: night's| morning's| "
+                           r"evening's| afternoon's)(?!\w)"), _DAY_NAMES)
 # («اليوم السبت» is "today, Saturday": no weekday to move the event to)
 _DAY_OF = {n: d for d, pair in WEEKDAY_NAMES.items() for n in pair}
 
@@ -1663,7 +1700,7 @@ _NOT_WHERE_A_PROTEST_IS = tuple(rule for rule in _NOT_WHERE_IT_HAPPENED if rule[
 _ANOTHER_EVENTS = ((_OTHER_EVENT, 45), (_REASON_BEFORE, 45), (_CAME_AFTER, 90), (_AFTER_INCIDENT, 60))
 
 
-def _said_before(norm: str, start: int, rules: tuple[tuple[re.Pattern[str], int], ...]) -> bool:
+def _said_before(norm: str, start: int, rules: tuple[tuple[Rx, int], ...]) -> bool:
     return any(rx.search(norm[max(0, start - back) : start]) for rx, back in rules)
 
 
@@ -1719,10 +1756,8 @@ def _any_state_object(norm: str, mentions: list[Mention], ex: Extractor) -> bool
 
 def _weapon(norm: str) -> tuple[str | None, str | None]:
     # (not a weapon named as the support the forces had: «بإسناد من طيران الجيش», "backed by army aviation")
-    # (a weapon none of whose strings the text holds is not scanned for: a long post's ~20 scans)
+    # (a weapon none of whose strings the text holds is not scanned for: ``Scan``)
     for name, family, rx in WEAPONS:
-        if (cores := _LITERALS.get(rx)) is not None and not any(core in norm for core in cores):
-            continue
         if any(not _SUPPORT_BEFORE.search(norm[max(0, m.start() - 30) : m.start()]) for m in rx.finditer(norm)):
             return name, family
     return None, None
@@ -1752,7 +1787,7 @@ def _number(token: str) -> int | None:
     return None
 
 
-def _count_near(norm: str, rx: re.Pattern[str], stop: re.Pattern[str]) -> int | None:
+def _count_near(norm: str, rx: Rx, stop: Rx) -> int | None:
     """The count stated next to the first casualty word of ``rx``: a number just before it ("3 killed",
     "ثلاثة قتلى") or after it before the other kind of casualty word ("مقتل ثلاثة ... واصابة"), a dual
     ("قتيلين", "مقتل جنديين"), or one ("مقتل جندي", "a soldier was killed")."""
@@ -1939,11 +1974,16 @@ def _past_weekday(before: str, local: datetime, posted: datetime) -> tuple[datet
 CONTRAST_FROM_EN = (r"separate from|unrelated to|not linked to|not connected to|not related to|different from|"
                     r"different (?:location|place|area|site|incident|event|attack|protest|rally|movement|crowd|"
                     r"group|groups|road|target) from")
-_CONTRAST_FROM = re.compile(
+# (one of these is in every contrast phrase and "separate incident")
+_CONTRAST_WORDS = ("separate", "unrelated", "not linked", "not connected", "not related", "different", "distinct",
+                   "unlike", "بخلاف", "عكس", "منفصل", "علاقه", "مرتبط")
+_CONTRAST_FROM = Scan(re.compile(
     rf"(?<!\w)(?:{CONTRAST_FROM_EN}|distinct from|unlike)(?!\w)|"
-    rf"{_B}(?:بخلاف|على عكس|منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)")
-_CONTRAST_SENTENCE = re.compile(r"(?<!\w)(?:a separate incident|an unrelated incident|separate incidents)(?!\w)|"
-                                rf"{_B}(?:حادث منفصل|حادثه منفصله){_E}")
+    rf"{_B}(?:بخلاف|على عكس|منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)"),
+    _CONTRAST_WORDS)
+_CONTRAST_SENTENCE = Scan(re.compile(
+    r"(?<!\w)(?:a separate incident|an unrelated incident|separate incidents)(?!\w)|"
+    rf"{_B}(?:حادث منفصل|حادثه منفصله){_E}"), _CONTRAST_WORDS)
 # the earlier event a repeat is counted from: "Second ISIS attack on the PMF this week after Tarmiyah early on
 # Tuesday", «وهذا ثاني قطع ... خلال الأسبوع بعد احتجاج أهالي الغراف يوم الاثنين», "after Shatra on Monday, today
 # ...", «بعد الشطرة يوم الاثنين، اليوم ...» (blanked from "after" to the end of its clause; "after Friday prayers"
@@ -1952,7 +1992,7 @@ _DAY_WORD_EN = r"(?:on )?(?:" + "|".join(en for _, en in WEEKDAY_NAMES.values())
 _DAY_WORD_AR = r"(?:يوم )?(?:" + "|".join(ar for ar, _ in WEEKDAY_NAMES.values()) + r"|امس|البارحه)"
 _NOW_EN = r"[,;] *(?:and )?(?:today|now|this morning)(?!\w)"
 _NOW_AR = rf"[،,] *و?(?:اليوم|هسه|هسع|الان){_E}"
-_AFTER_EARLIER = re.compile(
+_AFTER_EARLIER = Scan(re.compile(
     r"(?<!\w)(?:second|third|fourth|fifth|another)(?!\w)[^.!?\n]{0,80}?"
     r"(?<!\w)(?:this week|this month|of the day|in (?:two|three|four|\d+) days|in (?:24|48|72) ?h(?:ours)?)(?!\w)"
     r"[^.!?\n,;]{0,30}?,? ?(?<!\w)(?P<after>after)(?!\w)|"
@@ -1970,7 +2010,8 @@ _AFTER_EARLIER = re.compile(
     r"(?<!\w)first (?:\w+ )?(?:attack|strike|rocket|drone|blast|explosion|incident|ied|protest)s?(?!\w)"
     r"[^.!?\n:]{0,60}?(?<!\w)(?P<after6>since)(?!\w)|"
     rf"{_B}(?:اول|الاول) (?:\w+ )?(?:هجوم|استهداف|ضربه|قصف|صاروخ|انفجار|حادث|اعتداء|تظاهره|احتجاج){_E}"
-    rf"[^.!؟\n:]{{0,60}}?{_B}(?P<after7>منذ){_E}")
+    rf"[^.!؟\n:]{{0,60}}?{_B}(?P<after7>منذ){_E}"),
+                      ("after", "بعد", "since", "منذ"))  # (every alternative's anchor word)
 _AFTER_GROUPS = ("after", "after2", "after3", "after4", "after5", "after6", "after7")
 _CLAUSE_END = re.compile(r"[,،.!?؟;\n]")
 _SENTENCE = re.compile(r"[^.!?؟\n]+")
