@@ -202,6 +202,11 @@ _VAGUE = frozenset({_GENERIC_SUB, _VAGUE_BLAST})  # (a clash whose weapons the t
 _NO_BLAST = frozenset({"Abduction/forced disappearance", "Sexual violence"})  # what a bare "explosion" never is
 
 
+def _is_strike(sub: str) -> bool:
+    """An air or drone strike, or shelling: fired from afar."""
+    return _SUB_KIND.get(sub) == "strike"
+
+
 @dataclass(frozen=True, slots=True)
 class EventKey:
     """What story matching compares of a post's event record: its family (an attack and a protest are two
@@ -335,11 +340,16 @@ class EventKey:
         relation = self.place_relation(other)
         if relation <= 0 or (self._coarse() and other._coarse()):
             return 0
-        if (self.sub != other.sub and self.sub not in _VAGUE and other.sub not in _VAGUE
+        if (self.sub != other.sub and (self.sub not in _VAGUE or _is_strike(other.sub))
+                and (other.sub not in _VAGUE or _is_strike(self.sub))
                 and self.place != other.place and self.place not in other._chain()
                 and other.place not in self._chain()
                 and _level_name(self.place) == _level_name(other.place) == "place"):
-            return 0  # two sites of one district and two weapons: rockets on the airport, a drone on the oil field
+            return 0  # two sites of one district and two weapons: rockets on the airport, a drone on the oil field;
+            # a strike from the air is no "clash" told without its weapons at another site (gunmen at the
+            # Iskandariyah checkpoint, a drone over Jurf al-Nasr)
+        if self.grounded_against(other) or other.grounded_against(self):
+            return 0
         wide = self._coarse() or other._coarse()
         if self.family == other.family == "unrest" and self._across_districts(other):
             return 0  # contract workers at a directorate "in Basra" and residents blocking a road in Zubair
@@ -360,6 +370,16 @@ class EventKey:
         else:
             return 0  # an IED and a shooting in one town: two events (the same town "again")
         return 2 if place + kind == 4 else 1 if place + kind == 3 else 0
+
+    def grounded_against(self, other: EventKey) -> bool:
+        """An insurgents' attack told without its weapons (ISIS fighters "attacked an army post": the
+        catch-all clash) beside an air or drone strike that no state's forces are said to have flown:
+        insurgents have no aircraft, and an unclaimed drone over a PMF headquarters in the same district
+        that morning is another event. (The army aviation that answered the attack is a state's: one event
+        within hours, ``strikes_back_at`` after.)"""
+        kinds = _actor_kinds()
+        return (self.sub in _VAGUE and kinds.get(self.actor1) == "insurgent" and other.sub == _AIR_STRIKE
+                and kinds.get(other.actor1) not in _STATE_KINDS and other.actor1 != self.actor1)
 
     def unplaced_match(self, other: EventKey | None) -> bool:
         """An attack of the same kind by compatible first actors, where exactly one of the two records
@@ -419,6 +439,12 @@ class EventKey:
         next day too (a forward that reminds of the deadline), at the loose bar."""
         return (other is not None and self.sub == other.sub == "Threat" and bool(self.deadline)
                 and self.deadline == other.deadline and _actors_agree(self.actor1, other.actor1))
+
+    def two_deadlines(self, other: EventKey) -> bool:
+        """Two threats that give two different deadlines ("within a week", "72 hours"): two ultimatums, however
+        alike their places and words (a statement's retellings keep its deadline: ``same_deadline``)."""
+        return (self.sub == other.sub == "Threat" and bool(self.deadline) and bool(other.deadline)
+                and self.deadline != other.deadline)
 
     def same_place(self, other: EventKey | None) -> bool:
         """The same place, or one inside the other, both at district level or finer."""
@@ -640,7 +666,7 @@ _DEADLINE = re.compile(
     r"(?P<one2>ساعه|يوم|اسبوع|شهر|day|week|month)(?:'s)?(?= (?:deadline|ultimatum|to)(?!\w))")
 # ... not a time gone by or the length of something else («منذ ثلاثة أيام», "two days after the attack",
 # "a sit-in for 3 days")
-_NO_DEADLINE_BEFORE = re.compile(r"(?:منذ|قبل|بعد|since|for|after|before|last|past)\W*$")
+_NO_DEADLINE_BEFORE = re.compile(r"(?:منذ|قبل|بعد|مرور|مضي|since|for|after|before|last|past)\W*$")
 _NO_DEADLINE_AFTER = re.compile(r"^\W*(?:ago|after|before|later|earlier|back|on|مضت|الماضيه|الماضي|قبل|بعد)(?!\w)")
 
 
@@ -1005,6 +1031,8 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
         conflict, agreement = _undated(a.anchors).compare(_undated(b.anchors), counts=False)
     else:
         conflict, agreement = a.anchors.compare(b.anchors, update=risen, counts=counts)
+    if a.event is not None and b.event is not None and a.event.two_deadlines(b.event):
+        return True, agreement  # ISIS leaflets giving the tribal Hashd a week, the sheikhs' 72 hours to the company
     if _one_threat_in_two_languages(a, b) and not _days_apart(a, b):
         return False, agreement  # its place is its target's, as each report reads it («الطريق الدولي من الحدود
         # الكويتية», "west of Nasiriyah"), its counts the ones each picks

@@ -1355,3 +1355,33 @@ def test_two_named_armed_groups_acts_are_two_events() -> None:
     avenge = _sig("كتائب حزب الله: ثأرا لدماء الشهداء في القائم، قاعدة عين الأسد هدف مشروع", "ar", ["threat"])
     assert still.event is not None and not still.event.follow
     assert avenge.event is not None and avenge.event.follow == "1"
+
+
+def test_two_ultimatums_with_two_deadlines_in_one_district_are_two_threats() -> None:
+    leaflets = _sig("منشورات لداعش في قرى قضاء القائم تمهل عناصر الحشد العشائري مهلة سبعة أيام للتوبة والا "
+                    "سيكونون هدفا", "ar", ["threat"])
+    sheikhs = _sig("Sheikhs in al-Qaim give the gas field contractor 72 hours to hire locals or they will halt the "
+                   "work by force", "en", ["threat"], hours=10, cos=0.95)
+    assert leaflets.event is not None and sheikhs.event is not None
+    assert (leaflets.event.deadline, sheikhs.event.deadline) == ("h168", "h72")
+    assert compare(sheikhs, leaflets)[0] and same_story(sheikhs, leaflets, CFG) is None
+    retold = _sig("Al-Qaim: ISIS leaflets give tribal Hashd fighters a week to repent", "en", ["threat"], hours=3,
+                  cos=0.95)
+    assert same_story(retold, leaflets, CFG) is not None  # the same deadline: one threat
+    # a time gone by is no deadline («بعد مرور سبعة ايام على مقتل ولدنا ... نمهلكم 48 ساعة»)
+    assert threat_deadline(normalize_for_match("بعد مرور سبعة أيام على مقتل ولدنا نمهلكم 48 ساعة")) == "h48"
+
+
+def test_an_insurgent_ground_attack_and_an_unclaimed_drone_strike_nearby_stay_apart() -> None:
+    ground = _sig("هجوم لعناصر من داعش على نقطة للجيش العراقي في صحراء عكاشات جنوب غربي القائم", "ar",
+                  ["attack_claim"])
+    drone = _sig("تعرض مقر اللواء 45 في الحشد الشعبي بقضاء القائم فجر اليوم لهجوم بطائرة مسيرة مجهولة", "ar",
+                 ["attack_claim"], hours=4, cos=0.95)
+    assert ground.event is not None and drone.event is not None
+    assert drone.event.actor1 == ""  # the PMF's headquarters was what the attack befell
+    assert ground.event.grounded_against(drone.event) and drone.event.same_event(ground.event) == 0
+    assert same_story(drone, ground, CFG) is None
+    # gunmen at one site of a district, a drone over another: no clash "told without its weapons"
+    gunmen = _sig("مسلحون مجهولون يهاجمون سيطرة للشرطة عند مدخل ناحية الإسكندرية شمالي بابل", "ar", ["attack_claim"])
+    strike = _sig("ضربة بطائرة مسيرة استهدفت عجلة على طريق جرف النصر", "ar", ["attack_claim"], hours=8, cos=0.95)
+    assert gunmen.event is not None and gunmen.event.same_event(strike.event) == 0

@@ -622,6 +622,10 @@ _PASSIVE_AFTER = re.compile(r"\W*(?:\S+\s+){0,6}?\S*?(?:came under|come under|co
                             r"(?:تعرضت|تعرض|تتعرض|يتعرض) (?:ل|لل|ال)?(?:هجوم|استهداف|قصف|اطلاق|ضربه|اعتداء)|"
                             # dialect passives («البيشمركة انضربت من داعش»)
                             r"انضربت|انضرب|انضربوا|انقصفت|انقصف|انقصفوا|انكتلوا|انكتل)(?!\w)")
+# ... and one named just after «تعرض» with the attack's li- noun later in its clause («تعرض مقر اللواء 45 في الحشد
+# الشعبي بقضاء القائم فجر اليوم لهجوم بطائرة مسيرة»: the PMF's headquarters was attacked)
+_SUBJECTED_BEFORE = re.compile(r"(?<!\w)[وف]?(?:تعرض|تعرضت|يتعرض|تتعرض)\s+(?:\S+\s+){1,4}$")
+_SUBJECTED_TO_AFTER = re.compile(r"[^.،,!?؟\n:]{0,120}?(?<!\w)(?:ل|لل)(?:هجوم|قصف|استهداف|ضربه|اعتداء)(?!\w)")
 # ... and the forces that only arrive or investigate after it («والشرطة تفتح تحقيقا», "police are investigating"):
 # neither side of the event
 _BYSTANDER_AFTER = re.compile(r"\W*(?:\S+\W+)?(?:تفتح تحقيقا|فتحت تحقيقا|تحقق|وصلت|طوقت|تطوق|arrived|are investigating|"
@@ -1332,6 +1336,7 @@ class Extractor:
         acted: set[str] = set()  # named with the act itself ("gunmen from AAH attacked"), not only as a speaker
         struck: set[str] = set()  # ... as the weapon that struck («طائرة مسيرة اسرائيلية», "Turkish jets")
         verbed: set[str] = set()  # ... with its own verb or weapon after it (not a subject by position only)
+        befell: set[str] = set()  # ... named as what an attack befell («تعرض مقر ... لهجوم»)
         # (a state's own forces told in the first person: the only state named is the one that acted)
         states = {m.actor for m in mentions if reg[m.actor].kind in _FORCE_KINDS}
         # (not forces that were attacked, «قواتنا ... تعرضت لهجوم», nor that only returned fire, «ردت قواتنا»)
@@ -1370,6 +1375,8 @@ class Extractor:
             if (reg[m.actor].kind in _FORCE_KINDS and ours and not lam and m.start < 40
                     and _MASTHEAD_AFTER.match(norm, m.end)):
                 acts = True  # (the masthead's: a faction's statement says «ابطالنا» of its own)
+            subjected = (_SUBJECTED_BEFORE.search(before) is not None
+                         and _SUBJECTED_TO_AFTER.match(norm, m.end) is not None)
             role = (
                 "subject"
                 if m.person or acts or _SUBJECT_BEFORE.search(before + ("ل" if li else ""))
@@ -1380,8 +1387,11 @@ class Extractor:
                 or (reg[m.actor].kind in _RIOTER_KINDS and _RIOT_AFTER.match(norm, m.end))
                 else ("object" if lam or _CONDEMN_AFTER.match(norm, m.end) or _OBJECT_BEFORE.search(before)
                       or _MOURNS_AFTER.match(norm, m.end)
-                      or _TARGET_AFTER.match(norm, m.end) or _PASSIVE_AFTER.match(norm, m.end) else "")
+                      or _TARGET_AFTER.match(norm, m.end) or _PASSIVE_AFTER.match(norm, m.end)
+                      or subjected else "")
             )
+            if role == "object" and subjected:
+                befell.add(m.actor)
             if role == "subject" and (acts or not said):
                 acted.add(m.actor)
                 if acts:
@@ -1440,7 +1450,7 @@ class Extractor:
         if first and first[0] in umbrella:
             first = [a for a in first if a not in umbrella and reg[a].kind == "militia"] or first
         actor1 = first[0] if first else None
-        if actor1 is None and objects and len(objects) > 1 and label != "threat":
+        if actor1 is None and objects and len(objects) > 1 and label != "threat" and objects[0] not in befell:
             actor1 = objects.pop(0)  # (of a threat, every side named may be threatened: its author unsaid)
         rest = [a for a in objects if a != actor1] + [a for a in subjects + plain if a not in (actor1,)] + [
             a for a in bystanders if a not in ("civilians", "protesters", "residents")]
