@@ -619,6 +619,8 @@ DISTINCT = re.compile(
     # («هاي غير وقفة الخريجين يوم الأحد»: this one is not Sunday's graduates' rally)
     rf"(?<!\w)غير (?:ال)?{_INCIDENT_AR}(?!\w)|"
     r"منفصل عن|منفصله عن|"
+    # («مو نفس جماعة بيجي، هذوله كهرباء بغداد»: not the Baiji group, these are Baghdad's power workers)
+    r"(?<!\w)(?:مو|مش|موب|ليس|ليست|ليسوا) (?:نفس|ذات)(?!\w)|"
     rf"(?<!\w)(?:(?:second|third|another|separate|different)(?: \w+)? {_INCIDENT_EN}|{CONTRAST_FROM_EN}|"
     # ("a second liquor shop hit with a grenade", "another checkpoint attacked")
     r"(?:second|third|another) (?:\w+ ){0,2}(?:shop|store|office|house|home|convoy|patrol|checkpoint|post|base) "
@@ -734,7 +736,7 @@ BY_OTHER = "by:"  # ... and of one that names the other event's group ("a differ
 _GROUP_FROM = re.compile(r"different groups? from", re.IGNORECASE)
 _CLAUSE = re.compile(r"[,،.:;؛!?؟\n]")  # (a colon ends the clause: "... from the Sulaiman Bek IED: a bomb hit ...")
 _FROM_OTHER = re.compile(r"\s*(?:\w+\s+)?(?:from|to|عن)(?!\w)")  # («منفصل مكانيا عن»)
-_OTHER_NAMED = re.compile(r"(?:from|to|عن)$|^(?:غير مرتبط|لا علاقه|منفصل)")
+_OTHER_NAMED = re.compile(r"(?:from|to|عن)$|^(?:غير مرتبط|لا علاقه|منفصل|غير (?!مرتبط)|مو |مش |موب |ليس|ليست)")
 
 
 def _group_named(after: str, text: str, protesters: bool = False) -> str:
@@ -909,6 +911,10 @@ class Signature:
         if event_key is not None and follows_on(norm, threat=event_key.sub == "Threat"):
             nth = nth_day(norm) if event_key.family == "unrest" else 0
             event_key = replace(event_key, follow=TOLL_FOLLOW if TOLL.search(norm) else f"d{nth}" if nth else "1")
+            if nth and "attack_claim" not in labels:
+                # («اليوم الثالث للاعتصام»: today's; a weekday it names is its plan, «لحد يوم الأحد»; a grenade
+                # on the sit-in's tent "before dawn" keeps its time)
+                event_key = replace(event_key, day="")
         if event_key is not None and event_key.sub == "Threat":
             event_key = replace(event_key, deadline=threat_deadline(norm),
                                 advisory="1" if is_advisory(norm) else "")
@@ -920,9 +926,11 @@ class Signature:
                 groups := claim_labels(norm, text)):
             event_key = replace(event_key, groups="|".join(sorted(groups)),
                                 claims="1" if _CLAIMS.search(norm) else "")
-        if event_key is not None and (set_apart := DISTINCT.search(norm)) is not None:
-            event_key = replace(event_key, distinct=_distinct_mark(norm, set_apart, ts, text,
-                                                                   protest=event_key.family == "unrest"))
+        if event_key is not None and (phrases := list(DISTINCT.finditer(norm))):
+            # (the most telling of its phrases: "Second protest outside the governorate today ... Separate from
+            # the graduates' sit-in" is apart from the graduates' reports only)
+            marks = [_distinct_mark(norm, m, ts, text, protest=event_key.family == "unrest") for m in phrases]
+            event_key = replace(event_key, distinct=next((mk for mk in marks if mk != "1"), "1"))
         # districts named bare («بالعمارة»), unless the gazetteer's forms found a town of their governorate
         # or the district is a capital's the post names ("#السليمانية"): it would only repeat that place, at
         # another level, and conflict with it
@@ -1005,11 +1013,14 @@ def is_digest(text: str, places: frozenset[str]) -> bool:
     items = segments(text) if len(places) >= _DIGEST_DISTRICTS else []
     if len(items) < 3:
         return False
-    if len(districts) >= _DIGEST_DISTRICTS:
-        return True
+    gazetteer = Gazetteer.default()
+    if len(districts) >= _DIGEST_DISTRICTS and not any(
+            districts <= {_chain_of(pid)[1] for pid in gazetteer.places(item)
+                          if _level(pid) == 2 and len(_chain_of(pid)) > 2} for item in items):
+        return True  # (not when one item names them all: a sit-in's call on the graduates of five districts)
     # ... or one governorate's roundup («حصاد ذي قار»: a blockade on the Shatra road, a clash in al-Islah, a
     # strike in Haboubi Square), three of whose items each name a town or site no earlier item named
-    gazetteer, seen, new_places = Gazetteer.default(), set(), 0
+    seen, new_places = set(), 0
     for item in items:
         fine = {pid for pid in gazetteer.places(item) if _level(pid) == 2}
         if fine and not fine & seen:

@@ -1282,3 +1282,26 @@ def test_a_scan_skips_only_texts_it_cannot_match() -> None:
     assert hits > 1000
     # a text with none of its strings is not scanned at all
     assert Scan(re.compile("x(?=y)"), ("zz",)).search("xy") is None
+
+
+def test_people_called_on_or_from_a_place_are_where_they_come_from_and_a_contrast_is_blanked() -> None:
+    posted = datetime(2029, 1, 3, 9, 0, tzinfo=UTC)
+    called = extract_event("اعتصام الخريجين مستمر أمام مبنى محافظة نينوى في الدواسة. ندعو خريجي الأقضية (تلعفر، "
+                           "سنجار، الحمدانية، القيارة) يلتحقون بينا", ["protest"], posted)
+    assert called is not None and called.location is not None and called.location.place == "dawasa"
+    lineman = extract_event("Contract workers have set up tents for a sit-in outside the Ministry of Electricity in "
+                            "Baghdad. One lineman from Hilla told me they are paid late.", ["protest"], posted)
+    assert lineman is not None and lineman.location is not None and lineman.location.governorate == "Baghdad"
+    other = extract_event("قدام مبنى المحافظة: تظاهرة ثانية غير اعتصام الخريجين، هاي لعمال العقود والأجور اليومية",
+                          ["protest"], posted)
+    assert other is not None and other.assoc_actor_1 == "Labour Group (Iraq)"
+    wages = extract_event("المئات من عقود وأجراء وزارة الكهرباء يبدؤون اعتصاماً مفتوحاً", ["protest"], posted)
+    assert wages is not None and wages.assoc_actor_1 == "Labour Group (Iraq)"
+    # a march announced for Sunday is ahead of the post (a Wednesday), not the Sunday before
+    vigil = extract_event("Candlelight vigil in Karbala's Tarbiya Square. Protesters announced a march to the "
+                          "provincial council on Sunday.", ["protest"], posted)
+    assert vigil is not None and vigil.event_time > iso_of(posted)
+
+
+def iso_of(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")

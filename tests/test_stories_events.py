@@ -1385,3 +1385,45 @@ def test_an_insurgent_ground_attack_and_an_unclaimed_drone_strike_nearby_stay_ap
     gunmen = _sig("مسلحون مجهولون يهاجمون سيطرة للشرطة عند مدخل ناحية الإسكندرية شمالي بابل", "ar", ["attack_claim"])
     strike = _sig("ضربة بطائرة مسيرة استهدفت عجلة على طريق جرف النصر", "ar", ["attack_claim"], hours=8, cos=0.95)
     assert gunmen.event is not None and gunmen.event.same_event(strike.event) == 0
+
+
+SIT_IN_DAY_THREE = ("✊ اليوم الثالث للاعتصام ✊\nاحنا بعدنا قدام مبنى المحافظة بالدواسة، بتنا ليلتين بالبرد.\n"
+                    "📌 قررنا اليوم:\n1- الاعتصام مستمر لحد ما يجينا رد مكتوب.\n"
+                    "2- إذا ما صار شي لحد يوم الأحد، راح نوسع الاعتصام لساحة المنصة.\n"
+                    "3- ندعو خريجي الأقضية (تلعفر، سنجار، الحمدانية، القيارة، الشيخان) يلتحقون بينا يوم السبت.\n"
+                    "#اعتصام_الخريجين")
+
+
+def test_a_sit_ins_nth_day_report_is_todays_and_its_list_of_districts_no_roundup() -> None:
+    from monitor.signatures import is_digest
+
+    day3 = _sig(SIT_IN_DAY_THREE, "ar", ["protest"], hours=50)
+    assert day3.event is not None and day3.event.follow == "d3" and day3.event.day == ""
+    assert day3.event.place == "dawasa"  # (the districts whose graduates are called on are where they come from)
+    assert not day3.digest
+    roundup = ("حصاد اليوم:\n▪️ انفجار عبوة ناسفة على دورية للجيش على طريق القيارة وإصابة جندي بجروح متوسطة.\n"
+               "▪️ اشتباك عشائري بالأسلحة المتوسطة في حي الكفاح بتلعفر على خلفية نزاع على بئر ماء.\n"
+               "▪️ قصف مدفعي تركي يستهدف قرى قرب جبل سنجار دون تسجيل إصابات بشرية حتى الآن.\n"
+               "▪️ تظاهرة للمعلمين أمام مبنى قائممقامية الحمدانية للمطالبة بصرف الرواتب المتأخرة.")
+    assert is_digest(roundup, anchors(roundup).places)
+    first = _sig("المئات من الخريجين يبدؤون اعتصاماً مفتوحاً أمام مبنى محافظة نينوى في الدواسة", "ar", ["protest"])
+    assert not compare(day3, first)[0]  # (dated to the Sunday before by its plan, it conflicted)
+    # an attack on the sit-in on its fourth day keeps the time its text gives
+    grenade = _sig("Grenade thrown at the tent of the graduates' sit-in outside the Nineveh governorate building "
+                   "in Dawasa before dawn. The sit-in, now on its fourth day, goes on.", "en",
+                   ["attack_claim", "protest"], hours=70)
+    assert grenade.event is not None and grenade.event.follow == "d4" and grenade.event.day != ""
+
+
+def test_the_most_telling_contrast_phrase_sets_a_protest_apart_from_one_group_or_place() -> None:
+    workers = _sig("هسه قدام مبنى المحافظة: تظاهرة ثانية غير اعتصام الخريجين، هاي لعمال العقود والأجور اليومية",
+                   "ar", ["protest"])
+    assert workers.event is not None and workers.event.actor1 == "Labour Group (Iraq)"
+    assert workers.event.distinct == "by:Graduates (Iraq)"
+    english = _sig("Second protest outside the governorate building today, and a different one: contract workers "
+                   "demanding permanent posts. Separate from the graduates' sit-in.", "en", ["protest"], hours=1)
+    assert english.event is not None and english.event.distinct == "by:Graduates (Iraq)"
+    assert not sets_apart(english, workers) and not sets_apart(workers, english)
+    baiji = _sig("هسه يم وزارة الكهرباء بالعلاوي مئات من عمال العقود معتصمين. مو نفس جماعة بيجي، هذوله كهرباء بغداد",
+                 "ar", ["protest"])
+    assert baiji.event is not None and baiji.event.distinct == "at:baiji"

@@ -1638,6 +1638,18 @@ _ORIGIN = re.compile(rf"{_ORIGIN_WORD}\w*(?:(?:(?:\s+\S+){{0,2}}\s+(?:من|في|
                      # (a kind of place between: «زملاءنا في حقول الرميلة», "colleagues in the Rumaila fields")
                      r"(?:\s+(?:حقول|حقل|مدن|مدينه|قضاء|اقضيه|نواحي|ناحيه|محافظه|محافظات|the))?"
                      r"(?:\s+\S+\s*(?:و|and|,|،))?)?\s*$")
+# ... or whose people a call asks to join («ندعو خريجي الأقضية (تلعفر، سنجار، الحمدانية) يلتحقون بينا», "we call on
+# graduates from Tal Afar and Sinjar to join us")
+_CALLED_FROM = re.compile(r"(?:(?<!\w)[و]?(?:ندعو|ندعوا|نطالب|نناشد)|(?<!\w)(?:we call on|we urge|calling on))\s+"
+                          r"(?:\S+\s+)?(?:خريجي|اهالي|ابناء|شباب|طلاب|طلبه|معلمي|عمال|زملاءنا|زملائنا|"
+                          r"graduates|people|residents|teachers|workers|colleagues)(?!\w)"
+                          r"(?:\s+(?:الاقضيه|الاقضيه والنواحي|المحافظات|from|of|in|في|من))?\s*[(:]?\s*$")
+# ... or a person's place of origin ("one lineman from Hilla told me", "a mother from Sadr City")
+_PERSON_FROM = re.compile(r"(?<!\w)(?:one|a|an|another|two|three|some|many)\s+(?:\S+\s+)?(?:man|woman|men|women|"
+                          r"lineman|linemen|worker|workers|teacher|teachers|protester|protesters|resident|residents|"
+                          r"father|mother|driver|drivers|student|students|graduate|graduates|farmer|farmers|mourners?|"
+                          r"participants?|locals?|activists?|retirees?|nurses?|doctors?|families|family|youths?)"
+                          r"\s+from\s*$")
 # (an item the gazetteer does not know may come between: «الرميلة والزبير وغرب القرنة»)
 _LIST_JOIN = re.compile(r"\s*(?:و|and|,|،)\s*(?:[^\s.,،]+\s*(?:و|and|,|،)\s*)?")
 # ... or a list of places whose people are on their way («الخريجين من الكوفة والمناذرة والحيدرية بالطريق»)
@@ -1650,7 +1662,9 @@ def _origins(norm: str, spans: list[tuple[int, int]]) -> set[int]:
     """Start offsets of places named as where people came from (``_ORIGIN``, or a list followed by "on their
     way", ``_ON_THE_WAY``), and of places joined to one by "and" («من هيت والفلوجة»): not where the event is,
     and not read as its place."""
-    found = {start for start, _ in spans if _ORIGIN.search(norm[max(0, start - 40) : start])}
+    found = {start for start, _ in spans if _ORIGIN.search(norm[max(0, start - 40) : start])
+             or _CALLED_FROM.search(norm[max(0, start - 50) : start])
+             or _PERSON_FROM.search(norm[max(0, start - 40) : start])}
     for (s1, e1), (s2, _e2) in pairwise(spans):
         if s1 in found and _LIST_JOIN.fullmatch(norm[e1:s2]):
             found.add(s2)
@@ -1881,6 +1895,12 @@ _CALL = _rx(
     "will rally",
     "will protest",
     "will stage",
+    "announced a march",
+    "announced a rally",
+    "announced a protest",
+    "announced a sit-in",
+    "announces a march",
+    "announces a rally",
     "planned",
     "plan to",
     "next",
@@ -1986,10 +2006,13 @@ CONTRAST_FROM_EN = (r"separate from|unrelated to|not linked to|not connected to|
                     r"group|groups|road|target) from")
 # (one of these is in every contrast phrase and "separate incident")
 _CONTRAST_WORDS = ("separate", "unrelated", "not linked", "not connected", "not related", "different", "distinct",
-                   "unlike", "بخلاف", "عكس", "منفصل", "علاقه", "مرتبط")
+                   "unlike", "بخلاف", "عكس", "منفصل", "علاقه", "مرتبط", "غير")
 _CONTRAST_FROM = Scan(re.compile(
     rf"(?<!\w)(?:{CONTRAST_FROM_EN}|distinct from|unlike)(?!\w)|"
-    rf"{_B}(?:بخلاف|على عكس|منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)"),
+    rf"{_B}(?:بخلاف|على عكس|منفصل عن|منفصله عن|لا علاقه له ب|لا علاقه لها ب|غير مرتبط ب|غير مرتبطه ب)|"
+    # («تظاهرة ثانية غير اعتصام الخريجين، هاي لعمال العقود»: not the graduates' sit-in, the workers')
+    rf"{_B}غير (?:ال)?(?:هجوم|تفجير|انفجار|عبوه|اعتداء|استهداف|قصف|ضربه|تظاهره|احتجاج|وقفه|اعتصام|قنبله|حادث|"
+    rf"حادثه){_E}"),
     _CONTRAST_WORDS)
 _CONTRAST_SENTENCE = Scan(re.compile(
     r"(?<!\w)(?:a separate incident|an unrelated incident|separate incidents)(?!\w)|"
