@@ -310,8 +310,8 @@ _SABOTAGE = re.compile(
     rf"عبوه|عبوات)(?:\s+\S+){{0,6}}?\s+[لو]?(?:ال)?{_TOWER}(?!\w)|"
     rf"(?<!\w)[لو]?(?:ال)?{_TOWER}(?:\s+\S+){{0,12}}?\s+(?:بعبوه|بعبوات|الي عمل تخريبي|لعمل تخريبي|بعمل تخريبي|"
     r"بتفجير|لتفجير)(?!\w)|"
-    r"(?<!\w)(?:towers?|pylons?)(?:\s+\S+){0,10}?\s+(?:blown up|brought down by (?:explosives|ieds?|bombs?)|"
-    r"bombed|sabotaged|toppled by)(?!\w)|"
+    r"(?<!\w)(?:towers?|pylons?)(?:\s+\S+){0,10}?\s+(?:blown up|brought down(?:\s+\S+){0,2}?\s+(?:by|with)\s+"
+    r"(?:explosives|ieds?|bombs?|charges)|bombed|sabotaged|toppled by)(?!\w)|"
     r"(?<!\w)(?:blew up|bombed|sabotaged)(?:\s+\S+){0,4}?\s+(?:towers?|pylons?)(?!\w)")
 _NOT_DONE = re.compile(r"(?<!\w)(?:يخطط|تخطط|مخطط|مخططا|يحذر|تحذر|نحذر|تحذير|محاوله|احباط|افشال|نفت|نفى|نفي|ينفي|"
                        r"تنفي|لا صحه|تفكيك|تفكك|يفكك|فككت|فكك|عثر|تعثر|العثور|ضبط|plans?|planning|plot|warns?|"

@@ -343,6 +343,8 @@ def test_power_towers_told_as_blown_up_are_raised_to_the_attack_bar() -> None:
     assert tells_sabotage(done) and lex.raised_labels(done) == {"attack_claim"}
     assert tells_sabotage("Two 400kV transmission towers on the Kirkuk-Diyala line blown up near al-Rashad tonight")
     assert tells_sabotage("ISIS militants blew up two high-voltage towers near Tikrit overnight")
+    assert tells_sabotage("A 400kV tower on the Tarmiyah line was brought down overnight with explosives")
+    assert not tells_sabotage("A tower on the Tarmiyah line was brought down by the storm last night")
     assert not tells_sabotage("مصادر: داعش يخطط لاستهداف أبراج نقل الطاقة في صلاح الدين مع بدء الصيف")
     assert not tells_sabotage("تنفي وزارة الكهرباء ما تداولته الصفحات بشأن استهداف أبراج نقل الطاقة في ديالى")
     assert not tells_sabotage("Power towers in Kirkuk are being repaired after the summer storms")
