@@ -1305,3 +1305,19 @@ def test_people_called_on_or_from_a_place_are_where_they_come_from_and_a_contras
 
 def iso_of(when: datetime) -> str:
     return when.isoformat().replace("+00:00", "Z")
+
+
+def test_the_accused_of_an_act_is_its_first_actor_not_the_accuser_nor_the_gunmen() -> None:
+    posted = datetime(2029, 3, 1, 9, 0, tzinfo=UTC)
+    tribe = extract_event("اتهمت عشيرة البو عامر، في بيان، عناصر من عصائب أهل الحق بقتل أحد أبنائها بإطلاق نار في قضاء "
+                          "بلد", ["attack_claim"], posted)
+    assert tribe is not None and tribe.actor1 == "Asa'ib Ahl al-Haq"
+    gunmen = extract_event("اغتال مسلحون مختار قرية قرب الحويجة، ويتهم ذوو الضحية عصابات داعش بتنفيذ الجريمة انتقاماً "
+                           "لتعاونه مع القوات الأمنية", ["attack_claim"], posted)
+    assert gunmen is not None and gunmen.actor1 == "Islamic State (ISIS)"
+    # the victim's side before a strike's noun is no accused, and neither is a group that denies
+    victim = extract_event("استشهاد قيادي في الحشد الشعبي بقصف مسيّرة استهدف عجلته قرب القائم", ["attack_claim"], posted)
+    assert victim is not None and victim.actor1 is None
+    denial = extract_event("مصدر في كتائب حزب الله ينفي أي علاقة للكتائب بتفجير العبوة على طريق الإسكندرية",
+                           ["attack_claim"], posted)
+    assert denial is not None and denial.actor1 != "Kata'ib Hezbollah"

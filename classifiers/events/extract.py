@@ -717,6 +717,10 @@ _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0
                           # ... or is said to be the one who struck («الحشد يگول امريكا هي اللي ضربت»)
                           r"\s+(?:هي|هو|هم)\s+(?:اللي|الي|التي|الذي|الذين)\s+(?:ضربت|ضرب|ضربوا|قصفت|قصف|قصفوا|"
                           r"استهدفت|استهدف|استهدفوا|هاجمت|هاجم|هاجموا|نفذت|نفذ|نفذوا|رمت|رمى|رموا)(?!\w)")
+# ... or is accused of the act itself, after a verb of accusing in its sentence («اتهمت عشيرة البو عامر، في بيان،
+# عناصر من عصائب أهل الحق بقتل أحد أبنائها»; not «استشهاد قيادي في الحشد الشعبي بقصف مسيرة», nor a denial)
+_ACCUSED_OF_AFTER = re.compile(r"[)\]»\"]?\s+(?:بقتل|باغتيال|بخطف|باختطاف|باستهداف|بتفجير|بقصف)(?!\w)")
+_ACCUSES_BEFORE = re.compile(r"(?<!\w)[و]?(?:اتهم|اتهمت|يتهم|تتهم|يتهمون|اتهموا|تتهمها)(?!\w)[^.!?؟\n]*$")
 # ... and one that claims it (the claim is the act's own record, not a report of another's act)
 _CLAIMED_AFTER = re.compile(r"(?:'s)?\s+(?:claimed|claims|claiming|تتبنى|يتبنى|تبنت|تبنى)(?!\w)|"
                             # («أصحاب الكهف طلعوا بيان يتبنوها»)
@@ -1247,6 +1251,10 @@ class Extractor:
         if etype == "Battles":
             ids = list(dict.fromkeys(m.actor for m in mentions))
             irregular = [a for a in ids if reg[a].kind in ("insurgent", "unknown")]
+            accused = [a for a in irregular[1:] if roles.get(a) == "subject"]
+            if irregular[:1] == [UNKNOWN_GUNMEN] and accused:
+                # («اغتال مسلحون ... ويتهم ذوو الضحية عصابات داعش بتنفيذ الجريمة»: the gunmen are the accused group's)
+                irregular = [accused[0]] + [a for a in irregular if a != accused[0]]
             named = [a for a in ids if reg[a].kind == "militia" and roles.get(a) != "object"]
             if irregular == [UNKNOWN_GUNMEN] and named and _has_kind(mentions, reg, _STATE_KINDS):
                 irregular = named[:1]  # «الجيش ... ومسلحي وحدات مقاومة سنجار ... المسلحون»: the gunmen are its
@@ -1367,7 +1375,9 @@ class Extractor:
             # (a protesting group's "strike" is a walk-out: "a teachers' strike")
             acts = bool(armed or (_WEAPON_AFTER.match(norm, m.end) and m.actor not in PROTEST_GROUPS)
                         or _ACTED_AFTER.match(norm, m.end)
-                        or _CLAIMED_AFTER.match(norm, m.end))
+                        or _CLAIMED_AFTER.match(norm, m.end)
+                        or (_ACCUSED_OF_AFTER.match(norm, m.end)
+                            and _ACCUSES_BEFORE.search(norm, max(0, m.start - 80), m.start)))
             speaks = _SPEAKER_AFTER.match(norm, m.end) is not None
             said = speaks or _SAID_BEFORE.search(before) is not None
             if reg[m.actor].kind == "front" and _MEMBER_OF_BEFORE.search(norm[max(0, m.start - 40) : m.start]):
