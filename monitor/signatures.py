@@ -1013,14 +1013,11 @@ def is_digest(text: str, places: frozenset[str]) -> bool:
     items = segments(text) if len(places) >= _DIGEST_DISTRICTS else []
     if len(items) < 3:
         return False
-    gazetteer = Gazetteer.default()
-    if len(districts) >= _DIGEST_DISTRICTS and not any(
-            districts <= {_chain_of(pid)[1] for pid in gazetteer.places(item)
-                          if _level(pid) == 2 and len(_chain_of(pid)) > 2} for item in items):
-        return True  # (not when one item names them all: a sit-in's call on the graduates of five districts)
+    if len(districts) >= _DIGEST_DISTRICTS:
+        return True
     # ... or one governorate's roundup («حصاد ذي قار»: a blockade on the Shatra road, a clash in al-Islah, a
     # strike in Haboubi Square), three of whose items each name a town or site no earlier item named
-    seen, new_places = set(), 0
+    gazetteer, seen, new_places = Gazetteer.default(), set(), 0
     for item in items:
         fine = {pid for pid in gazetteer.places(item) if _level(pid) == 2}
         if fine and not fine & seen:
@@ -1250,7 +1247,9 @@ def same_story(a: Signature, b: Signature, cfg: MatchConfig, cos: float | None =
                 and pair_probability(a, b, cos, agreement, same, cfg) >= cfg.pair_bar):
             return cos
     elif (not apart and cos >= cfg.event_cos and a.event is not None and not a.event._across_districts(b.event)
-          and not a.digest):  # (a roundup's marks of a follow-up may be any of its items')
+          and (not a.digest or a.event.follow.startswith("d"))):
+        # (a roundup's marks of a follow-up may be any of its items'; a sit-in's Nth-day statement that lists
+        # the districts whose people it calls on is no roundup: its day mark says which story)
         # (a day later, "Basra" the city is no longer one place with a town of another of its districts)
         same = a.event.same_event(b.event)
         # a threat issued a day later (a tribe's ultimatum after the clash, a faction's vow after the strike

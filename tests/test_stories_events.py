@@ -1394,13 +1394,15 @@ SIT_IN_DAY_THREE = ("✊ اليوم الثالث للاعتصام ✊\nاحنا 
                     "#اعتصام_الخريجين")
 
 
-def test_a_sit_ins_nth_day_report_is_todays_and_its_list_of_districts_no_roundup() -> None:
+def test_a_sit_ins_nth_day_report_is_todays_and_joins_its_story_whatever_districts_it_lists() -> None:
     from monitor.signatures import is_digest
 
     day3 = _sig(SIT_IN_DAY_THREE, "ar", ["protest"], hours=50)
     assert day3.event is not None and day3.event.follow == "d3" and day3.event.day == ""
     assert day3.event.place == "dawasa"  # (the districts whose graduates are called on are where they come from)
-    assert not day3.digest
+    day2 = _sig("محافظ نينوى يلتقي وفداً من الخريجين المعتصمين أمام مبنى المحافظة لليوم الثاني", "ar", ["protest"],
+                hours=29, cos=0.95)
+    assert day3.digest and same_story(day3, day2, CFG) is not None  # (a roundup by its list; its day mark says)
     roundup = ("حصاد اليوم:\n▪️ انفجار عبوة ناسفة على دورية للجيش على طريق القيارة وإصابة جندي بجروح متوسطة.\n"
                "▪️ اشتباك عشائري بالأسلحة المتوسطة في حي الكفاح بتلعفر على خلفية نزاع على بئر ماء.\n"
                "▪️ قصف مدفعي تركي يستهدف قرى قرب جبل سنجار دون تسجيل إصابات بشرية حتى الآن.\n"
