@@ -158,8 +158,15 @@ _ANALYSIS_OPENING = re.compile(
     r"^\W*(?:[\w\s]{0,25}?\s*[—–|:-]\s*)?(?:(?:quick |short |a |an |background |brief |weekend |weekly )?"
     r"(?:explainer|primer|analysis"
     r"|backgrounder|outlook|commentary|op-ed|opinion)\b|a note on\b|some thoughts\b|what to watch\b"
+    # ("Eid outlook for southern Iraq", "Security analysis, week 23": one or two words before the kind)
+    r"|(?:[\w-]+\s){1,2}(?:outlook|explainer|primer|analysis|backgrounder)\b(?!\s*(?:of|on) (?:today|this morning|"
+    r"tonight|last night))"
     r"|weekly (?:outlook|context)\b|background\b|(?:تحليل|قراءه تحليليه|قراءه في|مقال رأي|وجهه نظر)(?!\w))",
     re.IGNORECASE)
+
+# ... or says so further along its first line: "Arafa morning in Nasiriyah. Some thoughts from a monitor who grew
+# up here 🧵", "On the ISIS leaflet found on the Samawah road: some perspective 🧵"
+_ASIDE_FRAME = re.compile(r"(?<!\w)some (?:thoughts|perspective|context|background|reflections)(?!\w)", re.IGNORECASE)
 
 _FORWARD_HEADER = re.compile(r"^\W*(?:forwarded from|forwarded message|fwd|repost(?:ed)? from|منقول|معاد توجيهه|"
                              r"اعاده توجيه|محول من|تم تحويله)", re.IGNORECASE)
@@ -174,7 +181,7 @@ def framed_as_analysis(text: str) -> bool:
     while len(lines) > 1 and _FORWARD_HEADER.match(normalize_for_match(lines[0])):
         lines = lines[1:]
     head = normalize_for_match(lines[0][:160]) if lines else ""
-    found = _ANALYSIS_OPENING.search(head)
+    found = _ANALYSIS_OPENING.search(head) or _ASIDE_FRAME.search(head)
     # "Daily brief: analysis of the day's incidents" is a roundup, whatever it calls itself
     return found is not None and _ROUNDUP_WORDS.search(head[:found.end()]) is None
 
@@ -312,15 +319,23 @@ _SABOTAGE = re.compile(
     r"بتفجير|لتفجير)(?!\w)|"
     r"(?<!\w)(?:towers?|pylons?)(?:\s+\S+){0,10}?\s+(?:blown up|brought down(?:\s+\S+){0,2}?\s+(?:by|with)\s+"
     r"(?:explosives|ieds?|bombs?|charges)|bombed|sabotaged|toppled by)(?!\w)|"
-    r"(?<!\w)(?:blew up|bombed|sabotaged)(?:\s+\S+){0,4}?\s+(?:towers?|pylons?)(?!\w)")
+    r"(?<!\w)(?:blew up|bombed|sabotaged)(?:\s+\S+){0,4}?\s+(?:towers?|pylons?|pipelines?|flowlines?)(?!\w)|"
+    # the device the subject: "IED brought down a 132kV transmission tower", "An IED damaged a section of a
+    # crude flowline"; and pipelines blown up («تفجير انبوب نفط», not «تفجر انبوب ماء», a burst pipe)
+    r"(?<!\w)(?:ieds?|bombs?|explosive devices?|explosive charges?|explosives)(?:\s+\S+){0,2}?\s+(?:brought down|"
+    r"toppled|destroyed|damaged|ruptured|blew up|struck|hit)(?:\s+\S+){0,6}?\s+(?:towers?|pylons?|pipelines?|"
+    r"flowlines?)(?!\w)|"
+    r"(?<!\w)(?:pipelines?|flowlines?)(?:\s+\S+){0,8}?\s+(?:blown up|bombed|sabotaged)(?!\w)|"
+    r"(?<!\w)(?:تفجير|فجروا|فجرت|نسف|استهداف|استهدف|عبوه|عبوات|عمل تخريبي)(?:\s+\S+){0,4}?\s+[لو]?(?:ال)?"
+    r"(?:انبوب|انابيب|خط انابيب|خط نقل)(?!\w)")
 _NOT_DONE = re.compile(r"(?<!\w)(?:يخطط|تخطط|مخطط|مخططا|يحذر|تحذر|نحذر|تحذير|محاوله|احباط|افشال|نفت|نفى|نفي|ينفي|"
                        r"تنفي|لا صحه|تفكيك|تفكك|يفكك|فككت|فكك|عثر|تعثر|العثور|ضبط|plans?|planning|plot|warns?|"
                        r"warning|den(?:y|ies|ied)|attempt|foiled|thwarted|defuse[sd]?|defusing|dismantl\w*|found)(?!\w)")
 
 
 def tells_sabotage(text: str) -> bool:
-    """Whether ``text`` tells of power towers blown up (``_SABOTAGE``), and not as a plan, a warning, a denial,
-    a foiled attempt or a charge found."""
+    """Whether ``text`` tells of power towers or pipelines blown up (``_SABOTAGE``), and not as a plan, a
+    warning, a denial, a foiled attempt or a charge found."""
     norm = normalize_for_match(text)
     return _SABOTAGE.search(norm) is not None and _NOT_DONE.search(norm) is None
 

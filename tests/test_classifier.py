@@ -272,6 +272,11 @@ def test_a_post_framed_as_analysis_is_damped_on_every_label() -> None:
                               "specific incident")
     assert framed_as_analysis("📌 تحليل | مسار الحوار بين أنقرة والعمال الكردستاني وانعكاساته على العراق")
     assert framed_as_analysis("On the Bashiqa warning: some thoughts.\nFor: the faction has a presence there")
+    # one or two words before the kind, or "some perspective" further along the first line
+    assert framed_as_analysis("Eid outlook for southern Iraq (13-16 June) 🧵\n\n1/ Baseline: the south gets quieter")
+    assert framed_as_analysis("Arafa morning in Nasiriyah. Some thoughts from someone who grew up here 🧵")
+    assert framed_as_analysis("On the leaflet found on the Samawah road: some perspective 🧵\n1/ Cells are small")
+    assert not framed_as_analysis("Rockets hit Ain al-Asad air base tonight, two impacts inside the perimeter")
     # a roundup calling itself analysis is still a roundup; a word met further on is no framing
     assert not framed_as_analysis("Daily brief: analysis of the day's incidents\n1. Rockets hit Victory base")
     assert not framed_as_analysis("قيادة شرطة النجف: القبض على متهم بعد تحليل كاميرات المراقبة")
@@ -332,7 +337,7 @@ def test_a_protest_told_as_over_is_damped_on_protest() -> None:
     assert not protest_over(over + " " + "تفاصيل " * 80)
 
 
-def test_power_towers_told_as_blown_up_are_raised_to_the_attack_bar() -> None:
+def test_power_towers_and_pipelines_told_as_blown_up_are_raised_to_the_attack_bar() -> None:
     """Sabotage of the grid, which the model scores as electricity news, is given ``attack_claim`` at its bar;
     a plan, a warning, a denial or a charge defused under a tower is not."""
     from classifiers.cues import tells_sabotage
@@ -348,6 +353,12 @@ def test_power_towers_told_as_blown_up_are_raised_to_the_attack_bar() -> None:
     assert not tells_sabotage("مصادر: داعش يخطط لاستهداف أبراج نقل الطاقة في صلاح الدين مع بدء الصيف")
     assert not tells_sabotage("تنفي وزارة الكهرباء ما تداولته الصفحات بشأن استهداف أبراج نقل الطاقة في ديالى")
     assert not tells_sabotage("Power towers in Kirkuk are being repaired after the summer storms")
+    # the device as the subject, and pipelines (a burst water pipe is not one)
+    assert tells_sabotage("IED brought down a 132kV transmission tower on the Ali al-Gharbi-Amarah line tonight")
+    assert tells_sabotage("An IED damaged a section of a crude flowline at the Buzurgan field tonight")
+    assert tells_sabotage("مجهولون فجروا انبوب النفط الناقل قرب الشرقاط فجر اليوم")
+    assert not tells_sabotage("تفجر انبوب ماء رئيسي في الكرادة وغرق الشارع")
+    assert not tells_sabotage("Engineers found an IED under the Kirkuk-Ceyhan pipeline and defused it")
     defused = "مفرزة هندسية تفكك عبوة ناسفة موضوعة تحت برج لنقل الطاقة في الحويجة دون اصابات"
     assert not tells_sabotage(defused) and not lex.raised_labels(defused)
     clf = load_classifier()
