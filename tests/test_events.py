@@ -1202,6 +1202,19 @@ def test_a_weekday_in_an_aside_about_another_incident_does_not_date_the_event() 
     assert told is not None and told.time_basis != "post"
 
 
+def test_a_weekday_a_sit_in_lasts_until_or_a_deadline_ends_on_is_not_the_events_day() -> None:
+    posted = datetime(2029, 6, 12, 9, 0, tzinfo=UTC)  # a Tuesday
+    sit_in = "اليوم الثالث لاعتصام الخريجين امام مجلس محافظة ذي قار بالناصرية، ومستمرين لحد يوم الأحد"
+    e = _extractor().extract(sit_in, ["protest"], posted)
+    assert e is not None and e.time_basis == "post"
+    deadline = "عشائر الغراف تمهل الشركة النفطية حتى يوم الخميس وبعدها كل الخيارات مفتوحة"
+    e = _extractor().extract(deadline, ["threat"], posted)
+    assert e is not None and e.time_basis == "post"
+    # the weekday the event happened on still dates it
+    told = _extractor().extract("انفجار عبوة ناسفة يوم الأحد على دورية للجيش في الشطرة", ["attack_claim"], posted)
+    assert told is not None and told.time_basis != "post" and told.event_time.startswith("2029-06-10")
+
+
 def test_where_people_come_from_and_where_an_answer_comes_from_are_not_the_protests_place() -> None:
     on_the_way = ("📣 اليوم الثاني للاعتصام گدام مبنى محافظة النجف ✊ بتنا الليل بالخيم، والخريجين من الكوفة والمناذرة "
                   "والحيدرية بالطريق.")
@@ -1321,3 +1334,79 @@ def test_the_accused_of_an_act_is_its_first_actor_not_the_accuser_nor_the_gunmen
     denial = extract_event("مصدر في كتائب حزب الله ينفي أي علاقة للكتائب بتفجير العبوة على طريق الإسكندرية",
                            ["attack_claim"], posted)
     assert denial is not None and denial.actor1 != "Kata'ib Hezbollah"
+
+
+def test_the_accused_a_denier_and_a_name_a_group_calls_itself() -> None:
+    # the accused of an accusation acts, and goes before unnamed gunmen; the accuser of a singular verb does not
+    assert actors("مسلحين مجهولين هاجموا سيطرة للجيش بالليل وقتلوا جندي، والأهالي كلهم يتهمون داعش")[0] == (
+        "Islamic State (ISIS)")
+    assert actors("اتهم مقتدى الصدر، في تغريدة، عصائب أهل الحق بالهجوم على مكتب التيار في الكوت")[0] == (
+        "Asa'ib Ahl al-Haq")
+    # a faction that denies a part in it is not its side
+    assert actors("A rocket hit a house near Khanaqin overnight, wounding two. Kata'ib Hezbollah denied any role.")[0] \
+        is None
+    # the name a group calls itself stands where the group noun does
+    assert actors("تبنت مجموعة تطلق على نفسها اسم قاصم الجبارين تفجير عبوة على رتل للتحالف قرب السماوة")[0] == (
+        "Qasim al-Jabbarin")
+    # an attacker named by the insurgency's adjective
+    assert actors("قناص داعشي قتل منتسب بالجيش على ساتر قرب الطوز، والجيش يقول المنطقة صارت ملعب لداعش")[0] == (
+        "Islamic State (ISIS)")
+
+
+def test_a_member_of_a_force_hit_and_a_weekday_after_on_are_not_the_attackers() -> None:
+    # «على عجلة منتسب بالشرطة الاتحادية»: the police are the ones hit
+    assert actors("انفجار عبوة لاصقة على عجلة منتسب بالشرطة الاتحادية في الطارمية") == (None, "Federal Police")
+    # "on Sunday; police imposed a curfew": the police are not an object, and a clan fight is the clans'
+    assert actors("Fighting between two clans in Basra's Qurna district killed two on Sunday; police imposed a "
+                  "curfew.") == ("Tribesmen (Iraq)", "Tribesmen (Iraq)")
+    # protesters who set fire with two words between them and the verb
+    assert actors("Protesters in Kut set fire to the provincial council gate and clashed with police; 6 officers "
+                  "were hurt.")[0] == "Protesters (Iraq)"
+
+
+def test_a_pmf_brigade_sharya_and_the_allawi_area() -> None:
+    assert actors("استشهاد مقاتل من اللواء 45 في الحشد بهجوم لداعش قرب تلال حمرين") == (
+        "Islamic State (ISIS)", "Popular Mobilization Forces")
+    assert actors("هجوم لداعش على اللواء 20 في الجيش قرب راوة")[1] == "Iraqi Security Forces"
+    e = _extractor().extract("Shots fired at a Yazidi family home in Sharya overnight; one wounded.",
+                             ["attack_claim"], T)
+    assert e is not None and e.location is not None and (e.location.district, e.location.governorate) == (
+        "Sumel", "Duhok")
+    e = _extractor().extract("Gunmen shot a shop owner in the Allawi area of Baghdad this morning",
+                             ["attack_claim"], T)
+    assert e is not None and e.location is not None and e.location.governorate == "Baghdad"
+
+
+def test_a_threats_road_from_to_whom_a_convoy_serves_and_how_long_a_checkpoint_waits() -> None:
+    # «على طول الطرق من البصرة إلى بغداد» names a road's ends (``_ROAD_JOIN`` reads the normalised «الي»), not where
+    # the claimed IED was
+    claim = ("بيان صادر عن الإعلام الحربي: تمكن مجاهدونا فجر اليوم من استهداف رتل لوجستي يحمل معدات لصالح قوات "
+             "الاحتلال الأمريكي على الطريق السريع في محافظة المثنى بعبوة ناسفة. ونحذر الشركات الناقلة بأن أرتالها "
+             "ستبقى هدفا على طول الطرق من البصرة إلى بغداد.")
+    e = _extractor().extract(claim, ["attack_claim", "threat"], T)
+    assert e is not None and e.location is not None and e.location.governorate == "Muthanna"
+    assert e.actor2 == "US Forces" and e.actor1 != "US Forces"  # (whom the convoy serves is its target)
+    # «لحد الصبح» is how long drivers should wait, not when the gunmen fired
+    e = _extractor().extract("مسلحين رموا على شاحنات بطريق السماوة عرعر، لا أحد يمشي وحده، وقفوا بالسيطرة لحد الصبح",
+                             ["attack_claim"], T)
+    assert e is not None and e.time_basis == "post"
+    # "unknown men" are an unidentified armed group; «طيران العدو الأمريكي» is the one that struck
+    assert actors("Unknown men threw a grenade at a shop in Kirkuk overnight; nobody was hurt")[0] == (
+        "Unidentified Armed Group (Iraq)")
+    assert actors("أقدم طيران العدو الأمريكي فجر اليوم على قصف مقر للحشد الشعبي قرب القائم") == (
+        "US Forces", "Popular Mobilization Forces")
+    # gunmen of a named group are that group's
+    assert actors("قتل خمسة مدنيين بهجوم شنه مسلحون من تنظيم داعش على حفل زفاف في قرية قرب أبي صيدا")[0] == (
+        "Islamic State (ISIS)")
+
+
+def test_iskandariya_bare_dibis_and_mosuls_zuhur() -> None:
+    # «يم الإسكندرية» (a bare name: Alexandria is written so too), finer than the towns drivers are heading to
+    assert where("رتل شاحنات انضرب بعبوة بالسريع يم الإسكندرية الظهر. اللي نازل للحلة أو الديوانية يمشي نهار") == (
+        "iskandariya")
+    assert where("اشتباك بين عشيرتين بأطراف دبس على أرض زراعية، قتيل وثلاث جرحى نقلوهم لمستشفى كركوك") == "dibis"
+    assert where("صوت انفجار بالزهور قبل شوية، طلعت عبوة صوتية على باب محل موبايلات") == "zuhur_mosul"
+    # "PhD and master's holders" are graduates; the group a protest is set apart from is not its own
+    e = _extractor().extract("Hundreds of unemployed PhD and master's holders rallying at Tahrir Square. Separate "
+                             "group from Wednesday's contract workers' rally in the same square.", ["protest"], T)
+    assert e is not None and e.assoc_actor_1 == "Graduates (Iraq)"

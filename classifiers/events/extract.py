@@ -466,6 +466,11 @@ TRIBAL = _rx(
     "بين العشيرتين",
     "between two tribes",
     "rival tribes",
+    "between two clans",
+    "rival clans",
+    "clan clash",
+    "clan clashes",
+    "clan fight",
     "نزاع عشائري",
     "نزاع عشائري مسلح",
     "اشتباك عشائري",
@@ -586,25 +591,29 @@ MOB = _rx("سحل", "لينش", "حشود غاضبه", "حشد غاضب", "mob",
 # roles: the words just before a mention
 # (the words, Arabic then English, that make a mention just after them the one acted on)
 _OBJECT_WORDS_AR = (
-    r"ستهدف|ستهداف|ضد|على|علي|قصف|ضرب|مواقع|قاعده|قواعد|رتل|ارتال|لرتل|مقر|مقرات|تجمعات|دوريه|عجله|"
+    r"ستهدف|ستهداف|ضد|على|علي|قصف|ضرب|مواقع|موقعا ل|موقعا تابعا|قاعده|قواعد|رتل|ارتال|لرتل|مقر|مقرات|تجمعات|دوريه|عجله|"
     r"قتل|مقتل|اعتقال|القبض على|اغتيال|يحذر|تحذر|نحذر|حذر|حذرت|تحذير|تهدد|يهدد|هدد|هددت|هددوا|نتوعد|توعد|توعدت|"
     r"نمهل|يمهل|تمهل|مهله|امهل|انذر|انذرت|اصابه|استشهاد|جرح|تتمركز|يتمركز|كتلوا|يكتلون|قتلوا|يقتلون|"
     r"هاجم|هاجمت|استهدافها|تضم|يتواجد فيها|تتواجد فيها|يتواجد فيه|تتواجد فيه|ينقل معدات|معدات|"
     r"السفاره|سفاره|القنصليه|المصالح|مصالح|"
     r"شركه|شركات|تفريق|لتفريق|يفرق|تفرق|عطت|عطوا|اعطت|منح|تؤوي|يؤوي|ايواء|تاوي|ياوي|"
+    # (whom a convoy or a company serves: «رتل يحمل معدات لصالح قوات الاحتلال», «شركة متعاونة مع الاحتلال»)
+    r"لصالح|لحساب|المتعاونه مع|المتعاون مع|متعاونه مع|المتعاقدين مع|المتعاقده مع|المتعاقد مع|"
     # (the dialect's genitive after a target: «ضربت همر مال الجيش», the army's humvee; not «الـ C-RAM مال
     # الأمريكان فجّر مسيّرة», the Americans' weapon acting)
     r"(?:همر|همرات|عجله|عجلات|سياره|سيارات|رتل|ارتال|دوريه|بيت|مقر|سيطره|تريلات|شاحنات|مخزن) (?:مال|مالت|ماله)|"
     r"دكوا|دكت|دكو"
 )
 _OBJECT_BEFORE_EN = (
-    r"(?<!\w)(?:targeting|targeted|targets|target|against|on|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
+    r"(?<!\w)(?:targeting|targeted|targets|target|against|on(?!\s+(?:monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday)(?!\w))|at|struck|strikes|hit|hits|hitting|attacked|attacking|"
     r"pounded|pounding|shelled|bombed|ambushed|raided|"
     r"killed|killing|arrested|warn|warns|warned|warning|threaten|threatens|threatened|give|gives|gave|given|giving|to|"
     r"of|hosts|hosting|housing|carrying|contracted by|supplying|for|sheltering|harbouring|harboring)"
     r"\s+(?:the\s+)?(?:\S+\s+){0,2}$"
 )
-_OBJECT_BEFORE = re.compile(rf"(?:{_OBJECT_WORDS_AR})\s*(?:\S+\s+){{0,2}}$|{_OBJECT_BEFORE_EN}")
+# (a preposition on the name's own word too: «على عجلة منتسب بالشرطة الاتحادية»)
+_OBJECT_BEFORE = re.compile(rf"(?:{_OBJECT_WORDS_AR})\s*(?:\S+\s+){{0,2}}[ب]?$|{_OBJECT_BEFORE_EN}")
 # what ``_any_state_object`` reads as a force attacked: as ``_OBJECT_BEFORE``, and any ل/ال in the three words
 # before the mention too («من ابطال الجيش»: the army's men are the ones hit; a clash, not violence against
 # civilians)
@@ -677,11 +686,13 @@ _CONDEMN_AFTER = re.compile(r"(?:'s)?\s+(?:\S+\s+)?(?:تدين|يدين|ادان
 _MOURNS_AFTER = re.compile(r"\s+(?:\S+\s+)?(?:تنعي|ينعي|نعت|نعي|تزف|يزف|زفت|زف|mourns|mourned)(?!\w)")
 # a nation's adjective after a weapon's noun is the one that struck («القصف المدفعي التركي», «غارة جوية أمريكية»)
 # (a strike's noun: drones or jets named so may be what was hit, «مرابض الطائرات المسيرة الأمريكية»)
-_WEAPON_NOUN_BEFORE = re.compile(r"(?<!\w)[وب]?(?:ال)?(?:قصف|غاره|غارات|ضربه|ضربات)(?:\s+(?:ال)?[^\s]+ي(?:ه)?)?\s+$")
+# (and the enemy's aviation, «طيران العدو الأمريكي»)
+_WEAPON_NOUN_BEFORE = re.compile(r"(?<!\w)[وب]?(?:ال)?(?:قصف|غاره|غارات|ضربه|ضربات)(?:\s+(?:ال)?[^\s]+ي(?:ه)?)?\s+$|"
+                                 r"(?<!\w)[وب]?(?:ال)?طيران\s+(?:العدو|الاحتلال|المحتل)\s+$")
 # ... and an air force's, a raid's own: «بغارة للطيران الإسرائيلي»
 _RAID_OF_BEFORE = re.compile(r"(?<!\w)[وب]?(?:ال)?(?:غاره|غارات|ضربه|ضربات|قصف)(?:\s+(?:جويه|جوي))?\s*$")
 _NATIONAL_ADJECTIVE = re.compile(r"(?:ال)?[^\s]+(?:ي|يه)$")
-_RIOT_AFTER = re.compile(r"\s+(?:\S+\s+)?(?:ضربوا|رشقوا|يرشقون|اقتحموا|يقتحمون|هاجموا|يهاجمون|احرقوا|حرقوا|يحرقون|"
+_RIOT_AFTER = re.compile(r"\s+(?:\S+\s+){0,2}?(?:ضربوا|رشقوا|يرشقون|اقتحموا|يقتحمون|هاجموا|يهاجمون|احرقوا|حرقوا|يحرقون|"
                          # (dialect plurals drop the alif: «المتظاهرين اقتحمو مقر الحزب وحرگوه»)
                          r"ضربو|رشقو|اقتحمو|هاجمو|حرقو|حرگو|حركو|اضرمو|كسرو|حرگوا|حركوا|كسروا|"
                          r"يضرمون|اضرموا|stormed|storm|torched|set fire|attacked|threw|pelted|burned|burnt)(?!\w)")
@@ -719,7 +730,27 @@ _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0
                           r"استهدفت|استهدف|استهدفوا|هاجمت|هاجم|هاجموا|نفذت|نفذ|نفذوا|رمت|رمى|رموا)(?!\w)")
 # ... or is accused of the act itself, after a verb of accusing in its sentence («اتهمت عشيرة البو عامر، في بيان،
 # عناصر من عصائب أهل الحق بقتل أحد أبنائها»; not «استشهاد قيادي في الحشد الشعبي بقصف مسيرة», nor a denial)
-_ACCUSED_OF_AFTER = re.compile(r"[)\]»\"]?\s+(?:بقتل|باغتيال|بخطف|باختطاف|باستهداف|بتفجير|بقصف)(?!\w)")
+_ACCUSED_OF_AFTER = re.compile(r"[)\]»\"]?\s+(?:بقتل|باغتيال|بخطف|باختطاف|باستهداف|بتفجير|بقصف|بالهجوم|بالاعتداء|"
+                               r"بالقصف|بالتفجير|بشن|باطلاق|بالوقوف)(?!\w)")
+# ... or is the accusation's object itself («الأهالي كلهم يتهمون داعش», "residents blamed ISIS"): the accused group
+# (the plural verb only: a singular one before a name is the accuser's, «اتهم صالح محمد العراقي ... عصائب أهل الحق»)
+_ACCUSES_JUST_BEFORE = re.compile(r"(?<!\w)[و]?(?:يتهمون|اتهموا|يحملون|حملوا|"
+                                  r"accused|accuses|accuse|blamed|blames|blame|blamed on|blaming)\s+"
+                                  r"(?:(?:كلهم|جميعهم|صراحه|مباشره|the|it on|them on)\s+)?$")
+# a group that denies a part in it («AAH denied online reports it was behind the shelling», «نفت النجباء»): not
+# its side (a force that denies casualties still is: only factions, fronts, insurgents and parties)
+_DENIES_AFTER = re.compile(r"(?:'s)?\s+(?:has\s+|have\s+|had\s+)?(?:denied|denies|deny|denying|تنفي|ينفي|نفت|نفى|"
+                           r"ينفون|نفوا)(?!\w)")
+_DENIES_BEFORE = re.compile(r"(?<!\w)[و]?(?:نفت|نفى|تنفي|ينفي)\s+$")
+_DENIER_KINDS = frozenset({"militia", "front", "insurgent", "party"})
+# a name a group calls itself («تبنت مجموعة تطلق على نفسها اسم STAT هجوما», "a group calling itself ..."): read as
+# if the name stood where the group noun does
+_CALLS_ITSELF_BEFORE = re.compile(r"(?:(?:مجموعه|جماعه|جهه|فصيل|group|outfit|faction)\s+)?(?:تطلق على نفسها|"
+                                  r"يطلق على نفسه|تطلق علي نفسها|يطلق علي نفسه|تسمي نفسها|يسمي نفسه|تدعى|تدعي|"
+                                  r"calling itself|calls itself|that calls itself|known as)\s+(?:اسم\s+)?[«\"“(]?$")
+# an attacker named by the insurgency's adjective («قناص داعشي», «انتحاري داعشي»): the group acted
+_ATTACKER_ADJECTIVE = re.compile(r"(?:داعشي|الداعشي|داعشيه|الداعشيه)$")
+_ATTACKER_NOUN_BEFORE = re.compile(r"(?<!\w)(?:قناص|انتحاري|انغماسي|ارهابي|مسلح|عنصر|عناصر|مجموعه|خليه)\s+$")
 _ACCUSES_BEFORE = re.compile(r"(?<!\w)[و]?(?:اتهم|اتهمت|يتهم|تتهم|يتهمون|اتهموا|تتهمها)(?!\w)[^.!?؟\n]*$")
 # ... and one that claims it (the claim is the act's own record, not a report of another's act)
 _CLAIMED_AFTER = re.compile(r"(?:'s)?\s+(?:claimed|claims|claiming|تتبنى|يتبنى|تبنت|تبنى)(?!\w)|"
@@ -1163,7 +1194,7 @@ class Extractor:
         text, sign = split_sign(text)
         raw = clean_for_model(focus(text, label, self.cues) or text)
         norm = without_contrast(normalize_for_match(raw).replace("-", " "))
-        mentions = _named_after_all(self.actors.find(norm, raw), self.actors.actors)
+        mentions = _named_after_all(self.actors.find(norm, raw), self.actors.actors, norm)
         weapon, family = _weapon(norm)
         if label == "protest" or (label == "attack_claim" and "protest" in labels and _has(mentions, "protesters")):
             label = "protest"
@@ -1351,11 +1382,17 @@ class Extractor:
         ours = len(states) == 1 and any(
             not _PASSIVE_AFTER.match(norm, o.end()) and not _RETURNED_FIRE.match(norm, o.end())
             and not _RETURNED_FIRE.search(norm, max(0, o.start() - 12), o.start()) for o in _OUR_FORCES.finditer(norm))
+        accused: set[str] = set()  # ... as the one an accusation names («اتهم ... عصائب أهل الحق بالهجوم»)
         for m in mentions:
             # (the words before it in its own sentence: "... of the crossing. Israel has not commented")
             before = _SENTENCE_END.split(norm[max(0, m.start - 40) : m.start])[-1]
             if _SUPPORT_BEFORE.search(before) or _REASON_BEFORE.search(before):
                 continue  # «باسناد من طيران الجيش», "backed by coalition aircraft": it helped, the others acted
+            if reg[m.actor].kind in _DENIER_KINDS and not m.person and (
+                    _DENIES_AFTER.match(norm, m.end) or _DENIES_BEFORE.search(before)):
+                continue
+            if (called := _CALLS_ITSELF_BEFORE.search(before)) is not None:
+                before = before[: called.start()]  # («تبنت مجموعة تطلق على نفسها اسم STAT»: «تبنت STAT»)
             # «للامريكان» (li- + al-: "to the Americans") is the one addressed or acted on, unless a subject's
             # word comes before the li- («هجوم للحشد»: the PMF's attack)
             # (or a li- the form did not include: «أوكار لعصابات داعش», «رتل لقوات التحالف»; not al-)
@@ -1376,8 +1413,13 @@ class Extractor:
             acts = bool(armed or (_WEAPON_AFTER.match(norm, m.end) and m.actor not in PROTEST_GROUPS)
                         or _ACTED_AFTER.match(norm, m.end)
                         or _CLAIMED_AFTER.match(norm, m.end)
-                        or (_ACCUSED_OF_AFTER.match(norm, m.end)
-                            and _ACCUSES_BEFORE.search(norm, max(0, m.start - 80), m.start)))
+                        or (_ATTACKER_ADJECTIVE.search(m.form) is not None
+                            and _ATTACKER_NOUN_BEFORE.search(before) is not None))
+            accusation = (_ACCUSED_OF_AFTER.match(norm, m.end) is not None
+                          and _ACCUSES_BEFORE.search(norm, max(0, m.start - 80), m.start) is not None)
+            if (accusation or _ACCUSES_JUST_BEFORE.search(before)) and not _DENIES_AFTER.match(norm, m.end):
+                acts = True
+                accused.add(m.actor)
             speaks = _SPEAKER_AFTER.match(norm, m.end) is not None
             said = speaks or _SAID_BEFORE.search(before) is not None
             if reg[m.actor].kind == "front" and _MEMBER_OF_BEFORE.search(norm[max(0, m.start - 40) : m.start]):
@@ -1443,6 +1485,10 @@ class Extractor:
             subjects = ([a for a in subjects if a in struck] + [a for a in subjects if a in verbed and a not in struck]
                         + [a for a in subjects if a in acted and a not in struck | verbed]
                         + [a for a in subjects if a not in acted])
+            # (the accused of an accusation before unnamed gunmen: «مسلحين هاجموا بيت مختار ... والأهالي يتهمون
+            # داعش»; ACLED's convention)
+            if subjects[:1] == [UNKNOWN_GUNMEN] and (named := [a for a in subjects if a in accused]):
+                subjects = [named[0]] + [a for a in subjects if a != named[0]]
         # (a group of civilians named without a role is where it happened, «حي ذي الغالبية التركمانية»)
         bystanders = [a for a in order if seen[a] == "" and reg[a].kind == "civilian" and a != "tribes"]
         plain = [a for a in order if seen[a] == "" and a not in bystanders]
@@ -1615,11 +1661,11 @@ _QUARTER_BEFORE = re.compile(r"(?:(?<!\w)[وب]?(?:حي|محله|منطقه)|nei
 _QUARTER_WORD = re.compile(r"[وب]?(?:حي|محله|منطقه)(?!\w)")
 _SEAT_BUILDING = re.compile(r"(?:ديوان|مبنى|مبني|بنايه|مقر) (?:ال)?محافظه|(?<!\w)governorate (?:building|office|"
                             r"offices|headquarters|hq)(?!\w)|governor's office")
-_ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|شارع|road|highway|route)(?: السريع| الدولي| الرابط| الرابط بين| بين|"
-                          r" between| from| to)?\s*$")
+_ROAD_BEFORE = re.compile(r"(?:طريق|الطريق|الطرق|الطرقات|شارع|road|roads|highway|route|routes)"
+                          r"(?: السريع| الدولي| الرابط| الرابط بين| بين| من| between| from| to)?\s*$")
 _STREET = re.compile(r"شارع\s*(?:ال)?$")
 _ROAD_AFTER = re.compile(r"\s*(?:السريع |الدولي )?(?:road|highway|expressway|motorway|street)(?!\w)")
-_ROAD_JOIN = re.compile(r"\s*(?:و|الى|to|and|[–—])?\s*")
+_ROAD_JOIN = re.compile(r"\s*(?:و|الى|الي|to|and|[–—])?\s*")  # («الى» is «الي» once normalised)
 
 
 def _road_ends(norm: str, spans: list[tuple[int, int]]) -> set[int]:
@@ -1755,14 +1801,28 @@ _CALLING_ITSELF = re.compile(r"(?:تطلق|يطلق) علي (?:نفسها|نفس
 _ARMED_KINDS = frozenset({"militia", "front", "insurgent"})
 
 
-def _named_after_all(mentions: list[Mention], reg: dict[str, Any]) -> list[Mention]:
+_UNIT_FORMS = frozenset({"اللواء", "الفرقه"})
+_GUNMEN_OF = re.compile(r"\s*(?:من|ينتمون ل|ينتمون الي|تابعين ل|تابعون ل|from|of|belonging to|loyal to|affiliated "
+                        r"with|linked to)\s+(?:عناصر\s+|ما يسمى ب?\s*|the\s+|so-called\s+)?"
+                        r"(?:(?:تنظيم|عصابات|عصابه|جماعه|ميليشيا|مليشيا|فصيل)\s+)?")
+
+
+def _named_after_all(mentions: list[Mention], reg: dict[str, Any], norm: str = "") -> list[Mention]:
     """A "group calling itself" is an unidentified group unless the name it calls itself is one the registry
-    knows («جماعة تطلق على نفسها اسم "عصبة الثائرين"»): then that group alone."""
+    knows («جماعة تطلق على نفسها اسم "عصبة الثائرين"»): then that group alone. A brigade or division named
+    just before a faction or the PMF is theirs, not the army's."""
     out = []
     for m in mentions:
         if m.actor == UNKNOWN_GUNMEN and _CALLING_ITSELF.search(m.form) and any(
                 reg[o.actor].kind in _ARMED_KINDS and m.end <= o.start <= m.end + 40 for o in mentions):
             continue
+        if m.actor == UNKNOWN_GUNMEN and any(
+                reg[o.actor].kind in _ARMED_KINDS and o.actor != UNKNOWN_GUNMEN and m.end < o.start <= m.end + 24
+                and _GUNMEN_OF.fullmatch(norm[m.end : o.start]) for o in mentions):
+            continue  # («بهجوم شنه مسلحون من تنظيم داعش», "gunmen from Kata'ib Hezbollah": that group's)
+        if m.form in _UNIT_FORMS and any((o.actor == "pmf" or reg[o.actor].kind == "militia")
+                                         and m.end < o.start <= m.end + 18 for o in mentions):
+            continue  # («اللواء 45 في الحشد»: a brigade of the PMF, not the army's)
         out.append(m)
     return out
 
@@ -1955,6 +2015,8 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
                 continue
             if in_aside(m.start()):
                 continue  # another incident's time ("Context: ... declared a 'legitimate target' last night")
+            if _UNTIL_BEFORE.search(norm[max(0, m.start() - 8) : m.start()]):
+                continue  # how long something lasts, «وقفوا بالسيطرة لحد الصبح»: not when the event was
             today = _TODAY_BEFORE.search(norm[max(0, m.start() - 8) : m.start()])
             if not back and label != "protest" and not today and (
                     earlier := _past_weekday(norm[: m.start()], local, posted)):
@@ -1967,8 +2029,10 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
     # killed the activist on Thursday night")
     # (nor is a weekday in an aside about another incident: "NB: the refinery had an unrelated technical fire
     # on Thursday afternoon")
+    # (nor is the end of a sit-in or an ultimatum, «مستمرين لحد يوم الأحد»: a day ahead, not the event's)
     m = next((w for w in _WEEKDAY.finditer(norm) if (label != "protest"
               or not _RELATIVE.search(norm[max(0, w.start() - 30) : w.start()]))
+              and not _UNTIL_BEFORE.search(norm[max(0, w.start() - 8) : w.start()])
               and not in_aside(w.start())), None)
     if m:
         wanted = _DAY_OF[m.group(1) or m.group(2)]
@@ -1986,6 +2050,9 @@ def event_time(norm: str, posted: datetime, label: str | None = None) -> tuple[d
     return posted, "post"
 
 
+# «لحد/لغاية/حتى/إلى يوم الأحد» (normalised): the weekday is how long something lasts or when a deadline ends
+_UNTIL_BEFORE = re.compile(r"(?<!\w)(?:لحد|لغايه|حتي|الي|لين|until|till)\s*$")
+
 # "today" said of the morning («يوم الاحد ضربوا دورية ...، واليوم الصبح ضربوا كيا ركاب»): the weekday before it is
 # another day's event, not this one's
 _TODAY_BEFORE = re.compile(r"(?:(?<!\w)[وف]?اليوم|(?<!\w)today)\s*$")
@@ -2000,7 +2067,8 @@ def _weekday_back(m: re.Match[str], local: datetime, posted: datetime) -> tuple[
 def _past_weekday(before: str, local: datetime, posted: datetime) -> tuple[datetime, str] | None:
     """A weekday named in ``before`` (the text ahead of a same-day phrase) that lies days back, not in a
     call («يوم الجمعة المقبل»): the day of the event the rest of the text reports on."""
-    m = _WEEKDAY.search(before)
+    m = next((w for w in _WEEKDAY.finditer(before)
+              if not _UNTIL_BEFORE.search(before[max(0, w.start() - 8) : w.start()])), None)
     if m is None or _CALL.search(before[: m.end() + 12]):
         return None
     return _weekday_back(m, local, posted)
@@ -2011,7 +2079,8 @@ def _past_weekday(before: str, local: datetime, posted: datetime) -> tuple[datet
 # separate incident." Its type, place and day are that event's, not the post's: ``without_contrast`` blanks
 # them before the record is read.
 # (the English phrases are also ``monitor.signatures.DISTINCT``'s: a post that says so is set apart)
-CONTRAST_FROM_EN = (r"separate from|unrelated to|not linked to|not connected to|not related to|different from|"
+CONTRAST_FROM_EN = (r"separate from|separate (?:group|protest|rally|crowd|demonstration|sit-in) from|unrelated to|"
+                    r"not linked to|not connected to|not related to|different from|"
                     r"different (?:location|place|area|site|incident|event|attack|protest|rally|movement|crowd|"
                     r"group|groups|road|target) from")
 # (one of these is in every contrast phrase and "separate incident")
