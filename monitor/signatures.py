@@ -179,6 +179,9 @@ def minhash(tokens: set[str]) -> np.ndarray:
 # "explosion" is a report's "attack on civilians"), so they are one family; protests and riots another. A
 # threat, or a strategic development (an arrest after the attack, a statement), goes with either.
 _PROTESTERS = "Protesters (Iraq)"
+_TRIBESMEN = "Tribesmen (Iraq)"
+_ISIS = "Islamic State (ISIS)"
+_LABOUR = "Labour Group (Iraq)"
 _FAMILY = {**dict.fromkeys(POLITICAL_VIOLENCE, "violence"), "Protests": "unrest", "Riots": "unrest"}
 
 
@@ -238,6 +241,8 @@ class EventKey:
     groups: str = ""  # the faction labels the registry does not know («سرايا أولياء الفجر»), ``claim_labels``
     # keys joined by "|": two threats or claims signed by two of them are two events (``compare``)
     claims: str = ""  # "1": the text claims an act («يتبنى إطلاق صاروخ»): a faction's claim is not its threat
+    actor2: str = ""  # the record's second actor (whom the attack hit): ``_two_sides_hit``
+    found: str = ""  # "1": a weapon told as found or defused before use (``_FOUND_WORDS``): ``_found_and_fired``
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -267,7 +272,8 @@ class EventKey:
         elif family == "unrest" and event.get("assoc_actor_1"):
             actor1 = str(event["assoc_actor_1"])  # who protests: graduates and retirees in one square are two events
         site = str(event.get("target") or "") if family == "unrest" else ""
-        return cls(family, sub, place, district, governorate, country, actor1, day, site=site)
+        return cls(family, sub, place, district, governorate, country, actor1, day, site=site,
+                   actor2=str(event.get("actor2") or "") if family == "violence" else "")
 
     def placed(self, place: str) -> EventKey:
         """The same record at ``place`` (a gazetteer id; unchanged when the gazetteer does not know it)."""
@@ -478,7 +484,7 @@ class EventKey:
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
                 self.day, self.follow, self.distinct, self.site, self.deadline, self.advisory, self.groups,
-                self.claims]
+                self.claims, self.actor2, self.found]
 
 
 # First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish
@@ -926,6 +932,9 @@ class Signature:
                 groups := claim_labels(norm, text)):
             event_key = replace(event_key, groups="|".join(sorted(groups)),
                                 claims="1" if _CLAIMS.search(norm) else "")
+        if (event_key is not None and event_key.sub == _FOUND and _FOUND_WORDS.search(norm)
+                and not _tells_attack(norm)):
+            event_key = replace(event_key, found="1")
         if event_key is not None and (phrases := list(DISTINCT.finditer(norm))):
             # (the most telling of its phrases: "Second protest outside the governorate today ... Separate from
             # the graduates' sit-in" is apart from the graduates' reports only)
@@ -1050,10 +1059,20 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
             and bool(a.event.advisory) != bool(b.event.advisory)):
         return True, agreement  # a faction's threat and the mission's alert that warns of it, whatever the types
         # (the one place of this rule: a record typed Threat is a post labelled threat)
+    # (a threat that follows an attack, «... legitimate targets», "Follows the Amerli drone strike", names the
+    # attack's place as what it answers: only its own record's place says whether it is the attack's story)
+    # (a threat whose record names a site of its own, "Balad Air Base": a threat placed only in a town or a
+    # district, «القائم», is as often the attack's place, where its mourners and avengers speak from)
+    answers = not (a.digest or b.digest) and (
+        (a.labels == {"threat"} and "attack_claim" in b.labels and _names_a_site(a.event))
+        or (b.labels == {"threat"} and "attack_claim" in a.labels and _names_a_site(b.event)))
+    mine, theirs = (frozenset(), frozenset()) if answers else (a.anchors.places, b.anchors.places)
     if a.event is not None and b.event is not None and (
-            a.event.conflicts(b.event, a.anchors.places, b.anchors.places) or _days_apart(a, b)
+            a.event.conflicts(b.event, mine, theirs) or _days_apart(a, b)
             or a.event.signed_apart(b.event) or _two_states(a.event, b.event)
-            or _two_armed_groups(a.event, b.event)):
+            or _two_armed_groups(a.event, b.event) or _two_protesting_groups(a.event, b.event)
+            or _found_and_fired(a.event, b.event) or _found_and_fired(b.event, a.event)
+            or _two_sides_hit(a.event, b.event) or _tribal_fight_and_an_insurgents_attack(a.event, b.event)):
         return True, agreement
     if a.event is not None and b.event is not None and abs(a.ts - b.ts) >= _STRIKE_BACK_HOURS * 3600 and (
             a.event.strikes_back_at(b.event) or b.event.strikes_back_at(a.event)):
@@ -1065,11 +1084,79 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
     return False, agreement
 
 
+def _names_a_site(event: EventKey | None) -> bool:
+    """Whether the record's place is finer than a district (a base, an airport, a town)."""
+    if event is None or not event.place:
+        return False
+    resolved = _places().resolve(event.place)
+    return resolved is not None and resolved.level == "place"
+
+
 def _two_states(a: EventKey, b: EventKey) -> bool:
     """Two foreign states' strikes (a Turkish drone and Iranian shelling on one border district the same day):
     however alike their reports read, two events."""
     return (_two_actors_of(a, b, _FOREIGN_STATES) and {a.actor1, b.actor1} != _US_AND_COALITION
             and a.sub in _STATE_STRIKES and b.sub in _STATE_STRIKES)
+
+
+def _two_sides_hit(a: EventKey, b: EventKey) -> bool:
+    """Two attacks that hit two sides, ISIS in one and a state's forces in the other (an Iraqi air strike on
+    ISIS hideouts, an unidentified drone on a PMF position), where neither record names the other's target at
+    all (a clash told from each side names both). (Not a faction beside the PMF, whose brigades the factions
+    are; nor the Sinjar units or the PKK beside it: one Turkish strike is on the PKK to Ankara and on the PMF's
+    80th brigade to Baghdad.)"""
+    if not (a.family == b.family == "violence" and a.actor2 and b.actor2 and a.actor2 != b.actor2):
+        return False
+    if a.actor2 in (b.actor1, b.actor2) or b.actor2 in (a.actor1, a.actor2):
+        return False
+    kinds = {_actor_kinds().get(a.actor2), _actor_kinds().get(b.actor2)}
+    return _ISIS in (a.actor2, b.actor2) and bool(kinds & _STATE_KINDS)
+
+
+def _tribal_fight_and_an_insurgents_attack(a: EventKey, b: EventKey) -> bool:
+    """A fight between tribes (tribesmen on both sides) and an insurgent group's attack on someone else, where
+    neither names the other's side: two events, however close (not a tribe's men told as fighting ISIS)."""
+    if not (a.family == b.family == "violence"):
+        return False
+    kinds = _actor_kinds()
+    for x, y in ((a, b), (b, a)):
+        if (x.actor1 == x.actor2 == _TRIBESMEN and kinds.get(y.actor1) == "insurgent"
+                and _TRIBESMEN not in (y.actor1, y.actor2)):
+            return True
+    return False
+
+
+_FOUND = "Disrupted weapons use"
+# (not a drone downed, «اسقاط», which the extraction types so too, nor a launcher found after an attack with the
+# rockets that did not fire, «منصة الإطلاق التي استخدمت في قصف ...»: a weapon found unfired and defused, and no
+# word of an attack)
+_FOUND_WORDS = re.compile(r"(?<!\w)(?:unfired|not fired|never launched|defused|dismantled|rigged|primed|ready to "
+                          r"launch|معد للاطلاق|معده للاطلاق|معدا للاطلاق|قبل اطلاقه|قبل انطلاقه|لم ينطلق|ما منطلق|"
+                          r"تفكيكه|تفكيكها|وتفكيكه|وتفكيكها|ابطال مفعول)(?!\w)")
+_ATTACK_WORDS = re.compile(r"(?<!\w)(?:قصف|استهداف|استهدف|هجوم|استخدمت|استخدم|سقط|سقوط|سقطت|attack|attacks|struck|hit|"
+                           r"impact|impacted|landed|used in|used to)(?!\w)")
+_NEGATED_BEFORE = re.compile(r"(?<!\w)(?:den(?:y|ies|ied)|no|not|never|without|نفى|نفي|ينفي|تنفي|لا|لم|دون|عدم)(?!\w)")
+
+
+def _tells_attack(norm: str) -> bool:
+    """A word of an attack done, not under a denial ("denies reports that any rocket was fired or landed")."""
+    return any(not _NEGATED_BEFORE.search(norm[max(0, m.start() - 60) : m.start()])
+               for m in _ATTACK_WORDS.finditer(norm))
+
+
+def _found_and_fired(a: EventKey, b: EventKey) -> bool:
+    """A weapon found or defused before use (a launch rail with an unfired rocket) and an attack told as done
+    (a rocket that landed the next morning): two events, whatever one post says of the other."""
+    return a.sub == _FOUND and a.found == "1" and b.family == "violence" and not b.follow
+
+
+def _two_protesting_groups(a: EventKey, b: EventKey) -> bool:
+    """Two protests by two named groups (graduates at the oil company, residents blocking a road over power
+    cuts): two events, so neither joins a story the other's reports are in, whatever member it matched. (Not
+    contract or daily-wage workers, whom another report of the same protest names by their trade: contract
+    teachers, lecturers, nurses.)"""
+    return (a.family == b.family == "unrest" and _LABOUR not in (a.actor1, b.actor1)
+            and not _actors_agree(a.actor1, b.actor1))
 
 
 def _two_armed_groups(a: EventKey, b: EventKey) -> bool:

@@ -102,8 +102,13 @@ def test_a_found_rocket_and_one_that_lands_the_next_day_stay_apart() -> None:
     found = _sig("العثور على صاروخ معد للاطلاق موجه نحو قاعدة عين الاسد وتفكيكه", "ar", ["attack_claim"])
     landed = _sig("سقوط صاروخ في محيط قاعدة عين الاسد دون اصابات", "ar", ["attack_claim"], hours=24, cos=0.92)
     assert same_story(found, landed, CFG) is None
-    # the same two within the hour would be corroborated (same base, same weapon): the window is what parts them
-    assert same_story(found, replace(landed, ts=found.ts + 1800), CFG) is not None
+    # a rocket found primed and defused is not one that landed, even within the hour; a launcher found after
+    # the attack, with the rockets that did not fire, is that attack's
+    assert found.event is not None and found.event.found == "1"
+    assert same_story(found, replace(landed, ts=found.ts + 1800), CFG) is None
+    launcher = _sig("العثور على منصة الاطلاق التي استخدمت في قصف قاعدة عين الاسد وبداخلها صاروخ لم ينطلق وتفكيكه",
+                    "ar", ["attack_claim"], hours=25, cos=0.95)
+    assert launcher.event is not None and launcher.event.found == "" and not launcher.conflicts(landed)
 
 
 def test_two_protest_calls_for_different_days_stay_apart() -> None:
@@ -268,6 +273,44 @@ def test_graduates_and_retirees_in_one_square_are_two_protests() -> None:
     assert retirees.event is not None and retirees.event.actor1 == "Retirees (Iraq)"
     assert same_story(graduates, retirees, CFG) is None
     assert same_story(graduates, sit_in, CFG) is not None
+
+
+def test_two_named_groups_protests_conflict_so_neither_joins_through_an_unnamed_report() -> None:
+    graduates = _sig("الخريجون يبدأون اعتصاما مفتوحا امام مقر شركة نفط البصرة للمطالبة بالتعيين", "ar", ["protest"])
+    residents = _sig("أهالي حي الشهداء بالبصرة يقطعون الشارع بالإطارات المحترقة احتجاجا على انقطاع الكهرباء", "ar",
+                     ["protest"], hours=8, cos=0.93)
+    assert graduates.event is not None and residents.event is not None
+    assert (graduates.event.actor1, residents.event.actor1) == ("Graduates (Iraq)", "Residents (Iraq)")
+    assert graduates.conflicts(residents) and residents.conflicts(graduates)
+    crowd = _sig("محتجون يتجمعون في البصرة احتجاجا على تردي الخدمات", "ar", ["protest"], hours=6, cos=0.93)
+    assert crowd.event is not None and not crowd.conflicts(graduates) and not crowd.conflicts(residents)
+
+
+def test_a_found_rocket_and_a_fired_one_two_sides_hit_and_a_tribal_fight_beside_isis_are_apart() -> None:
+    found = _sig("Erbil Asayish: a launch rail with one unfired rocket was found in a field near Sheikh Amir, west "
+                 "of Erbil, and defused by EOD.", "en", ["attack_claim"])
+    landed = _sig("A Katyusha rocket landed in an empty field near Erbil International Airport this morning, no "
+                  "casualties.", "en", ["attack_claim"], hours=10, cos=0.97)
+    assert found.event is not None and found.event.sub == "Disrupted weapons use" and found.event.found == "1"
+    assert found.conflicts(landed) and landed.conflicts(found)
+    # an Iraqi air strike on ISIS hideouts and an unidentified drone on a PMF position, one governorate
+    drone = _sig("مصادر محلية: طائرة مسيرة مجهولة استهدفت موقعا لأحد ألوية الحشد الشعبي جنوب غربي قضاء القائم",
+                 "ar", ["attack_claim"])
+    jets = _sig("طائرات F-16 العراقية تنفذ ضربات جوية استهدفت أوكارا لعصابات داعش الإرهابية في صحراء الأنبار", "ar",
+                ["attack_claim"], hours=10, cos=0.95)
+    assert drone.event is not None and jets.event is not None
+    assert (drone.event.actor2, jets.event.actor2) == ("Popular Mobilization Forces", "Islamic State (ISIS)")
+    assert drone.conflicts(jets)
+    # ... but a clash told from each side names both
+    attacked = _sig("هجوم لعصابات داعش على نقطة للحشد الشعبي في وادي حوران قرب الرطبة", "ar", ["attack_claim"])
+    repelled = _sig("مجاهدو الحشد الشعبي يصدون هجوما لداعش في وادي حوران ويقتلون اثنين", "ar", ["attack_claim"],
+                    hours=1, cos=0.95)
+    assert not attacked.conflicts(repelled)
+    # a tribal fight and an ISIS attack in one governorate, one morning
+    isis = _sig("داعش هاجموا نقطة جيش بوادي الشاي الفجر جنوب غرب كركوك، استشهد جنديين", "ar", ["attack_claim"])
+    tribes = _sig("اشتباك بالأسلحة المتوسطة بين عشيرتين بأطراف دبس، اكو قتيل وثلاث جرحى", "ar", ["attack_claim"],
+                  hours=8, cos=0.93)
+    assert tribes.event is not None and tribes.event.actor1 == "Tribesmen (Iraq)" and tribes.conflicts(isis)
 
 
 def test_a_sit_in_on_its_second_day_joins_past_the_window() -> None:
