@@ -558,6 +558,8 @@ _ORDINALS_EN = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "s
                 "seven": 7}
 NTH_DAY = re.compile(
     rf"(?:(?<!\w)(?:ا|لل?)ليوم|(?<!\w)يوم(?:ه|ها)) ({'|'.join(_ORDINALS_AR)})(?!\w)|"
+    # (the dialect's order: «ثاني يوم والفلاحين بعدهم معتصمين»)
+    rf"(?<!\w)({'|'.join(o[2:] for o in _ORDINALS_AR if o.startswith('ال'))}) يوم(?!\w)|"
     r"(?<!\w)(second|third|fourth|fifth|sixth|seventh|2nd|3rd|4th|5th|6th|7th)"
     r"(?: (?:straight|consecutive|successive))? day(?!\w)|"
     r"(?<!\w)day ([2-7]|two|three|four|five|six|seven)(?!\w)(?! (?:years?|months?|weeks?|days?|hours?)(?!\w))")
@@ -569,7 +571,7 @@ def nth_day(norm: str) -> int:
     if m is None:
         return 0
     word = next(g for g in m.groups() if g)
-    return _ORDINALS_AR.get(word) or _ORDINALS_EN.get(word) or int(word)
+    return _ORDINALS_AR.get(word) or _ORDINALS_AR.get("ال" + word) or _ORDINALS_EN.get(word) or int(word)
 
 # What comes after an event and names it as past: the perpetrators of "the attack" arrested, a toll that
 # rises, a wounded man who dies, a funeral («منفذي الهجوم», "death toll rises", «يفارق الحياة», «تشييع»)
@@ -577,6 +579,7 @@ FOLLOW_UP = re.compile(
     rf"منفذي|منفذو|المتورطين ب|المتورطين في|الجناه|{_TOLL_AR}|تشييع|يشيع|شيعت|"
     # a sit-in or a blockade that goes on, or ends («لليوم الثاني», "still there", "winding down")
     r"(?:ا|ل)ليوم (?:الثاني|الثالث|الرابع|الخامس)|يوم(?:ه|ها) (?:الثاني|الثالث|الرابع|الخامس)|"
+    r"(?<!\w)(?:ثاني|ثالث|رابع|خامس) يوم(?!\w)|"
     r"انهاء (?:ال)?(?:اعتصام|اضراب)|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
     r"لازال|لا زال|انتهى|انتهاء|فض (?:ال)?(?:اعتصام|تظاهره|احتجاج|متظاهرين|محتجين)|تحديث|"
     # (a sit-in or a strike suspended; «لم يصدر تعليق» is "no comment")
@@ -952,8 +955,11 @@ class Signature:
             found = Anchors(found.places | frozenset(bare), found.numbers, found.days, found.weapons)
             if event_key is not None and not event_key.place:
                 event_key = event_key.placed(bare[0])
+        # (a mission's security alert lists the sites to avoid, «Location: ... Event: ... Actions to take:»: one
+        # threat, no roundup)
+        advisory = event_key is not None and event_key.sub == "Threat" and event_key.advisory == "1"
         return cls(lang or "", embedding, minhash(words(text)), found, ts, key, frozenset(labels), event_key,
-                   is_digest(text, found.places))
+                   not advisory and is_digest(text, found.places))
 
     def conflicts(self, other: Signature, risen: bool = False, counts: bool = True) -> bool:
         """Anchors (another base, day, weapon, count) or event records (another family, district, day) that
@@ -1055,10 +1061,14 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
         # الكويتية», "west of Nasiriyah"), its counts the ones each picks
     if conflict:
         return True, agreement
-    if (a.event is not None and b.event is not None and "threat" in a.labels and "threat" in b.labels
-            and bool(a.event.advisory) != bool(b.event.advisory)):
+    alert_a = a.event is not None and a.event.advisory == "1" and a.event.sub == "Threat"
+    alert_b = b.event is not None and b.event.advisory == "1" and b.event.sub == "Threat"
+    if (a.event is not None and b.event is not None and bool(a.event.advisory) != bool(b.event.advisory)
+            and (("threat" in a.labels and "threat" in b.labels)
+                 or (alert_a and "attack_claim" in b.labels) or (alert_b and "attack_claim" in a.labels))):
         return True, agreement  # a faction's threat and the mission's alert that warns of it, whatever the types
-        # (the one place of this rule: a record typed Threat is a post labelled threat)
+        # (the one place of this rule: a record typed Threat is a post labelled threat); nor does an attack that
+        # comes after the alert join it (a rocket on a base the alert named among those at risk)
     # (a threat that follows an attack, «... legitimate targets», "Follows the Amerli drone strike", names the
     # attack's place as what it answers: only its own record's place says whether it is the attack's story)
     # (a threat whose record names a site of its own, "Balad Air Base": a threat placed only in a town or a

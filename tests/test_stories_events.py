@@ -313,6 +313,24 @@ def test_a_found_rocket_and_a_fired_one_two_sides_hit_and_a_tribal_fight_beside_
     assert tribes.event is not None and tribes.event.actor1 == "Tribesmen (Iraq)" and tribes.conflicts(isis)
 
 
+def test_the_dialects_second_day_and_a_missions_alert_that_lists_sites() -> None:
+    start = _sig("فلاحو بابل يبدأون اعتصاما مفتوحا امام مبنى محافظة بابل في الحلة للمطالبة بمستحقات الحنطة", "ar",
+                 ["protest"])
+    later = _sig("ثاني يوم والفلاحين بعدهم معتصمين گدام مبنى محافظة بابل بالحلة، باتوا بالخيم بالبرد", "ar",
+                 ["protest"], hours=29, cos=0.93)
+    assert later.event is not None and later.event.follow == "d2"
+    assert same_story(later, start, CFG) is not None
+    # a security alert that lists the sites to avoid is one threat, not a roundup another report cannot join
+    alert = _sig("US Embassy Baghdad - Security Alert\nLocation: Baghdad, Iraq\nEvent: militia groups threaten attacks "
+                 "against the U.S. Embassy.\nAvoid the International Zone (Green Zone).\nAvoid the Baghdad "
+                 "International Airport road.\nActions to take: keep a low profile.", "en", ["threat"])
+    assert alert.event is not None and alert.event.advisory == "1" and not alert.digest
+    # ... and a rocket on a base it named among those at risk, hours later, is an attack of its own
+    rocket = _sig("Rocket impacts inside the perimeter of the Green Zone, sirens heard at the U.S. Embassy, no "
+                  "casualties reported", "en", ["attack_claim"], hours=7, cos=0.93)
+    assert alert.conflicts(rocket) and rocket.conflicts(alert)
+
+
 def test_a_sit_in_on_its_second_day_joins_past_the_window() -> None:
     start = _sig("عمال العقود يبدأون اعتصاما أمام شركة نفط البصرة في البرجسية", "ar", ["protest"])
     later = _sig("اليوم الثاني من اعتصام عمال العقود أمام شركة نفط البصرة في البرجسية", "ar", ["protest"],
