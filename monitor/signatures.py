@@ -275,6 +275,12 @@ class EventKey:
         return cls(family, sub, place, district, governorate, country, actor1, day, site=site,
                    actor2=str(event.get("actor2") or "") if family == "violence" else "")
 
+    @property
+    def alert(self) -> bool:
+        """A mission's security alert itself: a record typed Threat and flagged ``advisory`` (a roundup or an
+        attack report that mentions one is flagged, but typed otherwise)."""
+        return self.sub == "Threat" and self.advisory == "1"
+
     def placed(self, place: str) -> EventKey:
         """The same record at ``place`` (a gazetteer id; unchanged when the gazetteer does not know it)."""
         resolved = _places().resolve(place)
@@ -957,9 +963,8 @@ class Signature:
                 event_key = event_key.placed(bare[0])
         # (a mission's security alert lists the sites to avoid, «Location: ... Event: ... Actions to take:»: one
         # threat, no roundup)
-        advisory = event_key is not None and event_key.sub == "Threat" and event_key.advisory == "1"
         return cls(lang or "", embedding, minhash(words(text)), found, ts, key, frozenset(labels), event_key,
-                   not advisory and is_digest(text, found.places))
+                   not (event_key is not None and event_key.alert) and is_digest(text, found.places))
 
     def conflicts(self, other: Signature, risen: bool = False, counts: bool = True) -> bool:
         """Anchors (another base, day, weapon, count) or event records (another family, district, day) that
@@ -1061,11 +1066,9 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
         # الكويتية», "west of Nasiriyah"), its counts the ones each picks
     if conflict:
         return True, agreement
-    alert_a = a.event is not None and a.event.advisory == "1" and a.event.sub == "Threat"
-    alert_b = b.event is not None and b.event.advisory == "1" and b.event.sub == "Threat"
     if (a.event is not None and b.event is not None and bool(a.event.advisory) != bool(b.event.advisory)
             and (("threat" in a.labels and "threat" in b.labels)
-                 or (alert_a and "attack_claim" in b.labels) or (alert_b and "attack_claim" in a.labels))):
+                 or (a.event.alert and "attack_claim" in b.labels) or (b.event.alert and "attack_claim" in a.labels))):
         return True, agreement  # a faction's threat and the mission's alert that warns of it, whatever the types
         # (the one place of this rule: a record typed Threat is a post labelled threat); nor does an attack that
         # comes after the alert join it (a rocket on a base the alert named among those at risk)

@@ -1807,7 +1807,7 @@ _GUNMEN_OF = re.compile(r"\s*(?:من|ينتمون ل|ينتمون الي|تاب�
                         r"(?:(?:تنظيم|عصابات|عصابه|جماعه|ميليشيا|مليشيا|فصيل)\s+)?")
 
 
-def _named_after_all(mentions: list[Mention], reg: dict[str, Any], norm: str = "") -> list[Mention]:
+def _named_after_all(mentions: list[Mention], reg: dict[str, Any], norm: str) -> list[Mention]:
     """A "group calling itself" is an unidentified group unless the name it calls itself is one the registry
     knows («جماعة تطلق على نفسها اسم "عصبة الثائرين"»): then that group alone. A brigade or division named
     just before a faction or the PMF is theirs, not the army's."""
