@@ -1,6 +1,6 @@
 """Event extraction: per-field accuracy on ``classifiers/data/events_eval.jsonl`` and time per post.
 
-    python -m bench.events [--set events|claims|claims2|...|claims12] [--half tune|test|all]
+    python -m bench.events [--set events|claims|claims2|...|claims13] [--half tune|test|all]
                            [--errors FIELD] [--json]
 
 The set's ``half`` (from a hash of the id) splits it: rules were tuned looking at ``tune`` only; ``test``
@@ -29,7 +29,7 @@ SETS = {"events": "events_eval.jsonl", "claims": "events_claims.jsonl", "claims2
         "claims5": "events_claims5.jsonl", "claims6": "events_claims6.jsonl", "claims7": "events_claims7.jsonl",
         "claims8": "events_claims8.jsonl", "claims9": "events_claims9.jsonl",
         "claims10": "events_claims10.jsonl", "claims11": "events_claims11.jsonl",
-        "claims12": "events_claims12.jsonl"}
+        "claims12": "events_claims12.jsonl", "claims13": "events_claims13.jsonl"}
 
 
 def load(path: Path | None = None, name: str = "events") -> list[dict[str, Any]]:
