@@ -1410,3 +1410,31 @@ def test_iskandariya_bare_dibis_and_mosuls_zuhur() -> None:
     e = _extractor().extract("Hundreds of unemployed PhD and master's holders rallying at Tahrir Square. Separate "
                              "group from Wednesday's contract workers' rally in the same square.", ["protest"], T)
     assert e is not None and e.assoc_actor_1 == "Graduates (Iraq)"
+
+
+def test_a_clash_told_with_a_force_as_its_subject_and_attackers_named_after_their_verb() -> None:
+    # a force named first as the subject of the clash is its first side (the convention the newer claims
+    # writers were given); one named after an insurgents' attack is not
+    assert actors("قوة من الشرطة الاتحادية اشتبكت مع مسلحين قرب سيطرة الكاظمية ليلة امس") == (
+        "Federal Police", "Unidentified Armed Group (Iraq)")
+    assert actors("Peshmerga fighters clashed with ISIS militants near Makhmour overnight") == (
+        "Peshmerga", "Islamic State (ISIS)")
+    assert actors("هاجم عناصر من داعش نقطة للجيش في مطيبيجة، واشتبك الجيش معهم ساعة")[0] == "Islamic State (ISIS)"
+    # the attackers after the verb: «اغتال», «أقدم ... على», a group of them, by their hand
+    assert actors("اغتال مسلحون مجهولون صاحب محل في العمارة وفتحت شرطة ميسان تحقيقا بالحادث")[0] == (
+        "Unidentified Armed Group (Iraq)")
+    assert actors("أقدم محتجون غاضبون على رشق قوات الشرطة بالحجارة أمام مبنى المحافظة في الكوت")[0] == (
+        "Protesters (Iraq)")
+    assert actors("هاجمت مجموعة من أبناء عشيرة مركز شرطة في الحمزة بالأسلحة الخفيفة")[0] == "Tribesmen (Iraq)"
+    assert actors("اغتيال مختار قرية في بعقوبة على يد مسلحين يستقلون دراجة نارية")[0] == (
+        "Unidentified Armed Group (Iraq)")
+    # (not the hand of the killing a claim avenges)
+    assert actors("ثأراً لاغتيال قادتنا على يد الطائرات الأمريكية، استهدف مجاهدو حركة النجباء قاعدة حرير")[0] == (
+        "Harakat al-Nujaba")
+    # "militants who attacked their post"; a claim told after a report of the drone ("later claimed")
+    assert actors("Police say they killed two ISIS militants who attacked their post in Tarmiyah")[0] == (
+        "Islamic State (ISIS)")
+    assert actors("US forces shot down a drone near Harir. The Islamic Resistance in Iraq later claimed the "
+                  "attack.")[0] == "Islamic Resistance in Iraq"
+    # the dialect's «الترك» are the Turkish forces
+    assert actors("الترك ضربوا بالدرون سيارة بيها جماعة من البككه يم سيدكان")[0] == "Turkish Forces"

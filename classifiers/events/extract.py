@@ -497,6 +497,10 @@ NO_ARREST = _rx(
     "no one was arrested",
     "nobody has been arrested",
     "no arrest",
+    # (a word of the victim's past: "he represented detained protesters")
+    "detained protesters",
+    "detained activists",
+    "detained demonstrators",
 )
 KILL_CIVILIAN = _rx(
     "مدني",
@@ -602,7 +606,7 @@ _OBJECT_WORDS_AR = (
     # (the dialect's genitive after a target: «ضربت همر مال الجيش», the army's humvee; not «الـ C-RAM مال
     # الأمريكان فجّر مسيّرة», the Americans' weapon acting)
     r"(?:همر|همرات|عجله|عجلات|سياره|سيارات|رتل|ارتال|دوريه|بيت|مقر|سيطره|تريلات|شاحنات|مخزن) (?:مال|مالت|ماله)|"
-    r"دكوا|دكت|دكو"
+    r"دكوا|دكت|دكو|رشق|ورشق|رشقوا|رشقت|يرشقون"
 )
 _OBJECT_BEFORE_EN = (
     r"(?<!\w)(?:targeting|targeted|targets|target|against|on(?!\s+(?:monday|tuesday|wednesday|thursday|friday|"
@@ -637,6 +641,9 @@ _SUBJECTED_BEFORE = re.compile(r"(?<!\w)[وف]?(?:تعرض|تعرضت|يتعرض
 _SUBJECTED_TO_AFTER = re.compile(r"[^.،,!?؟\n:]{0,120}?(?<!\w)(?:ل|لل)(?:هجوم|قصف|استهداف|ضربه|اعتداء)(?!\w)")
 # ... and the forces that only arrive or investigate after it («والشرطة تفتح تحقيقا», "police are investigating"):
 # neither side of the event
+# (told with the verb first: «فتحت شرطة ميسان تحقيقا», «وقد فرضت القوات الأمنية طوقاً على المنطقة»)
+_PROBE_BEFORE = re.compile(r"(?<!\w)[و]?(?:فتحت|تفتح|فتح|يفتح|فرضت|تفرض|فرض|باشرت|تباشر)\s*$")
+_PROBE_AFTER = re.compile(r"(?:\s+\S+)?\s+(?:تحقيقا|تحقيقات|تحقيق|طوقا|طوق)(?!\w)")
 _BYSTANDER_AFTER = re.compile(r"\W*(?:\S+\W+)?(?:تفتح تحقيقا|فتحت تحقيقا|تحقق|وصلت|طوقت|تطوق|arrived|are investigating|"
                               r"is investigating|opened an investigation|cordoned)(?!\w)")
 # ... and one that speaks ("KH statement:", "KSS says", «سرايا أولياء الدم: الرتل القادم لن يمر»)
@@ -709,6 +716,10 @@ _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0
                           r"(?:'s)?\s+(?:said|says|announced|claimed)(?:\s+(?:on|late|early|in)\s+(?:\S+\s+){1,2}?)?"
                           r"\s*(?:that\s+)?(?:it|they|its \w+|their \w+)\s+(?:had\s+|have\s+|has\s+)?"
                           r"(?:struck|hit|targeted|fired|launched|shelled|bombed|attacked|conducted|carried out)(?!\w)|"
+                          # ... or is the one "who attacked" ("police killed two ISIS militants who attacked their
+                          # post")
+                          r"(?:\s+[\w']+)?\s+who\s+(?:had\s+)?(?:attacked|ambushed|stormed|targeted|raided|shelled|"
+                          r"fired on|fired at)(?!\w)|"
                           r"(?:'s)?(?:\s+(?!was|were|been|being|is|are|say|says|said)[\w']+)?\s+"
                           r"(?:attacked(?! by)|targeted(?! by)|stormed|assassinated|planted|detonated|"
                           r"fired (?:\w+ ){0,2}?(?:on|at|rockets|mortars?|shells|missiles|drones|live rounds))(?!\w)|"
@@ -716,6 +727,10 @@ _ACTED_AFTER = re.compile(r"(?:'s)?(?:\s+(?!was|were|been|being|is|are)[\w']+){0
                           # («الاسايش ضربوا رصاص على المتظاهرين», «مجهولون يلقون قنبله»; «حزب الله بغارة ... استهدفت»
                           # is not Hezbollah's strike)
                           r"[)\]»\"]?(?:\s+(?![بل])[^\s.،,:!?؟]+)?\s+(?:هاجموا|هاجمت|هاجم|هجموا|هجمت|هجمو|اقتحموا|اقتحمت|"
+                          r"طلعوا علي|طلعو علي|"
+                          # («القوات الأمريكية نفّذت الضربات "دفاعاً عن النفس"»)
+                          r"نفذت الضربه|نفذت الضربات|نفذت الغاره|نفذت الغارات|نفذت الهجوم|نفذ الهجوم|نفذوا الهجوم|"
+                          r"نفذت القصف|"
                           r"ضربوا رصاص|ضرب رصاص|ضربت رصاص|"
                           r"رموا رصاص|رمو رصاص|فتحوا النار|فتحت النار|فتح النار|اطلقوا النار|اطلقت النار|اطلق النار|"
                           r"اطلقوا الرصاص|اطلقت الرصاص|اطلق الرصاص|يطلقون النار|يطلقون الرصاص|يلقون|القوا|القي|القى|"
@@ -753,7 +768,8 @@ _ATTACKER_ADJECTIVE = re.compile(r"(?:داعشي|الداعشي|داعشيه|ا�
 _ATTACKER_NOUN_BEFORE = re.compile(r"(?<!\w)(?:قناص|انتحاري|انغماسي|ارهابي|مسلح|عنصر|عناصر|مجموعه|خليه)\s+$")
 _ACCUSES_BEFORE = re.compile(r"(?<!\w)[و]?(?:اتهم|اتهمت|يتهم|تتهم|يتهمون|اتهموا|تتهمها)(?!\w)[^.!?؟\n]*$")
 # ... and one that claims it (the claim is the act's own record, not a report of another's act)
-_CLAIMED_AFTER = re.compile(r"(?:'s)?\s+(?:claimed|claims|claiming|تتبنى|يتبنى|تبنت|تبنى)(?!\w)|"
+_CLAIMED_AFTER = re.compile(r"(?:'s)?\s+(?:(?:later|also|then|subsequently|quickly|swiftly)\s+)?"
+                            r"(?:claimed|claims|claiming|تتبنى|يتبنى|تبنت|تبنى)(?!\w)|"
                             # («أصحاب الكهف طلعوا بيان يتبنوها»)
                             r"(?:\s+(?:طلعوا|طلع|طلعت|نزلت|نزلوا|نزل|اصدرت|اصدر|نشرت|نشروا|نشر))?"
                             r"(?:\s+(?:بيان|بيانا|ببيان))?\s+(?:يتبنوها|يتبنونها|يتبنون|تبنوا|تبنوها|تتبناها|يتبناها|"
@@ -779,6 +795,11 @@ _SUPPORT_BEFORE = re.compile(r"(?:باسناد|واسناد|بدعم|بمسان�
 # strike on KH"): neither side of this event
 _REASON_BEFORE = re.compile(r"(?:ردا علي|ردا على|رد علي|رد اولي علي|ثارا ل|انتقاما ل|in response to|in retaliation for|"
                             r"retaliation for|revenge for)[^.،,!?؟\n]{0,30}$")
+# the hand an attack was told by («اغتيال مختار ... على يد مسلحين مجهولين»; of a threat, the killing it avenges:
+# its author is the one who threatens)
+_BY_HAND_BEFORE = re.compile(r"(?<!\w)(?:علي يد|علي ايدي|at the hands of)\s*(?:\S+\s+){0,1}$")
+# (... and the hand of the killing it avenges: «ثأراً لاغتيال إخوتنا في بغداد على يد الطائرات الأمريكية»)
+_AVENGED_BY_BEFORE = re.compile(r"(?:ثارا|انتقاما|ردا)[^.!?؟\n]{0,70}علي (?:يد|ايدي)\s*(?:\S+\s+){0,1}$")
 # ... and one that names the weapon it struck with or its attack ("a US drone struck his car", "Turkish jets", "in
 # an ISIS attack", "came under ISIS mortar fire"): the one acting
 _WEAPON_AFTER = re.compile(r"(?:'s)?\s+(?:(?:armed|military|attack)\s+)?"
@@ -813,13 +834,17 @@ _SUBJECT_BEFORE = re.compile(
     r"قتلهم|قتلتهم|قتلته|قتلها|اغتاله|اغتالته|اغتالوه|اختطفهم|اختطفته|خطفهم|خطفته|"
     # (the attackers after the verb: «هاجم مجهولون ليلة امس فرعا», «استهدف مسلحون دورية»)
     r"هاجم|هاجمت|استهدف|"
+    # («اغتال مسلحون مجهولون ناشطا», «اختطف مسلحون», «أقدم محتجون على إحراق»)
+    r"اغتال|اغتالت|اختطف|اختطفت|اقدم|اقدمت|اقدموا|"
     r"انضربت من|انضرب من|انضربوا من|انقصفت من|انقصف من|"
     rf"{_SPEECH_AR}|"
     # (by the bullets, the fire of: «اغتيال مسؤول ... برصاص مسلحين مجهولين»; the shooter after the verb:
     # «اطلقت القوات الامنيه الرصاص», «فتح مسلحون النار»)
     r"برصاص|بنيران|اطلقت|اطلق|فتحت|فتح|قامت|قام|قاموا)\s*(?:\S+\s+){0,1}"
     # (the group's gunmen: «بهجوم شنه مسلحون من عصائب اهل الحق», «قامت عناصر من بقايا عصابات داعش بـ»)
-    r"(?:(?:مسلحون|مسلحين|عناصر|gunmen|militants|fighters|members)\s+(?:من|from|of)\s+(?:the\s+)?"
+    # (or a group of them: «هاجمت مجموعة من أبناء عشيرة»)
+    r"(?:(?:مسلحون|مسلحين|عناصر|مجموعه|مجموعه مسلحه|جماعه|افراد|gunmen|militants|fighters|members)"
+    r"\s+(?:من|from|of)\s+(?:the\s+)?"
     r"(?:بقايا\s+|remnants of\s+)?)?[«\"“(]?$|"
     r"(?<!\w)(?<!contracted )(?<!owned )(?<!operated )(?<!hired )(?<!used )"
     r"(?:by|claimed by|carried out by|spokesman for|statement by|statement from|accuse|accuses|accused|blame|"
@@ -1091,6 +1116,9 @@ _WEEKDAY = Scan(re.compile(r"(?:(?<!ال)يوم |ليله |(?<!\w)on )(" + "|".j
 _DAY_OF = {n: d for d, pair in WEEKDAY_NAMES.items() for n in pair}
 
 _STATE_KINDS = {"state", "kurdish_state"}
+_CLASHED_AFTER = re.compile(r"(?:'s)?(?:\s+\S+){0,2}?\s+(?:اشتبكت|اشتبك|اشتبكوا|تشتبك|يشتبكون|اشتبكو|"
+                            r"تخوض اشتباكات|خاضت اشتباكات|خاضوا اشتباكات|يخوضون اشتباكات|"
+                            r"clashed|clash|clashes|fought|are fighting|were fighting)(?!\w)")
 _NEUTRALIZED = re.compile(r"(?<!\w)(?:neutrali[sz]ed|neutrali[sz]ing|تحييد|حيدت|حيدنا)(?!\w)"
                           r"|(?<!\w)etkisiz h[aâ]le getiril")  # (the Turkish MoD's own word)
 _FRONTS_AND_PARTIES = frozenset({"saraya_al_salam"})  # (Saraya al-Salam guards the Sadrists' own sit-ins)
@@ -1161,7 +1189,8 @@ _CIVILIAN_HINT = _rx(
 )
 # the registry's groups that protest as themselves (a protest's assoc_actor_1; the story stage reads them too)
 PROTEST_GROUPS = frozenset({"teachers", "graduates", "workers", "farmers", "retirees", "students", "journalists",
-                            "truck_drivers", "turkmen", "sadrist_movement", "health_workers", "residents"})
+                            "truck_drivers", "turkmen", "sadrist_movement", "health_workers", "residents",
+                            "families_of_disappeared"})
 # groups that protest, and that are civilians where violence or a threat befalls them
 _CIVILIAN_GROUPS = frozenset({"journalists", "truck_drivers", "turkmen", "health_workers", "residents"})
 _SECURITY = {
@@ -1300,9 +1329,11 @@ class Extractor:
             # (or "neutralized" them: the Turkish MoD's word for the militants its forces killed)
             # (or a verb of attack follows a force's name: «الشرطة الاتحادية كتلت اثنين دواعش», "army artillery
             # pounded"; under a force's masthead, its unit's: «هيئة الحشد الشعبي: قوة من اللواء 26 نصبت كميناً»)
+            # (or the force named first is the subject of the clash: «الأسايش اشتبكوا ويه جماعة مسلحة», "Basra
+            # police clashed with gunmen"; ACLED's side told first)
             started = bool(acting and ids[0] == acting[0] and (
                 OPERATION.search(norm) or _NEUTRALIZED.search(norm)
-                or any(a in verb for a in acting)))
+                or any(a in verb for a in acting) or _CLASHED_AFTER.match(norm, mentions[0].end)))
             if (irregular and acting and (roles.get(irregular[0]) == "object" or (
                     started and roles.get(irregular[0]) != "subject")) and not REPELLED.search(norm)
                     and actor1 in {reg[a].name for a in acting}):
@@ -1386,11 +1417,15 @@ class Extractor:
         for m in mentions:
             # (the words before it in its own sentence: "... of the crossing. Israel has not commented")
             before = _SENTENCE_END.split(norm[max(0, m.start - 40) : m.start])[-1]
-            if _SUPPORT_BEFORE.search(before) or _REASON_BEFORE.search(before):
+            if (_SUPPORT_BEFORE.search(before) or _REASON_BEFORE.search(before)
+                    or _AVENGED_BY_BEFORE.search(norm, max(0, m.start - 100), m.start)):
                 continue  # «باسناد من طيران الجيش», "backed by coalition aircraft": it helped, the others acted
             if reg[m.actor].kind in _DENIER_KINDS and not m.person and (
                     _DENIES_AFTER.match(norm, m.end) or _DENIES_BEFORE.search(before)):
                 continue
+            if (reg[m.actor].kind in _STATE_KINDS and _PROBE_BEFORE.search(before)
+                    and _PROBE_AFTER.match(norm, m.end)):
+                continue  # it investigates what others did
             if (called := _CALLS_ITSELF_BEFORE.search(before)) is not None:
                 before = before[: called.start()]  # («تبنت مجموعة تطلق على نفسها اسم STAT»: «تبنت STAT»)
             # «للامريكان» (li- + al-: "to the Americans") is the one addressed or acted on, unless a subject's
@@ -1432,6 +1467,7 @@ class Extractor:
             role = (
                 "subject"
                 if m.person or acts or _SUBJECT_BEFORE.search(before + ("ل" if li else ""))
+                or (label != "threat" and _BY_HAND_BEFORE.search(before))
                 or _PLOTTER_AFTER.match(norm, m.start)
                 or (not lam and reg[m.actor].kind in _SPEAKER_KINDS and speaks)
                 or ((of := _OUR_FORCES_AFTER.match(norm, m.end)) is not None
@@ -1496,7 +1532,9 @@ class Extractor:
         # a state body that only reports is neither side ("police say a grenade was thrown at the shop"), unless
         # it reports its own side's operation: an insurgent named, and no one else said to act («خلية الإعلام
         # الأمني: طيران القوة الجوية يوجه ضربة لأوكار داعش», "Turkish forces say operations killed PKK militants")
-        own_operation = OPERATION.search(norm) or (not subjects and any(
+        # (not one it says it will carry out: «وتم تشكيل فريق تحقيق لملاحقة الجناة»)
+        own_operation = any(norm[m.start() - 1 : m.start()] != "ل" for m in OPERATION.finditer(norm)) or (
+            not subjects and any(
             reg[a].kind == "insurgent" for a in seen if a not in source))
         if etype not in ("Battles", "Strategic developments") and not own_operation:
             plain = [a for a in plain if a not in source]
