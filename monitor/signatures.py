@@ -243,6 +243,8 @@ class EventKey:
     claims: str = ""  # "1": the text claims an act («يتبنى إطلاق صاروخ»): a faction's claim is not its threat
     actor2: str = ""  # the record's second actor (whom the attack hit): ``_two_sides_hit``
     found: str = ""  # "1": a weapon told as found or defused before use (``_FOUND_WORDS``): ``_found_and_fired``
+    voice: str = ""  # a threat's: "plot" (intelligence of a planned attack, no threatener speaking) or "declared"
+    # (a threatener's own words or a report of them: "legitimate targets", an ultimatum): ``two_voices``
 
     @classmethod
     def of(cls, event: dict[str, Any] | None) -> EventKey | None:
@@ -458,6 +460,12 @@ class EventKey:
         return (self.sub == other.sub == "Threat" and bool(self.deadline) and bool(other.deadline)
                 and self.deadline != other.deadline)
 
+    def two_voices(self, other: EventKey) -> bool:
+        """A plot that intelligence reports (a car bomb planned for a market) and a threatener's declaration (a
+        faction's "legitimate targets" to a company's staff): two threats, however close in place and time."""
+        return (self.sub == other.sub == "Threat" and bool(self.voice) and bool(other.voice)
+                and self.voice != other.voice)
+
     def same_place(self, other: EventKey | None) -> bool:
         """The same place, or one inside the other, both at district level or finer."""
         return (other is not None and self.place_relation(other) > 0 and not self._coarse()
@@ -490,7 +498,7 @@ class EventKey:
     def to_wire(self) -> list[str]:
         return [self.family, self.sub, self.place, self.district, self.governorate, self.country, self.actor1,
                 self.day, self.follow, self.distinct, self.site, self.deadline, self.advisory, self.groups,
-                self.claims, self.actor2, self.found]
+                self.claims, self.actor2, self.found, self.voice]
 
 
 # First actors that identify a perpetrator: two different ones say two events. The others (Iraqi or Kurdish
@@ -586,7 +594,10 @@ FOLLOW_UP = re.compile(
     # a sit-in or a blockade that goes on, or ends («لليوم الثاني», "still there", "winding down")
     r"(?:ا|ل)ليوم (?:الثاني|الثالث|الرابع|الخامس)|يوم(?:ه|ها) (?:الثاني|الثالث|الرابع|الخامس)|"
     r"(?<!\w)(?:ثاني|ثالث|رابع|خامس) يوم(?!\w)|"
-    r"انهاء (?:ال)?(?:اعتصام|اضراب)|يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
+    r"انهاء (?:ال)?(?:اعتصام|اضراب)|"
+    # («المعتصمين گالوا راح ينهون الاعتصام اليوم», «أنهى عمال العقود ... ظهر اليوم اعتصامهم المفتوح»)
+    r"(?<!\w)(?:ينهون|ينهي|تنهي|انهي|انهوا|انهت)(?: \S+){0,8}? (?:ال)?(?:اعتصام|اعتصامهم|اعتصامهن|اضراب|اضرابهم)(?!\w)|"
+    r"يواصل|تتواصل|يتواصل|متواصل|مستمر|مازال|ما زال|"
     r"لازال|لا زال|انتهى|انتهاء|فض (?:ال)?(?:اعتصام|تظاهره|احتجاج|متظاهرين|محتجين)|تحديث|"
     # (a sit-in or a strike suspended; «لم يصدر تعليق» is "no comment")
     r"(?:تعليق|علقوا|يعلق|نعلق|تعلق) (?:ال)?(?:اعتصام|اضراب|احتجاج|تظاهر|دوام|وقفه)|"
@@ -672,7 +683,12 @@ _UNIT_HOURS = {"ساعه": 1, "ساعات": 1, "يوم": 24, "يوما": 24, "ا
                "day": 24, "days": 24, "week": 168, "weeks": 168, "month": 720, "months": 720}
 _DUAL_HOURS = {"ساعتين": 2, "يومين": 48, "اسبوعين": 336, "شهرين": 1440}
 _DEADLINE = re.compile(
-    r"(?P<end>(?:نهايه|اخر|لاخر|لنهايه) (?:هذا )?(?:ال)?شهر|end of (?:the|this) month|month'?s end)|"
+    # (or the month's name: «بنهاية شهر نيسان», «نهاية نيسان», "until the end of April")
+    r"(?P<end>(?:نهايه|اخر|لاخر|لنهايه|بنهايه) (?:هذا )?(?:(?:ال)?شهر|"
+    r"كانون الثاني|شباط|اذار|نيسان|ايار|حزيران|تموز|اب|ايلول|تشرين الاول|تشرين الثاني|كانون الاول|"
+    r"يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر)(?!\w)|"
+    r"end of (?:the |this )?(?:month|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december)(?!\w)|month'?s end)|"
     # (a statement's number may sit in brackets: «مدة (٧٢) ساعة»)
     rf"(?<!\w)\(?(?P<n>\d{{1,3}}|{'|'.join(sorted(_COUNT_WORDS, key=len, reverse=True))})\)?[\s-]?"
     rf"(?P<unit>{'|'.join(sorted(_UNIT_HOURS, key=len, reverse=True))})(?!\w)|"
@@ -733,6 +749,23 @@ _ANSWERS = re.compile(r"(?:(?:ردا|رد|ردها|ردنا)\s+(?:علي|على)
                       r"responded to|in reply to|replies to|replied to|hits back at|dismisses|dismissed))"
                       r"(?:\W+\w+){0,3}?\W+(?:ال)?(?:تنبيه|تحذير|سفار|(?:the |its )?(?:us |u\.s\. |american )?"
                       r"(?:embassy|alert|advisory|warning))")
+
+
+# intelligence of a planned attack («ورود معلومات عن مخطط لتفجير», "intelligence warned of a plot"), and a
+# threatener's own words («أهداف مشروعة», «نمهل», "legitimate targets", an ultimatum)
+_PLOT = re.compile(r"(?<!\w)(?:مخطط|مخططا|مخططات|ورود معلومات|معلومات استخباريه|معلومات استخباراتيه|تخطط|يخطط|"
+                   r"يخططون|plot|plots|plotting|planned attack|planned bombing|"
+                   # ("plans to attack"; not "no plans to evacuate")
+                   r"(?:plans?|planning) to (?:attack|bomb|target|detonate|strike|blow up|hit)|"
+                   r"intelligence (?:warned|warns|reports|reported|indicates|says|said))(?!\w)")
+_DECLARED = re.compile(r"(?<!\w)(?:اهداف مشروعه|اهدافا مشروعه|هدف مشروع|هدفا مشروعا|نمهل|نحذر|ننذر|نتوعد|سنستهدف|"
+                       r"legitimate targets?|we warn|we give|ultimatum)(?!\w)")
+
+
+def threat_voice(norm: str) -> str:
+    """"plot" for intelligence of a planned attack, "declared" for a threatener's words; "" for both or neither."""
+    plot, declared = _PLOT.search(norm) is not None, _DECLARED.search(norm) is not None
+    return "plot" if plot and not declared else "declared" if declared and not plot else ""
 
 
 def is_advisory(norm: str) -> bool:
@@ -932,7 +965,7 @@ class Signature:
                 event_key = replace(event_key, day="")
         if event_key is not None and event_key.sub == "Threat":
             event_key = replace(event_key, deadline=threat_deadline(norm),
-                                advisory="1" if is_advisory(norm) else "")
+                                advisory="1" if is_advisory(norm) else "", voice=threat_voice(norm))
         elif event_key is not None and "threat" in labels and is_advisory(norm):
             # a mission's alert flagged as an attack too ("possible rocket, drone or IED attacks"): still the
             # alert, not the threat it warns of (``compare``)
@@ -1059,7 +1092,8 @@ def compare(a: Signature, b: Signature, risen: bool = False, counts: bool = True
         conflict, agreement = _undated(a.anchors).compare(_undated(b.anchors), counts=False)
     else:
         conflict, agreement = a.anchors.compare(b.anchors, update=risen, counts=counts)
-    if a.event is not None and b.event is not None and a.event.two_deadlines(b.event):
+    if a.event is not None and b.event is not None and (a.event.two_deadlines(b.event)
+                                                         or a.event.two_voices(b.event)):
         return True, agreement  # ISIS leaflets giving the tribal Hashd a week, the sheikhs' 72 hours to the company
     if _one_threat_in_two_languages(a, b) and not _days_apart(a, b):
         return False, agreement  # its place is its target's, as each report reads it («الطريق الدولي من الحدود

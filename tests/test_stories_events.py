@@ -20,6 +20,7 @@ from monitor.signatures import (
     Signature,
     compare,
     fits_story,
+    follows_on,
     follows_up,
     is_advisory,
     labels_compatible,
@@ -1490,3 +1491,38 @@ def test_the_most_telling_contrast_phrase_sets_a_protest_apart_from_one_group_or
     baiji = _sig("هسه يم وزارة الكهرباء بالعلاوي مئات من عمال العقود معتصمين. مو نفس جماعة بيجي، هذوله كهرباء بغداد",
                  "ar", ["protest"])
     assert baiji.event is not None and baiji.event.distinct == "at:baiji"
+
+
+def test_a_plot_intelligence_reports_and_a_threateners_declaration_are_two_threats() -> None:
+    plot = _sig("مصدر استخباري: ورود معلومات عن مخطط لتفجير سيارة مفخخة في سوق شعبي بالبصرة خلال الأيام المقبلة",
+                "ar", ["threat"])
+    declared = _sig("رسالة الى موظفي الشركات الاجنبية في حقول البصرة: انتم منذ اليوم اهداف مشروعة", "ar", ["threat"],
+                    hours=5, cos=0.95)
+    assert plot.event is not None and declared.event is not None
+    assert (plot.event.voice, declared.event.voice) == ("plot", "declared")
+    assert compare(plot, declared)[0] and same_story(plot, declared, CFG) is None
+    retold = _sig("Intelligence warned of a plot to detonate a car bomb in a crowded Basra market", "en", ["threat"],
+                  hours=1, cos=0.9)
+    assert retold.event is not None and retold.event.voice == "plot" and not compare(plot, retold)[0]
+
+
+def test_a_deadline_at_a_named_months_end_and_the_end_of_a_sit_in() -> None:
+    for text in ("المهلة تنتهي بنهاية شهر نيسان الجاري", "نهاية نيسان آخر مهلة للاحتلال",
+                 "US forces have until the end of April to leave"):
+        assert threat_deadline(normalize_for_match(text)) == "month_end"
+    # a sit-in told as ending refers back to it
+    assert follows_on(normalize_for_match("أنهى عمال العقود في شركة النفط ظهر اليوم اعتصامهم المفتوح أمام البوابة"))
+    assert follows_on(normalize_for_match("المعتصمين گالوا راح ينهون الاعتصام اليوم العصر"))
+
+
+def test_families_of_the_disappeared_and_graduates_in_one_square_are_two_protests() -> None:
+    grads = _sig("تظاهر المئات من الخريجين في ساحة التحرير للمطالبة بالتعيين", "ar", ["protest"])
+    families = _sig("ساحة التحرير: ذوو المغيبين يرفعون صور أبنائهم ويطالبون بكشف مصيرهم", "ar", ["protest"], hours=8,
+                    cos=0.95)
+    assert grads.event is not None and families.event is not None
+    assert families.event.actor1 == "Families of the Disappeared (Iraq)"
+    assert compare(grads, families)[0]
+    # the unemployed are the graduates' crowd in another report
+    jobless = _sig("العشرات من العاطلين عن العمل يتظاهرون في ساحة التحرير", "ar", ["protest"], hours=1, cos=0.95)
+    assert jobless.event is not None and jobless.event.actor1 == "Graduates (Iraq)"
+
