@@ -110,10 +110,14 @@ class CueLexicon:
     def raised_labels(self, text: str) -> frozenset[str]:
         """The labels ``text`` is given at their bar however the model scores it: ``attack_claim`` of power
         towers told as blown up (``tells_sabotage``), where the post is not the shape of one that tells no
-        attack (``not_an_attack``: a charge defused under a tower)."""
+        attack (``not_an_attack``: a charge defused under a tower); ``threat`` of a warning of a planned
+        attack (``tells_plot``)."""
+        raised = set()
         if tells_sabotage(text) and not self.not_an_attack(text):
-            return frozenset({"attack_claim"})
-        return frozenset()
+            raised.add("attack_claim")
+        if tells_plot(text):
+            raised.add("threat")
+        return frozenset(raised)
 
     def not_an_attack(self, text: str) -> bool:
         """Whether ``text`` has the shape of a post that tells no attack though it may sound like one: every
@@ -206,6 +210,8 @@ _FIND = re.compile(
     r"ابطال مفعول\w*|تبطل مفعول\w*|ابطلت مفعول\w*|ابطل مفعول\w*|"
     r"(?:تدمير|تدمر|دمرت|يدمر) (?:\d+ |ثلاث\w* |اربع\w* |خمس\w* )?(?:نفق|انفاق|اوكار|وكر|مضاف\w*|كهف|كهوف|مخب\w*)|"
     r"تمرين\w*|مناور\w*|"
+    # (the dialect's: «الجيش لگه صاروخ ... ما انطلق، وفككوه»)
+    r"[و]?(?:لگه|لگوا|لگو|لكوا|لقوا|فككوه|فككوها|فككوهن|فككوا|فككو)|ما انطلق|ما انطلگ|لم ينطلق|لم تنطلق|"
     r"find|finds|found|seize[sd]?|seizing|seizure of|dismantle[sd]?|defuse[sd]?|defusing|"
     r"destroy(?:ed|s)? (?:\w+ )?(?:tunnels?|hideouts?|caves?)|drill|exercise)(?!\w)")
 _HARM_DONE = re.compile(
@@ -214,7 +220,9 @@ _HARM_DONE = re.compile(
     r"هاجموا|قصف|قصفت|غاره|ضربت|ضربوا|اطلاق النار|اطلاق نار|خطف|اختطاف|يختطف\w*|اختطف\w*|احراق|حرق|احرقوا|"
     r"killed|kills|dead|wounded|injured|martyred|attacked|ambush\w*|clash\w*|exploded|went off|struck|"
     r"fired at|shelled|targeted|airstrikes?|air strikes?|strike on|strikes on|attack on|attacks on|landed|"
-    r"impact|impacts|impacted|set fire|torched|arson|kidnapped|abducted|جثه|جثث|body|bodies)(?!\w)")
+    r"impact|impacts|impacted|set fire|torched|arson|kidnapped|abducted|جثه|جثث|body|bodies|"
+    # (the dialect's "fell", of a rocket that landed: «واحد طلع ووگع يم كامب الشركة»)
+    r"وگع|وگعت|وكع|وكعت|طاح|طاحت)(?!\w)")
 _FIND_CHARS = 600
 
 
@@ -338,6 +346,26 @@ def tells_sabotage(text: str) -> bool:
     warning, a denial, a foiled attempt or a charge found."""
     norm = normalize_for_match(text)
     return _SABOTAGE.search(norm) is not None and _NOT_DONE.search(norm) is None
+
+
+# A warning of a planned attack («ورود معلومات استخبارية عن مخطط لتفجير عجلة مفخخة», "Intelligence services have
+# warned of an ISIS plan to detonate a car bomb"): a report of a threat (GUIDELINES.md), which the model scores
+# under the bar in a thread's item or a dialect retelling (0.5-0.7, round 26). Not a plot foiled or its plotters
+# arrested (routine security work), nor one denied or called a rumour.
+_PLOT_REPORT = re.compile(
+    r"(?<!\w)(?:warn\w*|intelligence|معلومات|تحذير\w*|حذر\w*|تحذر|يحذر|استخبار\w*)(?:\W+\w+){0,8}?\W+"
+    r"(?:plans?|plots?|plotting|مخطط|مخططا|مخططات|يخطط|تخطط|يخططون)(?:\W+\w+){0,3}?\W+"
+    r"(?:to\s+)?(?:detonate|bomb|blow up|attack|target|strike|[لو]?تفجير|[لو]?استهداف|[لو]?هجوم|[لو]?مهاجمه)(?!\w)")
+_PLOT_NOT_THREAT = re.compile(
+    r"(?<!\w)(?:foil\w*|thwart\w*|arrest\w*|detain\w*|den(?:y|ies|ied)|rumou?rs?|fake|false|"
+    r"احباط|احبطت|احبط|افشال|افشلت|اعتقال|اعتقل|القبض|نفت|نفي|نفى|ينفي|تنفي|اشاعه|اشاعات|شائعه|شائعات|كاذب\w*|"
+    r"لا صحه|غير صحيح\w*)(?!\w)")
+
+
+def tells_plot(text: str) -> bool:
+    """Whether ``text`` reports a warning of a planned attack (``_PLOT_REPORT``), not foiled, denied or a rumour."""
+    norm = normalize_for_match(text)
+    return _PLOT_REPORT.search(norm) is not None and _PLOT_NOT_THREAT.search(norm) is None
 
 
 # An ultimatum («تمهل قوات الاحتلال 72 ساعة ... ستكون أهدافاً مشروعة», "gives US forces 72 HOURS to leave ...

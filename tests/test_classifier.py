@@ -365,3 +365,20 @@ def test_power_towers_and_pipelines_told_as_blown_up_are_raised_to_the_attack_ba
     got = clf.predict([done]).results[0]
     assert "attack_claim" in got.labels and got.scores["attack_claim"] >= clf.thresholds["attack_claim"]
 
+
+
+def test_a_warning_of_a_planned_attack_is_raised_to_threat_and_the_dialects_find_is_screened() -> None:
+    from classifiers.cues import tells_find, tells_plot
+
+    assert tells_plot("مصدر استخباري: معلومات عن مخطط لداعش لتفجير سيارة مفخخة في سوق بعقوبة خلال العيد")
+    assert tells_plot("Thread (1/4) 1. Intelligence services have warned of an ISIS plan to detonate a car bomb in "
+                      "one of Mosul's markets over the holiday.")
+    # a plot foiled, its plotters arrested, or a rumour denied: no threat
+    assert not tells_plot("خلية الإعلام الأمني: إحباط مخطط لتفجير سيارة مفخخة في سوق الشورجة واعتقال منفذيه")
+    assert not tells_plot("Security media denies rumours of a plot to bomb markets in Kirkuk")
+    assert not tells_plot("The council plans to build a new market in Kut")
+    assert "threat" in CueLexicon.default().raised_labels(
+        "ورود معلومات استخبارية عن مخطط لاستهداف زوار الأربعين بعبوات ناسفة على طريق الحلة")
+    # the dialect's "found" and "dismantled it", with no harm done
+    assert tells_find("الجيش لگه صاروخ كاتيوشا بمنصة بدائية بأحد البساتين، ما انطلق الحمد لله، وفككوه")
+    assert not tells_find("صاروخ كاتيوشا سقط على بيت بالجادرية، والجيش لگه المنصة بعدين")
