@@ -112,10 +112,11 @@ class CueLexicon:
         towers told as blown up (``tells_sabotage``), where the post is not the shape of one that tells no
         attack (``not_an_attack``: a charge defused under a tower); ``threat`` of a warning of a planned
         attack (``tells_plot``)."""
+        norm = normalize_for_match(text)  # (once, for the two shapes below)
         raised = set()
-        if tells_sabotage(text) and not self.not_an_attack(text):
+        if _tells_sabotage(norm) and not self.not_an_attack(text):
             raised.add("attack_claim")
-        if tells_plot(text):
+        if _tells_plot(norm):
             raised.add("threat")
         return frozenset(raised)
 
@@ -344,7 +345,10 @@ _NOT_DONE = re.compile(r"(?<!\w)(?:يخطط|تخطط|مخطط|مخططا|يحذ�
 def tells_sabotage(text: str) -> bool:
     """Whether ``text`` tells of power towers or pipelines blown up (``_SABOTAGE``), and not as a plan, a
     warning, a denial, a foiled attempt or a charge found."""
-    norm = normalize_for_match(text)
+    return _tells_sabotage(normalize_for_match(text))
+
+
+def _tells_sabotage(norm: str) -> bool:
     return _SABOTAGE.search(norm) is not None and _NOT_DONE.search(norm) is None
 
 
@@ -364,7 +368,10 @@ _PLOT_NOT_THREAT = re.compile(
 
 def tells_plot(text: str) -> bool:
     """Whether ``text`` reports a warning of a planned attack (``_PLOT_REPORT``), not foiled, denied or a rumour."""
-    norm = normalize_for_match(text)
+    return _tells_plot(normalize_for_match(text))
+
+
+def _tells_plot(norm: str) -> bool:
     return _PLOT_REPORT.search(norm) is not None and _PLOT_NOT_THREAT.search(norm) is None
 
 

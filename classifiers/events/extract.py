@@ -799,7 +799,9 @@ _REASON_BEFORE = re.compile(r"(?:ردا علي|ردا على|رد علي|رد ا
 # its author is the one who threatens)
 _BY_HAND_BEFORE = re.compile(r"(?<!\w)(?:علي يد|علي ايدي|at the hands of)\s*(?:\S+\s+){0,1}$")
 # (... and the hand of the killing it avenges: «ثأراً لاغتيال إخوتنا في بغداد على يد الطائرات الأمريكية»)
-_AVENGED_BY_BEFORE = re.compile(r"(?:ثارا|انتقاما|ردا)[^.!?؟\n]{0,70}علي (?:يد|ايدي)\s*(?:\S+\s+){0,1}$")
+# (run for every mention: a ``Scan``, so a post that never says «على يد» is not searched)
+_AVENGED_BY_BEFORE = Scan(re.compile(r"(?:ثارا|انتقاما|ردا)[^.!?؟\n]{0,70}علي (?:يد|ايدي)\s*(?:\S+\s+){0,1}$"),
+                          ("علي يد", "علي ايدي"))
 # ... and one that names the weapon it struck with or its attack ("a US drone struck his car", "Turkish jets", "in
 # an ISIS attack", "came under ISIS mortar fire"): the one acting
 _WEAPON_AFTER = re.compile(r"(?:'s)?\s+(?:(?:armed|military|attack)\s+)?"
